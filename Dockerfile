@@ -1,0 +1,20 @@
+# The civic311 application image: daemon, web and worker (docker-compose.yml runs one each).
+FROM python:3.11-slim-bookworm
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends espeak-ng sox \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY center center
+COPY acd acd
+COPY ivr ivr
+COPY crm_bridge crm_bridge
+COPY recordings recordings
+COPY workforce workforce
+COPY asterisk_conf asterisk_conf
+RUN pip install --no-cache-dir . \
+ && useradd --system --home /var/lib/civic311 civic311 \
+ && mkdir -p /var/lib/civic311 && chown civic311 /var/lib/civic311
+USER civic311
+ENV CIVIC311_DATA_DIR=/var/lib/civic311
+CMD ["civic311", "--help"]

@@ -1,0 +1,312 @@
+"""The telephony daemon: AMI bridge + FastAGI server + call recorder, one asyncio loop.
+
+Raw AMI events are queued by the bridge, normalized here once, and applied to the database
+in batches by a single writer thread (ordering kept, the event loop never blocks on I/O).
+After every (re)login the live state is snapshot (QueueStatus) and any gap is filled from
+queue_log; the same reconciliation runs on a timer as a safety net. The live board (waiting
+callers, agent states) is published to the database for the web's wallboard streams, and
+agent commands asked for on the web (log-in, pause...) are carried out here through AMI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from acd import events as ev
+from acd import live_store
+from acd.agents import Transition, WrapupEnded
+from acd.bridge import AmiBridge, AmiError, flatten
+from acd.live import LiveBoard
+from acd.normalizer import DISPATCH, normalize
+from acd.reconcile import reconcile
+from acd.recorder import Recorder, close_cut_calls
+from asterisk_conf.provision import Install, locate
+from center.db import Database
+from center.heartbeat import beat
+from center.settings import Settings
+from ivr.agi_server import FastAgiServer
+from ivr.callback_agi import CallbackAgi
+from ivr.callback_runner import CallbackRunner
+from ivr.fastagi import IvrHandler
+from recordings.survey import SurveyAgi
+
+log = logging.getLogger(__name__)
+
+BATCH_MAX = 2000  # under a backlog bigger batches amortise each statement (bench_ingest)
+RECONCILE_EVERY_S = 60.0
+HEARTBEAT_EVERY_S = 2.0
+TICK_EVERY_S = 0.5
+SNAPSHOT_BEGIN = "CivicSnapshotBegin"  # our own marker in the event queue, never from AMI
+
+
+class Daemon:
+    def __init__(self, settings: Settings, db: Database, install: Install | None = None) -> None:
+        self.settings = settings
+        self.db = db
+        self.install = install or locate(settings)
+        self.recorder = Recorder(db)
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="civic311-db")
+        self.bridge = AmiBridge(settings.ami_host, settings.ami_port, settings.ami_user,
+                                settings.ami_secret or "", on_login=self.on_login,
+                                wanted=DISPATCH.keys())
+        self.agi = FastAgiServer({"ivr": IvrHandler(settings, db),
+                                  "callback": CallbackAgi(settings, db),
+                                  "survey": SurveyAgi(settings, db)},
+                                 settings.agi_host, settings.agi_port)
+        self.callbacks = CallbackRunner(self.bridge, db)
+        self.asterisk_uptime_s: int | None = None
+        self.asterisk_booted_at: float | None = None
+        self.lag_s = 0.0
+        self.lags: deque[float] = deque(maxlen=5000)
+        self.last_reconcile: datetime | None = None
+        self.board = LiveBoard(settings.queue_names(),
+                               {q.name: q.wrapup_s for q in settings.queues})
+        self.published = -1
+        self.received = 0  # raw events taken off the bridge's queue and applied
+        self.spans_reset = False
+        self.repair = asyncio.Event()  # set when the live path lost events
+        self.dropped_seen = 0
+
+    async def _in_writer(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
+
+    async def on_login(self) -> None:
+        """After any (re)connection: snapshot what is live, then fill the gap from queue_log.
+
+        When Asterisk itself restarted, calls it cut off leave no trace in queue_log: after
+        reconciling, the ones still open from before the boot are closed as cut.
+        """
+        previous_boot = self.asterisk_booted_at
+        with contextlib.suppress(AmiError):
+            status = await self.bridge.action("CoreStatus")
+            self._note_uptime(status)
+        with contextlib.suppress(AmiError):
+            # panoramisk hands a list action's events to its reply, not to the event handler:
+            # the snapshot goes into the event queue here, after whatever arrived before it.
+            reply = await self.bridge.action("QueueStatus", wait_s=15)
+            events = [m for m in (reply if isinstance(reply, list) else [reply])
+                      if m is not None and m.get("Event")]
+            self.bridge.events.put_nowait((time.monotonic(), {"Event": SNAPSHOT_BEGIN}))
+            for m in events:
+                self.bridge.events.put_nowait((time.monotonic(), flatten(m)))
+        await self.reconcile_now()
+        booted = self.asterisk_booted_at
+        if booted and (previous_boot is None or abs(booted - previous_boot) > 2):
+            boot = datetime.fromtimestamp(booted, UTC)
+            try:
+                cut = await self._in_writer(close_cut_calls, self.db, boot)
+                if cut:
+                    log.warning("Asterisk booted at %s: %d calls it cut off closed", boot, cut)
+            except Exception:
+                log.exception("could not close the calls cut by the Asterisk restart")
+
+    def _note_uptime(self, status: Any) -> None:
+        date, clock = status.get("CoreStartupDate"), status.get("CoreStartupTime")
+        if date and clock:
+            started = datetime.fromisoformat(f"{date}T{clock}")
+            local = started.astimezone()  # Asterisk reports its local wall clock
+            self.asterisk_booted_at = local.timestamp()
+
+    async def reconcile_now(self) -> None:
+        path = self.install.log_dir / "queue_log"
+        try:
+            await self._in_writer(reconcile, self.db, path)
+            self.last_reconcile = datetime.now(UTC)
+        except Exception:
+            log.exception("reconciliation from %s failed; will retry", path)
+
+    async def consume(self) -> None:
+        """Normalize raw events and apply them in ordered batches."""
+        queue = self.bridge.events
+        while True:
+            received, msg = await queue.get()
+            batch = [msg]
+            oldest = received
+            while not queue.empty() and len(batch) < BATCH_MAX:
+                batch.append(queue.get_nowait()[1])
+            domain: list[ev.DomainEvent] = []  # all of the batch's events, for the records
+            since_marker = 0  # where the events the board has not seen yet begin
+            moves: list[Transition | WrapupEnded] = []
+            for m in batch:
+                if m.get("Event") == SNAPSHOT_BEGIN:
+                    # the board takes what came before the snapshot, then starts over
+                    moves.extend(self.board.apply(domain[since_marker:]))
+                    since_marker = len(domain)
+                    self.board.begin_snapshot()
+                    continue
+                d = normalize(m)
+                if d is None:
+                    continue
+                if isinstance(d, ev.AsteriskBooted):
+                    self.asterisk_booted_at = time.time() - d.uptime_s
+                domain.append(d)
+            moves.extend(self.board.apply(domain[since_marker:]))
+            try:
+                await self._in_writer(self._persist, domain, moves, self._board_if_changed())
+            except Exception:
+                log.exception("could not apply %d events; reconciling from queue_log",
+                              len(domain))
+                self.repair.set()
+            if self.bridge.dropped != self.dropped_seen:
+                log.warning("%d AMI events dropped (queue full); reconciling from queue_log",
+                            self.bridge.dropped - self.dropped_seen)
+                self.dropped_seen = self.bridge.dropped
+                self.repair.set()
+            self.lag_s = time.monotonic() - oldest
+            self.lags.append(self.lag_s)
+            self.received += sum(1 for m in batch if m.get("Event") != SNAPSHOT_BEGIN)
+
+    def _persist(self, domain: list[ev.DomainEvent], moves: list[Transition | WrapupEnded],
+                 board: tuple[int, dict[str, Any]] | None) -> None:
+        """One writer-thread transaction: call records, agent spans, the board if it changed.
+
+        ``board`` (version, document) is taken in the event loop, which owns the board.
+        """
+        with self.db.session() as s:
+            self.recorder.apply_in(s, domain)
+            if not self.spans_reset:
+                live_store.close_all_spans(s, datetime.now(UTC))
+                self.spans_reset = True
+            live_store.record_moves(s, moves)
+            if board is not None:
+                live_store.publish(s, board[1])
+        if board is not None:
+            self.published = board[0]
+
+    def _board_if_changed(self) -> tuple[int, dict[str, Any]] | None:
+        version = self.board.version
+        return None if version == self.published else (version, self.board.doc())
+
+    async def ticker(self) -> None:
+        """End expired wrap-ups, carry out the web's agent commands, originate callbacks."""
+        while True:
+            await asyncio.sleep(TICK_EVERY_S)
+            moves = self.board.tick(datetime.now(UTC))
+            try:
+                if moves:
+                    await self._in_writer(self._persist, [], moves, self._board_if_changed())
+                if self.bridge.connected.is_set():
+                    await self.run_commands()
+                    await self.callbacks.tick()
+            except Exception:
+                log.exception("tick failed; retrying")
+
+    async def run_commands(self) -> None:
+        for c in await self._in_writer(self._pending):
+            try:
+                detail = await self._carry_out(c.action, c.agent, c.queue, c.reason)
+                ok = True
+            except AmiError as exc:
+                ok, detail = False, str(exc)
+            log.info("agent command %d %s %s %s: %s", c.id, c.action, c.agent, c.queue or "*",
+                     detail)
+            await self._in_writer(self._finish, c.id, ok, detail)
+
+    def _pending(self) -> list[Any]:
+        with self.db.session() as s:
+            return live_store.pending_commands(s)
+
+    def _finish(self, command_id: int, ok: bool, detail: str) -> None:
+        with self.db.session() as s:
+            live_store.finish_command(s, command_id, ok, detail)
+
+    async def _carry_out(self, action: str, agent: str, queue: str | None, reason: str) -> str:
+        iface = f"PJSIP/agent{agent}"
+        targets = [queue] if queue else self.settings.queue_names()
+        if action == "login":
+            await self.bridge.action("QueueAdd", Queue=queue, Interface=iface, MemberName=agent,
+                                     Penalty=0, Paused="false")
+            return f"logged in to {queue}"
+        if action == "logout":
+            removed = []
+            for q in targets:
+                with contextlib.suppress(AmiError):  # not a member of that queue
+                    await self.bridge.action("QueueRemove", Queue=q, Interface=iface)
+                    removed.append(q)
+            if not removed:
+                raise AmiError(f"agent {agent} is not logged in to {queue or 'any queue'}")
+            return f"logged out of {', '.join(removed)}"
+        fields: dict[str, Any] = {"Interface": iface,
+                                  "Paused": "true" if action == "pause" else "false"}
+        if queue:
+            fields["Queue"] = queue
+        if action == "pause" and reason:
+            fields["Reason"] = reason
+        await self.bridge.action("QueuePause", **fields)
+        return f"{action}d{' (' + reason + ')' if reason else ''}"
+
+    async def periodic(self) -> None:
+        """Reconcile on a timer, and at once when the live path lost events (``repair``)."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.repair.wait(), RECONCILE_EVERY_S)
+            self.repair.clear()
+            await self.reconcile_now()
+
+    async def heartbeat(self) -> None:
+        while True:
+            connected = self.bridge.connected.is_set()
+            uptime = (int(time.time() - self.asterisk_booted_at)
+                      if self.asterisk_booted_at and connected else None)
+            detail = dict(ami_connected=connected, asterisk_uptime_s=uptime,
+                          agi_active=self.agi.active, agi_served=self.agi.served,
+                          events_applied=self.recorder.applied,
+                          event_backlog=self.bridge.events.qsize(),
+                          bridge_lag_ms=round(self.lag_s * 1000, 1),
+                          bridge_lag_p99_ms=self.lag_p99_ms(),
+                          last_reconcile=self.last_reconcile)
+            try:
+                await self._in_writer(self._beat, connected, detail)
+            except Exception:
+                log.warning("heartbeat not written (database down?)", exc_info=True)
+            await asyncio.sleep(HEARTBEAT_EVERY_S)
+
+    def lag_p99_ms(self) -> float | None:
+        """p99 of the time from an event's arrival to its write, over the recent batches."""
+        if not self.lags:
+            return None
+        ordered = sorted(self.lags)
+        return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1)
+
+    def _beat(self, ok: bool, detail: dict[str, Any]) -> None:
+        with self.db.session() as s:
+            beat(s, "daemon", ok, **detail)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        async with self.agi, self.bridge:
+            tasks = [asyncio.create_task(coro, name=name) for name, coro in (
+                ("consume", self.consume()), ("periodic", self.periodic()),
+                ("heartbeat", self.heartbeat()), ("ticker", self.ticker()))]
+            log.info("daemon up: FastAGI on %s:%d, AMI %s:%d", self.settings.agi_host,
+                     self.settings.agi_port, self.settings.ami_host, self.settings.ami_port)
+            await stop.wait()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self._in_writer(self._beat, False, {"stopped": True})
+        self.writer.shutdown(wait=True)
+
+
+def run_daemon(settings: Settings) -> None:
+    db = Database(settings.db_url)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await Daemon(settings, db).run(stop)
+
+    try:
+        asyncio.run(main())
+    finally:
+        db.dispose()

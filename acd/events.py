@@ -1,0 +1,165 @@
+"""Typed domain events: what the rest of the system sees instead of raw AMI dicts.
+
+Times are aware UTC datetimes taken from Asterisk's own event timestamps; durations are
+Asterisk's own integer seconds (the same figures queue_log records), ring_ms milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallerJoined:
+    at: datetime
+    uniqueid: str
+    linkedid: str
+    channel: str
+    queue: str
+    position: int
+    caller_number: str
+    caller_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallerLeft:
+    """Left the waiting list for any reason (answered included); live state only."""
+
+    at: datetime
+    uniqueid: str
+    queue: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class IvrPathSet:
+    at: datetime
+    uniqueid: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRinging:
+    at: datetime
+    uniqueid: str
+    queue: str
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentNoAnswer:
+    at: datetime
+    uniqueid: str
+    queue: str
+    agent: str
+    ring_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered:
+    at: datetime
+    uniqueid: str
+    queue: str
+    agent: str
+    wait_s: int
+    ring_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallCompleted:
+    at: datetime
+    uniqueid: str
+    queue: str
+    agent: str
+    wait_s: int
+    talk_s: int
+    hangup_side: str  # caller | agent | transfer
+
+
+@dataclass(frozen=True, slots=True)
+class CallAbandoned:
+    """Asterisk's QueueCallerAbandon: a hang-up, unless a CallExited says otherwise."""
+
+    at: datetime
+    uniqueid: str
+    queue: str
+    position: int
+    original_position: int
+    wait_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallExited:
+    """The caller left the queue alive: timeout, leave-empty or a key (our dialplan's event)."""
+
+    at: datetime
+    uniqueid: str
+    queue: str
+    outcome: str  # timeout | exit_empty | exit_key
+    key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallRefused:
+    """Refused at join (join-empty, join-unavailable, full): no queue_log line from app_queue."""
+
+    at: datetime
+    uniqueid: str
+    queue: str
+    reason: str
+    caller_number: str
+    ivr_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallTransferred:
+    at: datetime
+    uniqueid: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class AsteriskBooted:
+    at: datetime
+    uptime_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberState:
+    """A queue member's state changed (login, logout, pause, device state)."""
+
+    at: datetime
+    queue: str
+    agent: str
+    kind: str  # added | removed | paused | unpaused | status | member (snapshot)
+    paused: bool
+    reason: str
+    status: int  # Asterisk device state: 1 not in use, 2 in use, 6 ringing, 5 unavailable...
+    in_call: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingCaller:
+    """A caller already waiting when we took a snapshot (QueueStatus -> QueueEntry)."""
+
+    at: datetime
+    uniqueid: str
+    queue: str
+    position: int
+    wait_s: int
+    caller_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotDone:
+    """QueueStatus finished: the snapshot of members and callers is complete."""
+
+    at: datetime
+
+
+DomainEvent = (
+    CallerJoined | CallerLeft | IvrPathSet | AgentRinging | AgentNoAnswer | CallAnswered
+    | CallCompleted | CallAbandoned | CallExited | CallRefused | CallTransferred | AsteriskBooted
+    | MemberState | WaitingCaller | SnapshotDone
+)

@@ -1,0 +1,116 @@
+"""Persistence of the live side: the published board, agent state spans, agent commands."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from acd.agents import Transition, WrapupEnded
+from acd.store import COMMAND_ACTIONS, AgentCommand, AgentStateSpan, CallRecord, LiveState, table
+from center import bulk
+from center.db import utcnow
+
+BOARD = "wallboard"
+SPAN_FIELDS = ("agent", "state", "reason", "started_at", "ended_at")
+
+
+def publish(s: Session, doc: dict[str, Any]) -> int:
+    """Store the board document under a new version; returns that version."""
+    row = s.get(LiveState, BOARD, with_for_update=True)
+    if row is None:
+        row = LiveState(name=BOARD, version=0, doc="{}", updated_at=utcnow())
+        s.add(row)
+    row.version += 1
+    row.doc = json.dumps({**doc, "version": row.version}, default=str)
+    row.updated_at = utcnow()
+    return row.version
+
+
+def board_version(s: Session) -> int:
+    return s.scalar(select(LiveState.version).where(LiveState.name == BOARD)) or 0
+
+
+def board(s: Session) -> tuple[int, dict[str, Any]]:
+    row = s.get(LiveState, BOARD)
+    return (row.version, json.loads(row.doc)) if row else (0, {"queues": {}, "agents": []})
+
+
+def record_moves(s: Session, moves: Sequence[Transition | WrapupEnded]) -> None:
+    """Close and open state spans for transitions; store after-call work on its call.
+
+    A batch is written in three statements whatever its size: one executemany closing
+    each moved agent's open span, one inserting the new spans (those superseded within the
+    batch already closed), one setting after-call work.
+    """
+    acw = [{"uid": m.uniqueid, "acw": round(m.acw_s, 3)} for m in moves
+           if isinstance(m, WrapupEnded) and m.acw_s > 0]  # records start at 0
+    by_agent: dict[str, list[Transition]] = {}
+    for m in moves:
+        if isinstance(m, Transition):
+            by_agent.setdefault(m.agent, []).append(m)
+    conn = s.connection()
+    spans = table(AgentStateSpan)
+    if by_agent:
+        conn.execute(update(spans).where(spans.c.agent == bindparam("a"),
+                                         spans.c.ended_at.is_(None))
+                     .values(ended_at=bindparam("t")),
+                     [{"a": a, "t": ts[0].at} for a, ts in by_agent.items()])
+        rows = [{"agent": t.agent, "state": t.state, "reason": t.reason, "started_at": t.at,
+                 "ended_at": ts[i + 1].at if i + 1 < len(ts) else None}
+                for ts in by_agent.values() for i, t in enumerate(ts)
+                if t.state != "logged_out"]
+        bulk.insert_rows(conn, spans, SPAN_FIELDS, rows)
+    if acw:
+        calls = table(CallRecord)
+        conn.execute(update(calls).where(calls.c.uniqueid == bindparam("uid"))
+                     .values(acw_s=bindparam("acw")), acw)
+
+
+def close_all_spans(s: Session, at: datetime) -> None:
+    """The daemon starts blind: whatever was open ends now; the snapshot reopens the truth."""
+    s.execute(update(AgentStateSpan).where(AgentStateSpan.ended_at.is_(None))
+              .values(ended_at=at))
+
+
+class CommandError(ValueError):
+    pass
+
+
+def request_command(s: Session, by: str, action: str, agent: str, queue: str | None,
+                    reason: str, known_queues: Sequence[str]) -> AgentCommand:
+    """Validate and queue a command for the daemon; nothing is stored when it is invalid."""
+    if action not in COMMAND_ACTIONS:
+        raise CommandError(f"unknown action {action!r}; one of {', '.join(COMMAND_ACTIONS)}")
+    if not agent.isdigit() or len(agent) > 10:
+        raise CommandError(f"agent must be an extension number, not {agent!r}")
+    if queue and queue not in known_queues:
+        raise CommandError(f"unknown queue {queue!r}")
+    if action == "login" and not queue:
+        raise CommandError("log-in needs a queue")
+    reason = reason.strip()
+    if len(reason) > 64 or any(c in reason for c in "\r\n"):
+        raise CommandError("pause reason: one line, at most 64 characters")
+    cmd = AgentCommand(created_at=utcnow(), requested_by=by, action=action, agent=agent,
+                       queue=queue or None, reason=reason if action == "pause" else "",
+                       status="pending", detail="")
+    s.add(cmd)
+    s.flush()
+    return cmd
+
+
+def pending_commands(s: Session, limit: int = 50) -> list[AgentCommand]:
+    stmt = (select(AgentCommand).where(AgentCommand.status == "pending")
+            .order_by(AgentCommand.id).limit(limit))
+    commands = list(s.scalars(stmt))
+    s.expunge_all()
+    return commands
+
+
+def finish_command(s: Session, command_id: int, ok: bool, detail: str) -> None:
+    s.execute(update(AgentCommand).where(AgentCommand.id == command_id).values(
+        status="done" if ok else "failed", detail=detail[:500], done_at=utcnow()))

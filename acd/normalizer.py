@@ -1,0 +1,151 @@
+"""ONE dispatch table from AMI event names to typed domain events (pure).
+
+Only queue, agent, channel, DTMF and our own user events are mapped; the rest are cut at
+the source (manager.conf event filter) and return None here if they arrive anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+from acd import events as ev
+from acd.bridge import flatten
+
+Msg = Mapping[str, str]
+
+EXIT_STATUS = {"TIMEOUT": "timeout", "LEAVEEMPTY": "exit_empty", "LEAVEUNAVAIL": "exit_empty",
+               "EXITWITHKEY": "exit_key"}
+
+
+def at(msg: Msg) -> datetime:
+    """The event's own Asterisk timestamp (``timestampevents = yes``), UTC."""
+    raw = msg.get("Timestamp")
+    return datetime.fromtimestamp(float(raw), UTC) if raw else datetime.now(UTC)
+
+
+def agent_of(msg: Msg) -> str:
+    """'PJSIP/agent100' -> '100'; other interfaces are kept whole."""
+    iface = (msg.get("Interface") or msg.get("Location")  # QueueMember (snapshot) says Location
+             or msg.get("MemberName") or msg.get("Name") or "")
+    tail = iface.rsplit("/", 1)[-1]
+    return tail.removeprefix("agent") if tail.startswith("agent") else tail
+
+
+def _int(msg: Msg, key: str, default: int = 0) -> int:
+    try:
+        return int(msg.get(key) or default)
+    except ValueError:
+        return default
+
+
+def _joined(m: Msg) -> ev.CallerJoined:
+    return ev.CallerJoined(at(m), m["Uniqueid"], m.get("Linkedid", ""), m.get("Channel", ""),
+                           m["Queue"], _int(m, "Position"), m.get("CallerIDNum", ""),
+                           m.get("CallerIDName", ""))
+
+
+def _left(m: Msg) -> ev.CallerLeft:
+    return ev.CallerLeft(at(m), m["Uniqueid"], m["Queue"], _int(m, "Count"))
+
+
+def _abandon(m: Msg) -> ev.CallAbandoned:
+    return ev.CallAbandoned(at(m), m["Uniqueid"], m["Queue"], _int(m, "Position"),
+                            _int(m, "OriginalPosition"), _int(m, "HoldTime"))
+
+
+def _called(m: Msg) -> ev.AgentRinging:
+    return ev.AgentRinging(at(m), m["Uniqueid"], m["Queue"], agent_of(m))
+
+
+def _noanswer(m: Msg) -> ev.AgentNoAnswer:
+    # AgentRingNoAnswer.RingTime is milliseconds (AgentConnect.RingTime is seconds).
+    return ev.AgentNoAnswer(at(m), m["Uniqueid"], m["Queue"], agent_of(m), _int(m, "RingTime"))
+
+
+def _connect(m: Msg) -> ev.CallAnswered:
+    return ev.CallAnswered(at(m), m["Uniqueid"], m["Queue"], agent_of(m), _int(m, "HoldTime"),
+                           _int(m, "RingTime"))
+
+
+def _complete(m: Msg) -> ev.CallCompleted:
+    return ev.CallCompleted(at(m), m["Uniqueid"], m["Queue"], agent_of(m), _int(m, "HoldTime"),
+                            _int(m, "TalkTime"), (m.get("Reason") or "caller").lower())
+
+
+def _user(m: Msg) -> ev.DomainEvent | None:
+    name = m.get("UserEvent", "")
+    if name == "CivicQueueRefused":
+        return ev.CallRefused(at(m), m["Uniqueid"], m["Queue"], m.get("Reason", ""),
+                              m.get("CallerIDNum", ""), m.get("IvrPath", ""))
+    if name == "CivicQueueExit":
+        outcome = EXIT_STATUS.get(m.get("Status", ""))
+        if outcome is None:
+            return None
+        return ev.CallExited(at(m), m["Uniqueid"], m.get("Queue", ""), outcome,
+                             m.get("Key") or None)
+    if name == "CivicQueueEnter":
+        return ev.IvrPathSet(at(m), m["Uniqueid"], m.get("IvrPath", ""))
+    return None
+
+
+def _transfer(m: Msg) -> ev.CallTransferred | None:
+    uid = m.get("TransfereeUniqueid") or m.get("OrigTransfererUniqueid")
+    if not uid:
+        return None
+    target = (m.get("Extension") or m.get("TransferTargetChannel")
+              or m.get("SecondTransfererChannel", ""))
+    return ev.CallTransferred(at(m), uid, target)
+
+
+def _booted(m: Msg) -> ev.AsteriskBooted:
+    return ev.AsteriskBooted(at(m), _int(m, "Uptime"))
+
+
+def _member(kind: str) -> Callable[[Msg], ev.MemberState]:
+    def build(m: Msg) -> ev.MemberState:
+        paused = m.get("Paused") == "1"
+        k = kind if kind != "pause" else ("paused" if paused else "unpaused")
+        return ev.MemberState(at(m), m.get("Queue", ""), agent_of(m), k, paused,
+                              m.get("PausedReason") or m.get("Reason") or "", _int(m, "Status"),
+                              m.get("InCall") == "1")
+
+    return build
+
+
+def _entry(m: Msg) -> ev.WaitingCaller:
+    return ev.WaitingCaller(at(m), m["Uniqueid"], m["Queue"], _int(m, "Position"),
+                            _int(m, "Wait"), m.get("CallerIDNum", ""))
+
+
+DISPATCH: dict[str, Callable[[Msg], ev.DomainEvent | None]] = {
+    "QueueCallerJoin": _joined,
+    "QueueCallerLeave": _left,
+    "QueueCallerAbandon": _abandon,
+    "AgentCalled": _called,
+    "AgentRingNoAnswer": _noanswer,
+    "AgentConnect": _connect,
+    "AgentComplete": _complete,
+    "UserEvent": _user,
+    "BlindTransfer": _transfer,
+    "AttendedTransfer": _transfer,
+    "FullyBooted": _booted,
+    "QueueMemberAdded": _member("added"),
+    "QueueMemberRemoved": _member("removed"),
+    "QueueMemberPause": _member("pause"),
+    "QueueMemberStatus": _member("status"),
+    "QueueMember": _member("member"),
+    "QueueStatusComplete": lambda m: ev.SnapshotDone(at(m)),
+    "QueueEntry": _entry,
+}
+
+
+def normalize(msg: Mapping[str, object]) -> ev.DomainEvent | None:
+    """The domain event for one raw AMI event, or None when it is not ours to track."""
+    fn = DISPATCH.get(str(msg.get("Event", "")))
+    if fn is None:
+        return None
+    try:
+        return fn(msg if type(msg) is dict else flatten(msg))  # the bridge's are flat already
+    except KeyError:
+        return None  # a malformed event is dropped here, never half-applied

@@ -1,0 +1,136 @@
+"""Repository reads over call records for reports, the API and the wallboard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from acd.metrics import CallFacts, Span, Summary, combine, seconds_by_agent, staffing, summarize
+from acd.store import CALLBACK_PATH_PREFIX, AgentStateSpan, CallRecord
+from center.db import utcnow
+
+
+def _period(start: datetime, end: datetime, queue: str | None) -> Select[CallRecord]:
+    stmt = select(CallRecord).where(CallRecord.entered_at >= start, CallRecord.entered_at < end)
+    if queue:
+        stmt = stmt.where(CallRecord.queue == queue)
+    return stmt.order_by(CallRecord.entered_at, CallRecord.id)
+
+
+def records(session: Session, start: datetime, end: datetime,
+            queue: str | None = None) -> Iterator[CallRecord]:
+    yield from session.scalars(_period(start, end, queue).execution_options(yield_per=2000))
+
+
+# Queue metrics count a resident's call once: a callback's placeholder is left out (its
+# original call was offered and ended as ``callback``); call listings still show it.
+NOT_PLACEHOLDER = or_(CallRecord.ivr_path.is_(None),
+                      ~CallRecord.ivr_path.startswith(CALLBACK_PATH_PREFIX, autoescape=True))
+
+FACT_COLUMNS = (CallRecord.queue, CallRecord.entered_at, CallRecord.outcome, CallRecord.wait_s,
+                CallRecord.talk_s, CallRecord.hold_s, CallRecord.acw_s, CallRecord.agent)
+
+
+def call_facts(session: Session, start: datetime, end: datetime) -> Iterator[CallFacts]:
+    """What the metrics need of every call that entered in [start, end): columns, no objects."""
+    rows = session.execute(select(*FACT_COLUMNS).where(
+        CallRecord.entered_at >= start, CallRecord.entered_at < end, NOT_PLACEHOLDER)
+        .execution_options(yield_per=5000))
+    for queue, entered, outcome, wait, talk, hold, acw, agent in rows:
+        yield CallFacts(queue, entered, outcome or "", wait or 0.0, talk or 0.0, hold or 0.0,
+                        acw or 0.0, agent)
+
+
+def facts(record: CallRecord) -> CallFacts:
+    return CallFacts(
+        queue=record.queue, entered_at=record.entered_at, outcome=record.outcome or "",
+        wait_s=record.wait_s or 0.0, talk_s=record.talk_s or 0.0, hold_s=record.hold_s,
+        acw_s=record.acw_s, agent=record.agent,
+    )
+
+
+def raw_summary(session: Session, start: datetime, end: datetime, queue: str | None,
+                thresholds_s: list[int], short_abandon_s: float) -> Summary:
+    stmt = _period(start, end, queue).where(NOT_PLACEHOLDER)
+    return summarize((facts(r) for r in session.scalars(stmt.execution_options(yield_per=2000))),
+                     thresholds_s, short_abandon_s)
+
+
+def summary(session: Session, start: datetime, end: datetime, queue: str | None,
+            thresholds_s: list[int], short_abandon_s: float) -> Summary:
+    """Metrics over [start, end): whole 15-minute intervals that have settled come from the
+    stored rollups (fast at millions of calls), the rest from the call records themselves.
+
+    Rollups are used only inside the span they cover without a gap, up to ``SETTLE`` before
+    the last run (a call may still finish there); everything else is read from the records.
+    """
+    from acd import rollup
+
+    covered = rollup.coverage(session)
+    if covered is None:
+        return raw_summary(session, start, end, queue, thresholds_s, short_abandon_s)
+    first = rollup.floor(max(start, covered[0]))
+    if first < max(start, covered[0]):
+        first += timedelta(minutes=rollup.BASE_MINUTES)
+    horizon = rollup.floor(min(end, covered[1] - rollup.SETTLE))
+    if horizon - first < timedelta(hours=rollup.MIN_SPAN_H):
+        return raw_summary(session, start, end, queue, thresholds_s, short_abandon_s)
+    parts = [s for _, s in rollup.intervals(session, first, horizon, rollup.BASE_MINUTES, queue,
+                                            thresholds_s)]
+    parts.append(raw_summary(session, start, first, queue, thresholds_s, short_abandon_s))
+    parts.append(raw_summary(session, horizon, end, queue, thresholds_s, short_abandon_s))
+    return combine(parts, thresholds_s)
+
+
+def answered_by_agent(session: Session, start: datetime,
+                      end: datetime) -> dict[tuple[str, str], int]:
+    """(queue, agent) -> answered calls among those that entered in [start, end)."""
+    rows = session.execute(
+        select(CallRecord.queue, CallRecord.agent, func.count())
+        .where(CallRecord.entered_at >= start, CallRecord.entered_at < end,
+               CallRecord.outcome == "answered", CallRecord.agent.is_not(None))
+        .group_by(CallRecord.queue, CallRecord.agent))
+    return {(q, str(a)): int(n) for q, a, n in rows}
+
+
+def spans(session: Session, start: datetime, end: datetime) -> list[Span]:
+    """Agent state spans that overlap [start, end) (open ones included)."""
+    rows = session.execute(
+        select(AgentStateSpan.agent, AgentStateSpan.state, AgentStateSpan.started_at,
+               AgentStateSpan.ended_at)
+        .where(AgentStateSpan.started_at < end,
+               or_(AgentStateSpan.ended_at.is_(None), AgentStateSpan.ended_at > start)))
+    return [Span(a, st, t0, t1) for a, st, t0, t1 in rows]
+
+
+def staffing_inputs(session: Session, start: datetime, end: datetime, now: datetime | None = None
+                    ) -> tuple[dict[tuple[str, str], int], dict[str, dict[str, float]]]:
+    """What ``metrics.staffing`` needs: answered calls per (queue, agent), and each agent's
+    seconds per state in [start, end), clipped at ``now`` (an open span runs until now)."""
+    until = min(end, now or utcnow())
+    seconds = seconds_by_agent(spans(session, start, until), start, until) if until > start else {}
+    return answered_by_agent(session, start, end), seconds
+
+
+def report(session: Session, start: datetime, end: datetime, queue: str | None,
+           thresholds_s: list[int], short_abandon_s: float,
+           now: datetime | None = None) -> dict[str, object]:
+    """The ``report calls --json`` / ``/api/v1/metrics`` object: queue metrics, then
+    occupancy and calls per agent (``metrics.staffing``) of the same queue and period."""
+    s = summary(session, start, end, queue, thresholds_s, short_abandon_s)
+    answered, seconds = staffing_inputs(session, start, end, now)
+    return {**s.as_dict(), **staffing(answered, seconds, queue).as_dict()}
+
+
+CSV_HEADER = ("uniqueid", "queue", "entered_at", "outcome", "wait_s", "talk_s", "agent")
+
+
+def csv_row(r: CallRecord) -> tuple[str, ...]:
+    def num(v: float | None) -> str:
+        return "" if v is None else f"{v:.3f}".rstrip("0").rstrip(".")
+
+    return (r.uniqueid, r.queue, r.entered_at.isoformat(timespec="seconds"), r.outcome or "",
+            num(r.wait_s), num(r.talk_s), r.agent or "")

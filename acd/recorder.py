@@ -1,0 +1,208 @@
+"""Applies domain events to call records, in batches, idempotently (keyed by uniqueid).
+
+Runs in one worker thread of the daemon; every method is plain synchronous SQLAlchemy.
+Any event may arrive for a call we never saw join (the daemon was down when it did):
+the record is then created from what the event knows, and reconciliation completes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from acd import events as ev
+from acd.store import CallRecord, RingAttempt, table
+from center import bulk
+from center.db import Database
+
+log = logging.getLogger(__name__)
+
+RECORD_EVENTS = (ev.CallerJoined, ev.IvrPathSet, ev.AgentNoAnswer, ev.CallAnswered,
+                 ev.CallCompleted, ev.CallAbandoned, ev.CallExited, ev.CallRefused,
+                 ev.CallTransferred, ev.WaitingCaller)
+
+
+# The columns the recorder writes; a batch is read and written as plain rows (Core
+# executemany), never as ORM objects: at full AMI speed the ORM's bookkeeping dominated.
+FIELDS = ("uniqueid", "linkedid", "channel", "caller_number", "caller_name", "queue",
+          "entered_at", "position", "ivr_path", "answered_at", "ended_at", "wait_s", "talk_s",
+          "hold_s", "acw_s", "agent", "outcome", "exit_key", "transfer_target", "hangup_side",
+          "source", "notes")
+RING_FIELDS = ("call_id", "agent", "ring_ms", "outcome", "at")
+
+
+class Row:
+    """A call record being changed by a batch; ``rings`` holds its new ring attempts."""
+
+    uniqueid: str
+    linkedid: str | None
+    channel: str | None
+    caller_number: str | None
+    caller_name: str | None
+    queue: str
+    entered_at: datetime
+    position: int | None
+    ivr_path: str | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    wait_s: float | None
+    talk_s: float | None
+    hold_s: float
+    acw_s: float
+    agent: str | None
+    outcome: str | None
+    exit_key: str | None
+    transfer_target: str | None
+    hangup_side: str | None
+    source: str
+    notes: str | None
+
+    def __init__(self, values: dict[str, Any], call_id: int | None) -> None:
+        self.__dict__.update(values)
+        self.call_id = call_id
+        self.rings: list[dict[str, Any]] = []
+        self.before = dict(values)
+
+    def values(self) -> dict[str, Any]:
+        return {f: self.__dict__[f] for f in FIELDS}
+
+    @property
+    def changed(self) -> bool:
+        return self.call_id is None or self.values() != self.before
+
+
+class Recorder:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.pending_ivr: dict[str, str] = {}
+        self.applied = 0
+
+    def apply_batch(self, batch: Sequence[ev.DomainEvent]) -> None:
+        with self.db.session() as s:
+            self.apply_in(s, batch)
+
+    def apply_in(self, s: Session, batch: Sequence[ev.DomainEvent]) -> None:
+        """Apply a batch inside the caller's transaction (the daemon adds its own writes)."""
+        relevant = [e for e in batch if isinstance(e, RECORD_EVENTS)]
+        if not relevant:
+            return
+        conn = s.connection()
+        known: dict[str, Row] = {}
+        for row in bulk.rows_where_in(conn, table(CallRecord), ("id", *FIELDS), "uniqueid",
+                                      {e.uniqueid for e in relevant}):
+            values = row._asdict()
+            known[values["uniqueid"]] = Row({f: values[f] for f in FIELDS}, values["id"])
+        for e in relevant:
+            self._apply(s, known, e)
+        self._write(conn, known)
+        self.applied += len(relevant)
+
+    @staticmethod
+    def _write(conn: Any, rows: dict[str, Row]) -> None:
+        """New and changed records in one upsert; new ring attempts in one insert."""
+        todo = [r.values() for r in rows.values() if r.changed]
+        for call_id, uid in bulk.insert_rows(conn, table(CallRecord), FIELDS, todo,
+                                             upsert_on="uniqueid", returning=("id", "uniqueid")):
+            rows[uid].call_id = call_id
+        attempts = [{**a, "call_id": r.call_id} for r in rows.values() for a in r.rings]
+        bulk.insert_rows(conn, table(RingAttempt), RING_FIELDS, attempts)
+
+    def _record(self, s: Session, known: dict[str, Row], uid: str, queue: str,
+                entered: object) -> Row:
+        rec = known.get(uid)
+        if rec is None:
+            values: dict[str, Any] = dict.fromkeys(FIELDS)
+            values.update(uniqueid=uid, queue=queue, entered_at=entered, hold_s=0.0,
+                          acw_s=0.0, source="ami", ivr_path=self.pending_ivr.pop(uid, None))
+            rec = known[uid] = Row(values, None)
+        return rec
+
+    def _apply(self, s: Session, known: dict[str, Row], e: ev.DomainEvent) -> None:
+        match e:
+            case ev.IvrPathSet(uniqueid=uid, path=path):
+                if uid in known:
+                    known[uid].ivr_path = known[uid].ivr_path or path or None
+                elif path:
+                    self.pending_ivr[uid] = path
+            case ev.CallerJoined():
+                rec = self._record(s, known, e.uniqueid, e.queue, e.at)
+                rec.linkedid, rec.channel = e.linkedid or None, e.channel or None
+                rec.caller_number = e.caller_number or None
+                rec.caller_name = e.caller_name or None
+                rec.position = e.position
+                rec.entered_at = min(rec.entered_at, e.at)
+            case ev.WaitingCaller():
+                entered = e.at - timedelta(seconds=e.wait_s)
+                rec = self._record(s, known, e.uniqueid, e.queue, entered)
+                rec.caller_number = rec.caller_number or e.caller_number or None
+            case ev.AgentNoAnswer():
+                rec = self._record(s, known, e.uniqueid, e.queue, e.at)
+                rec.rings.append({"agent": e.agent, "ring_ms": e.ring_ms,
+                                  "outcome": "noanswer", "at": e.at})
+            case ev.CallAnswered():
+                rec = self._record(s, known, e.uniqueid, e.queue,
+                                   e.at - timedelta(seconds=e.wait_s))
+                rec.answered_at, rec.agent, rec.wait_s = e.at, e.agent, float(e.wait_s)
+                rec.rings.append({"agent": e.agent, "ring_ms": e.ring_s * 1000,
+                                  "outcome": "connected", "at": e.at})
+            case ev.CallCompleted():
+                rec = self._record(s, known, e.uniqueid, e.queue,
+                                   e.at - timedelta(seconds=e.wait_s + e.talk_s))
+                rec.outcome, rec.agent = "answered", e.agent
+                rec.wait_s, rec.talk_s = float(e.wait_s), float(e.talk_s)
+                rec.answered_at = rec.answered_at or e.at - timedelta(seconds=e.talk_s)
+                rec.ended_at, rec.hangup_side = e.at, e.hangup_side
+            case ev.CallAbandoned():
+                rec = self._record(s, known, e.uniqueid, e.queue,
+                                   e.at - timedelta(seconds=e.wait_s))
+                if rec.outcome is None and rec.answered_at is None:
+                    rec.outcome, rec.wait_s, rec.ended_at = "abandoned", float(e.wait_s), e.at
+                    rec.hangup_side = "caller"
+            case ev.CallExited():
+                rec = self._record(s, known, e.uniqueid, e.queue, e.at)
+                if rec.outcome in (None, "abandoned") and rec.answered_at is None:
+                    rec.outcome, rec.exit_key, rec.hangup_side = e.outcome, e.key, None
+                    rec.ended_at = e.at
+                    if rec.wait_s is None:  # app_queue's own arithmetic: whole-second clocks
+                        rec.wait_s = float(int(e.at.timestamp()) - int(rec.entered_at.timestamp()))
+            case ev.CallRefused():
+                rec = self._record(s, known, e.uniqueid, e.queue, e.at)
+                rec.outcome, rec.wait_s, rec.ended_at = "refused", 0.0, e.at
+                rec.caller_number = rec.caller_number or e.caller_number or None
+                rec.ivr_path = rec.ivr_path or e.ivr_path or None
+                rec.notes = e.reason
+            case ev.CallTransferred():
+                if e.uniqueid in known:
+                    known[e.uniqueid].transfer_target = e.target
+            case _:
+                pass
+
+
+def close_cut_calls(db: Database, boot: datetime) -> int:
+    """Close the calls still open that entered before Asterisk's (re)boot: it cut them off.
+
+    Answered ones end at the boot with the talk time up to it; waiting ones are ``dropped``
+    (offered, neither answered nor abandoned by the caller).
+    """
+    with db.session() as s:
+        cut = list(s.scalars(select(CallRecord).where(
+            CallRecord.outcome.is_(None), CallRecord.entered_at < boot)))
+        for rec in cut:
+            rec.ended_at, rec.hangup_side = boot, "system"
+            if rec.answered_at is not None:
+                rec.outcome = "answered"
+                rec.talk_s = float(max(0, int(boot.timestamp()) - int(rec.answered_at.timestamp())))
+            else:
+                rec.outcome = "dropped"
+                rec.wait_s = float(max(0, int(boot.timestamp()) - int(rec.entered_at.timestamp())))
+        return len(cut)
+
+
+def open_uniqueids(db: Database) -> Iterable[str]:
+    with db.session() as s:
+        return list(s.scalars(select(CallRecord.uniqueid).where(CallRecord.outcome.is_(None))))

@@ -1,0 +1,142 @@
+"""15-minute interval rollups of call records, so reports stay fast at millions of calls.
+
+A rollup row holds the additive totals of one queue's calls that *entered* in one
+15-minute interval (``acd.metrics.Summary``); 30- and 60-minute, daily and all-queue
+figures are exact sums of them (``metrics.combine``). Recomputing an interval replaces its
+rows, so the worker can re-run any window (late reconciliations included) without doubling.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from acd.metrics import CallFacts, Summary, combine, summarize
+from acd.queries import call_facts
+from acd.store import IntervalStat, LiveState
+from center.db import Database, utcnow
+from center.settings import Settings
+from center.worker import Job
+
+BASE_MINUTES = 15
+SETTLE = timedelta(hours=1)  # a rolled-up interval may still change this long after it ends
+MIN_SPAN_H = 6  # shorter periods are read from the records directly
+COVERAGE = "rollup_coverage"  # a LiveState row: {"since": ..., "as_of": ...}
+INTERVAL_CHOICES = (15, 30, 60)
+COUNTS = ("offered", "answered", "abandoned", "short_abandoned", "timed_out", "exit_key",
+          "exit_empty", "refused", "callback", "dropped")
+
+
+def floor(t: datetime, minutes: int = BASE_MINUTES) -> datetime:
+    """The start of the ``minutes``-long interval holding ``t`` (aligned on the UTC hour)."""
+    seconds = minutes * 60
+    epoch = int(t.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, UTC)
+
+
+def coverage(s: Session) -> tuple[datetime, datetime] | None:
+    """[since, as_of): the span the rollups cover without a gap, and when it was computed."""
+    row = s.get(LiveState, COVERAGE)
+    if row is None:
+        return None
+    doc = json.loads(row.doc)
+    return datetime.fromisoformat(doc["since"]), datetime.fromisoformat(doc["as_of"])
+
+
+def _extend(s: Session, start: datetime, now: datetime) -> None:
+    current = coverage(s)
+    if current is not None and start > current[1]:
+        return  # a gap before this run: coverage stays what it was (reports read records)
+    since = start if current is None else min(start, current[0])
+    doc = json.dumps({"since": since.isoformat(), "as_of": now.isoformat()})
+    row = s.get(LiveState, COVERAGE)
+    if row is None:
+        s.add(LiveState(name=COVERAGE, version=1, doc=doc, updated_at=now))
+    else:
+        row.doc, row.updated_at, row.version = doc, now, row.version + 1
+
+
+def rollup(db: Database, since: datetime, until: datetime, thresholds_s: Sequence[int],
+           short_abandon_s: float) -> int:
+    """Recompute every interval in [floor(since), until); returns how many rows were written.
+
+    When ``until`` reaches the present, the covered span grows to include this run."""
+    start = floor(since)
+    buckets: dict[tuple[datetime, str], list[CallFacts]] = defaultdict(list)
+    now = utcnow()
+    with db.session() as s:
+        for f in call_facts(s, start, until):
+            buckets[(floor(f.entered_at), f.queue)].append(f)
+        s.execute(delete(IntervalStat).where(IntervalStat.interval_start >= start,
+                                             IntervalStat.interval_start < until))
+        for (interval, queue), facts in buckets.items():
+            summary = summarize(facts, thresholds_s, short_abandon_s)
+            if summary.offered:
+                s.add(_row(interval, queue, summary, now))
+        if until >= now:
+            _extend(s, start, now)
+    return len(buckets)
+
+
+def _row(interval: datetime, queue: str, summary: Summary, now: datetime) -> IntervalStat:
+    return IntervalStat(
+        interval_start=interval, queue=queue, computed_at=now,
+        answered_within=json.dumps({str(t): n for t, n in summary.answered_within.items()}),
+        total_wait_answered_s=summary.total_wait_answered_s,
+        total_handle_s=summary.total_handle_s, longest_wait_s=summary.longest_wait_s,
+        **{c: getattr(summary, c) for c in COUNTS})
+
+
+def _summary(row: IntervalStat, thresholds_s: Sequence[int]) -> Summary:
+    within = {int(k): v for k, v in json.loads(row.answered_within).items()}
+    return Summary(**{c: getattr(row, c) for c in COUNTS},
+                   answered_within={t: within.get(t, 0) for t in thresholds_s},
+                   total_wait_answered_s=row.total_wait_answered_s,
+                   total_handle_s=row.total_handle_s, longest_wait_s=row.longest_wait_s)
+
+
+def intervals(s: Session, start: datetime, end: datetime, minutes: int, queue: str | None,
+              thresholds_s: Sequence[int]) -> list[tuple[datetime, Summary]]:
+    """Every ``minutes``-long interval of [start, end) with its (combined) summary."""
+    if minutes not in INTERVAL_CHOICES:
+        raise ValueError(f"interval must be one of {INTERVAL_CHOICES} minutes, not {minutes}")
+    stmt = select(IntervalStat).where(IntervalStat.interval_start >= start,
+                                      IntervalStat.interval_start < end)
+    if queue:
+        stmt = stmt.where(IntervalStat.queue == queue)
+    parts: dict[datetime, list[Summary]] = defaultdict(list)
+    for row in s.scalars(stmt):
+        parts[floor(row.interval_start, minutes)].append(_summary(row, thresholds_s))
+    out = []
+    t = floor(start, minutes)
+    while t < end:
+        out.append((t, combine(parts.get(t, []), thresholds_s)))
+        t += timedelta(minutes=minutes)
+    return out
+
+
+def computed_at(s: Session) -> datetime | None:
+    covered = coverage(s)
+    return covered[1] if covered else None
+
+
+def jobs(settings: Settings, db: Database) -> list[Job]:
+    """Every minute the last two hours (live calls finish), every 15 minutes the last day
+    (reconciliation may complete older calls after an outage)."""
+    def recent(hours: float) -> int:
+        now = utcnow()
+        since = now - timedelta(hours=hours)
+        with db.session() as s:
+            covered = coverage(s)
+        if covered is not None:  # catch up after the worker was stopped
+            since = min(since, covered[1] - SETTLE)
+        return rollup(db, since, now + timedelta(minutes=BASE_MINUTES),
+                      settings.sl_thresholds_s, settings.short_abandon_s)
+
+    return [Job("acd.rollup_recent", lambda: recent(2), seconds=60),
+            Job("acd.rollup_day", lambda: recent(26), seconds=900)]

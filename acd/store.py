@@ -1,0 +1,170 @@
+"""Call records and ring attempts: SQLAlchemy models and repository functions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Table, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from center.db import Base, UTCDateTime
+
+OUTCOMES = ("answered", "abandoned", "timeout", "exit_key", "exit_empty", "refused", "callback",
+            "dropped")
+# ivr_path of a callback's placeholder (ivr/callback_runner.py): the resident's call carried
+# on, not a new one; the original call was offered once and ended as ``callback``.
+CALLBACK_PATH_PREFIX = "callback:"
+
+
+class CallRecord(Base):
+    """One queued (or refused-at-join) call. ``outcome`` is NULL while the call is live."""
+
+    __tablename__ = "call_records"
+    __table_args__ = (
+        Index("ix_call_records_entered", "entered_at"),
+        Index("ix_call_records_queue_entered", "queue", "entered_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    linkedid: Mapped[str | None] = mapped_column(String(64), default=None)
+    channel: Mapped[str | None] = mapped_column(String(128), default=None)
+    caller_number: Mapped[str | None] = mapped_column(String(64), default=None)
+    caller_name: Mapped[str | None] = mapped_column(String(128), default=None)
+    queue: Mapped[str] = mapped_column(String(64))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    position: Mapped[int | None] = mapped_column(default=None)
+    ivr_path: Mapped[str | None] = mapped_column(String(255), default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    wait_s: Mapped[float | None] = mapped_column(default=None)
+    talk_s: Mapped[float | None] = mapped_column(default=None)
+    hold_s: Mapped[float] = mapped_column(default=0.0)
+    acw_s: Mapped[float] = mapped_column(default=0.0)
+    agent: Mapped[str | None] = mapped_column(String(64), default=None)
+    outcome: Mapped[str | None] = mapped_column(String(16), default=None)
+    exit_key: Mapped[str | None] = mapped_column(String(4), default=None)
+    transfer_target: Mapped[str | None] = mapped_column(String(128), default=None)
+    hangup_side: Mapped[str | None] = mapped_column(String(8), default=None)
+    call_type: Mapped[str | None] = mapped_column(String(32), default=None)
+    ticket_number: Mapped[str | None] = mapped_column(String(32), default=None)
+    source: Mapped[str] = mapped_column(String(16), default="ami")
+    notes: Mapped[str | None] = mapped_column(Text, default=None)
+
+    rings: Mapped[list[RingAttempt]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="RingAttempt.id"
+    )
+
+
+class RingAttempt(Base):
+    """An agent phone rang for a queued call: who, how long (ms), and how it ended."""
+
+    __tablename__ = "ring_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call_records.id", ondelete="CASCADE"),
+                                         index=True)
+    agent: Mapped[str] = mapped_column(String(64))
+    ring_ms: Mapped[int] = mapped_column(default=0)
+    outcome: Mapped[str] = mapped_column(String(16))  # connected | noanswer
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    call: Mapped[CallRecord] = relationship(back_populates="rings")
+
+
+class LogCursor(Base):
+    """How far reconciliation has read a log file (by inode and byte offset)."""
+
+    __tablename__ = "log_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    inode: Mapped[int] = mapped_column(default=0)
+    offset: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class AgentStateSpan(Base):
+    """One stretch of an agent in one state; ``ended_at`` is NULL for the current one."""
+
+    __tablename__ = "agent_state_spans"
+    __table_args__ = (Index("ix_agent_state_spans_agent_started", "agent", "started_at"),
+                      Index("ix_agent_state_spans_started", "started_at"),
+                      # each agent's open span, found without walking their history
+                      Index("ix_agent_state_spans_open", "agent",
+                            postgresql_where=text("ended_at IS NULL"),
+                            sqlite_where=text("ended_at IS NULL")))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+COMMAND_ACTIONS = ("login", "logout", "pause", "unpause")
+
+
+class AgentCommand(Base):
+    """A queue action asked for on the web, carried out by the daemon through AMI.
+
+    ``status``: pending -> done | failed (``detail`` says why). The web never talks to AMI.
+    """
+
+    __tablename__ = "agent_commands"
+    __table_args__ = (Index("ix_agent_commands_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    requested_by: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    agent: Mapped[str] = mapped_column(String(64))
+    queue: Mapped[str | None] = mapped_column(String(64), default=None)  # None: all queues
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class LiveState(Base):
+    """The daemon's live picture (queues, waiting callers, agents) as one JSON document.
+
+    ``version`` grows with every change, so web processes poll one integer and fan the
+    document out to their server-sent-event streams.
+    """
+
+    __tablename__ = "live_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
+    doc: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IntervalStat(Base):
+    """Additive totals of the calls that entered ``queue`` in one 15-minute interval."""
+
+    __tablename__ = "interval_stats"
+
+    interval_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64), primary_key=True)
+    offered: Mapped[int] = mapped_column(default=0)
+    answered: Mapped[int] = mapped_column(default=0)
+    abandoned: Mapped[int] = mapped_column(default=0)
+    short_abandoned: Mapped[int] = mapped_column(default=0)
+    timed_out: Mapped[int] = mapped_column(default=0)
+    exit_key: Mapped[int] = mapped_column(default=0)
+    exit_empty: Mapped[int] = mapped_column(default=0)
+    refused: Mapped[int] = mapped_column(default=0)
+    callback: Mapped[int] = mapped_column(default=0)
+    dropped: Mapped[int] = mapped_column(default=0)
+    answered_within: Mapped[str] = mapped_column(Text, default="{}")  # {"30": n, "60": n}
+    total_wait_answered_s: Mapped[float] = mapped_column(default=0.0)
+    total_handle_s: Mapped[float] = mapped_column(default=0.0)
+    longest_wait_s: Mapped[float] = mapped_column(default=0.0)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def table(model: type[Base]) -> Table:
+    """A model's Core table, typed (for executemany statements)."""
+    return model.__table__  # type: ignore[return-value]

@@ -1,0 +1,73 @@
+"""ACD web surface: the metrics API and Prometheus exposition."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from acd import queries
+from center.auth import public, roles
+from center.auth_store import Role
+from center.db import Database, utcnow
+from center.settings import Settings
+from ivr.analytics import containment
+
+bp = Blueprint("acd", __name__, template_folder="templates")
+
+
+def _ctx() -> tuple[Settings, Database]:
+    return current_app.extensions["civic311.settings"], current_app.extensions["civic311.db"]
+
+
+def today_bounds(settings: Settings, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """Midnight to midnight of the city's current day, as aware datetimes."""
+    tz = ZoneInfo(settings.timezone)
+    local = (now or utcnow()).astimezone(tz)
+    start = datetime.combine(local.date(), time(0), tzinfo=tz)
+    return start, datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=tz)
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def _when(name: str, default: datetime) -> datetime:
+    raw = request.args.get(name)
+    if not raw:
+        return default
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise BadRequest(f"{name}: not an ISO 8601 date/time: {raw!r}") from exc
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo("UTC"))
+
+
+@bp.route("/api/v1/metrics")
+@roles(Role.SUPERVISOR, Role.MANAGER)
+def metrics_api() -> Any:
+    settings, db = _ctx()
+    start, end = today_bounds(settings)
+    try:
+        t0, t1 = _when("from", start), _when("to", end)
+    except BadRequest as exc:
+        return jsonify(error="bad_datetime", description=str(exc)), 400
+    if t1 <= t0:
+        return jsonify(error="bad_period", description="'to' must be after 'from'"), 400
+    with db.session() as s:
+        report = queries.report(s, t0, t1, request.args.get("queue") or None,
+                                settings.sl_thresholds_s, settings.short_abandon_s)
+        ivr = containment(s, t0, t1)  # IVR self-service: contained vs agent per menu option
+    return jsonify({**report, "ivr": ivr})
+
+
+@bp.route("/metrics")
+@public
+def prometheus() -> Any:
+    from acd.prometheus import exposition
+
+    settings, db = _ctx()
+    body, content_type = exposition(settings, db, today_bounds(settings))
+    return Response(body, content_type=content_type)

@@ -1,0 +1,110 @@
+"""Render every config file Asterisk reads from the templates in this folder.
+
+Nothing is edited by hand: ``write_config`` rewrites the whole set from the settings.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from asterisk_conf.provision import Install, write_atomic
+from center.settings import Settings
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+# AMI event classes the bridge needs: queue/agent, channel lifecycle, DTMF, user events,
+# and system (FullyBooted). Everything else is cut at the source by the event filter.
+AMI_EVENTS = [
+    "FullyBooted", "Shutdown", "Reload",
+    "QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon",
+    "AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer", "AgentDump",
+    "QueueMemberAdded", "QueueMemberRemoved", "QueueMemberPause", "QueueMemberStatus",
+    "QueueMemberRinginuse", "QueueMemberPenalty",
+    "QueueParams", "QueueMember", "QueueEntry", "QueueStatusComplete",
+    "Hangup", "DTMFEnd", "UserEvent", "BlindTransfer", "AttendedTransfer",
+    "OriginateResponse", "CoreShowChannel", "CoreShowChannelsComplete",
+    "MusicOnHoldStart", "MusicOnHoldStop",
+]
+
+
+def context(settings: Settings, install: Install) -> dict[str, Any]:
+    agents = [
+        {"ext": ext, "port": settings.agent_phone_port(ext)} for ext in settings.agent_extensions
+    ]
+    return {
+        "s": settings,
+        "agents": agents,
+        "queues": settings.queues,
+        "ami_events": AMI_EVENTS,
+        "install": install,
+        # a system Asterisk we start ourselves reads our directories; an external one
+        # (docker compose) keeps its standard layout and shares the same paths by volume
+        "own_directories": install.root is None and settings.asterisk_binary != "external",
+        "sounds_dir": install.inner(install.sounds_dir),
+        "moh_dir": install.inner(moh_dir(install)),
+    }
+
+
+def render_all(settings: Settings, install: Install) -> dict[str, str]:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+                      keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    ctx = context(settings, install)
+    out = {}
+    for tpl in sorted(TEMPLATES.glob("*.conf.j2")):
+        name = tpl.name.removesuffix(".j2")
+        out[name] = env.get_template(tpl.name).render(**ctx)
+    return out
+
+
+# Hold music: a calm chord loop (C, A minor, F, G) synthesized by sox, so a waiting caller
+# never hears dead air and no third-party audio is shipped. (semitones above middle C)
+HOLD_CHORDS = ((0, 4, 7), (-3, 0, 4), (-7, -3, 0), (-5, -1, 2))
+HOLD_CHORD_S = 4
+
+
+def moh_dir(install: Install) -> Path:
+    return install.sounds_dir / "moh"
+
+
+def write_hold_music(install: Install) -> Path:
+    """``<sounds>/moh/hold.wav`` (8 kHz mono 16-bit), made once."""
+    target = moh_dir(install) / "hold.wav"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="civic311-moh-") as tmp:
+        parts = []
+        for i, chord in enumerate(HOLD_CHORDS):
+            part = Path(tmp) / f"{i}.wav"
+            tones = [arg for semi in chord
+                     for arg in ("sine", f"{261.63 * 2 ** (semi / 12):.2f}")]
+            subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(part),
+                            "synth", str(HOLD_CHORD_S), *tones, "remix", "-", "gain", "-22",
+                            "fade", "0.4", str(HOLD_CHORD_S), "0.6"], check=True,
+                           capture_output=True, timeout=60)
+            parts.append(str(part))
+        partial = target.with_suffix(".part.wav")
+        subprocess.run(["sox", *parts, str(partial)], check=True, capture_output=True,
+                       timeout=60)
+        partial.replace(target)
+    return target
+
+
+def write_config(settings: Settings, install: Install) -> list[Path]:
+    install.etc_dir.mkdir(parents=True, exist_ok=True)
+    write_hold_music(install)
+    written = []
+    files = render_all(settings, install)
+    for stale in install.etc_dir.glob("*.conf"):
+        if stale.name not in files:
+            stale.unlink()  # only what we render is read: no stock config left behind
+    for name, text in files.items():
+        path = install.etc_dir / name
+        write_atomic(path, text, 0o640 if name == "manager.conf" else 0o644)
+        written.append(path)
+    return written

@@ -1,0 +1,180 @@
+"""The ``civic311`` command line: one entry point, settings loaded once and passed down."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+import click
+
+from center.settings import Settings, configure_logging, load_settings
+
+# Capability command groups mounted on the root command: "module:attribute".
+CAPABILITY_COMMANDS: list[str] = [
+    "asterisk_conf.cli:asterisk",
+    "acd.cli:report",
+    "workforce.cli:wfm",
+    "crm_bridge.cli:apikey",
+    "crm_bridge.cli:catalog",
+    "crm_bridge.cli:opendata",
+    "recordings.cli:recordings",
+]
+
+
+class Context:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._db: Any = None
+
+    @property
+    def db(self) -> Any:
+        if self._db is None:
+            from center.db import Database
+
+            self._db = Database(self.settings.db_url)
+        return self._db
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="TOML settings file.")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Data directory.")
+@click.option("--database-url", help="SQLAlchemy URL (default: SQLite in the data directory).")
+@click.option("--log-level", help="DEBUG, INFO, WARNING...")
+@click.pass_context
+def cli(ctx: click.Context, config_file: str | None, data_dir: str | None,
+        database_url: str | None, log_level: str | None) -> None:
+    """civic311: a 311 contact center on Asterisk."""
+    settings = load_settings(config_file, data_dir=data_dir, database_url=database_url,
+                             log_level=log_level)
+    configure_logging(settings)
+    ctx.obj = Context(settings)
+
+
+@cli.command()
+@click.option("--demo", is_flag=True, help="Also run simulated SIPp callers and agent phones.")
+@pass_ctx
+def up(c: Context, demo: bool) -> None:
+    """Start and supervise Asterisk, the telephony daemon, the web server and the worker."""
+    from center.supervisor import run_all
+
+    sys.exit(run_all(c.settings, demo=demo))
+
+
+@cli.command()
+@click.option("--host", help="Listen address.")
+@click.option("--port", type=int, help="Listen port.")
+@pass_ctx
+def web(c: Context, host: str | None, port: int | None) -> None:
+    """Run the web server alone (gunicorn)."""
+    from center.webserver import serve
+
+    serve(c.settings, host or c.settings.web_host, port or c.settings.web_port)
+
+
+@cli.command()
+@pass_ctx
+def daemon(c: Context) -> None:
+    """Run the telephony daemon alone (AMI bridge + FastAGI server)."""
+    from acd.daemon import run_daemon
+
+    run_daemon(c.settings)
+
+
+@cli.command()
+@pass_ctx
+def worker(c: Context) -> None:
+    """Run the scheduled-jobs worker alone (the only APScheduler process)."""
+    from center.worker import run_worker
+
+    run_worker(c.settings)
+
+
+@cli.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@pass_ctx
+def db_upgrade(c: Context) -> None:
+    """Apply all migrations."""
+    c.db.upgrade()
+    click.echo(f"database at {c.db.engine.url.render_as_string()} is up to date")
+
+
+@cli.group()
+def seed() -> None:
+    """Sample data."""
+
+
+@seed.command("demo")
+@pass_ctx
+def seed_demo(c: Context) -> None:
+    """A sample city: agencies, queues, agents, service types and one user per role."""
+    from center.seed import seed_demo as run_seed
+
+    c.db.upgrade()
+    for line in run_seed(c.settings, c.db):
+        click.echo(line)
+
+
+@cli.group()
+def user() -> None:
+    """Users and roles."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", required=True, help="agent|supervisor|qa|agency|manager|admin")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--full-name", default="")
+@click.option("--agent-ext", default=None, help="Agent phone extension (agents).")
+@click.option("--agency", default=None, help="Agency code (agency workers).")
+@pass_ctx
+def user_create(c: Context, username: str, role: str, password: str, full_name: str,
+                agent_ext: str | None, agency: str | None) -> None:
+    """Create a user who can log in to the web pages."""
+    from center.auth_store import UserError, create_user
+
+    try:
+        with c.db.session() as s:
+            create_user(s, username, password, role, full_name=full_name,
+                        agent_ext=agent_ext, agency=agency)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"user {username} ({role}) created")
+
+
+def parse_when(value: str) -> datetime:
+    """ISO 8601 from the command line; a naive value is taken as UTC."""
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO 8601 date/time: {value!r}") from exc
+    from datetime import UTC
+
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def echo_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=None, sort_keys=True, default=str))
+
+
+def _mount_capabilities() -> None:
+    for spec in CAPABILITY_COMMANDS:
+        module, attr = spec.split(":")
+        cli.add_command(getattr(importlib.import_module(module), attr))
+
+
+_mount_capabilities()
+
+
+def main() -> None:
+    cli(prog_name="civic311")

@@ -1,0 +1,229 @@
+"""One typed settings object: defaults in code < TOML file < environment < CLI.
+
+Loaded once in ``main()`` and passed down; nothing reads the environment elsewhere.
+Secrets (AMI password, web session key) have no defaults: when unset they are generated once
+per installation into ``<data_dir>/secrets.toml`` (mode 600) and read back from there.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import tomllib
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "civic311"
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "civic311"
+
+
+_TOML_FILE: ContextVar[str | None] = ContextVar("civic311_toml_file", default=None)
+
+
+class QueueDef(BaseModel):
+    """One ACD queue: a phone line of an agency, or the general line."""
+
+    name: str
+    title: str
+    agency: str | None = None
+    sl_threshold_s: int = 30
+    timeout_s: int = 600
+    wrapup_s: int = 15
+    survey: bool = False  # after the agent hangs up, the caller rates the call 1-5 by keypad
+
+
+DEFAULT_QUEUES = [
+    QueueDef(name="citywide", title="311 General", survey=True),
+    QueueDef(name="sanitation", title="Sanitation", agency="DSNY"),
+    QueueDef(name="transportation", title="Streets & Transportation", agency="DOT"),
+    QueueDef(name="environment", title="Environmental Protection", agency="DEP"),
+    QueueDef(name="buildings", title="Buildings & Housing", agency="DOB"),
+    QueueDef(name="noise", title="Noise & Quality of Life", agency="NYPD"),
+]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CIVIC311_", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    config_file: Path | None = None
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "CIVIC311_DATABASE_URL")
+    )
+    log_level: str = "INFO"
+
+    city_name: str = "Civic City"
+    timezone: str = "America/New_York"
+
+    web_host: str = "127.0.0.1"
+    web_port: int = 8311
+    web_workers: int = 2
+    web_threads: int = 64  # per worker; every open wallboard stream holds one
+    secret_key: str | None = None
+
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_user: str = "civic311"
+    ami_secret: str | None = None
+    sip_secret: str | None = None  # the "resident" softphone account's password
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    agent_count: int = 8
+    agent_first_ext: int = 100
+    agent_phone_base_port: int = 5080
+    agent_phone_stride: int = 1  # 0: every agent phone on one port (one SIPp UAS, benches)
+    rtp_start: int = 10000
+    rtp_end: int = 20000
+
+    # "chroot" forces the provisioned root; "external" means Asterisk runs elsewhere (docker
+    # compose) and shares its config and log directories with us at the paths below.
+    asterisk_binary: str | None = None
+    asterisk_etc_dir: Path | None = None
+    asterisk_log_dir: Path | None = None
+    asterisk_sounds_dir: Path | None = None
+    asterisk_root_dir: Path | None = None  # default: <cache_dir>/asterisk-root
+    queues: list[QueueDef] = Field(default_factory=lambda: list(DEFAULT_QUEUES))
+    short_abandon_s: int = 5
+    sl_thresholds_s: list[int] = Field(default_factory=lambda: [30, 60])
+    pause_reasons: list[str] = Field(default_factory=lambda: [
+        "break", "lunch", "training", "meeting", "coaching", "technical", "outbound"])
+    # Wallboard alarms: a tile turns amber at the first figure and red at the second.
+    alarm_waiting: tuple[int, int] = (5, 15)
+    alarm_longest_wait_s: tuple[int, int] = (60, 180)
+    alarm_service_level: tuple[float, float] = (0.80, 0.70)  # below these
+    alarm_abandon_rate: tuple[float, float] = (0.05, 0.10)
+    alarm_paused_s: tuple[int, int] = (900, 1800)
+
+    twilio_auth_token: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "CIVIC311_TWILIO_AUTH_TOKEN"),
+    )
+    public_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("PUBLIC_BASE_URL", "CIVIC311_PUBLIC_BASE_URL")
+    )
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    mail_from: str = "311@civic.example"
+
+    # ---- crm_bridge -------------------------------------------------------------------------
+    reopen_window_days: float = 14.0  # a resident may reopen ("work not done") this long after
+    min_resolution_chars: int = 5
+    business_hours: str = "08:00-17:00"  # the city's working day, for business-hour SLAs
+    city_holidays: list[str] = Field(default_factory=list)  # ISO dates besides federal holidays
+    duplicate_radius_m: float = 150.0
+    duplicate_window_days: float = 30.0
+    open311_jurisdiction: str | None = None  # e.g. "civic.example"; None = single jurisdiction
+    open311_contact: str = "311 Open Data team, opendata@civic.example"
+    twilio_account_sid: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "CIVIC311_TWILIO_ACCOUNT_SID"),
+    )
+    twilio_from_number: str | None = None
+    twilio_api_base: str = "https://api.twilio.com"
+    notify_max_attempts: int = 10
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = _TOML_FILE.get()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    # ---- derived values -------------------------------------------------------------------
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'civic311.db'}"
+
+    @property
+    def asterisk_root(self) -> Path:
+        return self.asterisk_root_dir or self.cache_dir / "asterisk-root"
+
+    @property
+    def agent_extensions(self) -> list[str]:
+        return [str(self.agent_first_ext + i) for i in range(self.agent_count)]
+
+    def agent_phone_port(self, ext: str) -> int:
+        return self.agent_phone_base_port + self.agent_phone_stride * (
+            int(ext) - self.agent_first_ext)
+
+    def queue_names(self) -> list[str]:
+        return [q.name for q in self.queues]
+
+
+SECRETS = ("ami_secret", "secret_key", "sip_secret")
+
+
+def _load_secrets(data_dir: Path) -> dict[str, str]:
+    """Secrets generated once per installation, kept in ``secrets.toml`` (mode 600)."""
+    path = data_dir / "secrets.toml"
+    values: dict[str, str] = {}
+    if path.exists():
+        with path.open("rb") as fh:
+            values = {k: str(v) for k, v in tomllib.load(fh).items()}
+    if all(k in values for k in SECRETS):
+        return values
+    for key in SECRETS:
+        values.setdefault(key, secrets.token_urlsafe(24))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.writelines(f'{k} = "{v}"\n' for k, v in values.items())
+    tmp.replace(path)
+    return values
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings: ``overrides`` are the CLI layer (highest precedence)."""
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    token = _TOML_FILE.set(str(config_file or os.environ.get("CIVIC311_CONFIG_FILE") or "") or None)
+    try:
+        settings = Settings(**overrides)
+    finally:
+        _TOML_FILE.reset(token)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    missing = {k for k in SECRETS if not getattr(settings, k)}
+    if missing:
+        stored = _load_secrets(settings.data_dir)
+        for key in missing:
+            setattr(settings, key, stored[key])
+    return settings
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("alembic", "panoramisk"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))

@@ -1,0 +1,130 @@
+"""Drive SIPp: simulated residents calling 311 and simulated agent phones.
+
+Scenario templates live in ``tests/sipp/`` (the same files the tests, the benchmarks and
+``civic311 up --demo`` use); ``@NAME@`` placeholders are filled per run.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "sipp"
+DTMF_PCAP = Path("/usr/share/sip-tester")
+
+
+class SippMissing(RuntimeError):
+    pass
+
+
+def sipp_binary() -> str:
+    exe = shutil.which("sipp")
+    if exe is None:
+        raise SippMissing("SIPp is not installed: apt-get install sip-tester")
+    return exe
+
+
+def dtmf_block(digits: str, first_pause_ms: int, gap_ms: int = 400) -> str:
+    """SIPp actions that send RFC 4733 digits as RTP, with pauses between them."""
+    parts = [f'  <pause milliseconds="{first_pause_ms}"/>'] if first_pause_ms and digits else []
+    for d in digits:
+        if d == ",":
+            parts.append(f'  <pause milliseconds="{gap_ms * 3}"/>')
+            continue
+        pcap = DTMF_PCAP / f"dtmf_2833_{d}.pcap"
+        parts.append(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
+        parts.append(f'  <pause milliseconds="{gap_ms}"/>')
+    return "\n".join(parts)
+
+
+def render(template: str, out_dir: Path, **values: object) -> Path:
+    text = (SCENARIOS / template).read_text()
+    for key, value in values.items():
+        text = text.replace(f"@{key.upper()}@", str(value))
+    path = out_dir / template
+    path.write_text(text)
+    return path
+
+
+@dataclass
+class SippResult:
+    successful: int
+    failed: int
+    returncode: int
+
+
+@dataclass
+class SippProcess:
+    proc: subprocess.Popen[bytes]
+    workdir: Path
+    stat_file: Path
+    log: Path
+    argv: list[str] = field(default_factory=list)
+
+    def wait(self, timeout: float | None = None) -> SippResult:
+        rc = self.proc.wait(timeout)
+        return SippResult(*self.counts(), rc)
+
+    def counts(self) -> tuple[int, int]:
+        if not self.stat_file.exists():
+            return 0, 0
+        rows = list(csv.reader(self.stat_file.open(), delimiter=";"))
+        if len(rows) < 2:
+            return 0, 0
+        head, last = rows[0], rows[-1]
+        return int(last[head.index("SuccessfulCall(C)")]), int(last[head.index("FailedCall(C)")])
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _start(argv: list[str], workdir: Path) -> SippProcess:
+    stat = workdir / "stat.csv"
+    log = workdir / "sipp.log"
+    full = [sipp_binary(), *argv, "-trace_stat", "-stf", str(stat), "-fd", "1",
+            "-trace_err", "-error_file", str(workdir / "errors.log"), "-nostdin"]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(full, cwd=workdir, stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+    return SippProcess(proc, workdir, stat, log, full)
+
+
+def callers(target: str, *, calls: int, rate: float, digits: str = "", hold_ms: int = 5000,
+            first_digit_ms: int = 1500, caller_numbers: list[str] | None = None,
+            local_port: int = 0, limit: int = 500, number: str = "311",
+            workdir: Path | None = None) -> SippProcess:
+    """Start ``calls`` SIPp callers at ``rate`` calls/s against ``target`` (host:port)."""
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="civic311-sipp-"))
+    scenario = render("caller.xml", workdir, number=number, hold_ms=hold_ms,
+                      dtmf=dtmf_block(digits, first_digit_ms))
+    numbers = caller_numbers or [f"+1212555{i:04d}" for i in range(max(calls, 1))]
+    inf = workdir / "callers.csv"
+    inf.write_text("SEQUENTIAL\n" + "".join(f"{n}\n" for n in numbers))
+    argv = [target, "-sf", str(scenario), "-inf", str(inf), "-m", str(calls), "-r", str(rate),
+            "-rp", "1000", "-l", str(limit), "-i", "127.0.0.1", "-mi", "127.0.0.1",
+            "-timeout", "600s", "-timeout_error", "-max_recv_loops", "10000"]
+    if local_port:
+        argv += ["-p", str(local_port)]
+    argv += ["-mp", str(30000 + 4 * random.randrange(2000))]
+    return _start(argv, workdir)
+
+
+def agent_phone(port: int, *, ring_ms: int = 1000, talk_ms: int = 3000,
+                workdir: Path | None = None) -> SippProcess:
+    """A SIPp agent phone listening on ``port``: rings, answers, talks, hangs up."""
+    workdir = workdir or Path(tempfile.mkdtemp(prefix=f"civic311-agent{port}-"))
+    scenario = render("agent.xml", workdir, ring_ms=ring_ms, talk_ms=talk_ms)
+    argv = ["-sf", str(scenario), "-p", str(port), "-i", "127.0.0.1", "-mi", "127.0.0.1",
+            "-mp", str(40000 + 4 * (port % 6000)), "-aa"]
+    return _start(argv, workdir)

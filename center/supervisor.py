@@ -1,0 +1,116 @@
+"""``civic311 up``: start and supervise Asterisk, the daemon, the web server and the worker.
+
+Each component is a child process; one that dies is restarted with backoff; Ctrl-C or
+SIGTERM stops them all in reverse order. ``--demo`` adds SIPp agent phones (logged in to
+the queues) and a stream of SIPp callers with a realistic 311 mix.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+
+from asterisk_conf import runtime
+from asterisk_conf.provision import ProvisionError, provision
+from center.db import Database
+from center.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    started_at: float = 0.0
+    env: dict[str, str] = field(default_factory=dict)
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(self.argv, env={**os.environ, **self.env},
+                                     stdin=subprocess.DEVNULL)
+        self.started_at = time.monotonic()
+        log.info("started %s (pid %d)", self.name, self.proc.pid)
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def children(settings: Settings, install_cmd: list[str]) -> list[Child]:
+    me = [sys.executable, "-m", "center"]
+    env = {"CIVIC311_DATA_DIR": str(settings.data_dir),
+           "CIVIC311_CACHE_DIR": str(settings.cache_dir)}
+    if settings.database_url:
+        env["DATABASE_URL"] = settings.database_url
+    return [
+        Child("asterisk", install_cmd),
+        Child("daemon", [*me, "daemon"], env=env),
+        Child("web", [*me, "web"], env=env),
+        Child("worker", [*me, "worker"], env=env),
+    ]
+
+
+def run_all(settings: Settings, demo: bool = False) -> int:
+    try:
+        install = provision(settings)
+    except ProvisionError as exc:
+        print(f"civic311: {exc}", file=sys.stderr)
+        return 2
+    db = Database(settings.db_url)
+    db.upgrade()
+    if runtime.is_running(install):
+        print("civic311: an Asterisk is already running; stop it first "
+              "(civic311 asterisk stop)", file=sys.stderr)
+        return 2
+    procs = children(settings, runtime.foreground_command(install))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    procs[0].start()
+    runtime.wait_fully_booted(install, timeout=60)
+    for child in procs[1:]:
+        child.start()
+    demo_runner = None
+    if demo:
+        from center.demo import DemoRunner
+
+        demo_runner = DemoRunner(settings, install)
+        demo_runner.start()
+    base = f"http://{settings.web_host}:{settings.web_port}"
+    print(f"civic311 is up: wallboard {base}/wallboard  status {base}/status  "
+          f"log in at {base}/login   (Ctrl-C stops everything)", flush=True)
+    try:
+        while not stop.wait(1.0):
+            for child in procs:
+                if child.proc is not None and child.proc.poll() is not None:
+                    delay = min(30, 2 ** min(child.restarts, 5))
+                    if time.monotonic() - child.started_at < delay:
+                        continue
+                    log.warning("%s exited with %s; restarting", child.name,
+                                child.proc.returncode)
+                    child.restarts += 1
+                    child.start()
+    finally:
+        if demo_runner is not None:
+            demo_runner.stop()
+        for child in reversed(procs[1:]):
+            child.stop()
+        runtime.stop(install)
+        procs[0].stop()
+        db.dispose()
+        print("civic311 stopped", flush=True)
+    return 0

@@ -1,0 +1,120 @@
+"""The web app factory: mounts each capability's blueprint on one Flask app."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, url_for
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import text
+
+from center import auth
+from center.auth_store import Role
+from center.db import Database
+from center.heartbeat import read_all
+from center.settings import Settings
+
+# (module, attribute) of each capability blueprint; a module may also expose
+# ``CSRF_EXEMPT = True`` for machine-to-machine endpoints that authenticate otherwise.
+BLUEPRINTS: list[str] = [
+    "acd.web",
+    "acd.wallboard",
+    "acd.reports",
+    "crm_bridge.open311",
+    "crm_bridge.web",
+    "workforce.web",
+    "recordings.web",
+    "ivr.web",
+    "ivr.twiml",
+]
+
+bp = Blueprint("center", __name__)
+
+HOME_BY_ROLE = {
+    Role.SUPERVISOR: "wallboard.page",
+    Role.MANAGER: "wallboard.page",
+    Role.ADMIN: "center.status_page",
+}
+
+
+@bp.route("/")
+@auth.roles(*Role)
+def home() -> Any:
+    user = auth.current_user()
+    assert user is not None
+    endpoint = HOME_BY_ROLE.get(Role(user.role))
+    if endpoint and endpoint in current_app.view_functions:
+        return redirect(url_for(endpoint))
+    links = [
+        (rule.rule, rule.endpoint)
+        for rule in current_app.url_map.iter_rules()
+        if "GET" in (rule.methods or ()) and not rule.arguments and _allowed(rule.endpoint)
+        and rule.endpoint not in {"static", "center.home", "auth.login"}
+        and not rule.rule.startswith(("/api/", "/open311/", "/twilio/", "/metrics"))
+    ]
+    return render_template("home.html", links=sorted(links))
+
+
+def _allowed(endpoint: str) -> bool:
+    user = auth.current_user()
+    policy = getattr(current_app.view_functions[endpoint], auth._ACCESS, None)
+    return policy == "public" or (user is not None and policy is not None and user.role in policy)
+
+
+def status_report() -> dict[str, Any]:
+    db: Database = current_app.extensions["civic311.db"]
+    components: dict[str, Any] = {}
+    try:
+        with db.session() as s:
+            s.execute(text("SELECT 1"))
+            components = read_all(s)
+        components["database"] = {"ok": True, "url": db.engine.url.render_as_string()}
+    except Exception as exc:  # the database itself is down: say so, do not 500
+        components["database"] = {"ok": False, "error": str(exc).splitlines()[0]}
+    components["web"] = {"ok": True}
+    for required in ("daemon", "worker"):
+        components.setdefault(required, {"ok": False, "error": "no heartbeat yet"})
+    return {"ok": all(c.get("ok") for c in components.values()), "components": components}
+
+
+@bp.route("/status")
+@auth.public
+def status() -> Any:
+    report = status_report()
+    return jsonify(report), 200 if report["ok"] else 503
+
+
+@bp.route("/admin/status")
+@auth.roles(Role.ADMIN, Role.SUPERVISOR)
+def status_page() -> Any:
+    return render_template("status.html", report=status_report())
+
+
+def create_app(settings: Settings, db: Database | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    if not settings.secret_key:
+        raise RuntimeError("secret_key is not set; load settings with load_settings()")
+    db = db or Database(settings.db_url)
+    app.extensions["civic311.db"] = db
+    app.extensions["civic311.settings"] = settings
+    csrf = CSRFProtect(app)
+    auth.install(app)
+    app.register_blueprint(bp)
+    for name in BLUEPRINTS:
+        module = importlib.import_module(name)
+        blueprint = module.bp
+        if getattr(module, "CSRF_EXEMPT", False):
+            csrf.exempt(blueprint)
+        if hasattr(module, "init_app"):
+            module.init_app(app, settings, db)
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,84 @@
+"""The worker: the only process that runs APScheduler.
+
+Each capability lists its jobs in a ``jobs(settings, db)`` function that returns
+``Job`` tuples; every job is idempotent and scheduled with one id, ``max_instances=1``
+and ``coalesce=True``, so a restart or an overrun never doubles work.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from center.db import Database
+from center.heartbeat import beat
+from center.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# "module:function" returning list[Job]; a capability appends its own line.
+JOB_SOURCES: list[str] = [
+    "workforce.jobs:jobs",
+    "crm_bridge.jobs:jobs",
+    "acd.rollup:jobs",
+    "recordings.jobs:jobs",
+    "ivr.twilio_callbacks:jobs",
+]
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    func: Callable[[], Any]
+    seconds: int
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def collect_jobs(settings: Settings, db: Database) -> list[Job]:
+    jobs: list[Job] = []
+    for spec in JOB_SOURCES:
+        module, attr = spec.split(":")
+        jobs.extend(getattr(importlib.import_module(module), attr)(settings, db))
+    return jobs
+
+
+def build_scheduler(settings: Settings, db: Database) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC")
+    for job in collect_jobs(settings, db):
+        scheduler.add_job(job.func, "interval", seconds=job.seconds, id=job.id,
+                          replace_existing=True, max_instances=1, coalesce=True, **job.kwargs)
+
+    def heartbeat() -> None:
+        with db.session() as s:
+            beat(s, "worker", True, jobs=len(scheduler.get_jobs()) - 1)
+
+    scheduler.add_job(heartbeat, "interval", seconds=5, id="worker.heartbeat",
+                      replace_existing=True, max_instances=1, coalesce=True)
+    return scheduler
+
+
+def run_worker(settings: Settings) -> None:
+    db = Database(settings.db_url)
+    scheduler = build_scheduler(settings, db)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduler.start()
+    log.info("worker started with %d jobs", len(scheduler.get_jobs()))
+    try:
+        with db.session() as s:
+            beat(s, "worker", True, jobs=len(scheduler.get_jobs()) - 1)
+        stop.wait()
+    finally:
+        scheduler.shutdown(wait=True)
+        with db.session() as s:
+            beat(s, "worker", False, stopped=True)
+        db.dispose()
+        log.info("worker stopped")

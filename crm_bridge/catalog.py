@@ -1,0 +1,140 @@
+"""The service catalog: agencies with their escalation ladder, service types with SLA,
+probing questions, script and FAQ. Import is an idempotent upsert from YAML or JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_bridge.attributes import normalize_definitions
+from crm_bridge.business_calendar import SlaUnit
+from crm_bridge.errors import InvalidInput
+from crm_bridge.store import Agency, EscalationContact, ServiceType
+
+AGENCY_FIELDS = ("name", "email", "phone")
+
+
+def load_file(path: str | Path) -> dict[str, Any]:
+    text = Path(path).read_text(encoding="utf-8")
+    data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise InvalidInput("catalog_format", "a catalog file holds 'agencies' and 'service_types'")
+    return data
+
+
+def _set(obj: Any, values: dict[str, Any]) -> bool:
+    changed = False
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    return changed
+
+
+def upsert_agency(session: Session, raw: dict[str, Any]) -> tuple[Agency, str]:
+    code = str(raw.get("code") or "").strip().upper()
+    if not code or not raw.get("name"):
+        raise InvalidInput("agency", "every agency needs a code and a name")
+    agency = session.scalar(select(Agency).where(Agency.code == code))
+    verb = "unchanged"
+    if agency is None:
+        agency = Agency(code=code, name=raw["name"])
+        session.add(agency)
+        verb = "created"
+    ext = raw.get("external") or {}
+    values = {k: raw.get(k) for k in AGENCY_FIELDS if k in raw}
+    values.update({"external_kind": ext.get("kind"), "external_url": ext.get("url"),
+                   "external_api_key": ext.get("api_key"), "external_email": ext.get("email")})
+    if _set(agency, values) and verb == "unchanged":
+        verb = "updated"
+    if "contacts" in raw:
+        wanted = sorted((int(c.get("level", 1)), str(c["name"]), str(c.get("title", "")),
+                         str(c["email"])) for c in raw["contacts"])
+        have = sorted((c.level, c.name, c.title, c.email) for c in agency.contacts)
+        if wanted != have:
+            agency.contacts = [EscalationContact(level=lv, name=n, title=ti, email=e)
+                               for lv, n, ti, e in wanted]
+            verb = "updated" if verb == "unchanged" else verb
+    session.flush()
+    return agency, verb
+
+
+def upsert_service_type(session: Session, raw: dict[str, Any]) -> tuple[ServiceType, str]:
+    code = str(raw.get("code") or "").strip()
+    if not code or not raw.get("name"):
+        raise InvalidInput("service_type", "every service type needs a code and a name")
+    agency = session.scalar(select(Agency).where(Agency.code == str(raw.get("agency", "")).upper()))
+    if agency is None:
+        raise InvalidInput("service_type_agency", f"{code}: unknown agency {raw.get('agency')!r}")
+    sla = raw.get("sla") or {}
+    try:
+        unit = SlaUnit(sla.get("unit", "business_days")).value
+    except ValueError:
+        raise InvalidInput("sla_unit", f"{code}: SLA unit must be one of "
+                           f"{', '.join(u.value for u in SlaUnit)}") from None
+    amount = float(sla.get("amount", 5))
+    if not amount > 0:
+        raise InvalidInput("sla_amount", f"{code}: the SLA must be positive")
+    keywords = raw.get("keywords") or ""
+    values = {
+        "name": str(raw["name"]), "group": str(raw.get("group", "")),
+        "description": str(raw.get("description", "")),
+        "keywords": ", ".join(keywords) if isinstance(keywords, list) else str(keywords),
+        "agency_id": agency.id, "sla_unit": unit, "sla_amount": amount,
+        "script": str(raw.get("script", "")), "faq": str(raw.get("faq", "")),
+        "attributes": normalize_definitions(raw.get("attributes") or []),
+        "active": bool(raw.get("active", True)),
+    }
+    st = session.scalar(select(ServiceType).where(ServiceType.code == code))
+    if st is None:
+        st = ServiceType(code=code, **values)
+        session.add(st)
+        session.flush()
+        return st, "created"
+    verb = "updated" if _set(st, values) else "unchanged"
+    session.flush()
+    return st, verb
+
+
+def import_catalog(session: Session, data: dict[str, Any]) -> list[str]:
+    """Upsert agencies then service types; returns one line per changed entry and a summary."""
+    lines: list[str] = []
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for raw in data.get("agencies") or []:
+        agency, verb = upsert_agency(session, raw)
+        counts[verb] += 1
+        if verb != "unchanged":
+            lines.append(f"agency {agency.code} {verb}")
+    for raw in data.get("service_types") or []:
+        st, verb = upsert_service_type(session, raw)
+        counts[verb] += 1
+        if verb != "unchanged":
+            lines.append(f"service type {st.code} {verb}")
+    lines.append("catalog: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    return lines
+
+
+def export_catalog(session: Session) -> dict[str, Any]:
+    """The catalog in the import format (round-trips through ``import_catalog``)."""
+    agencies = []
+    for a in session.scalars(select(Agency).order_by(Agency.code)):
+        entry: dict[str, Any] = {"code": a.code, "name": a.name, "email": a.email,
+                                 "phone": a.phone,
+                                 "contacts": [{"level": c.level, "name": c.name,
+                                               "title": c.title, "email": c.email}
+                                              for c in a.contacts]}
+        if a.external_kind:
+            entry["external"] = {"kind": a.external_kind, "url": a.external_url,
+                                 "api_key": a.external_api_key, "email": a.external_email}
+        agencies.append(entry)
+    types = [{"code": s.code, "name": s.name, "group": s.group, "description": s.description,
+              "keywords": s.keywords, "agency": s.agency.code,
+              "sla": {"unit": s.sla_unit, "amount": s.sla_amount}, "script": s.script,
+              "faq": s.faq, "attributes": s.attributes, "active": s.active}
+             for s in session.scalars(select(ServiceType).order_by(ServiceType.code))]
+    return {"agencies": agencies, "service_types": types}

@@ -1,0 +1,22 @@
+"""Worker jobs of the CRM: SLA warnings/escalations, notifications, outbox, remote polling."""
+
+from __future__ import annotations
+
+from center.db import Database
+from center.settings import Settings
+from center.worker import Job
+from crm_bridge.config import from_settings
+from crm_bridge.outbox import default_senders, poll_remote, process_outbox
+from crm_bridge.senders import deliver_pending
+from crm_bridge.sla import run_sla_checks
+
+
+def jobs(settings: Settings, db: Database) -> list[Job]:
+    cfg = from_settings(settings)
+    senders = default_senders(settings, cfg)
+    return [
+        Job("crm.sla", lambda: run_sla_checks(db, cfg), seconds=60),
+        Job("crm.notify", lambda: deliver_pending(db, settings), seconds=15),
+        Job("crm.outbox", lambda: process_outbox(db, senders), seconds=20),
+        Job("crm.poll", lambda: poll_remote(db, cfg), seconds=300),
+    ]

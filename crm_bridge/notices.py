@@ -1,0 +1,79 @@
+"""Queue notifications in the same transaction as the change that causes them.
+
+The worker sends them (``crm_bridge.senders``); a failed send is retried with backoff, and
+every message stays in ``crm_notifications`` as the notification log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from center.db import utcnow
+from crm_bridge import messages
+from crm_bridge.config import CrmConfig
+from crm_bridge.lifecycle import State, plain
+from crm_bridge.store import Agency, EscalationContact, Notification, Ticket
+
+
+def facts(t: Ticket, cfg: CrmConfig) -> messages.TicketFacts:
+    due = t.due_at.astimezone(cfg.calendar.tz).date() if t.due_at else None
+    return messages.TicketFacts(
+        number=t.number or "", service_name=t.service_type.name, agency_name=t.agency.name,
+        state=plain(State(t.state)), expected=due, address=t.address, city=cfg.city_name)
+
+
+def _add(session: Session, t: Ticket | None, kind: str, channel: str, to: str,
+         subject: str, body: str, now: datetime | None) -> Notification:
+    now = now or utcnow()
+    n = Notification(ticket_id=t.id if t else None, kind=kind, channel=channel, recipient=to,
+                     subject=subject, body=body, next_attempt_at=now, created_at=now)
+    session.add(n)
+    return n
+
+
+def to_resident(session: Session, t: Ticket, kind: str, cfg: CrmConfig,
+                note: str | None = None, now: datetime | None = None) -> None:
+    """``kind``: created | status | closed. Honors the caller's notification preferences."""
+    f = facts(t, cfg)
+    if t.email and t.notify_email:
+        if kind == "created":
+            subject, body = messages.created(
+                f, f"Check its status any time by calling 311 and entering {t.number}.")
+        elif kind == "closed":
+            subject, body = messages.closed(
+                f, t.resolution or "", f"reopen it within {cfg.reopen_window_days:g} days at "
+                f"{cfg.reopen_url(f.number)} or call 311 with the number {t.number}.")
+        else:
+            subject, body = messages.status_changed(f, note)
+        _add(session, t, kind, "email", t.email, subject, body, now)
+    if t.phone and t.notify_sms and cfg.sms_enabled:
+        extra = f"Resolution: {t.resolution}" if kind == "closed" else ""
+        _add(session, t, kind, "sms", t.phone, "", messages.sms(kind, f, extra), now)
+
+
+def contact_for(session: Session, agency: Agency, level: int) -> tuple[str, str] | None:
+    """(name, email) of the agency's oversight at ``level``, or the highest level below it."""
+    contacts = sorted(agency.contacts, key=lambda c: c.level)
+    below = [c for c in contacts if c.level <= max(level, 1)]
+    chosen: EscalationContact | None = below[-1] if below else (contacts[0] if contacts else None)
+    if chosen is not None:
+        return chosen.name, chosen.email
+    return (agency.name, agency.email) if agency.email else None
+
+
+def to_oversight(session: Session, t: Ticket, kind: str, level: int, cfg: CrmConfig,
+                 reason: str = "", percent: int = 75, now: datetime | None = None) -> str | None:
+    """Warn (kind='warning') or escalate (kind='escalation') to the agency's ``level`` contact."""
+    who = contact_for(session, t.agency, level)
+    if who is None:
+        return None
+    name, email = who
+    f = facts(t, cfg)
+    if kind == "warning":
+        subject, body = messages.sla_warning(f, name, percent)
+    else:
+        subject, body = messages.escalation(f, name, level, reason)
+    _add(session, t, kind, "email", email, subject, body, now)
+    return name

@@ -1,0 +1,119 @@
+"""Database side of the Open311 server: catalog and tickets as GeoReport v2 dicts."""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from crm_bridge.lifecycle import State, plain
+from crm_bridge.open311_wire import RequestQuery, iso
+from crm_bridge.store import Agency, ServiceType, Ticket
+
+
+class Catalog:
+    """Service types and agencies by id, loaded once per request (a few dozen rows)."""
+
+    def __init__(self, session: Session) -> None:
+        self.types = {s.id: s for s in session.scalars(select(ServiceType))}
+        self.by_code = {s.code: s for s in self.types.values()}
+        self.agencies = {a.id: a for a in session.scalars(select(Agency))}
+
+
+def service_dict(st: ServiceType) -> dict[str, Any]:
+    return {"service_code": st.code, "service_name": st.name, "description": st.description,
+            "metadata": bool(st.attributes), "type": "realtime", "keywords": st.keywords,
+            "group": st.group}
+
+
+def definition_dict(st: ServiceType) -> dict[str, Any]:
+    return {"service_code": st.code, "attributes": [
+        {"variable": a.get("variable", True), "code": a["code"], "datatype": a["datatype"],
+         "required": a.get("required", False),
+         "datatype_description": a.get("datatype_description") or None,
+         "order": a.get("order", i + 1), "description": a.get("description", a["code"]),
+         **({"values": [{"key": v["key"], "name": v["name"]} for v in a.get("values", [])]}
+            if a["datatype"] in ("singlevaluelist", "multivaluelist") else {})}
+        for i, a in enumerate(st.attributes or [])]}
+
+
+def request_dict(t: Ticket, cat: Catalog, tz: tzinfo, extensions: bool = False,
+                 parent_number: str | None = None) -> dict[str, Any]:
+    st = cat.types[t.service_type_id]
+    agency = cat.agencies[t.agency_id]
+    state = State(t.state)
+    out: dict[str, Any] = {
+        "service_request_id": t.number,
+        "status": "closed" if state is State.CLOSED else "open",
+        "status_notes": t.status_notes,
+        "service_name": st.name,
+        "service_code": st.code,
+        "description": t.description or None,
+        "agency_responsible": agency.name,
+        "service_notice": f"Expected within {_sla_words(st)}",
+        "requested_datetime": iso(t.requested_at, tz),
+        "updated_datetime": iso(t.closed_at if state is State.CLOSED and t.closed_at
+                                else t.updated_at, tz),
+        "expected_datetime": iso(t.due_at, tz),
+        "address": t.address,
+        "address_id": t.address_id,
+        "zipcode": t.zipcode,
+        "lat": t.lat,
+        "long": t.long,
+        "media_url": t.media_url,
+    }
+    if extensions:
+        out["extended_attributes"] = {
+            "detailed_status": state.value.upper(),
+            "detailed_status_text": plain(state),
+            "channel": t.channel,
+            "closure_reason": t.closure_reason,
+            "parent_service_request_id": parent_number,
+            "link_kind": t.link_kind,
+        }
+    return out
+
+
+def _sla_words(st: ServiceType) -> str:
+    from crm_bridge.business_calendar import SlaPolicy, SlaUnit
+
+    return SlaPolicy(SlaUnit(st.sla_unit), float(st.sla_amount)).describe()
+
+
+def request_select(q: RequestQuery, cat: Catalog) -> Select[Ticket] | None:
+    """The filtered, ordered, paged select; None when the filters can match nothing."""
+    stmt = select(Ticket)
+    if q.ids is not None:
+        return stmt.where(Ticket.number.in_(q.ids)).order_by(Ticket.requested_at.desc(),
+                                                             Ticket.id.desc())
+    if q.service_codes is not None:
+        ids = [cat.by_code[c].id for c in q.service_codes if c in cat.by_code]
+        if not ids:
+            return None
+        stmt = stmt.where(Ticket.service_type_id.in_(ids))
+    if q.statuses is not None and set(q.statuses) != {"open", "closed"}:
+        stmt = stmt.where(Ticket.wire_status == q.statuses[0])
+    if q.start is not None:
+        stmt = stmt.where(Ticket.requested_at >= q.start)
+    if q.end is not None:
+        stmt = stmt.where(Ticket.requested_at <= q.end)
+    if q.updated_after is not None:
+        stmt = stmt.where(Ticket.updated_at > q.updated_after)
+    if q.updated_before is not None:
+        stmt = stmt.where(Ticket.updated_at < q.updated_before)
+    if q.updated_after is not None or q.updated_before is not None:
+        order = (Ticket.updated_at.asc(), Ticket.id.asc())  # a sync cursor walks forward
+    else:
+        order = (Ticket.requested_at.desc(), Ticket.id.desc())
+    return (stmt.order_by(*order).offset((q.page - 1) * q.page_size).limit(q.page_size + 1))
+
+
+def parent_numbers(session: Session, tickets: list[Ticket]) -> dict[int, str]:
+    ids = {t.parent_id for t in tickets if t.parent_id}
+    if not ids:
+        return {}
+    rows = session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids))).all()
+    return {i: n for i, n in rows if n is not None}
+

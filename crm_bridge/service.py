@@ -1,0 +1,297 @@
+"""Ticket service: open a ticket and apply lifecycle actions, logging every change.
+
+Callable without Flask (the IVR, the worker and tests use it): pass a SQLAlchemy session,
+and optionally a ``CrmConfig`` (``crm_bridge.config.from_settings``) and ``now``.
+The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from center.db import utcnow
+from crm_bridge import notices
+from crm_bridge.attributes import validate_answers
+from crm_bridge.business_calendar import SlaPolicy, SlaUnit, next_check_at
+from crm_bridge.checkdigit import normalize, ticket_number
+from crm_bridge.config import CrmConfig
+from crm_bridge.errors import InvalidInput, NotFound
+from crm_bridge.lifecycle import (
+    Action,
+    LifecycleError,
+    LinkKind,
+    State,
+    cascade_targets,
+    check_close,
+    check_reopen,
+    is_open,
+    next_state,
+    plain,
+)
+from crm_bridge.store import Agency, OutboxItem, ServiceType, Ticket, TicketEvent
+
+CHANNELS = ("phone", "ivr", "web", "open311", "email", "sms")
+DEFAULT_CONFIG = CrmConfig()
+
+
+def policy(st: ServiceType) -> SlaPolicy:
+    return SlaPolicy(SlaUnit(st.sla_unit), float(st.sla_amount))
+
+
+def log(session: Session, t: Ticket, kind: str, actor: str, text: str = "", *,
+        public: bool = True, now: datetime | None = None) -> None:
+    session.add(TicketEvent(ticket_id=t.id, kind=kind, actor=actor, text=text, public=public,
+                            at=now or utcnow()))
+
+
+def get_ticket(session: Session, number: str, *, lock: bool = False) -> Ticket:
+    """The ticket with this number (check digit verified), or NotFound."""
+    q = select(Ticket).where(Ticket.number == normalize(number))
+    if lock:
+        q = q.with_for_update()
+    t = session.scalar(q)
+    if t is None:
+        raise NotFound("ticket_not_found", f"no ticket {number}")
+    return t
+
+
+def service_type(session: Session, code: str) -> ServiceType:
+    st = session.scalar(select(ServiceType).where(ServiceType.code == code))
+    if st is None or not st.active:
+        raise NotFound("service_code", f"no service type {code!r}")
+    return st
+
+
+def _check_location(lat: float | None, long: float | None) -> None:
+    if (lat is None) != (long is None):
+        raise InvalidInput("location", "lat and long go together")
+    if lat is not None and long is not None and not (
+            math.isfinite(lat) and math.isfinite(long) and -90 <= lat <= 90
+            and -180 <= long <= 180):
+        raise InvalidInput("location", "lat/long out of range")
+
+
+def open_ticket(session: Session, service_code: str, *, description: str = "",
+                channel: str = "phone", actor: str = "system",
+                attributes: dict[str, Any] | None = None, address: str | None = None,
+                address_id: str | None = None, zipcode: str | None = None,
+                lat: float | None = None, long: float | None = None,
+                first_name: str | None = None, last_name: str | None = None,
+                email: str | None = None, phone: str | None = None,
+                notify_email: bool = True, notify_sms: bool = False,
+                account_id: str | None = None, device_id: str | None = None,
+                media_url: str | None = None, call_uniqueid: str | None = None,
+                source_client: str | None = None, idempotency_key: str | None = None,
+                now: datetime | None = None, config: CrmConfig | None = None) -> Ticket:
+    """Store a new ticket locally (numbered, SLA due set, logged, notifications and outbox
+    queued); returns it flushed, with ``number`` set."""
+    cfg = config or DEFAULT_CONFIG
+    now = now or utcnow()
+    if idempotency_key:
+        seen = session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+        if seen is not None:
+            return seen
+    st = service_type(session, service_code)
+    if channel not in CHANNELS:
+        raise InvalidInput("channel", f"channel must be one of {', '.join(CHANNELS)}")
+    if len(description) > 4000:
+        raise InvalidInput("description", "description is limited to 4000 characters")
+    _check_location(lat, long)
+    texts = [description, address, address_id, zipcode, first_name, last_name, email, phone,
+             account_id, device_id, media_url, *(str(v) for v in (attributes or {}).values())]
+    if any("\x00" in x for x in texts if x):
+        raise InvalidInput("nul", "text must not contain NUL characters")
+    answers = validate_answers(st.attributes or [], attributes or {})
+    pol = policy(st)
+    due = cfg.calendar.due(pol, now)
+    t = Ticket(
+        token=secrets.token_hex(12), service_type=st, agency_id=st.agency_id, agency=st.agency,
+        state=State.NEW.value, wire_status="open", channel=channel, description=description,
+        attributes=answers, address=address, address_id=address_id, zipcode=zipcode, lat=lat,
+        long=long, first_name=first_name, last_name=last_name, email=email or None,
+        phone=_digits(phone), notify_email=notify_email, notify_sms=notify_sms,
+        account_id=account_id, device_id=device_id, media_url=media_url,
+        call_uniqueid=call_uniqueid, source_client=source_client,
+        idempotency_key=idempotency_key, created_by=actor, requested_at=now, updated_at=now,
+        due_at=due, sla_next_check_at=next_check_at(cfg.calendar, pol, due, 0))
+    session.add(t)
+    session.flush()
+    t.number = ticket_number(t.id)
+    log(session, t, "created", actor, f"{st.name} via {channel}", now=now)
+    log(session, t, "routed", "system", f"Routed to {st.agency.name}", now=now)
+    _queue_outbox(session, t, st.agency, now)
+    session.flush()
+    notices.to_resident(session, t, "created", cfg, now=now)
+    return t
+
+
+def _digits(phone: str | None) -> str | None:
+    if not phone:
+        return None
+    digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+    return digits or None
+
+
+def _queue_outbox(session: Session, t: Ticket, agency: Agency,
+                  now: datetime | None = None) -> None:
+    if agency.external_kind in ("open311", "email"):
+        now = now or utcnow()
+        session.add(OutboxItem(ticket_id=t.id, agency_id=agency.id,
+                               destination=agency.external_kind, next_attempt_at=now,
+                               created_at=now,
+                               idempotency_key=f"civic311-{t.number}-{agency.code}-"
+                                               f"{secrets.token_hex(4)}"))
+
+
+def _unpause(t: Ticket, now: datetime, cfg: CrmConfig) -> None:
+    if t.hold_started_at is not None and t.due_at is not None:
+        pol = policy(t.service_type)
+        t.due_at = cfg.calendar.extend_for_hold(pol, t.due_at, t.hold_started_at, now)
+        t.sla_next_check_at = next_check_at(cfg.calendar, pol, t.due_at, t.sla_stage)
+    t.hold_started_at = None
+
+
+def act(session: Session, t: Ticket, action: Action | str, actor: str, *,
+        comment: str | None = None, assignee: str | None = None, reason: str | None = None,
+        override: bool = False, now: datetime | None = None,
+        config: CrmConfig | None = None) -> Ticket:
+    """Apply one lifecycle action (guards enforced) and log it."""
+    cfg = config or DEFAULT_CONFIG
+    now = now or utcnow()
+    action = Action(action)
+    old = State(t.state)
+    if action is Action.CLOSE:
+        return close(session, t, actor, reason, comment, now=now, config=cfg)
+    if action is Action.REOPEN:
+        return reopen(session, t, actor, comment, override=override, now=now, config=cfg)
+    new = next_state(old, action)
+    if action is Action.ASSIGN:
+        if not (assignee or "").strip():
+            raise LifecycleError("assignee_required", "say who the ticket is assigned to")
+        t.assignee = assignee.strip()  # type: ignore[union-attr]
+    if old is State.ON_HOLD and new is not State.ON_HOLD:
+        _unpause(t, now, cfg)
+    if new is State.ON_HOLD:
+        t.hold_started_at = now
+        t.sla_next_check_at = None  # the SLA clock is paused
+    if new is State.ACKNOWLEDGED and t.acknowledged_at is None:
+        t.acknowledged_at = now
+    t.state = new.value
+    t.updated_at = now
+    text = f"{plain(old)} → {plain(new)}"
+    if action is Action.ASSIGN:
+        text += f" (assigned to {t.assignee})"
+    if comment:
+        text += f": {comment}"
+        t.status_notes = comment
+    log(session, t, "status", actor, text, now=now)
+    notices.to_resident(session, t, "status", cfg, comment, now=now)
+    return t
+
+
+def close(session: Session, t: Ticket, actor: str, reason: str | None, comment: str | None, *,
+          now: datetime | None = None, config: CrmConfig | None = None,
+          _cascade: bool = True) -> Ticket:
+    """Close with a reason and a resolution comment; closes the ticket's open duplicates."""
+    cfg = config or DEFAULT_CONFIG
+    now = now or utcnow()
+    children = session.execute(
+        select(Ticket.id, Ticket.state, Ticket.link_kind).where(Ticket.parent_id == t.id)
+    ).all()
+    open_children = sum(1 for _, st, k in children if k == LinkKind.CHILD and is_open(State(st)))
+    parsed = check_close(State(t.state), reason, comment, open_children=open_children,
+                         has_parent=t.parent_id is not None and t.link_kind == LinkKind.DUPLICATE,
+                         min_chars=cfg.min_resolution_chars)
+    resolution = (comment or "").strip()
+    if t.hold_started_at is not None:
+        _unpause(t, now, cfg)
+    t.state = State.CLOSED.value
+    t.wire_status = "closed"
+    t.closure_reason = parsed.value
+    t.resolution = resolution
+    t.status_notes = resolution
+    t.closed_at = now
+    t.updated_at = now
+    t.sla_next_check_at = None
+    log(session, t, "closed", actor, f"{parsed.value}: {resolution}", now=now)
+    notices.to_resident(session, t, "closed", cfg, now=now)
+    if _cascade:
+        targets = cascade_targets(
+            (cid, State(st), LinkKind(k)) for cid, st, k in children if k is not None)
+        for cid in targets:
+            child = session.get(Ticket, cid)
+            assert child is not None
+            try:
+                close(session, child, actor, "duplicate",
+                      f"Closed with {t.number}: {resolution}", now=now, config=cfg,
+                      _cascade=False)
+            except LifecycleError as exc:
+                log(session, child, "commented", "system",
+                    f"not closed with {t.number}: {exc}", public=False, now=now)
+    return t
+
+
+def reopen(session: Session, t: Ticket, actor: str, comment: str | None, *,
+           override: bool = False, by_resident: bool = False, now: datetime | None = None,
+           config: CrmConfig | None = None) -> Ticket:
+    """Reopen a closed ticket within the window ("work not done"); a resident's reopen
+    escalates to the next level of oversight and restarts the SLA clock."""
+    cfg = config or DEFAULT_CONFIG
+    now = now or utcnow()
+    check_reopen(State(t.state), t.closed_at, now, cfg.reopen_window_days, override=override)
+    pol = policy(t.service_type)
+    t.state = State.REOPENED.value
+    t.wire_status = "open"
+    t.closure_reason = None
+    t.closed_at = None
+    t.reopen_count += 1
+    t.updated_at = now
+    t.due_at = cfg.calendar.due(pol, now)
+    t.sla_stage = 0
+    t.sla_next_check_at = next_check_at(cfg.calendar, pol, t.due_at, 0)
+    t.status_notes = f"Reopened: {comment}" if comment else "Reopened"
+    log(session, t, "reopened", actor, comment or "", now=now)
+    notices.to_resident(session, t, "status", cfg, t.status_notes, now=now)
+    if by_resident:
+        from crm_bridge.routing import escalate
+
+        escalate(session, t, max(t.escalation_level, 0) + 1,
+                 f"reopened by the resident: {comment or 'work not done'}", "system",
+                 now=now, config=cfg)
+    return t
+
+
+def reopen_by_resident(session: Session, number: str, text: str, *,
+                       now: datetime | None = None, config: CrmConfig | None = None) -> Ticket:
+    """A resident says the work was not done (web link, IVR, reply); window enforced."""
+    t = get_ticket(session, number, lock=True)
+    return reopen(session, t, "resident", text.strip() or "work not done", by_resident=True,
+                  now=now, config=config)
+
+
+def comment(session: Session, t: Ticket, actor: str, text: str, *, public: bool = True,
+            now: datetime | None = None) -> Ticket:
+    if not text.strip():
+        raise InvalidInput("comment_empty", "the comment is empty")
+    now = now or utcnow()
+    t.updated_at = now
+    if public:
+        t.status_notes = text.strip()
+    log(session, t, "commented", actor, text.strip(), public=public, now=now)
+    return t
+
+
+def events(session: Session, t: Ticket) -> list[TicketEvent]:
+    return list(session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id)
+                                .order_by(TicketEvent.at, TicketEvent.id)))
+
+
+def count_open(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Ticket)
+                          .where(Ticket.wire_status == "open")) or 0

@@ -1,0 +1,94 @@
+"""SLA escalation job and the on-time closure report.
+
+Each open ticket carries ``sla_next_check_at``: the instant its SLA clock reaches the next
+stage (75% warning, 100% breach, then every further 50%). The job only reads tickets whose
+check is due, so it stays cheap at a million tickets, and it is idempotent: a stage is
+acted on once, when ``sla_stage`` moves past it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from center.db import Database, utcnow
+from crm_bridge import notices
+from crm_bridge.business_calendar import next_check_at, stage_for
+from crm_bridge.config import CrmConfig
+from crm_bridge.routing import escalate
+from crm_bridge.service import log, policy
+from crm_bridge.store import Agency, ServiceType, Ticket
+
+
+def check_ticket(session: Session, t: Ticket, now: datetime, cfg: CrmConfig) -> list[str]:
+    """Act on every stage the ticket has reached since the last check; returns what was done."""
+    if t.due_at is None or t.state in ("closed", "on_hold"):
+        t.sla_next_check_at = None
+        return []
+    pol = policy(t.service_type)
+    fraction = cfg.calendar.fraction_used(pol, t.due_at, now)
+    reached = stage_for(fraction)
+    done = []
+    for stage in range(t.sla_stage + 1, reached + 1):
+        if stage == 1:
+            who = notices.to_oversight(session, t, "warning", 1, cfg, percent=75, now=now)
+            log(session, t, "sla_warning", "system",
+                f"75% of the SLA used; warned {who or 'nobody (no contact on file)'}",
+                public=False, now=now)
+            done.append("warning")
+        else:
+            escalate(session, t, stage, "SLA breached" if stage == 2 else
+                     f"SLA exceeded by {50 * (stage - 2)}%", "system", now=now, config=cfg)
+            done.append(f"escalation{stage}")
+    t.sla_stage = max(t.sla_stage, reached)
+    t.sla_next_check_at = next_check_at(cfg.calendar, pol, t.due_at, t.sla_stage)
+    return done
+
+
+def run_sla_checks(db: Database, cfg: CrmConfig, now: datetime | None = None,
+                   batch: int = 500) -> int:
+    """Worker job: warn and escalate every ticket whose next SLA check is due."""
+    now = now or utcnow()
+    acted = 0
+    with db.session() as s:
+        due = s.scalars(select(Ticket).where(Ticket.sla_next_check_at <= now)
+                        .order_by(Ticket.sla_next_check_at).limit(batch)
+                        .with_for_update(skip_locked=True)).all()
+        for t in due:
+            acted += len(check_ticket(s, t, now, cfg))
+    return acted
+
+
+def on_time_report(session: Session, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Closed in [start, end): count and on-time share per agency and service type."""
+    on_time = func.sum(case((Ticket.closed_at <= Ticket.due_at, 1), else_=0))
+    rows = session.execute(
+        select(Agency.code, Agency.name, ServiceType.code, ServiceType.name,
+               func.count(Ticket.id), on_time)
+        .join(Agency, Agency.id == Ticket.agency_id)
+        .join(ServiceType, ServiceType.id == Ticket.service_type_id)
+        .where(Ticket.closed_at >= start, Ticket.closed_at < end)
+        .group_by(Agency.code, Agency.name, ServiceType.code, ServiceType.name)
+        .order_by(Agency.code, ServiceType.code)).all()
+    out = []
+    for acode, aname, scode, sname, closed, ontime in rows:
+        out.append({"agency": acode, "agency_name": aname, "service_code": scode,
+                    "service_name": sname, "closed": int(closed), "on_time": int(ontime or 0),
+                    "on_time_rate": round(int(ontime or 0) / int(closed), 4) if closed else None})
+    return out
+
+
+def totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Roll the per-type rows up per agency."""
+    agg: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        a = agg.setdefault(r["agency"], {"agency_name": r["agency_name"], "closed": 0,
+                                         "on_time": 0})
+        a["closed"] += r["closed"]
+        a["on_time"] += r["on_time"]
+    for a in agg.values():
+        a["on_time_rate"] = round(a["on_time"] / a["closed"], 4) if a["closed"] else None
+    return agg

@@ -1,0 +1,216 @@
+"""CRM tables: catalog (agencies, escalation contacts, service types), tickets, activity log,
+notifications, the outbox to external CRMs, and Open311 API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from center.db import Base, UTCDateTime, utcnow
+
+
+class Agency(Base):
+    __tablename__ = "crm_agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    email: Mapped[str | None] = mapped_column(String(255), default=None)
+    phone: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Where tickets are sent after local save: None (worked here), "open311", "email".
+    external_kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    external_url: Mapped[str | None] = mapped_column(String(255), default=None)
+    external_api_key: Mapped[str | None] = mapped_column(String(255), default=None)
+    external_email: Mapped[str | None] = mapped_column(String(255), default=None)
+
+    contacts: Mapped[list[EscalationContact]] = relationship(
+        back_populates="agency", cascade="all, delete-orphan", order_by="EscalationContact.level")
+
+
+class EscalationContact(Base):
+    """Level 1 is the first line of oversight (the unit supervisor), higher levels above it."""
+
+    __tablename__ = "crm_escalation_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("crm_agencies.id", ondelete="CASCADE"),
+                                           index=True)
+    level: Mapped[int] = mapped_column(default=1)
+    name: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(String(128), default="")
+    email: Mapped[str] = mapped_column(String(255))
+
+    agency: Mapped[Agency] = relationship(back_populates="contacts")
+
+
+class ServiceType(Base):
+    __tablename__ = "crm_service_types"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)  # Open311 service_code
+    name: Mapped[str] = mapped_column(String(128))
+    group: Mapped[str] = mapped_column(String(64), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    keywords: Mapped[str] = mapped_column(String(255), default="")
+    agency_id: Mapped[int] = mapped_column(ForeignKey("crm_agencies.id"), index=True)
+    sla_unit: Mapped[str] = mapped_column(String(16), default="business_days")
+    sla_amount: Mapped[float] = mapped_column(Float, default=5.0)
+    script: Mapped[str] = mapped_column(Text, default="")  # what the agent reads
+    faq: Mapped[str] = mapped_column(Text, default="")
+    attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    agency: Mapped[Agency] = relationship()
+
+
+class Ticket(Base):
+    """A service request. ``number`` is the universal ticket number (Verhoeff-checked digits)."""
+
+    __tablename__ = "crm_tickets"
+    __table_args__ = (
+        Index("ix_crm_tickets_requested", "requested_at", "id"),
+        Index("ix_crm_tickets_type_requested", "service_type_id", "requested_at"),
+        Index("ix_crm_tickets_status_requested", "wire_status", "requested_at"),
+        Index("ix_crm_tickets_updated", "updated_at", "id"),
+        Index("ix_crm_tickets_agency_state", "agency_id", "state"),
+        Index("ix_crm_tickets_type_state", "service_type_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(16), unique=True, default=None)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    service_type_id: Mapped[int] = mapped_column(ForeignKey("crm_service_types.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("crm_agencies.id"))
+    state: Mapped[str] = mapped_column(String(16), default="new")
+    wire_status: Mapped[str] = mapped_column(String(6), default="open")  # open | closed
+    closure_reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    resolution: Mapped[str | None] = mapped_column(Text, default=None)
+    status_notes: Mapped[str | None] = mapped_column(Text, default=None)
+    assignee: Mapped[str | None] = mapped_column(String(64), default=None)
+    channel: Mapped[str] = mapped_column(String(16), default="phone")
+    description: Mapped[str] = mapped_column(Text, default="")
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    address: Mapped[str | None] = mapped_column(String(255), default=None)
+    address_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    zipcode: Mapped[str | None] = mapped_column(String(16), default=None)
+    lat: Mapped[float | None] = mapped_column(Float, default=None)
+    long: Mapped[float | None] = mapped_column(Float, default=None)
+    media_url: Mapped[str | None] = mapped_column(String(512), default=None)
+    # caller contact and notification preferences (personal data: never exported)
+    first_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    last_name: Mapped[str | None] = mapped_column(String(64), default=None)
+    email: Mapped[str | None] = mapped_column(String(255), default=None)
+    phone: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    notify_email: Mapped[bool] = mapped_column(default=True)
+    notify_sms: Mapped[bool] = mapped_column(default=False)
+    account_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    device_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    call_uniqueid: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    source_client: Mapped[str | None] = mapped_column(String(64), default=None)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True, default=None)
+    created_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("crm_tickets.id"), default=None,
+                                                  index=True)
+    link_kind: Mapped[str | None] = mapped_column(String(16), default=None)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    hold_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    sla_stage: Mapped[int] = mapped_column(default=0)
+    sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None,
+                                                               index=True)
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+
+    service_type: Mapped[ServiceType] = relationship()
+    agency: Mapped[Agency] = relationship()
+    parent: Mapped[Ticket | None] = relationship(remote_side=[id])
+
+
+class TicketEvent(Base):
+    """The activity log: created, routed, transferred, escalated, linked, commented, closed..."""
+
+    __tablename__ = "crm_ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("crm_tickets.id", ondelete="CASCADE"),
+                                           index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    text: Mapped[str] = mapped_column(Text, default="")
+    public: Mapped[bool] = mapped_column(default=True)
+
+
+class Notification(Base):
+    """One message to a resident or an escalation contact; sent by the worker, retried."""
+
+    __tablename__ = "crm_notifications"
+    __table_args__ = (Index("ix_crm_notifications_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("crm_tickets.id", ondelete="CASCADE"),
+                                                  index=True, default=None)
+    kind: Mapped[str] = mapped_column(String(24))  # created, status, closed, warning, escalation...
+    channel: Mapped[str] = mapped_column(String(8))  # email | sms
+    recipient: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255), default="")
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class OutboxItem(Base):
+    """A ticket to deliver to an agency's external system (FixMyStreet-style send state)."""
+
+    __tablename__ = "crm_outbox"
+    __table_args__ = (Index("ix_crm_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("crm_tickets.id", ondelete="CASCADE"),
+                                           index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("crm_agencies.id"))
+    destination: Mapped[str] = mapped_column(String(16))  # open311 | email
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    remote_id: Mapped[str | None] = mapped_column(String(128), default=None, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class RemoteCursor(Base):
+    """How far the remote's updates have been pulled (``updated_after`` polling)."""
+
+    __tablename__ = "crm_remote_cursors"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("crm_agencies.id"), primary_key=True)
+    updated_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class ApiKey(Base):
+    """An Open311 client's key, stored as a SHA-256 hash (keys are 256-bit random)."""
+
+    __tablename__ = "crm_api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

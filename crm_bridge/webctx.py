@@ -1,0 +1,82 @@
+"""What every CRM page and JSON route shares: the database, the CRM config, who may see a
+ticket, and the one table that maps domain errors to HTTP statuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from center import auth
+from center.auth_store import Role, User
+from center.db import Database
+from center.settings import Settings
+from crm_bridge import service
+from crm_bridge.checkdigit import InvalidTicketNumber
+from crm_bridge.config import CrmConfig, from_settings
+from crm_bridge.errors import CrmError, InvalidInput, NotFound
+from crm_bridge.lifecycle import LifecycleError
+from crm_bridge.store import Ticket
+
+# Domain error -> HTTP status (most specific class first). The error's ``code`` travels as is.
+STATUS: list[tuple[type[Exception], int]] = [
+    (NotFound, 404),
+    (LifecycleError, 409),
+    (InvalidInput, 400),
+    (InvalidTicketNumber, 400),
+    (CrmError, 400),
+]
+DOMAIN_ERRORS = (CrmError, InvalidTicketNumber)
+
+# Who works tickets. Agency workers only see their own agency's tickets.
+STAFF = (Role.AGENCY, Role.AGENT, Role.SUPERVISOR)
+
+
+def status_of(exc: Exception) -> int:
+    return next(code for kind, code in STATUS if isinstance(exc, kind))
+
+
+def code_of(exc: Exception) -> str:
+    return getattr(exc, "code", "invalid_ticket_number")
+
+
+def db() -> Database:
+    return current_app.extensions["civic311.db"]  # type: ignore[no-any-return]
+
+
+def settings() -> Settings:
+    return current_app.extensions["civic311.settings"]  # type: ignore[no-any-return]
+
+
+def cfg() -> CrmConfig:
+    ext = current_app.extensions
+    if "civic311.crm_config" not in ext:
+        ext["civic311.crm_config"] = from_settings(settings())
+    return ext["civic311.crm_config"]  # type: ignore[no-any-return]
+
+
+def user() -> User:
+    u = auth.current_user()
+    assert u is not None  # every route here is behind @roles
+    return u
+
+
+def agency_scope(u: User) -> str | None:
+    """The only agency code this user may see (agency workers), None for everyone else."""
+    if u.role == Role.AGENCY.value:
+        return u.agency or "-"  # an agency worker without an agency sees nothing
+    return None
+
+
+def ticket_for(session: Session, number: str, u: User, *, lock: bool = False) -> Ticket:
+    """The ticket, if this user may see it; NotFound otherwise (no hint that it exists)."""
+    t = service.get_ticket(session, number, lock=lock)
+    scope = agency_scope(u)
+    if scope is not None and t.agency.code != scope:
+        raise NotFound("ticket_not_found", f"no ticket {number}")
+    return t
+
+
+def form_text(form: Any, name: str) -> str:
+    return str(form.get(name) or "").strip()

@@ -1,0 +1,44 @@
+"""FAQ answers from the CRM's knowledge base, for both IVR adapters (FastAGI and TwiML).
+
+A menu FAQ with ``service: <service_code>`` is answered with that service type's FAQ text,
+the words the agent desktop shows, so an admin's edit of the catalog changes what callers
+hear too. Read at most every ``TTL_S`` seconds; a database error keeps the last answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from center.db import Database
+from crm_bridge.public import faq_answers
+from ivr.menu import Menu, with_knowledge
+
+log = logging.getLogger(__name__)
+
+TTL_S = 30.0
+
+
+class Knowledge:
+    def __init__(self, db: Database, ttl_s: float = TTL_S) -> None:
+        self.db = db
+        self.ttl_s = ttl_s
+        self._answers: dict[str, str] = {}
+        self._read_at: float | None = None
+
+    def answers(self) -> dict[str, str]:
+        now = time.monotonic()
+        if self._read_at is None or now - self._read_at >= self.ttl_s:
+            try:
+                with self.db.session() as s:
+                    self._answers = faq_answers(s)
+            except Exception:
+                log.exception("FAQ answers not read from the catalog; keeping the last ones")
+            self._read_at = now
+        return self._answers
+
+    def apply(self, menu: Menu) -> Menu:
+        """The menu with its knowledge-base FAQs answered (unchanged when it has none)."""
+        if all(c.service is None for c in menu.faq):
+            return menu
+        return with_knowledge(menu, self.answers())

@@ -1,0 +1,69 @@
+"""Callbacks for calls that came in through Twilio: the worker places them with Twilio's REST
+API (``Calls.json``) when they fall due; when the resident answers, Twilio fetches
+``/twilio/callback/<id>`` and the call joins the queue like any other (``<Enqueue>``).
+
+The request table and its rules are the same as for Asterisk callbacks (ivr/callback.py,
+ivr/callback_store.py); only the way out differs (dial string ``twilio``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import requests
+
+from center.db import Database, utcnow
+from center.settings import Settings
+from center.worker import Job
+from ivr import callback as cb
+from ivr import callback_store as store
+
+log = logging.getLogger(__name__)
+
+PLACE_EVERY_S = 30
+SILENT_AFTER = timedelta(minutes=15)  # a placed call Twilio never reported on: retried
+
+
+def configured(settings: Settings) -> bool:
+    return bool(settings.twilio_account_sid and settings.twilio_auth_token
+                and settings.twilio_from_number and settings.public_base_url)
+
+
+def place_due(settings: Settings, db: Database, now: datetime | None = None) -> int:
+    """Ask Twilio to call every due resident back; returns how many calls it accepted.
+
+    A refused or failed request counts as an attempt that nobody answered (retried later,
+    then ``failed``): a callback is never silently dropped.
+    """
+    if not configured(settings):
+        return 0
+    now = now or utcnow()
+    sid, token = settings.twilio_account_sid or "", settings.twilio_auth_token or ""
+    base = (settings.public_base_url or "").rstrip("/")
+    url = f"{settings.twilio_api_base.rstrip('/')}/2010-04-01/Accounts/{sid}/Calls.json"
+    for row in store.open_requests(db):  # lost between us and Twilio (a crash, no status)
+        if (row.dial == cb.TWILIO_DIAL and row.state in ("originating", "calling")
+                and now - row.updated_at > SILENT_AFTER):
+            store.requeue(db, row.id, row.state, now, "no word from Twilio")
+    placed = 0
+    for row in store.take_due(db, now, via_twilio=True):
+        if store.start_dial(db, row.id, now, from_state="originating") is None:
+            continue
+        try:
+            resp = requests.post(url, timeout=15, auth=(sid, token), data={
+                "To": row.number, "From": settings.twilio_from_number,
+                "Url": f"{base}/twilio/callback/{row.id}",
+                "StatusCallback": f"{base}/twilio/callback/{row.id}/status"})
+            resp.raise_for_status()
+        except requests.RequestException as exc:
+            log.warning("callback %d: Twilio did not take the call (%s); will retry", row.id, exc)
+            store.finish_dial(db, row.id, "TWILIO-REFUSED", 0, now)
+            continue
+        placed += 1
+        log.info("callback %d: Twilio is calling %s back", row.id, row.number)
+    return placed
+
+
+def jobs(settings: Settings, db: Database) -> list[Job]:
+    return [Job("ivr.twilio_callbacks", lambda: place_due(settings, db), seconds=PLACE_EVERY_S)]

@@ -1,0 +1,366 @@
+"""The IVR served to Twilio as TwiML (``/twilio/``): the same engine turns as FastAGI.
+
+The engine state travels in the action URL of each ``<Gather>`` (``?s=``), which Twilio
+signs back to us, so no session is kept. Every request must carry a valid
+``X-Twilio-Signature`` for ``PUBLIC_BASE_URL`` + path (403 otherwise, and nothing changes).
+Enqueue results and status callbacks become call records (source ``twilio``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict
+from datetime import date, timedelta
+from functools import wraps
+from typing import Any
+from urllib.parse import quote as urlquote
+
+from flask import Blueprint, Response, abort, current_app, request, url_for
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from acd.store import CallRecord
+from center import auth
+from center.db import Database, utcnow
+from center.settings import Settings
+from crm_bridge.public import InvalidTicketNumber, public_status
+from ivr import callback, callback_store, notices, twilio_callbacks
+from ivr import engine as e
+from ivr.fastagi import menu_path
+from ivr.hours import next_open
+from ivr.knowledge import Knowledge
+from ivr.menu import Menu, MenuFile
+from ivr.store import CallbackRequest, IvrCall, active_notice
+
+bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+CSRF_EXEMPT = True  # Twilio signs its requests instead
+KNOWLEDGE = "civic311.ivr_knowledge"  # the app's FAQ answers from the catalog (ivr/knowledge)
+
+SAY_LANG = {"en": "en-US", "es": "es-MX"}
+VOICE = {"en": "Polly.Joanna", "es": "Polly.Mia"}
+MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+             "septiembre", "octubre", "noviembre", "diciembre")
+QUEUE_RESULT = {"bridged": "answered", "hangup": "abandoned", "leave": "exit_key",
+                "queue-full": "refused", "redirected": "dropped", "error": "dropped",
+                "system-shutdown": "dropped", "redirected-from-bridged": "answered"}
+TERMINAL = {"completed", "busy", "failed", "no-answer", "canceled"}
+_menus: dict[Any, MenuFile] = {}
+
+
+def _ctx() -> tuple[Settings, Database]:
+    return current_app.extensions["civic311.settings"], current_app.extensions["civic311.db"]
+
+
+def _menu(settings: Settings) -> Menu:
+    path = menu_path(settings)
+    if path not in _menus:
+        _menus[path] = MenuFile(path, set(settings.queue_names()))
+    knowledge: Knowledge | None = current_app.extensions.get(KNOWLEDGE)
+    if knowledge is None:
+        knowledge = current_app.extensions[KNOWLEDGE] = Knowledge(_ctx()[1])
+    return knowledge.apply(_menus[path].get())
+
+
+def signed(view: Any) -> Any:
+    """403 unless X-Twilio-Signature matches PUBLIC_BASE_URL + the path, query and form."""
+    @wraps(view)
+    def check(*args: Any, **kwargs: Any) -> Any:
+        settings, _ = _ctx()
+        token, base = settings.twilio_auth_token, settings.public_base_url
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not token or not base or not signature:
+            abort(403)
+        query = request.query_string.decode()
+        url = base.rstrip("/") + request.path + (f"?{query}" if query else "")
+        if not RequestValidator(token).validate(url, request.form, signature):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return auth.public(check)
+
+
+def _state_param(s: e.State) -> str:
+    raw = json.dumps(asdict(s), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _load_state(param: str) -> e.State:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(param + "=" * (-len(param) % 4)))
+        raw["path"] = tuple(raw["path"])
+        return e.State(**raw)
+    except (ValueError, TypeError, KeyError):
+        abort(400)
+
+
+def _spoken_date(d: date, language: str) -> str:
+    if language == "es":
+        return f"{d.day} de {MONTHS_ES[d.month - 1]} de {d.year}"
+    return f"{d:%B} {d.day}, {d.year}"
+
+
+def _say(target: VoiceResponse | Gather, say: tuple[e.Speech, ...], language: str) -> None:
+    for item in say:
+        lang = item.language if isinstance(item, e.Text | e.Date | e.Recording) else language
+        if isinstance(item, e.Recording):
+            base = (_ctx()[0].public_base_url or "").rstrip("/")  # set: requests are signed
+            target.play(base + url_for("twilio.notice_recording", notice_id=item.notice_id))
+            continue
+        if isinstance(item, e.Text):
+            words = item.text
+        elif isinstance(item, e.Digits):
+            words = " ".join(item.digits)
+        else:
+            words = _spoken_date(item.day, item.language)
+        target.say(words, language=SAY_LANG.get(lang, "en-US"), voice=VOICE.get(lang))
+
+
+def _lookup(s: Session, menu: Menu, sid: str, digits: str) -> e.Found | e.NotFound:
+    result: e.Found | e.NotFound
+    try:
+        status = public_status(s, digits, menu.timezone)
+    except InvalidTicketNumber:
+        status, result = None, e.NotFound(invalid=True)
+    else:
+        result = e.NotFound(invalid=False) if status is None else e.Found(
+            status.number, status.state, status.closed, status.agency_name,
+            status.expected_date)
+    row = s.scalar(select(IvrCall).where(IvrCall.uniqueid == sid))
+    if row is not None:
+        row.lookups += 1
+        if status is not None:
+            row.ticket_number = status.number
+    return result
+
+
+def _render(s: Session, menu: Menu, sid: str, turn: e.Turn) -> Response:
+    """TwiML for a turn (lookups are done here, in the same request); the call row follows."""
+    say: tuple[e.Speech, ...] = ()
+    while isinstance(turn.action, e.Lookup):
+        say += turn.say
+        turn = e.step(menu, turn.state, _lookup(s, menu, sid, turn.action.digits))
+    say += turn.say
+    state, action = turn.state, turn.action
+    lang = state.language or menu.default_language
+    vr = VoiceResponse()
+    row = s.scalar(select(IvrCall).where(IvrCall.uniqueid == sid))
+    if row is not None:
+        row.ivr_path, row.option, row.language = state.ivr_path(), state.option, state.language \
+            or None
+    if isinstance(action, e.Gather):
+        g = vr.gather(action=f"/twilio/gather?s={urlquote(_state_param(state))}", method="POST",
+                      input="dtmf", num_digits=action.max_digits, timeout=action.timeout_s,
+                      finish_on_key=action.finish_on_key, action_on_empty_result=True)
+        _say(g, say, lang)
+        return Response(str(vr), mimetype="text/xml")
+    _say(vr, say, lang)
+    outcome = e.outcome(state, reached_agent=isinstance(action, e.Queue))
+    if isinstance(action, e.Queue):
+        vr.enqueue(action.queue, action=f"/twilio/enqueued?q={urlquote(action.queue)}",
+                   method="POST", wait_url=f"/twilio/wait?lang={urlquote(lang)}",
+                   wait_url_method="POST")
+        if row is not None:
+            row.queue = action.queue
+    elif isinstance(action, e.Voicemail):
+        vr.record(max_length=action.max_s, finish_on_key="#", play_beep=True,
+                  action=f"/twilio/recorded?lang={urlquote(lang)}", method="POST")
+    else:
+        if isinstance(action, e.Callback):
+            booked = _book_callback(menu, sid, state)
+            _say(vr, action.then if booked else (
+                e.Text(callback.text(lang, "not_booked"), lang),), lang)
+        vr.hangup()
+    if row is not None:
+        row.outcome = outcome
+        if not isinstance(action, e.Queue):
+            row.ended_at = utcnow()
+    return Response(str(vr), mimetype="text/xml")
+
+
+def _book_callback(menu: Menu, sid: str, state: e.State) -> bool:
+    """After hours: a callback request the worker places through Twilio when agents are next
+    in (ivr/twilio_callbacks.py); False when there is no number or no Twilio account."""
+    settings, db = _ctx()
+    number = callback.dialable(request.form.get("From", ""))
+    if not callback.valid_number(number) or not twilio_callbacks.configured(settings):
+        return False
+    now = utcnow()
+    callback_store.book(db, sid, menu.agent_queue, number, callback.TWILIO_DIAL,
+                        state.language or menu.default_language, now, next_open(menu, now))
+    return True
+
+
+@bp.post("/callback/<int:callback_id>")
+@signed
+def callback_answered(callback_id: int) -> Response:
+    """The resident answered Twilio's callback: say who calls, then the queue."""
+    settings, db = _ctx()
+    menu = _menu(settings)
+    now = utcnow()
+    with db.session() as s:
+        row = s.get(CallbackRequest, callback_id)
+        queue, lang = (row.queue, row.language) if row else (menu.agent_queue, "en")
+    store_state = callback_store.finish_dial(db, callback_id, "ANSWER", 0, now)
+    vr = VoiceResponse()
+    if store_state is None:  # unknown or already handled: never queue a stranger twice
+        vr.hangup()
+        return Response(str(vr), mimetype="text/xml")
+    _say(vr, (e.Text(callback.text(lang, "returning"), lang),), lang)
+    vr.enqueue(queue, action=f"/twilio/enqueued?q={urlquote(queue)}", method="POST",
+               wait_url=f"/twilio/wait?lang={urlquote(lang)}", wait_url_method="POST")
+    return Response(str(vr), mimetype="text/xml")
+
+
+@bp.post("/callback/<int:callback_id>/status")
+@signed
+def callback_status(callback_id: int) -> Response:
+    """Twilio's status of a callback it placed: one nobody answered is tried again later."""
+    _, db = _ctx()
+    status = request.form.get("CallStatus", "")
+    if status in ("busy", "no-answer", "failed", "canceled"):
+        callback_store.finish_dial(db, callback_id, status.upper(), 0, utcnow())
+    return Response("", status=204)
+
+
+@bp.get("/notices/<int:notice_id>.wav")
+@auth.public
+def notice_recording(notice_id: int) -> Response:
+    """A notice's recording for Twilio's <Play>: Twilio fetches it unsigned, so it is public
+    (an emergency notice is a public announcement; nothing else is served here)."""
+    return notices.recording_response(_ctx()[1], notice_id)
+
+
+@bp.post("/voice")
+@signed
+def voice() -> Response:
+    """A new call: notice, language menu."""
+    settings, db = _ctx()
+    menu = _menu(settings)
+    sid = request.form.get("CallSid", "")
+    if not sid:
+        abort(400)
+    now = utcnow()
+    with db.session() as s:
+        notice = active_notice(s, now)
+        if s.scalar(select(IvrCall).where(IvrCall.uniqueid == sid)) is None:
+            s.add(IvrCall(uniqueid=sid, source="twilio", caller_number=request.form.get("From"),
+                          started_at=now, notice_id=notice.id if notice else None, lookups=0,
+                          ivr_path=""))
+            s.flush()
+        turn = e.step(menu, e.State(), e.Start(now, notice.text if notice else None,
+                                                notice.recording_id if notice else None))
+        return _render(s, menu, sid, turn)
+
+
+@bp.post("/gather")
+@signed
+def gather() -> Response:
+    settings, db = _ctx()
+    menu = _menu(settings)
+    state = _load_state(request.args.get("s", ""))
+    digits = "".join(ch for ch in request.form.get("Digits", "") if ch in "0123456789*#")
+    try:
+        turn = e.step(menu, state, e.Keys(digits))
+    except e.EngineError:
+        abort(400)
+    with db.session() as s:
+        return _render(s, menu, request.form.get("CallSid", ""), turn)
+
+
+@bp.post("/recorded")
+@signed
+def recorded() -> Response:
+    """After a voicemail: keep where Twilio stored it, then goodbye in the caller's language."""
+    settings, db = _ctx()
+    menu = _menu(settings)
+    url = request.form.get("RecordingUrl", "")
+    if url.startswith("https://"):
+        try:
+            length: float | None = float(request.form.get("RecordingDuration", ""))
+        except ValueError:
+            length = None
+        with db.session() as s:
+            s.execute(update(IvrCall).where(IvrCall.uniqueid == request.form.get("CallSid", ""))
+                      .values(voicemail=url[:512], voicemail_s=length))
+    lang = request.args.get("lang", "")
+    lang = lang if lang in menu.prompts else menu.default_language
+    vr = VoiceResponse()
+    _say(vr, (e.Text(menu.text(lang, "goodbye"), lang),), lang)
+    vr.hangup()
+    return Response(str(vr), mimetype="text/xml")
+
+
+@bp.post("/wait")
+@signed
+def wait() -> Response:
+    """Twilio's waitUrl (re-run while the caller waits): their place in line, then a pause."""
+    settings, _ = _ctx()
+    menu = _menu(settings)
+    lang = request.args.get("lang", "")
+    lang = lang if lang in menu.prompts else menu.default_language
+    vr = VoiceResponse()
+    position = request.form.get("QueuePosition", "")
+    if position.isdigit():
+        _say(vr, (e.Text(f"{menu.text(lang, 'queue_position')} {int(position)}.", lang),), lang)
+    vr.pause(length=20)
+    return Response(str(vr), mimetype="text/xml")
+
+
+@bp.post("/enqueued")
+@signed
+def enqueued() -> Response:
+    """Twilio's Enqueue action: the caller left the queue (bridged, hung up, ...)."""
+    _, db = _ctx()
+    sid = request.form.get("CallSid", "")
+    queue = request.args.get("q", "")
+    try:
+        wait_s = float(request.form.get("QueueTime", "0"))
+    except ValueError:
+        abort(400)
+    result = request.form.get("QueueResult", "")
+    now = utcnow()
+    with db.session() as s:
+        ivr = s.scalar(select(IvrCall).where(IvrCall.uniqueid == sid))
+        rec = s.scalar(select(CallRecord).where(CallRecord.uniqueid == sid))
+        if rec is None:
+            rec = CallRecord(uniqueid=sid, queue=queue, source="twilio",
+                             entered_at=now - timedelta(seconds=wait_s),
+                             caller_number=request.form.get("From"),
+                             ivr_path=ivr.ivr_path if ivr else None,
+                             ticket_number=ivr.ticket_number if ivr else None)
+            s.add(rec)
+        rec.wait_s = wait_s
+        rec.outcome = QUEUE_RESULT.get(result, "dropped")
+        if rec.outcome == "answered":
+            rec.answered_at = rec.entered_at + timedelta(seconds=wait_s)
+        else:
+            rec.ended_at = now
+    return Response(str(VoiceResponse()), mimetype="text/xml")
+
+
+@bp.post("/status")
+@signed
+def status() -> Response:
+    """Call status callback: a terminal status ends the IVR row and the call record."""
+    _, db = _ctx()
+    sid = request.form.get("CallSid", "")
+    call_status = request.form.get("CallStatus", "")
+    now = utcnow()
+    with db.session() as s:
+        if call_status in TERMINAL:
+            ivr = s.scalar(select(IvrCall).where(IvrCall.uniqueid == sid))
+            if ivr is not None and ivr.ended_at is None:
+                ivr.ended_at = now
+                if ivr.outcome is None:
+                    ivr.outcome = "contained" if ivr.option else "hangup"
+            rec = s.scalar(select(CallRecord).where(CallRecord.uniqueid == sid))
+            if rec is not None and rec.ended_at is None:
+                rec.ended_at = now
+                if rec.answered_at is not None:
+                    rec.talk_s = max(0.0, (now - rec.answered_at).total_seconds())
+    return Response("", status=204)
+
+

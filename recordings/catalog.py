@@ -1,0 +1,161 @@
+"""Catalog finished recordings: move each file from Asterisk's spool into the data directory
+(by call uniqueid), record duration, size and checksum, and report the missing and failed.
+
+Run by the worker (``recordings.jobs``); idempotent: a call is catalogued once, and a file
+moved but not yet committed (a crash in between) is found at its destination next time.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from acd.store import CallRecord
+from recordings import policies as policy_store
+from recordings.audio import RecordingDefect, inspect
+from recordings.policy import should_record
+from recordings.store import Recording
+
+log = logging.getLogger(__name__)
+
+SPOOL_SUBDIR = ("monitor", "civic311")  # MixMonitor(civic311/<uniqueid>.wav), relative
+GRACE_S = 5.0  # Asterisk closes the file when the channel hangs up: wait a little
+SETTLE_S = 2.0  # and never take a file written to in the last seconds
+LOOKBACK = timedelta(days=3)  # calls ended longer ago are not catalogued any more
+SHORT_TOLERANCE_S = 2.0  # a recording this much shorter than the talk time is "failed"
+POLICY_SETTLE = timedelta(minutes=2)  # a policy change reaches Asterisk within this
+
+
+@dataclass(frozen=True)
+class Paths:
+    data_dir: Path  # recordings live in <data_dir>/recordings/YYYY/MM/DD/<uniqueid>.wav
+    spool_dir: Path  # Asterisk's spool (host path); MixMonitor writes under monitor/civic311
+
+    @property
+    def incoming(self) -> Path:
+        return self.spool_dir.joinpath(*SPOOL_SUBDIR)
+
+    def relative(self, uniqueid: str, at: datetime) -> str:
+        return f"recordings/{at:%Y/%m/%d}/{uniqueid}.wav"
+
+    def absolute(self, relative: str) -> Path:
+        return self.data_dir / relative
+
+
+def paths_for(settings) -> Paths:  # type: ignore[no-untyped-def]
+    from asterisk_conf.provision import locate
+
+    return Paths(settings.data_dir, locate(settings).spool_dir)
+
+
+def _safe_name(uniqueid: str) -> bool:
+    return bool(uniqueid) and all(ch.isalnum() or ch in "._-" for ch in uniqueid) \
+        and not uniqueid.startswith(".")
+
+
+def pending_calls(session: Session, now: datetime) -> list[CallRecord]:
+    done = select(Recording.uniqueid)
+    return list(session.scalars(
+        select(CallRecord).where(
+            CallRecord.outcome == "answered", CallRecord.ended_at.is_not(None),
+            CallRecord.ended_at >= now - LOOKBACK,
+            CallRecord.ended_at <= now - timedelta(seconds=GRACE_S),
+            CallRecord.uniqueid.not_in(done))
+        .order_by(CallRecord.ended_at)))
+
+
+def catalog(session: Session, paths: Paths, queues: list[str], now: datetime) -> Counter[str]:
+    """Catalog every finished answered call not catalogued yet; returns counts by status."""
+    policies = policy_store.load(session, queues)
+    counts: Counter[str] = Counter()
+    for call in pending_calls(session, now):
+        src = paths.incoming / f"{call.uniqueid}.wav"
+        if _safe_name(call.uniqueid) and src.exists() and \
+                src.stat().st_mtime > now.timestamp() - SETTLE_S:
+            continue  # still being written: next run
+        rec = _catalog_one(call, paths, policies, now)
+        session.add(rec)
+        session.flush()
+        counts[rec.status] += 1
+        if rec.status in ("missing", "failed"):
+            log.warning("recording of call %s %s: %s", call.uniqueid, rec.status, rec.detail)
+    _refresh_tickets(session, now)
+    return counts
+
+
+def _catalog_one(call: CallRecord, paths: Paths, policies, now: datetime) -> Recording:  # type: ignore[no-untyped-def]
+    started = call.answered_at or call.entered_at
+    rec = Recording(uniqueid=call.uniqueid, call_id=call.id, queue=call.queue, agent=call.agent,
+                    ticket_number=call.ticket_number, started_at=started, talk_s=call.talk_s,
+                    status="ok", detail="", catalogued_at=now, legal_hold=False,
+                    hold_reason="")
+    if not _safe_name(call.uniqueid):
+        rec.status, rec.detail = "failed", "the call's uniqueid is not a safe file name"
+        return rec
+    relative = paths.relative(call.uniqueid, started)
+    dest = paths.absolute(relative)
+    src = paths.incoming / f"{call.uniqueid}.wav"
+    if src.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(src), str(dest))
+    if not dest.exists():
+        policy = policies.get(call.queue) or policy_store.default(call.queue)
+        if policy.record_pct == 0:
+            rec.status, rec.detail = "skipped", "the queue's policy is not to record"
+        elif not should_record(policy, call.uniqueid):
+            rec.status, rec.detail = "skipped", f"not in the {policy.record_pct}% sample"
+        elif policy_store.changed_since(policies, call.queue, started - POLICY_SETTLE):
+            rec.status, rec.detail = "skipped", "the policy changed around this call"
+        else:
+            rec.status = "missing"
+            rec.detail = (f"no recording from Asterisk although the policy ({policy.mode}, "
+                          f"{policy.record_pct}%) says to record this call")
+        return rec
+    rec.path = relative
+    try:
+        facts = inspect(dest)
+    except RecordingDefect as exc:
+        rec.status, rec.detail = "failed", str(exc)
+        rec.size_bytes = dest.stat().st_size
+        return rec
+    rec.duration_s, rec.size_bytes, rec.sha256 = facts.duration_s, facts.size_bytes, facts.sha256
+    if call.talk_s and facts.duration_s < call.talk_s - SHORT_TOLERANCE_S:
+        rec.status = "failed"
+        rec.detail = (f"the recording ({facts.duration_s:.1f} s) is shorter than the talk "
+                      f"time ({call.talk_s:.1f} s)")
+    return rec
+
+
+def _refresh_tickets(session: Session, now: datetime) -> None:
+    """A ticket is often opened after the call: link it once the call record has it."""
+    rows = session.execute(
+        select(Recording, CallRecord.ticket_number)
+        .join(CallRecord, CallRecord.id == Recording.call_id)
+        .where(Recording.ticket_number.is_(None), CallRecord.ticket_number.is_not(None),
+               Recording.started_at >= now - LOOKBACK)).all()
+    for rec, number in rows:
+        rec.ticket_number = number
+
+
+ORPHAN_AGE = timedelta(hours=1)
+
+
+def orphans(session: Session, paths: Paths, now: datetime, limit: int = 500) -> list[str]:
+    """Files left in the spool an hour after they were last written that no answered call
+    claims (its call record is missing or not answered): reported, never deleted here."""
+    if not paths.incoming.is_dir():
+        return []
+    cutoff = (now - ORPHAN_AGE).timestamp()
+    old = {f.stem: f for f in paths.incoming.glob("*.wav") if f.stat().st_mtime < cutoff}
+    if not old:
+        return []
+    answered = set(session.scalars(select(CallRecord.uniqueid).where(
+        CallRecord.uniqueid.in_(list(old)), CallRecord.outcome == "answered")))
+    return sorted(uid for uid in old if uid not in answered)[:limit]

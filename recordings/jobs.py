@@ -1,0 +1,48 @@
+"""The worker's recording jobs: catalog, retention, policy push to Asterisk, monthly QA sample."""
+
+from __future__ import annotations
+
+import logging
+
+from acd.bridge import AmiError
+from center.db import Database, utcnow
+from center.settings import Settings
+from center.worker import Job
+
+log = logging.getLogger(__name__)
+
+
+def jobs(settings: Settings, db: Database) -> list[Job]:
+    from recordings.catalog import catalog, paths_for
+    from recordings.qa_sampling import draw_month
+    from recordings.retention import run_retention
+
+    queues = settings.queue_names()
+    paths = paths_for(settings)
+
+    def catalog_job() -> None:
+        with db.session() as s:
+            catalog(s, paths, queues, utcnow())
+
+    def retention_job() -> None:
+        with db.session() as s:
+            run_retention(s, settings.data_dir, queues, utcnow())
+
+    def policy_job() -> None:
+        from recordings.web import push_to_asterisk
+
+        try:
+            push_to_asterisk(settings, db)
+        except (AmiError, OSError) as exc:  # Asterisk down: next run tries again
+            log.warning("recording policy not pushed to Asterisk: %s", exc)
+
+    def sample_job() -> None:
+        with db.session() as s:
+            draw_month(s, utcnow(), settings.timezone)
+
+    return [
+        Job("recordings.catalog", catalog_job, 15),
+        Job("recordings.retention", retention_job, 3600),
+        Job("recordings.policy_push", policy_job, 60),
+        Job("recordings.qa_sample", sample_job, 6 * 3600),
+    ]

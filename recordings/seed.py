@@ -1,0 +1,20 @@
+"""``civic311 seed demo``: the standard QA form (greeting, listening, accuracy of information,
+correct use of the CRM, closing), created once."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from center.db import utcnow
+from center.settings import Settings
+from recordings.qa import DEFAULT_FORM
+from recordings.qa_store import ensure_default_form
+from recordings.store import QaForm
+
+
+def seed_qa(session: Session, settings: Settings | None = None) -> list[str]:
+    existed = session.scalar(select(QaForm.id).where(QaForm.name == DEFAULT_FORM)) is not None
+    form = ensure_default_form(session, utcnow())
+    state = "already exists" if existed else "created"
+    return [f"QA form {form.name!r} ({len(form.criteria)} weighted criteria) {state}"]

@@ -1,0 +1,187 @@
+"""Recordings catalog, per-queue policy, access audit and QA tables (SQLAlchemy models)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from center.db import Base, UTCDateTime, utcnow
+
+# ok: file catalogued; missing: expected by the policy but no file; failed: a file that is
+# unreadable, empty or much shorter than the talk time; skipped: the policy said not to
+# record; deleted: removed by retention (the row stays as the trace).
+STATUSES = ("ok", "missing", "failed", "skipped", "deleted")
+PROBLEMS = ("missing", "failed")
+
+
+class RecordingPolicyRow(Base):
+    """One queue's recording policy (no row: the defaults in ``recordings.policy``)."""
+
+    __tablename__ = "recording_policies"
+
+    queue: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8))  # all | sample | none
+    sample_pct: Mapped[int] = mapped_column(default=100)
+    retention_days: Mapped[int] = mapped_column(default=365)
+    beep: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Recording(Base):
+    """A queue call's recording (or the reason there is none), by the caller's uniqueid."""
+
+    __tablename__ = "recordings"
+    __table_args__ = (Index("ix_recordings_status", "status", "started_at"),
+                      Index("ix_recordings_started", "started_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    call_id: Mapped[int | None] = mapped_column(
+        ForeignKey("call_records.id", ondelete="SET NULL"), default=None)
+    queue: Mapped[str] = mapped_column(String(64))
+    agent: Mapped[str | None] = mapped_column(String(64), default=None)
+    ticket_number: Mapped[str | None] = mapped_column(String(32), default=None)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    talk_s: Mapped[float | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    path: Mapped[str | None] = mapped_column(String(255), default=None)  # under the data dir
+    duration_s: Mapped[float | None] = mapped_column(default=None)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    catalogued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    legal_hold: Mapped[bool] = mapped_column(default=False)
+    hold_reason: Mapped[str] = mapped_column(Text, default="")
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+ACCESS_ACTIONS = ("play", "download", "hold", "release")
+
+
+class RecordingAccess(Base):
+    """Audit log: who did what with which recording, and when (one row per request)."""
+
+    __tablename__ = "recording_access_log"
+    __table_args__ = (Index("ix_recording_access_recording", "recording_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    byte_range: Mapped[str] = mapped_column(String(64), default="")
+
+
+# ---- quality assurance ---------------------------------------------------------------------
+class QaForm(Base):
+    __tablename__ = "qa_forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+
+    criteria: Mapped[list[QaCriterion]] = relationship(
+        back_populates="form", cascade="all, delete-orphan", order_by="QaCriterion.position")
+
+
+class QaCriterion(Base):
+    __tablename__ = "qa_criteria"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("qa_forms.id", ondelete="CASCADE"),
+                                         index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(Text, default="")
+    weight: Mapped[float] = mapped_column(default=1.0)
+    max_points: Mapped[int] = mapped_column(default=5)
+
+    form: Mapped[QaForm] = relationship(back_populates="criteria")
+
+
+class CalibrationSession(Base):
+    """Several evaluators score the same call on the same form; the spread is shown."""
+
+    __tablename__ = "qa_calibrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
+    form_id: Mapped[int] = mapped_column(ForeignKey("qa_forms.id"))
+    title: Mapped[str] = mapped_column(String(128))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class QaSample(Base):
+    """A call drawn at random for an agent's monthly QA sample."""
+
+    __tablename__ = "qa_samples"
+    __table_args__ = (UniqueConstraint("month", "recording_id", name="uq_qa_samples_month_rec"),
+                      Index("ix_qa_samples_month_agent", "month", "agent"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    agent: Mapped[str] = mapped_column(String(64))
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class QaEvaluation(Base):
+    """One evaluator's scoring of one call; ``score_pct`` is the weighted result (0-100)."""
+
+    __tablename__ = "qa_evaluations"
+    __table_args__ = (Index("ix_qa_evaluations_agent", "agent", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
+    form_id: Mapped[int] = mapped_column(ForeignKey("qa_forms.id"))
+    evaluator: Mapped[str] = mapped_column(String(64))
+    agent: Mapped[str] = mapped_column(String(64))
+    calibration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("qa_calibrations.id", ondelete="CASCADE"), default=None)
+    score_pct: Mapped[float] = mapped_column()
+    comment: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    scores: Mapped[list[QaScore]] = relationship(
+        back_populates="evaluation", cascade="all, delete-orphan", order_by="QaScore.id")
+
+
+class QaScore(Base):
+    """A criterion's points in an evaluation, with the weight it had then (forms change)."""
+
+    __tablename__ = "qa_scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(
+        ForeignKey("qa_evaluations.id", ondelete="CASCADE"), index=True)
+    criterion: Mapped[str] = mapped_column(String(128))
+    weight: Mapped[float] = mapped_column()
+    points: Mapped[int] = mapped_column()
+    max_points: Mapped[int] = mapped_column()
+
+    evaluation: Mapped[QaEvaluation] = relationship(back_populates="scores")
+
+
+class SurveyResponse(Base):
+    """A caller's post-call rating (1-5 by keypad) of an answered queue call; ``score`` is
+    None when the caller was asked but pressed nothing valid (the response rate counts it)."""
+
+    __tablename__ = "qa_surveys"
+    __table_args__ = (Index("ix_qa_surveys_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)  # the caller's channel
+    queue: Mapped[str] = mapped_column(String(64))
+    agent: Mapped[str] = mapped_column(String(64))
+    score: Mapped[int | None] = mapped_column(default=None)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Debian/Ubuntu packages civic311 needs on the host: SIPp (simulated phones), debootstrap
+# (to build the cached Asterisk root when no Asterisk >= 20 is installed), espeak-ng + sox
+# (IVR prompts), Chromium (browser tests). Installs only what is missing; needs root.
+set -euo pipefail
+need=()
+command -v sipp >/dev/null || need+=(sip-tester)
+command -v espeak-ng >/dev/null || need+=(espeak-ng)
+command -v sox >/dev/null || need+=(sox)
+command -v chromium >/dev/null || need+=(chromium)
+if ! command -v asterisk >/dev/null; then command -v debootstrap >/dev/null || need+=(debootstrap); fi
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "civic311 needs: ${need[*]} (run: sudo apt-get install ${need[*]})" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,20 @@
+"""Read a recorded raw AMI stream into messages exactly as panoramisk parses them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from panoramisk.message import Message
+
+DATA = Path(__file__).parent / "data"
+
+
+def messages(name: str = "ami_mixed.txt") -> list[Any]:
+    raw = (DATA / name).read_bytes().decode("utf-8", "ignore")
+    out = []
+    for block in raw.split("\r\n\r\n"):
+        msg = Message.from_line(block.strip())
+        if msg is not None and "event" in msg:
+            out.append(msg)
+    return out

@@ -1,0 +1,141 @@
+"""Shared fixtures: fresh databases (SQLite and the running PostgreSQL), app, logged-in
+clients, and the real Asterisk (one per run) with a daemon per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from center.auth_store import Role, create_user
+from center.db import Database
+from center.settings import Settings, default_cache_dir, load_settings
+from tests.integration.pbx import DaemonProc, Pbx, make_pbx, running_daemon
+
+PG_ADMIN_URL = os.environ.get("CIVIC311_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TEST_PASSWORD = "correct-horse-battery"
+
+
+def _pg_available() -> bool:
+    try:
+        with sa.create_engine(PG_ADMIN_URL).connect():
+            return True
+    except Exception:
+        return False
+
+
+def make_database(kind: str, tmp_path: Path) -> Iterator[Database]:
+    if kind == "sqlite":
+        db = Database(f"sqlite:///{tmp_path / 'test.db'}")
+        db.upgrade()
+        yield db
+        db.dispose()
+        return
+    if not _pg_available():
+        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
+    name = f"civic311_t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    db = Database(url)
+    db.upgrade()
+    try:
+        yield db
+    finally:
+        db.dispose()
+        with admin.connect() as c:
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated empty database, once on SQLite and once on PostgreSQL."""
+    yield from make_database(request.param, tmp_path)
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    yield from make_database("sqlite", tmp_path)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return load_settings(data_dir=str(tmp_path / "data"))
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database):  # type: ignore[no-untyped-def]
+    from center.web import create_app
+
+    settings.database_url = database.url
+    app = create_app(settings, database)
+    app.config.update(TESTING=True)
+    return app
+
+
+@pytest.fixture
+def users(database: Database) -> dict[str, str]:
+    """One user per role; returns {role: username}."""
+    out = {}
+    with database.session() as s:
+        for role in Role:
+            create_user(s, f"{role.value}1", TEST_PASSWORD, role.value,
+                        agent_ext="100" if role is Role.AGENT else None,
+                        agency="DSNY" if role is Role.AGENCY else None)
+            out[role.value] = f"{role.value}1"
+    return out
+
+
+def login(client, username: str, password: str = TEST_PASSWORD):  # type: ignore[no-untyped-def]
+    """Log in through the real form, CSRF token included; returns the response."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": token})
+
+
+def csrf_token(client, path: str = "/login") -> str:  # type: ignore[no-untyped-def]
+    import re
+
+    page = client.get(path).get_data(as_text=True)
+    m = re.search(r'name="csrf-token" content="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page)
+    assert m, f"no CSRF token on {path}"
+    return m.group(1)
+
+
+# ---- the real Asterisk: one for the whole run, a daemon per test --------------------------
+@pytest.fixture(scope="session")
+def pbx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pbx]:
+    """A real Asterisk (provisioned root, rendered config, test ports) for the session."""
+    tmp = tmp_path_factory.mktemp("pbx")
+    pbx = make_pbx(tmp, default_cache_dir())
+    try:
+        pbx.start()
+        yield pbx
+    finally:
+        pbx.stop_phones()
+        pbx.stop()
+
+
+@pytest.fixture
+def clean_pbx(pbx: Pbx) -> Iterator[Pbx]:
+    pbx.reset()
+    yield pbx
+    pbx.stop_phones()
+
+
+@pytest.fixture
+def daemon(clean_pbx: Pbx, database: Database, tmp_path: Path) -> Iterator[DaemonProc]:
+    """A real ``civic311 daemon`` process for this test, writing into ``database``."""
+    with running_daemon(clean_pbx, database.url, tmp_path / "daemon.log") as proc:
+        yield proc

@@ -1,0 +1,34 @@
+"""Queue metrics read from stored records: a resident's call is offered once, even when it
+comes back through a callback that kept its place in line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from acd import queries
+from acd.store import CALLBACK_PATH_PREFIX, CallRecord
+from center.db import Database
+
+T0 = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
+
+
+def add(db: Database, uid: str, outcome: str, wait: float, talk: float | None = None,
+        ivr_path: str | None = None) -> None:
+    with db.session() as s:
+        s.add(CallRecord(uniqueid=uid, queue="citywide", entered_at=T0 + timedelta(minutes=1),
+                         outcome=outcome, wait_s=wait, talk_s=talk, agent="100" if talk else None,
+                         ivr_path=ivr_path, source="ami"))
+
+
+def test_a_callback_is_offered_once(database: Database) -> None:
+    add(database, "1.1", "answered", 10, 60)
+    add(database, "1.2", "callback", 95)                        # pressed 1 and confirmed
+    add(database, "1.3", "answered", 40, 120, f"{CALLBACK_PATH_PREFIX}7")  # its placeholder
+    with database.session() as s:
+        m = queries.raw_summary(s, T0, T0 + timedelta(hours=1), None, [30], 5)
+        facts = list(queries.call_facts(s, T0, T0 + timedelta(hours=1)))
+        listed = [r.uniqueid for r in queries.records(s, T0, T0 + timedelta(hours=1))]
+    assert (m.offered, m.answered, m.callback) == (2, 1, 1)
+    assert m.service_level(30) == 1.0 and m.asa_s == 10
+    assert len(facts) == 2 and {f.outcome for f in facts} == {"answered", "callback"}
+    assert listed == ["1.1", "1.2", "1.3"]  # the call-by-call listing still shows it

@@ -1,0 +1,99 @@
+"""A real recorded AMI stream through the recorder into a real database, checked against
+the queue_log Asterisk wrote in the same run; then reconciliation and its idempotency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from acd import events as ev
+from acd.normalizer import normalize
+from acd.reconcile import reconcile
+from acd.recorder import Recorder
+from acd.store import CallRecord, RingAttempt
+from center.db import Database
+from tests.ami_stream import DATA, messages
+from tests.integration.truth import truth
+
+QLOG = DATA / "queue_log_mixed.txt"
+
+
+def records(db: Database) -> dict[str, CallRecord]:
+    with db.session() as s:
+        return {r.uniqueid: r for r in s.scalars(select(CallRecord))}
+
+
+def assert_matches_queue_log(db: Database) -> None:
+    expected = truth(QLOG)
+    got = records(db)
+    assert set(got) == set(expected)
+    for uid, want in expected.items():
+        rec = got[uid]
+        assert (rec.outcome, rec.queue) == (want["outcome"], want["queue"]), uid
+        assert rec.wait_s == want["wait_s"], uid
+        assert rec.talk_s == want["talk_s"], uid
+        assert rec.agent == (want["agent"] or None), uid
+    assert {r.outcome for r in got.values()} == {
+        "answered", "abandoned", "timeout", "exit_key", "exit_empty", "refused"}
+
+
+def test_ami_stream_builds_the_same_records_as_queue_log(database: Database) -> None:
+    recorder = Recorder(database)
+    domain = [d for d in (normalize(m) for m in messages()) if d is not None]
+    for i in range(0, len(domain), 7):  # odd batch sizes: ordering must not matter
+        recorder.apply_batch(domain[i:i + 7])
+    assert_matches_queue_log(database)
+    with database.session() as s:
+        assert s.scalar(select(func.count(RingAttempt.id))) >= 3
+    result = reconcile(database, QLOG)
+    assert (result.created, result.updated) == (0, 0)  # nothing for the log to correct
+
+
+def test_reconciliation_alone_rebuilds_every_call_and_is_idempotent(
+        database: Database, tmp_path: Path) -> None:
+    log = tmp_path / "queue_log"
+    lines = QLOG.read_text().splitlines(keepends=True)
+    log.write_text("".join(lines[: len(lines) // 2]))
+    first = reconcile(database, log)
+    log.write_text("".join(lines))  # Asterisk appended while we were away
+    second = reconcile(database, log)
+    assert first.created + second.created == len(truth(QLOG))
+    assert_matches_queue_log(database)
+    again = reconcile(database, log)
+    assert (again.created, again.updated) == (0, 0)
+    with database.session() as s:
+        assert s.scalar(select(func.count(CallRecord.id))) == len(truth(QLOG))
+
+
+def test_log_wins_when_a_record_is_wrong(database: Database) -> None:
+    reconcile(database, QLOG)
+    with database.session() as s:
+        rec = s.scalar(select(CallRecord).where(CallRecord.outcome == "timeout"))
+        assert rec is not None
+        rec.outcome = "abandoned"  # as if only QueueCallerAbandon had been seen
+    with database.session() as s:
+        from acd.store import LogCursor
+
+        s.delete(s.get(LogCursor, "queue_log"))
+    assert reconcile(database, QLOG).updated == 1
+    assert_matches_queue_log(database)
+
+
+def test_a_missed_join_is_filled_from_the_log(database: Database) -> None:
+    """A gap that swallowed QueueCallerJoin: the record starts from a later event and
+    reconciliation gives it the caller's number and entry position (seen failing in CI)."""
+    recorder = Recorder(database)
+    domain = [d for d in (normalize(m) for m in messages())
+              if d is not None and not isinstance(d, ev.CallerJoined)]
+    recorder.apply_batch(domain)
+    with database.session() as s:
+        assert s.scalar(select(func.count(CallRecord.id)).where(
+            CallRecord.caller_number.is_(None), CallRecord.outcome != "refused")) > 0
+    assert reconcile(database, QLOG).updated > 0
+    expected = truth(QLOG)
+    for uid, rec in records(database).items():
+        assert rec.caller_number == expected[uid]["caller"], uid
+        if rec.outcome != "refused":
+            assert rec.position is not None, uid
+    assert (reconcile(database, QLOG).updated, reconcile(database, QLOG).created) == (0, 0)

@@ -1,0 +1,69 @@
+"""Real local HTTP servers for the bridge tests: another city's Open311 endpoint (a second
+civic311 app) that fails on purpose, and a Twilio-compatible Messages endpoint."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+
+@contextmanager
+def serve(app: Callable[..., Any]) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+
+
+class Flaky:
+    """WSGI middleware: the first ``down`` POSTs get 503 without reaching the app (down);
+    POST number ``lose`` reaches the app but its answer is replaced by a 502 (lost reply)."""
+
+    def __init__(self, app: Callable[..., Any], down: int, lose: int | None = None) -> None:
+        self.app, self.down, self.lose = app, down, lose
+        self.posts = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ["REQUEST_METHOD"] != "POST":
+            return self.app(environ, start_response)
+        with self.lock:
+            self.posts += 1
+            n = self.posts
+        if n <= self.down:
+            return Response("service unavailable", status=503)(environ, start_response)
+        if n == self.lose:
+            body = b"".join(self.app(environ, lambda *a, **k: None))
+            del body
+            return Response("bad gateway", status=502)(environ, start_response)
+        return self.app(environ, start_response)
+
+
+@contextmanager
+def serve_fake_twilio() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+
+    @Request.application
+    def app(request: Request) -> Response:
+        if request.method != "POST" or not request.path.endswith(("/Messages.json",
+                                                                   "/Calls.json")):
+            return Response("not found", status=404)
+        auth = request.headers.get("Authorization", "")
+        user, _, pw = base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":")
+        received.append({**request.form.to_dict(), "auth": (user, pw), "path": request.path})
+        return Response('{"sid": "SM0001", "status": "queued"}', status=201,
+                        content_type="application/json")
+
+    with serve(app) as base:
+        yield base, received

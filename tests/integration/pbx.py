@@ -1,0 +1,212 @@
+"""The real-Asterisk test harness: one PBX per test session, daemons per test, SIPp phones.
+
+The PBX runs from a hard-linked clone of the cached Asterisk root on its own ports, so a
+``make run`` instance on this machine is never disturbed. Each test starts its own daemon
+(a real ``civic311 daemon`` process) against its own database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from asterisk_conf import runtime
+from asterisk_conf.provision import Install, provision
+from center import sipp
+from center.settings import Settings
+
+# 311 is the city menu (tests/integration/ivr walk it); tests about queues and records dial
+# the express line: the IVR's one silent keypad pick, then the queue.
+EXPRESS_LINE = "3111"
+
+# CIVIC311_TEST_PORT_OFFSET lets several checkouts run their suites side by side.
+_OFFSET = int(os.environ.get("CIVIC311_TEST_PORT_OFFSET", "0"))
+TEST_PORTS = {
+    "sip_port": 15060 + _OFFSET, "ami_port": 15038 + _OFFSET, "agi_port": 14573 + _OFFSET,
+    "agent_phone_base_port": 15080 + _OFFSET,
+    "rtp_start": 21000 + 3 * _OFFSET, "rtp_end": 23998 + 3 * _OFFSET,
+}
+TEST_QUEUES = [
+    {"name": "citywide", "title": "311 General", "wrapup_s": 0, "timeout_s": 60},
+    {"name": "sanitation", "title": "Sanitation", "agency": "DSNY", "wrapup_s": 0},
+    {"name": "transportation", "title": "Streets", "agency": "DOT", "wrapup_s": 0},
+    {"name": "environment", "title": "Environmental", "agency": "DEP", "wrapup_s": 0,
+     "survey": True},
+    {"name": "buildings", "title": "Buildings", "agency": "DOB", "wrapup_s": 0},
+    {"name": "noise", "title": "Noise", "agency": "NYPD", "wrapup_s": 0, "timeout_s": 4},
+]
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.2,
+               what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@dataclass
+class Pbx:
+    settings: Settings
+    install: Install
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes] | None = None
+    phones: list[sipp.SippProcess] = field(default_factory=list)
+
+    @property
+    def sip_target(self) -> str:
+        return f"127.0.0.1:{self.settings.sip_port}"
+
+    @property
+    def queue_log(self) -> Path:
+        return self.install.log_dir / "queue_log"
+
+    def rx(self, command: str) -> str:
+        return runtime.rx(self.install, command)
+
+    def start(self) -> None:
+        log = (self.settings.data_dir / "asterisk.out").open("wb")
+        self.proc = subprocess.Popen(runtime.foreground_command(self.install), stdout=log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        runtime.wait_fully_booted(self.install, timeout=60)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        with suppress(RuntimeError, subprocess.TimeoutExpired):
+            runtime.rx(self.install, "core stop now", timeout=10)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def reset(self) -> None:
+        """A clean slate between tests: no members, no waiting calls, empty queue_log."""
+        self.stop_phones()
+        self.rx("channel request hangup all")
+        for q in self.settings.queue_names():
+            for iface in set(re.findall(r"\((PJSIP/[^)\s]+)\)", self.rx(f"queue show {q}"))):
+                self.rx(f"queue remove member {iface} from {q}")
+        self.queue_log.write_text("")
+
+    def add_agent(self, ext: str, queues: list[str], ring_ms: int = 500,
+                  talk_ms: int = 2000) -> sipp.SippProcess:
+        phone = sipp.agent_phone(self.settings.agent_phone_port(ext), ring_ms=ring_ms,
+                                 talk_ms=talk_ms)
+        self.phones.append(phone)
+        time.sleep(0.2)
+        for q in queues:
+            self.rx(f"queue add member PJSIP/agent{ext} to {q} penalty 0 as {ext}")
+        return phone
+
+    def stop_phones(self) -> None:
+        for phone in self.phones:
+            phone.stop()
+        self.phones.clear()
+
+    def call(self, calls: int = 1, rate: float = 1, digits: str = "", hold_ms: int = 20000,
+             number: str = EXPRESS_LINE, **kw: Any) -> sipp.SippProcess:
+        """SIPp residents; by default on the express line (no menu prompts to sit through)."""
+        return sipp.callers(self.sip_target, calls=calls, rate=rate, digits=digits,
+                            hold_ms=hold_ms, number=number, **kw)
+
+
+def make_pbx(tmp: Path, cache_dir: Path, **overrides: str) -> Pbx:
+    """A PBX on the test ports; ``overrides`` are more CIVIC311_* settings (NAME=value)."""
+    env = {
+        "CIVIC311_DATA_DIR": str(tmp / "data"),
+        "CIVIC311_CACHE_DIR": str(cache_dir),
+        "CIVIC311_ASTERISK_BINARY": "chroot",
+        "CIVIC311_ASTERISK_ROOT_DIR": str(tmp / "asterisk-root"),
+        "CIVIC311_QUEUES": json.dumps(TEST_QUEUES),
+        "CIVIC311_LOG_LEVEL": "INFO",
+        **{f"CIVIC311_{k.upper()}": str(v) for k, v in TEST_PORTS.items()},
+        **{f"CIVIC311_{k.upper()}": v for k, v in overrides.items()},
+    }
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        from center.settings import load_settings
+
+        settings = load_settings()
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    install = provision(settings)
+    return Pbx(settings, install, env)
+
+
+@dataclass
+class DaemonProc:
+    proc: subprocess.Popen[bytes]
+    log: Path
+    db_url: str
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                return self.proc.wait()
+        return self.proc.returncode
+
+
+def start_daemon(pbx: Pbx, db_url: str, log: Path) -> DaemonProc:
+    env = {**os.environ, **pbx.env, "DATABASE_URL": db_url}
+    out = log.open("ab")
+    proc = subprocess.Popen([sys.executable, "-m", "center", "daemon"], env=env, stdout=out,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    daemon = DaemonProc(proc, log, db_url)
+    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        def connected() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"daemon exited: {log.read_text()[-2000:]}")
+            with engine.connect() as c:
+                row = c.execute(sa.text(
+                    "SELECT ok, detail FROM heartbeats WHERE component = 'daemon'")).first()
+            return bool(row and row[0] and json.loads(row[1]).get("last_reconcile"))
+
+        wait_until(connected, 20, what="the daemon to connect to AMI")
+    finally:
+        engine.dispose()
+    return daemon
+
+
+@contextmanager
+def running_daemon(pbx: Pbx, db_url: str, log: Path) -> Iterator[DaemonProc]:
+    daemon = start_daemon(pbx, db_url, log)
+    try:
+        yield daemon
+    finally:
+        daemon.stop()

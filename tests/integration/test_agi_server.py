@@ -1,0 +1,159 @@
+"""Regression tests for the panoramisk 1.4 FastAGI defects, against our server on a real
+socket, with Asterisk's side of the protocol played byte for byte."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from ivr.agi_server import AgiChannel, AgiError, AgiHangup, FastAgiServer, quote
+
+HEADERS = (b"agi_network: yes\nagi_network_script: ivr\nagi_request: agi://127.0.0.1/ivr\n"
+           b"agi_channel: PJSIP/trunk-00000001\nagi_uniqueid: 1700000000.1\n"
+           b"agi_callerid: +12125550100\n\n")
+
+
+async def serve(handler):  # type: ignore[no-untyped-def]
+    server = FastAgiServer({"ivr": handler}, "127.0.0.1", 0, header_timeout_s=0.5)
+    await server.__aenter__()
+    port = server.server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return server, port
+
+
+def test_client_closing_before_headers_does_not_spin() -> None:
+    async def scenario() -> tuple[int, float]:
+        async def handler(channel: AgiChannel) -> None:
+            raise AssertionError("never called")
+
+        server, port = await serve(handler)
+        cpu0 = time.process_time()
+        for _ in range(20):
+            _, w = await asyncio.open_connection("127.0.0.1", port)
+            w.write(b"agi_network: yes\n")  # half a header block, then gone
+            w.close()
+        await asyncio.sleep(1.0)
+        cpu = time.process_time() - cpu0
+        dropped = server.dropped
+        await server.__aexit__(None, None, None)
+        return dropped, cpu
+
+    dropped, cpu = asyncio.run(scenario())
+    assert dropped == 20
+    assert cpu < 0.5  # panoramisk's loop spins at 100% here
+
+
+def test_silent_client_is_dropped_after_the_header_timeout() -> None:
+    async def handler(channel: AgiChannel) -> None:
+        raise AssertionError("never called")
+
+    async def scenario() -> int:
+        server, port = await serve(handler)
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        assert await asyncio.wait_for(r.read(), 3) == b""  # closed by the server
+        w.close()
+        dropped = server.dropped
+        await server.__aexit__(None, None, None)
+        return dropped
+
+    assert asyncio.run(scenario()) == 1
+
+
+def test_sync_routes_are_refused_at_start() -> None:
+    with pytest.raises(TypeError):  # panoramisk would call the removed asyncio.coroutine
+        FastAgiServer({"ivr": lambda channel: None})
+
+
+def test_hangup_line_does_not_shift_replies_and_stops_the_handler() -> None:
+    seen: list[object] = []
+
+    async def handler(channel: AgiChannel) -> None:
+        seen.append(await channel.stream_file("welcome", "12"))
+        try:
+            await channel.get_data("menu", 3000, 1)
+        except AgiHangup:
+            seen.append("hangup")
+            raise
+        seen.append("not reached")
+
+    async def scenario() -> None:
+        server, port = await serve(handler)
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(HEADERS)
+        assert (await r.readline()).startswith(b"STREAM FILE")
+        w.write(b"200 result=49 endpos=1234\n")  # caller pressed 1
+        assert (await r.readline()).startswith(b"GET DATA")
+        # the caller hangs up mid-command: Asterisk sends HANGUP, then answers the command
+        w.write(b"HANGUP\n200 result=-1\n")
+        await asyncio.sleep(0.3)
+        assert await r.read() == b""  # the server closed the session
+        await server.__aexit__(None, None, None)
+        assert server.served == 1
+
+    asyncio.run(scenario())
+    assert seen == ["1", "hangup"]
+
+
+def test_command_errors_are_exceptions_not_dicts() -> None:
+    outcome: list[str] = []
+
+    async def handler(channel: AgiChannel) -> None:
+        try:
+            await channel.exec("NoSuchApp")
+        except AgiError as exc:
+            outcome.append(str(exc))
+        try:
+            await channel.command("BOGUS")
+        except AgiError as exc:
+            outcome.append(str(exc))
+
+    async def scenario() -> None:
+        server, port = await serve(handler)
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(HEADERS)
+        await r.readline()
+        w.write(b"200 result=-2\n")
+        await r.readline()
+        w.write(b"510 Invalid or unknown command\n")
+        await asyncio.sleep(0.2)
+        await server.__aexit__(None, None, None)
+
+    asyncio.run(scenario())
+    assert len(outcome) == 2
+    assert "not found" in outcome[0] and "AGIInvalidCommand" in outcome[1]
+
+
+def test_caller_text_cannot_inject_agi_commands() -> None:
+    assert quote('Bob"\nHANGUP') == '"Bob\\"HANGUP"'
+    assert "\n" not in quote("a\r\nb")
+
+
+def test_result_minus_one_on_a_prompt_or_digit_wait_is_a_hangup() -> None:
+    """Found by the SIPp fuzz: WAIT FOR DIGIT answered ``200 result=-1`` when the caller hung
+    up; panoramisk calls that AGIAppError, and the IVR logged a failure for a normal hang-up."""
+    outcome: list[str] = []
+
+    async def handler(channel: AgiChannel) -> None:
+        try:
+            await channel.wait_for_digit(4000)
+        except AgiHangup:
+            outcome.append("hangup")
+        outcome.append(f"hung_up={channel.hung_up}")
+        try:
+            await channel.stream_file("x", "1")
+        except AgiHangup:
+            outcome.append("refused")
+
+    async def scenario() -> None:
+        server, port = await serve(handler)
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(HEADERS)
+        assert (await r.readline()).startswith(b"WAIT FOR DIGIT")
+        w.write(b"200 result=-1\n")
+        await asyncio.sleep(0.2)
+        assert await asyncio.wait_for(r.read(), 2) == b""  # nothing more was sent
+        await server.__aexit__(None, None, None)
+
+    asyncio.run(scenario())
+    assert outcome == ["hangup", "hung_up=True", "refused"]

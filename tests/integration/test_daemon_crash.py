@@ -1,0 +1,65 @@
+"""SIGKILL the daemon in the middle of live calls: after a restart, every call that queued
+has a record, equal to what Asterisk's queue_log says, and none is duplicated."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from acd.daemon import RECONCILE_EVERY_S
+from acd.store import CallRecord
+from center.db import Database
+from tests.integration.pbx import Pbx, start_daemon, wait_until
+from tests.integration.truth import truth
+
+pytestmark = pytest.mark.asterisk
+
+
+def differences(db: Database, expected: dict[str, dict[str, object]]) -> list[object]:
+    """Every record that is missing, extra or different from queue_log (empty: all equal)."""
+    with db.session() as s:
+        got = {r.uniqueid: r for r in s.scalars(select(CallRecord))}
+    diff: list[object] = [("extra", u) for u in set(got) - set(expected)]
+    for u, e in expected.items():
+        r = got.get(u)
+        if r is None:
+            diff.append(("missing", u))
+            continue
+        mine = (r.outcome, r.wait_s, r.talk_s, r.agent or None)
+        theirs = (e["outcome"], e["wait_s"], e["talk_s"], e["agent"] or None)
+        if mine != theirs:
+            diff.append((u, mine, theirs))
+    return diff
+
+
+def test_no_call_is_lost_when_the_daemon_is_killed(clean_pbx: Pbx, database: Database,
+                                                  tmp_path: Path) -> None:
+    clean_pbx.add_agent("100", ["citywide"], ring_ms=300, talk_ms=4000)
+    clean_pbx.add_agent("101", ["citywide"], ring_ms=300, talk_ms=4000)
+    daemon = start_daemon(clean_pbx, database.url, tmp_path / "daemon.log")
+    patient = clean_pbx.call(calls=8, rate=2, hold_ms=40000)
+    impatient = clean_pbx.call(calls=3, rate=1, hold_ms=2500)
+    time.sleep(3)
+    daemon.kill9()  # mid-run: calls are waiting, ringing and talking
+    time.sleep(4)
+    daemon = start_daemon(clean_pbx, database.url, tmp_path / "daemon.log")
+    try:
+        assert patient.wait(120).failed == 0
+        assert impatient.wait(60).failed == 0
+        expected = wait_until(lambda: (t := truth(clean_pbx.queue_log)) and all(
+            c["outcome"] for c in t.values()) and t, 30, what="every call to finish")
+        assert len(expected) == 11
+        assert {c["outcome"] for c in expected.values()} >= {"answered", "abandoned"}
+        try:
+            wait_until(lambda: not differences(database, expected), RECONCILE_EVERY_S + 30,
+                       what="records equal to queue_log")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {differences(database, expected)}; daemon log:\n"
+                                 f"{(tmp_path / 'daemon.log').read_text()[-3000:]}") from None
+        with database.session() as s:
+            assert s.scalar(select(func.count(CallRecord.id))) == 11
+    finally:
+        daemon.stop()

@@ -1,0 +1,69 @@
+"""``civic311 up`` brings Asterisk, the daemon, the web server and the worker up, reports
+them on /status, survives a component crash, and stops everything cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from center.settings import default_cache_dir
+from tests.integration.pbx import wait_until
+
+pytestmark = pytest.mark.asterisk
+
+PORTS = {"SIP_PORT": "16060", "AMI_PORT": "16038", "AGI_PORT": "16573",
+         "AGENT_PHONE_BASE_PORT": "16080", "WEB_PORT": "18311", "RTP_START": "24000",
+         "RTP_END": "25998"}
+
+
+def status(port: str) -> dict:  # type: ignore[type-arg]
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as r:
+            return json.load(r)  # type: ignore[no-any-return]
+    except urllib.error.HTTPError as exc:
+        return json.load(exc)  # type: ignore[no-any-return]
+    except OSError:
+        return {}
+
+
+def test_up_supervises_everything_and_stops_cleanly(tmp_path: Path) -> None:
+    env = {**os.environ, "CIVIC311_DATA_DIR": str(tmp_path / "data"),
+           "CIVIC311_CACHE_DIR": str(default_cache_dir()), "CIVIC311_ASTERISK_BINARY": "chroot",
+           "CIVIC311_ASTERISK_ROOT_DIR": str(tmp_path / "root"),
+           **{f"CIVIC311_{k}": v for k, v in PORTS.items()}}
+    env.pop("DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, "-m", "center", "up"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        body = wait_until(lambda: (s := status(PORTS["WEB_PORT"])).get("ok") and s, 90,
+                          what="every component on /status")
+        daemon = body["components"]["daemon"]
+        assert daemon["ami_connected"] is True and daemon["asterisk_uptime_s"] >= 0
+        assert body["components"]["worker"]["ok"] and body["components"]["database"]["ok"]
+        # a crashed component is restarted by the supervisor
+        out = subprocess.run(["pgrep", "-f", "-P", str(proc.pid), "center worker"],
+                             capture_output=True, text=True).stdout.split()
+        assert out, "worker child not found"
+        os.kill(int(out[0]), signal.SIGKILL)
+        wait_until(lambda: subprocess.run(["pgrep", "-f", "-P", str(proc.pid), "center worker"],
+                                          capture_output=True, text=True).stdout.split()
+                   not in ([], out), 20, what="the worker to be restarted")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    output = proc.stdout.read().decode() if proc.stdout else ""
+    assert "civic311 is up" in output and "civic311 stopped" in output
+    assert status(PORTS["WEB_PORT"]) == {}  # the web server is gone
+    left = subprocess.run(["chroot", str(tmp_path / "root"), "/usr/sbin/asterisk", "-rx",
+                           "core show uptime"], capture_output=True, text=True)
+    assert "System uptime" not in left.stdout, "the Asterisk of this test is still running"

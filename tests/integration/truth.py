@@ -1,0 +1,75 @@
+"""An independent reading of Asterisk's queue_log, written separately from acd/queue_log.py
+on purpose: the tests compare the system's records with what Asterisk itself logged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+TERMINAL = {
+    "COMPLETECALLER": "answered", "COMPLETEAGENT": "answered", "BLINDTRANSFER": "answered",
+    "ATTENDEDTRANSFER": "answered", "ABANDON": "abandoned", "EXITWITHTIMEOUT": "timeout",
+    "EXITEMPTY": "exit_empty", "EXITWITHKEY": "exit_key", "REFUSED": "refused",
+}
+
+
+def truth(queue_log: Path) -> dict[str, dict[str, object]]:
+    """callid -> {queue, outcome, wait_s, talk_s, agent, caller} for every finished call."""
+    calls: dict[str, dict[str, object]] = {}
+    for raw in queue_log.read_text().splitlines():
+        f = raw.split("|")
+        if len(f) < 5 or f[1] in ("NONE", "CLI") or f[2] == "NONE":
+            continue
+        callid, queue, agent, event, data = f[1], f[2], f[3], f[4], f[5:]
+        c = calls.setdefault(callid, {"queue": queue, "outcome": None, "wait_s": None,
+                                      "talk_s": None, "agent": None, "caller": None})
+        if event == "ENTERQUEUE":
+            c["caller"] = data[1]
+        elif event == "CONNECT":
+            c["wait_s"], c["agent"] = int(data[0]), agent
+        elif event in TERMINAL:
+            c["outcome"] = TERMINAL[event]
+            if event.startswith("COMPLETE"):
+                c["wait_s"], c["talk_s"], c["agent"] = int(data[0]), int(data[1]), agent
+            elif event.endswith("TRANSFER"):
+                c["wait_s"], c["talk_s"], c["agent"] = int(data[1]), int(data[2]), agent
+            elif event == "EXITWITHKEY":
+                c["wait_s"] = int(data[3])
+            elif event == "REFUSED":
+                c["wait_s"], c["caller"] = 0, data[1]
+            else:
+                c["wait_s"] = int(data[2])
+    return calls
+
+
+def truth_metrics(calls: dict[str, dict[str, object]], short_abandon_s: int,
+                  thresholds: tuple[int, ...]) -> dict[str, object]:
+    """The queue metrics by their textbook definitions, straight from the logged calls.
+
+    Calls with no end in the log (cut off by an Asterisk restart) count as offered only.
+    """
+    out: dict[str, object] = {k: 0 for k in (
+        "answered", "abandoned", "short_abandoned", "timeout", "exit_key", "exit_empty",
+        "refused", "cut")}
+    within = dict.fromkeys(thresholds, 0)
+    waits: list[int] = []
+    for c in calls.values():
+        wait = int(c["wait_s"] or 0)  # type: ignore[call-overload]
+        outcome = c["outcome"]
+        if outcome is None:
+            out["cut"] += 1  # type: ignore[operator]
+            continue
+        waits.append(wait)
+        if outcome == "abandoned" and wait < short_abandon_s:
+            outcome = "short_abandoned"
+        out[str(outcome)] += 1  # type: ignore[operator]
+        if outcome == "answered":
+            for t in thresholds:
+                within[t] += wait <= t
+    answered, abandoned = out["answered"], out["abandoned"]
+    out["offered"] = len(calls)
+    out["sl"] = {t: within[t] / (answered + abandoned) for t in thresholds}  # type: ignore[operator]
+    answered_waits = [int(c["wait_s"]) for c in calls.values()  # type: ignore[call-overload]
+                      if c["outcome"] == "answered"]
+    out["asa_s"] = sum(answered_waits) / len(answered_waits)
+    out["longest_wait_s"] = max(waits)
+    return out

@@ -1,0 +1,84 @@
+"""Events the live path loses (a failed batch, a full queue) trigger reconciliation at once
+instead of waiting for the timer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acd.daemon import Daemon
+from asterisk_conf.provision import Install
+from center.db import Database
+from center.settings import load_settings
+
+JOIN = {"Event": "QueueCallerJoin", "Uniqueid": "1.1", "Queue": "citywide", "Position": "1",
+        "CallerIDNum": "+12125550100", "Timestamp": "1795400000.0"}
+
+
+def daemon(tmp_path: Path) -> Daemon:
+    settings = load_settings(data_dir=str(tmp_path / "data"), ami_port=1, ami_secret="s",
+                             agi_port=0)
+    db = Database(f"sqlite:///{tmp_path / 'd.db'}")
+    db.upgrade()
+    return Daemon(settings, db, Install(None, tmp_path, tmp_path, tmp_path, tmp_path, tmp_path))
+
+
+async def consume_once(d: Daemon, *items: tuple[float, dict[str, Any]]) -> None:
+    for item in items:
+        d.bridge.events.put_nowait(item)
+    task = asyncio.create_task(d.consume())
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if d.bridge.events.empty() and d.received:
+            break
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def test_a_failed_batch_asks_for_reconciliation(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    d = daemon(tmp_path)
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(d, "_persist", broken)
+    asyncio.run(consume_once(d, (0.0, JOIN)))
+    assert d.repair.is_set()
+
+
+def test_dropped_events_ask_for_reconciliation(tmp_path: Path) -> None:
+    d = daemon(tmp_path)
+
+    async def run() -> tuple[bool, bool]:
+        await consume_once(d, (0.0, JOIN))
+        healthy = d.repair.is_set()
+        d.bridge.dropped = 3
+        await consume_once(d, (0.0, {**JOIN, "Uniqueid": "1.2"}))
+        return healthy, d.repair.is_set()
+
+    assert asyncio.run(run()) == (False, True)  # a healthy batch does not ask; a drop does
+    assert d.dropped_seen == 3
+
+
+def test_events_queued_before_a_snapshot_are_recorded_too(tmp_path: Path) -> None:
+    """After a (re)login the snapshot marker lands behind events already queued; the board
+    restarts from the snapshot, but every event of the batch is still recorded (they were
+    once dropped from the records and only reconciliation brought them back)."""
+    from sqlalchemy import select
+
+    from acd.daemon import SNAPSHOT_BEGIN
+    from acd.store import CallRecord
+
+    d = daemon(tmp_path)
+    before = {**JOIN, "Uniqueid": "2.1"}
+    after = {**JOIN, "Uniqueid": "2.2", "Position": "2"}
+    asyncio.run(consume_once(d, (0.0, before), (0.0, {"Event": SNAPSHOT_BEGIN}), (0.0, after)))
+    with d.db.session() as s:
+        assert sorted(s.scalars(select(CallRecord.uniqueid))) == ["2.1", "2.2"]

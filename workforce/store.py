@@ -1,0 +1,230 @@
+"""Stored forecasts (with their staffing) and schedules, and the call-record history query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from acd.store import CallRecord
+from center.db import Base, UTCDateTime, utcnow
+from workforce.forecast import Forecast
+from workforce.history import SpecialDay
+from workforce.schedule import Schedule
+from workforce.staffing import Staffing
+
+
+class WfmForecast(Base):
+    """One forecast run for a queue: method, backtest accuracy and targets it was staffed to."""
+
+    __tablename__ = "wfm_forecasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    method: Mapped[str] = mapped_column(String(32))
+    interval_minutes: Mapped[int] = mapped_column()
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    backtest_wape: Mapped[float | None] = mapped_column(Float, default=None)
+    backtest_bias: Mapped[float | None] = mapped_column(Float, default=None)
+    targets: Mapped[str] = mapped_column(Text, default="")
+
+    intervals: Mapped[list[WfmForecastInterval]] = relationship(
+        back_populates="forecast", cascade="all, delete-orphan",
+        order_by="WfmForecastInterval.interval_start")
+
+
+class WfmForecastInterval(Base):
+    """Forecast calls and AHT for one interval, and the agents it needs."""
+
+    __tablename__ = "wfm_forecast_intervals"
+    __table_args__ = (Index("ix_wfm_fi_forecast_start", "forecast_id", "interval_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forecast_id: Mapped[int] = mapped_column(ForeignKey("wfm_forecasts.id", ondelete="CASCADE"))
+    interval_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    calls: Mapped[float] = mapped_column(Float)
+    aht_s: Mapped[float | None] = mapped_column(Float, default=None)
+    agents: Mapped[int | None] = mapped_column(default=None)
+    scheduled: Mapped[int | None] = mapped_column(default=None)
+    service_level: Mapped[float | None] = mapped_column(Float, default=None)
+
+    forecast: Mapped[WfmForecast] = relationship(back_populates="intervals")
+
+
+class WfmSchedule(Base):
+    """Shifts chosen to cover a forecast's requirement."""
+
+    __tablename__ = "wfm_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forecast_id: Mapped[int] = mapped_column(ForeignKey("wfm_forecasts.id", ondelete="CASCADE"),
+                                             index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[str] = mapped_column(String(32))
+    paid_hours: Mapped[float] = mapped_column(Float)
+
+    shifts: Mapped[list[WfmShift]] = relationship(
+        cascade="all, delete-orphan", order_by="WfmShift.starts_at")
+    coverage: Mapped[list[WfmCoverage]] = relationship(
+        cascade="all, delete-orphan", order_by="WfmCoverage.interval_start")
+
+
+class WfmShift(Base):
+    """``agents`` people on one shift variant (breaks as HH:MM-HH:MM;...)."""
+
+    __tablename__ = "wfm_shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("wfm_schedules.id", ondelete="CASCADE"),
+                                             index=True)
+    template: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    breaks: Mapped[str] = mapped_column(String(255), default="")
+    agents: Mapped[int] = mapped_column()
+    paid_hours: Mapped[float] = mapped_column(Float)
+
+
+class WfmCoverage(Base):
+    """Required and scheduled agents in one interval of a schedule."""
+
+    __tablename__ = "wfm_coverage"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("wfm_schedules.id", ondelete="CASCADE"),
+                                             index=True)
+    interval_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    required: Mapped[float] = mapped_column(Float)
+    scheduled: Mapped[float] = mapped_column(Float)
+
+
+class WfmSpecialDay(Base):
+    """A holiday, storm or deadline: kept out of training, or (override) its forecast scaled."""
+
+    __tablename__ = "wfm_special_days"
+    __table_args__ = (UniqueConstraint("queue", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64), default="")  # "" = every queue
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))  # exclude | override
+    factor: Mapped[float] = mapped_column(Float, default=1.0)
+    note: Mapped[str] = mapped_column(String(255), default="")
+
+
+def special_days(session: Session, queue: str | None = None) -> list[SpecialDay]:
+    """Special days of one queue (its own and those of every queue; its own win), or all."""
+    q = select(WfmSpecialDay).order_by(WfmSpecialDay.day, WfmSpecialDay.queue)
+    if queue is not None:
+        q = q.where(WfmSpecialDay.queue.in_(["", queue]))
+    by_day: dict[tuple[str, date], SpecialDay] = {}
+    for r in session.scalars(q):
+        key = ("" if queue is not None else r.queue, r.day)
+        if r.queue or key not in by_day:
+            by_day[key] = SpecialDay(r.day, r.kind, r.factor, r.note)
+    return list(by_day.values())
+
+
+def special_day_rows(session: Session) -> list[WfmSpecialDay]:
+    """Every stored special day, by date then queue."""
+    return list(session.scalars(select(WfmSpecialDay).order_by(WfmSpecialDay.day,
+                                                               WfmSpecialDay.queue)))
+
+
+def put_special_days(session: Session, days: Iterable[SpecialDay], queue: str = "") -> int:
+    """Add or replace special days for one queue ("" = every queue); returns how many."""
+    n = 0
+    for sd in days:
+        row = session.scalars(select(WfmSpecialDay).where(
+            WfmSpecialDay.queue == queue, WfmSpecialDay.day == sd.day)).first()
+        if row is None:
+            row = WfmSpecialDay(queue=queue, day=sd.day)
+            session.add(row)
+        row.kind, row.factor, row.note = sd.kind, sd.factor, sd.note[:255]
+        n += 1
+    session.flush()
+    return n
+
+
+def remove_special_day(session: Session, day: date, queue: str = "") -> bool:
+    """Forget one special day; False when there was none."""
+    row = session.scalars(select(WfmSpecialDay).where(
+        WfmSpecialDay.queue == queue, WfmSpecialDay.day == day)).first()
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    return True
+
+
+def call_history(session: Session, queue: str | None, start: datetime, end: datetime
+                 ) -> list[tuple[datetime, str | None, float | None, float, float]]:
+    """(entered_at, outcome, talk_s, acw_s, hold_s) of calls queued in [start, end)."""
+    q = select(CallRecord.entered_at, CallRecord.outcome, CallRecord.talk_s, CallRecord.acw_s,
+               CallRecord.hold_s).where(CallRecord.entered_at >= start,
+                                        CallRecord.entered_at < end)
+    if queue:
+        q = q.where(CallRecord.queue == queue)
+    return [tuple(row) for row in session.execute(q)]  # type: ignore[misc]
+
+
+def arrivals(session: Session, queue: str, start: datetime, end: datetime) -> list[datetime]:
+    """When each call offered to ``queue`` in [start, end) entered it (one column: cheap)."""
+    q = select(CallRecord.entered_at).where(CallRecord.queue == queue,
+                                            CallRecord.entered_at >= start,
+                                            CallRecord.entered_at < end)
+    return list(session.scalars(q))
+
+
+def save_forecast(session: Session, queue: str, fc: Forecast,
+                  staffing: Sequence[Staffing] | None = None, targets: str = "") -> WfmForecast:
+    """Store a forecast and (optionally) the staffing computed from it."""
+    rows = fc.rows()
+    chosen = fc.chosen_accuracy()
+    record = WfmForecast(queue=queue, method=fc.method, interval_minutes=fc.interval_minutes,
+                         starts_at=rows[0][0] if rows else utcnow(),
+                         ends_at=rows[-1][0] if rows else utcnow(),
+                         backtest_wape=chosen.wape if chosen else None,
+                         backtest_bias=chosen.bias if chosen else None, targets=targets)
+    for k, (start, calls, aht) in enumerate(rows):
+        st = staffing[k] if staffing else None
+        record.intervals.append(WfmForecastInterval(
+            interval_start=start, calls=calls, aht_s=aht, agents=st.agents if st else None,
+            scheduled=st.scheduled if st else None,
+            service_level=st.service_level if st else None))
+    session.add(record)
+    session.flush()
+    return record
+
+
+def save_schedule(session: Session, forecast_id: int, schedule: Schedule) -> WfmSchedule:
+    """Store a schedule's shifts and its coverage per interval."""
+    record = WfmSchedule(forecast_id=forecast_id, status=schedule.status,
+                         paid_hours=schedule.paid_hours)
+    for s in schedule.shifts:
+        breaks = ";".join(f"{a.strftime('%H:%M')}-{b.strftime('%H:%M')}" for a, b in s.breaks)
+        record.shifts.append(WfmShift(template=s.template, starts_at=s.start, ends_at=s.end,
+                                      breaks=breaks, agents=s.agents, paid_hours=s.paid_hours))
+    for start, need, have in zip(schedule.interval_starts, schedule.required,
+                                 schedule.scheduled, strict=True):
+        record.coverage.append(WfmCoverage(interval_start=start, required=need, scheduled=have))
+    session.add(record)
+    session.flush()
+    return record
+
+
+def forecasts(session: Session, queue: str | None = None, limit: int = 50) -> list[WfmForecast]:
+    """The newest forecasts first."""
+    q = select(WfmForecast).order_by(WfmForecast.created_at.desc(), WfmForecast.id.desc())
+    if queue:
+        q = q.where(WfmForecast.queue == queue)
+    return list(session.scalars(q.limit(limit)))
+
+
+def latest_schedule(session: Session, forecast_id: int) -> WfmSchedule | None:
+    return session.scalars(select(WfmSchedule).where(WfmSchedule.forecast_id == forecast_id)
+                           .order_by(WfmSchedule.id.desc()).limit(1)).first()
