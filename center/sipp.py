@@ -11,11 +11,13 @@ import random
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "sipp"
 DTMF_PCAP = Path("/usr/share/sip-tester")
+DTMF_NAMES = {"#": "pound", "*": "star"}
 
 
 class SippMissing(RuntimeError):
@@ -29,16 +31,38 @@ def sipp_binary() -> str:
     return exe
 
 
-def dtmf_block(digits: str, first_pause_ms: int, gap_ms: int = 400) -> str:
-    """SIPp actions that send RFC 4733 digits as RTP, with pauses between them."""
-    parts = [f'  <pause milliseconds="{first_pause_ms}"/>'] if first_pause_ms and digits else []
+def stock_pcap(digit: str, press: int) -> Path:
+    """SIPp's own RFC 4733 capture of one key (``press`` is its 1-based index in the call)."""
+    return DTMF_PCAP / f"dtmf_2833_{DTMF_NAMES.get(digit, digit)}.pcap"
+
+
+def dtmf_block(digits: str, first_pause_ms: int, gap_ms: int = 400,
+               pcap: Callable[[str, int], Path] = stock_pcap) -> str:
+    """SIPp actions that send RFC 4733 digits as RTP, with pauses between them.
+
+    Every pause listens for Asterisk's BYE: a caller whose call ends before the last key (an
+    agent who hangs up first, an IVR that is done) completes normally instead of failing on
+    an unexpected message. The caller template answers that BYE at ``asterisk_hangs_up``.
+    """
+    parts: list[str] = []
+    waits = 0
+
+    def pause(ms: int) -> None:
+        nonlocal waits
+        waits += 1
+        parts.extend([f'  <recv request="BYE" timeout="{ms}" ontimeout="key{waits}"/>',
+                      '  <nop next="asterisk_hangs_up"/>', f'  <label id="key{waits}"/>'])
+
+    if first_pause_ms and digits:
+        pause(first_pause_ms)
+    presses = 0
     for d in digits:
         if d == ",":
-            parts.append(f'  <pause milliseconds="{gap_ms * 3}"/>')
+            pause(gap_ms * 3)
             continue
-        pcap = DTMF_PCAP / f"dtmf_2833_{d}.pcap"
-        parts.append(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
-        parts.append(f'  <pause milliseconds="{gap_ms}"/>')
+        presses += 1
+        parts.append(f'  <nop><action><exec play_pcap_audio="{pcap(d, presses)}"/></action></nop>')
+        pause(gap_ms)
     return "\n".join(parts)
 
 

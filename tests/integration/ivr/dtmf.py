@@ -11,9 +11,7 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
-from center.sipp import DTMF_PCAP
-
-NAMES = {"#": "pound", "*": "star"}
+from center.sipp import dtmf_block, stock_pcap
 
 
 def _restamp(src: Path, dst: Path, timestamp: int, seq: int) -> None:
@@ -42,20 +40,15 @@ def unique_dtmf_block(workdir: Path) -> Callable[..., str]:
     workdir.mkdir(parents=True, exist_ok=True)
     counter = [0]
 
+    def restamped(digit: str, press: int) -> Path:
+        counter[0] += 1
+        n = counter[0]
+        pcap = workdir / f"press{n}.pcap"
+        _restamp(stock_pcap(digit, press), pcap, timestamp=1_000_000 + n * 16_000,
+                 seq=20_000 + n * 20)
+        return pcap
+
     def block(digits: str, first_pause_ms: int, gap_ms: int = 400) -> str:
-        parts = [f'  <pause milliseconds="{first_pause_ms}"/>'] if first_pause_ms and digits \
-            else []
-        for d in digits:
-            if d == ",":
-                parts.append(f'  <pause milliseconds="{gap_ms * 3}"/>')
-                continue
-            counter[0] += 1
-            n = counter[0]
-            pcap = workdir / f"press{n}.pcap"
-            _restamp(DTMF_PCAP / f"dtmf_2833_{NAMES.get(d, d)}.pcap", pcap,
-                     timestamp=1_000_000 + n * 16_000, seq=20_000 + n * 20)
-            parts.append(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
-            parts.append(f'  <pause milliseconds="{gap_ms}"/>')
-        return "\n".join(parts)
+        return dtmf_block(digits, first_pause_ms, gap_ms, pcap=restamped)
 
     return block

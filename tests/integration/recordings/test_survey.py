@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from acd.store import CallRecord
 from center.db import Database, utcnow
 from recordings import survey
 from recordings.store import SurveyResponse
@@ -24,6 +25,12 @@ def responses(db: Database) -> dict[str, SurveyResponse]:
     return {r.uniqueid: r for r in rows}
 
 
+def answered(db: Database, caller: str) -> bool:
+    with db.session() as s:
+        return s.scalar(select(CallRecord.answered_at).where(
+            CallRecord.caller_number == caller)) is not None
+
+
 @pytest.mark.asterisk
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_a_caller_rates_the_call_after_the_agent_hangs_up(clean_pbx: Pbx, database: Database,
@@ -32,6 +39,8 @@ def test_a_caller_rates_the_call_after_the_agent_hangs_up(clean_pbx: Pbx, databa
     with running_daemon(clean_pbx, database.url, tmp_path / "daemon.log"):
         rater = clean_pbx.call(number="queue-environment", digits="4", first_digit_ms=7000,
                                hold_ms=30000, caller_numbers=["+12125550501"])
+        # the rater takes the one agent first, so its key lands in the survey, not in a queue
+        wait_until(lambda: answered(database, "+12125550501"), 15, what="the rater answered")
         silent = clean_pbx.call(number="queue-environment", hold_ms=20000,  # hangs up
                                 caller_numbers=["+12125550502"])        # mid-survey
         plain = clean_pbx.call(number="queue-citywide", digits="4", first_digit_ms=7000,
