@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
@@ -55,12 +56,47 @@ def flatten(msg: Mapping[str, object]) -> dict[str, str]:
     """A panoramisk message as a plain dict; a repeated header (a list) keeps its first value.
 
     panoramisk's message is a case-insensitive mapping whose every read lower-cases the key;
-    its ``_store`` (lower-cased key -> (key, value)) is read directly when present.
+    its ``_store`` (lower-cased key -> (key, value)) is copied directly when present.
     """
     store = getattr(msg, "_store", None)
-    pairs = store.values() if isinstance(store, dict) else msg.items()
-    return {k: v if type(v) is str else str(v[0] if isinstance(v, list) and v else v)
-            for k, v in pairs}
+    flat: dict[str, Any] = dict(store.values()) if isinstance(store, dict) else dict(msg.items())
+    if set(map(type, flat.values())) - {str}:  # rare: a header Asterisk repeated (a list)
+        return {k: v if type(v) is str else str(v[0] if isinstance(v, list) and v else v)
+                for k, v in flat.items()}
+    return flat
+
+
+class Inbox:
+    """The raw events received and not yet taken, in arrival order, bounded.
+
+    A deque and a wake-up flag rather than an ``asyncio.Queue``: at full AMI speed the queue's
+    per-item bookkeeping (put, wake a getter, get) cost as much as normalising the event.
+    Items are (monotonic receive time, flat event dict).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.items: deque[tuple[float, dict[str, str]]] = deque()
+        self.limit = limit
+        self._ready = asyncio.Event()
+
+    def put(self, item: tuple[float, dict[str, str]]) -> bool:
+        """False (and nothing kept) when full."""
+        if len(self.items) >= self.limit:
+            return False
+        self.items.append(item)
+        self._ready.set()
+        return True
+
+    async def take(self, most: int) -> list[tuple[float, dict[str, str]]]:
+        """Wait for at least one item, then take up to ``most`` of them, oldest first."""
+        while not self.items:
+            self._ready.clear()
+            await self._ready.wait()
+        pop = self.items.popleft
+        return [pop() for _ in range(min(most, len(self.items)))]
+
+    def __len__(self) -> int:
+        return len(self.items)
 
 
 class AmiBridge:
@@ -77,7 +113,7 @@ class AmiBridge:
         self.manager.on_login = self._logged_in
         self.manager.on_disconnect = self._disconnected
         self.manager.register_event("*", self._on_event)
-        self.events: asyncio.Queue[tuple[float, Any]] = asyncio.Queue(queue_max)
+        self.events = Inbox(queue_max)
         self.connected = asyncio.Event()
         self.logins = 0
         self.dropped = 0
@@ -134,9 +170,7 @@ class AmiBridge:
             fut = self._origs.pop(fields.get("ActionID", ""), None)
             if fut is not None and not fut.done():
                 fut.set_result(fields)
-        try:
-            self.events.put_nowait((time.monotonic(), fields))
-        except asyncio.QueueFull:
+        if not self.events.put((time.monotonic(), fields)):
             self.dropped += 1  # reconciliation from queue_log repairs what this loses
 
     async def _watch(self) -> None:

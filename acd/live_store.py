@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
@@ -20,15 +22,21 @@ SPAN_FIELDS = ("agent", "state", "reason", "started_at", "ended_at")
 
 
 def publish(s: Session, doc: dict[str, Any]) -> int:
-    """Store the board document under a new version; returns that version."""
-    row = s.get(LiveState, BOARD, with_for_update=True)
-    if row is None:
-        row = LiveState(name=BOARD, version=0, doc="{}", updated_at=utcnow())
-        s.add(row)
-    row.version += 1
-    row.doc = json.dumps({**doc, "version": row.version}, default=str)
-    row.updated_at = utcnow()
-    return row.version
+    """Store the board document under a new version; returns that version.
+
+    One statement (the version is bumped in the database, so several writers never reuse
+    one); readers put the row's version into the document (``board``).
+    """
+    text = orjson.dumps(doc, default=str).decode()
+    now = utcnow()
+    version = s.scalar(update(LiveState).where(LiveState.name == BOARD)
+                       .values(version=LiveState.version + 1, doc=text, updated_at=now)
+                       .returning(LiveState.version))
+    if version is None:
+        s.add(LiveState(name=BOARD, version=1, doc=text, updated_at=now))
+        s.flush()
+        version = 1
+    return int(version)
 
 
 def board_version(s: Session) -> int:
@@ -37,7 +45,9 @@ def board_version(s: Session) -> int:
 
 def board(s: Session) -> tuple[int, dict[str, Any]]:
     row = s.get(LiveState, BOARD)
-    return (row.version, json.loads(row.doc)) if row else (0, {"queues": {}, "agents": []})
+    if row is None:
+        return 0, {"version": 0, "queues": {}, "agents": []}
+    return row.version, {**json.loads(row.doc), "version": row.version}
 
 
 def record_moves(s: Session, moves: Sequence[Transition | WrapupEnded]) -> None:

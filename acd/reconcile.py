@@ -1,4 +1,4 @@
-"""Fill any gap in the AMI stream from Asterisk's own queue_log (idempotent).
+"""Fill any gap in the AMI stream from Asterisk's own queue_log, then its CDRs (idempotent).
 
 Run on every (re)connection to AMI and on a timer. Records are keyed by uniqueid, so running
 it twice, or over lines the live bridge already applied, never duplicates a call; where the
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from acd.cdr import CLOSED_FROM_CDR, channel_ends, close_ended
 from acd.queue_log import LoggedCall, calls_from_lines
 from acd.store import CallRecord, LogCursor, RingAttempt
 from center.db import Database, utcnow
@@ -31,6 +32,7 @@ class ReconcileResult:
     lines: int
     created: int
     updated: int
+    closed_from_cdr: int = 0
 
 
 def read_new_lines(db: Database, path: Path, name: str = "queue_log") -> tuple[list[str], int, int]:
@@ -92,6 +94,8 @@ def apply_logged(db: Database, calls: list[LoggedCall]) -> tuple[int, int]:
                 _fill_identity(rec, call)
                 updated += 1
             if call.outcome is not None:
+                if rec.notes == CLOSED_FROM_CDR:
+                    rec.notes = None  # the log's own end replaces the CDR's
                 for name in FINAL_FIELDS:
                     value = getattr(call, name)
                     if name in ("wait_s", "talk_s") and value is not None:
@@ -143,14 +147,24 @@ def _differs(rec: CallRecord, call: LoggedCall) -> bool:
     return False
 
 
-def reconcile(db: Database, queue_log: Path) -> ReconcileResult:
+def reconcile(db: Database, queue_log: Path, cdr: Path | None = None) -> ReconcileResult:
+    """queue_log first; then the CDRs close what the log never ended (``acd/cdr.py``)."""
     lines, inode, end = read_new_lines(db, queue_log)
     calls = list(calls_from_lines(lines))
     created, updated = apply_logged(db, calls) if calls else (0, 0)
-    with db.session() as s:
-        cursor = s.get(LogCursor, "queue_log") or LogCursor(name="queue_log")
-        cursor.inode, cursor.offset, cursor.updated_at = inode, end, utcnow()
-        s.merge(cursor)
+    _advance(db, "queue_log", inode, end)
     if created or updated:
         log.info("reconciled from queue_log: %d calls created, %d corrected", created, updated)
-    return ReconcileResult(len(lines), created, updated)
+    closed: list[str] = []
+    if cdr is not None:
+        rows, inode, end = read_new_lines(db, cdr, "cdr")
+        closed = close_ended(db, channel_ends(rows), utcnow()) if rows else []
+        _advance(db, "cdr", inode, end)
+    return ReconcileResult(len(lines), created, updated, len(closed))
+
+
+def _advance(db: Database, name: str, inode: int, offset: int) -> None:
+    with db.session() as s:
+        cursor = s.get(LogCursor, name) or LogCursor(name=name)
+        cursor.inode, cursor.offset, cursor.updated_at = inode, offset, utcnow()
+        s.merge(cursor)

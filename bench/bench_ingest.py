@@ -125,6 +125,7 @@ async def full(stream: bytes, n: int, db: Database, tmp: Path) -> tuple[float, i
     (tmp / "log").mkdir()
     install = Install(None, tmp, tmp / "log", tmp, tmp, tmp)
     daemon = Daemon(settings, db, install)
+    await daemon.prepare()  # as the daemon does before it logs in to AMI (Daemon.run)
     t0 = time.perf_counter()
     async with daemon.bridge:
         consumer = asyncio.create_task(daemon.consume())

@@ -20,6 +20,16 @@ PG_ADMIN_URL = os.environ.get("CIVIC311_TEST_PG", "postgresql+psycopg://postgres
 TEST_PASSWORD = "correct-horse-battery"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests on the real Asterisk with SIPp phones get one second try, reported as a rerun
+    (``R`` in the summary): on a shared two-core machine a SIPp phone can miss its timing
+    (a late answer, a key pressed after the prompt ended) without anything being wrong in
+    civic311. A failure that repeats still fails the run."""
+    for item in items:
+        if item.get_closest_marker("asterisk") is not None:
+            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
+
+
 def _pg_available() -> bool:
     try:
         with sa.create_engine(PG_ADMIN_URL).connect():

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from acd.cdr import channel_ends
 from acd.store import CallRecord
 from center.cli import cli
 from center.db import Database
@@ -32,8 +33,15 @@ def test_sipp_call_reaches_an_agent_and_is_recorded(clean_pbx: Pbx, daemon: Daem
                             caller_numbers=["+12125550101", "+12125550102"]).wait(60)
     assert (result.successful, result.failed) == (2, 0)
 
-    records = wait_until(lambda: len(final_records(database)) == 2 and final_records(database),
-                         10, what="two finished call records")
+    try:
+        records = wait_until(lambda: len(final_records(database)) == 2
+                             and final_records(database), 10, what="two finished call records")
+    except AssertionError as exc:  # say what the daemon had and what Asterisk logged
+        with database.session() as s:
+            have = [(r.uniqueid, r.outcome, r.answered_at, r.ended_at)
+                    for r in s.scalars(select(CallRecord))]
+        raise AssertionError(f"{exc}\nrecords: {have}\nqueue_log:\n"
+                             f"{clean_pbx.queue_log.read_text()}") from None
     logged = truth(clean_pbx.queue_log)
     assert set(records) == set(logged)
     for uid, rec in records.items():
@@ -46,6 +54,12 @@ def test_sipp_call_reaches_an_agent_and_is_recorded(clean_pbx: Pbx, daemon: Daem
         assert rec.entered_at <= rec.answered_at <= rec.ended_at
         assert rec.ivr_path and rec.ivr_path.startswith("menu:")
         assert rec.source == "ami"
+    # the CDRs reconciliation falls back on: Asterisk's own file, in the format acd/cdr.py reads
+    ends = channel_ends((clean_pbx.install.log_dir / "cdr-csv" / "Master.csv").read_text()
+                        .splitlines())
+    for uid, rec in records.items():
+        assert rec.ended_at is not None
+        assert abs((ends[uid] - rec.ended_at).total_seconds()) <= 2, uid
 
     out = CliRunner().invoke(cli, ["--database-url", database.url, "report", "calls",
                                    "--from", "2000-01-01", "--to", "2100-01-01", "--csv"])

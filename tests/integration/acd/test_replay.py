@@ -3,11 +3,13 @@ the queue_log Asterisk wrote in the same run; then reconciliation and its idempo
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from acd import events as ev
+from acd.cdr import CLOSED_FROM_CDR
 from acd.normalizer import normalize
 from acd.reconcile import reconcile
 from acd.recorder import Recorder
@@ -97,3 +99,48 @@ def test_a_missed_join_is_filled_from_the_log(database: Database) -> None:
         if rec.outcome != "refused":
             assert rec.position is not None, uid
     assert (reconcile(database, QLOG).updated, reconcile(database, QLOG).created) == (0, 0)
+
+
+def cdr_row(uid: str, end: float) -> str:
+    """One line as Asterisk's cdr_csv writes it (loguniqueid, loguserfield, usegmtime)."""
+    t = datetime.fromtimestamp(end, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return (f'"","+12125550000","s","civic311-queue","""Resident"" <+12125550000>",'
+            f'"PJSIP/trunk-00000000","PJSIP/agent100-00000002","Queue",'
+            f'"citywide,t,menu:none,,60","{t}","{t}","{t}",5,5,"ANSWERED","DOCUMENTATION",'
+            f'"{uid}",""\n')
+
+
+def test_a_call_the_log_never_ended_is_closed_from_its_cdr(database: Database,
+                                                           tmp_path: Path) -> None:
+    """Asterisk logged no end for an answered call (neither AMI nor queue_log): its CDR
+    closes it; a call whose channel ended only moments ago is left to the log; the log's
+    own end, once it has one, replaces the CDR's."""
+    uid, fresh = "1795388544.1", "1795399999.9"
+    now = datetime.now(UTC)
+    domain = [d for d in (normalize(m) for m in messages()) if d is not None
+              and not (isinstance(d, ev.CallCompleted) and d.uniqueid == uid)]
+    domain.append(ev.CallerJoined(now, fresh, fresh, "PJSIP/trunk-1", "citywide", 1, "", ""))
+    Recorder(database).apply_batch(domain)
+    qlog, cdr = tmp_path / "queue_log", tmp_path / "Master.csv"
+    qlog.write_text("".join(line for line in QLOG.read_text().splitlines(keepends=True)
+                            if "COMPLETEAGENT" not in line))
+    cdr.write_text(cdr_row(uid, 1795388552) + cdr_row("1795388561.7", 1795388567)
+                   + cdr_row("1.unknown", 1795388567) + "not,a,cdr\n"
+                   + cdr_row(fresh, now.timestamp()))
+
+    assert reconcile(database, qlog, cdr).closed_from_cdr == 1
+    got = records(database)
+    rec = got[uid]
+    assert (rec.outcome, rec.wait_s, rec.talk_s, rec.notes) == ("answered", 0.0, 5.0,
+                                                                 CLOSED_FROM_CDR)
+    assert rec.ended_at == datetime.fromtimestamp(1795388552, UTC)
+    assert got["1795388561.7"].outcome == "exit_empty"  # the log's end stands
+    assert got[fresh].outcome is None and "1.unknown" not in got
+    assert reconcile(database, qlog, cdr).closed_from_cdr == 0  # idempotent
+
+    qlog.write_text(QLOG.read_text())  # the log has the end after all
+    reconcile(database, qlog, cdr)
+    rec = records(database)[uid]
+    assert (rec.outcome, rec.talk_s, rec.hangup_side, rec.notes) == ("answered", 5.0, "agent",
+                                                                      None)
+    assert set(records(database)) - {fresh} == set(truth(QLOG))

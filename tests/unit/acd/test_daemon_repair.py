@@ -1,4 +1,4 @@
-"""Events the live path loses (a failed batch, a full queue) trigger reconciliation at once
+"""Events the live path loses (a failed batch, a full inbox) trigger reconciliation at once
 instead of waiting for the timer."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from acd.bridge import Inbox
 from acd.daemon import Daemon
 from asterisk_conf.provision import Install
 from center.db import Database
@@ -29,11 +30,11 @@ def daemon(tmp_path: Path) -> Daemon:
 
 async def consume_once(d: Daemon, *items: tuple[float, dict[str, Any]]) -> None:
     for item in items:
-        d.bridge.events.put_nowait(item)
+        d.bridge.events.put(item)
     task = asyncio.create_task(d.consume())
     for _ in range(100):
         await asyncio.sleep(0.01)
-        if d.bridge.events.empty() and d.received:
+        if not d.bridge.events and d.received:
             break
     await asyncio.sleep(0.05)
     task.cancel()
@@ -82,3 +83,23 @@ def test_events_queued_before_a_snapshot_are_recorded_too(tmp_path: Path) -> Non
     asyncio.run(consume_once(d, (0.0, before), (0.0, {"Event": SNAPSHOT_BEGIN}), (0.0, after)))
     with d.db.session() as s:
         assert sorted(s.scalars(select(CallRecord.uniqueid))) == ["2.1", "2.2"]
+
+
+def test_the_inbox_keeps_order_bounds_and_batches() -> None:
+    async def run() -> tuple[list[Any], list[Any], bool, int]:
+        inbox = Inbox(limit=3)
+        assert all(inbox.put((float(i), {"n": str(i)})) for i in range(3))
+        full = inbox.put((3.0, {"n": "3"}))  # over the limit: refused, nothing kept
+        first = await inbox.take(2)
+        rest = await inbox.take(10)
+        waiter = asyncio.create_task(inbox.take(10))  # waits until something arrives
+        await asyncio.sleep(0.01)
+        assert not waiter.done()
+        inbox.put((4.0, {"n": "4"}))
+        late = await asyncio.wait_for(waiter, 1)
+        return first, rest + late, full, len(inbox)
+
+    first, rest, full, left = asyncio.run(run())
+    assert [m["n"] for _, m in first] == ["0", "1"]
+    assert [m["n"] for _, m in rest] == ["2", "4"]
+    assert full is False and left == 0

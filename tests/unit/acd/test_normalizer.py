@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from panoramisk.message import Message
+
 from acd import events as ev
 from acd.bridge import flatten
 from acd.normalizer import agent_of, normalize
@@ -47,6 +49,10 @@ def test_times_come_from_asterisk_timestamps() -> None:
 
 def test_repeated_headers_and_junk_are_safe() -> None:
     assert flatten({"Uniqueid": ["1.1", "1.2"]}) == {"Uniqueid": "1.1"}
+    parsed = Message.from_line("Event: AgentConnect\r\nQueue: q\r\nVariable: a=1\r\n"
+                               "Variable: b=2\r\nHoldTime: 3")
+    assert flatten(parsed) == {"Event": "AgentConnect", "Queue": "q", "Variable": "a=1",
+                               "HoldTime": "3", "content": ""}  # keys keep Asterisk's case
     assert normalize({"Event": "QueueCallerJoin"}) is None  # missing fields: dropped whole
     assert normalize({"Event": "Newexten", "Uniqueid": "1"}) is None
     assert normalize({"Event": "UserEvent", "UserEvent": "SomethingElse"}) is None
@@ -65,7 +71,7 @@ def test_the_bridge_queues_only_events_someone_uses() -> None:
         for m in messages():
             bridge._on_event(bridge.manager, m)
         bridge._on_event(bridge.manager, {"Event": "OriginateResponse", "ActionID": "x"})
-        queued = [bridge.events.get_nowait()[1] for _ in range(bridge.events.qsize())]
+        queued = [m for _, m in bridge.events.items]
         return queued, bridge.skipped
 
     queued, skipped = asyncio.run(feed())
