@@ -50,8 +50,9 @@ def close_ended(db: Database, ends: Mapping[str, datetime], now: datetime) -> li
     """Close the records still open whose channel ended more than ``GRACE_S`` ago.
 
     Answered ones end with their channel (talk time in app_queue's whole seconds); the rest
-    are ``dropped``: offered, and neither answered nor logged as abandoned. Returns their
-    uniqueids.
+    are ``dropped``: offered, and neither answered nor logged as abandoned. Either way the
+    hang-up side is ``system``, as for the calls an Asterisk restart cuts off
+    (``recorder.close_cut_calls``). Returns their uniqueids.
     """
     due = [uid for uid, end in ends.items() if end <= now - timedelta(seconds=GRACE_S)]
     closed: list[str] = []
@@ -60,7 +61,8 @@ def close_ended(db: Database, ends: Mapping[str, datetime], now: datetime) -> li
             for rec in s.scalars(select(CallRecord).where(
                     CallRecord.uniqueid.in_(due[i:i + 500]), CallRecord.outcome.is_(None))):
                 end = max(ends[rec.uniqueid], rec.answered_at or rec.entered_at)
-                rec.ended_at, rec.hangup_side, rec.notes = end, None, CLOSED_FROM_CDR
+                # as for calls an Asterisk restart cut off: no party's end is known
+                rec.ended_at, rec.hangup_side, rec.notes = end, "system", CLOSED_FROM_CDR
                 if rec.answered_at is not None:
                     rec.outcome = "answered"
                     rec.talk_s = float(int(end.timestamp()) - int(rec.answered_at.timestamp()))

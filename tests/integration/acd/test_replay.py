@@ -131,8 +131,8 @@ def test_a_call_the_log_never_ended_is_closed_from_its_cdr(database: Database,
     assert reconcile(database, qlog, cdr).closed_from_cdr == 1
     got = records(database)
     rec = got[uid]
-    assert (rec.outcome, rec.wait_s, rec.talk_s, rec.notes) == ("answered", 0.0, 5.0,
-                                                                 CLOSED_FROM_CDR)
+    assert (rec.outcome, rec.wait_s, rec.talk_s, rec.hangup_side, rec.notes) == (
+        "answered", 0.0, 5.0, "system", CLOSED_FROM_CDR)
     assert rec.ended_at == datetime.fromtimestamp(1795388552, UTC)
     assert got["1795388561.7"].outcome == "exit_empty"  # the log's end stands
     assert got[fresh].outcome is None and "1.unknown" not in got
