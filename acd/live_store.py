@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
