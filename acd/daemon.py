@@ -115,9 +115,10 @@ class Daemon:
             reply = await self.bridge.action("QueueStatus", wait_s=15)
             events = [m for m in (reply if isinstance(reply, list) else [reply])
                       if m is not None and m.get("Event")]
-            self.bridge.events.put((time.monotonic(), {"Event": SNAPSHOT_BEGIN}))
-            for m in events:
-                self.bridge.events.put((time.monotonic(), flatten(m)))
+            snapshot = [{"Event": SNAPSHOT_BEGIN}, *(flatten(m) for m in events)]
+            for fields in snapshot:
+                if not self.bridge.events.put((time.monotonic(), fields)):
+                    self.bridge.dropped += 1  # a full inbox: counted, and repaired as any drop
         await self.reconcile_now()
         booted = self.asterisk_booted_at
         if booted and (previous_boot is None or abs(booted - previous_boot) > 2):
