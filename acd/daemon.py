@@ -84,15 +84,16 @@ class Daemon:
         first connection, the agent spans left open by the previous run). A database that
         is down is not fatal here: the first batch retries the reset."""
         try:
-            await self._in_writer(self._reset_spans)
+            await self._in_writer(self._prepare_database)
         except Exception:
             log.warning("database not ready at start; the first batch will retry", exc_info=True)
 
-    def _reset_spans(self, s: Session | None = None) -> None:
-        if s is None:
-            configure_mappers()
-            with self.db.session() as s:
-                return self._reset_spans(s)
+    def _prepare_database(self) -> None:
+        configure_mappers()
+        with self.db.session() as s:
+            self._reset_spans(s)
+
+    def _reset_spans(self, s: Session) -> None:
         live_store.close_all_spans(s, datetime.now(UTC))
         self.spans_reset = True
 

@@ -31,13 +31,13 @@ def sipp_binary() -> str:
     return exe
 
 
-def stock_pcap(digit: str, press: int) -> Path:
-    """SIPp's own RFC 4733 capture of one key (``press`` is its 1-based index in the call)."""
+def stock_pcap(digit: str) -> Path:
+    """SIPp's own RFC 4733 capture of one key."""
     return DTMF_PCAP / f"dtmf_2833_{DTMF_NAMES.get(digit, digit)}.pcap"
 
 
 def dtmf_block(digits: str, first_pause_ms: int, gap_ms: int = 400,
-               pcap: Callable[[str, int], Path] = stock_pcap) -> str:
+               pcap: Callable[[str], Path] = stock_pcap) -> str:
     """SIPp actions that send RFC 4733 digits as RTP, with pauses between them.
 
     Every pause listens for Asterisk's BYE: a caller whose call ends before the last key (an
@@ -55,13 +55,11 @@ def dtmf_block(digits: str, first_pause_ms: int, gap_ms: int = 400,
 
     if first_pause_ms and digits:
         pause(first_pause_ms)
-    presses = 0
     for d in digits:
         if d == ",":
             pause(gap_ms * 3)
             continue
-        presses += 1
-        parts.append(f'  <nop><action><exec play_pcap_audio="{pcap(d, presses)}"/></action></nop>')
+        parts.append(f'  <nop><action><exec play_pcap_audio="{pcap(d)}"/></action></nop>')
         pause(gap_ms)
     return "\n".join(parts)
 

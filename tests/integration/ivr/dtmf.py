@@ -40,11 +40,11 @@ def unique_dtmf_block(workdir: Path) -> Callable[..., str]:
     workdir.mkdir(parents=True, exist_ok=True)
     counter = [0]
 
-    def restamped(digit: str, press: int) -> Path:
+    def restamped(digit: str) -> Path:
         counter[0] += 1
         n = counter[0]
         pcap = workdir / f"press{n}.pcap"
-        _restamp(stock_pcap(digit, press), pcap, timestamp=1_000_000 + n * 16_000,
+        _restamp(stock_pcap(digit), pcap, timestamp=1_000_000 + n * 16_000,
                  seq=20_000 + n * 20)
         return pcap
 
