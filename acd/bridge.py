@@ -10,7 +10,7 @@ Defences against panoramisk 1.4 (regression tests in tests/unit/acd/test_bridge.
 - actions unanswered at a disconnect are re-sent after the reconnect (a second Originate!):
   every action is made "forgetable";
 - coroutine callbacks are started without a kept reference: our only callback is
-  synchronous and puts the event on an ``asyncio.Queue``; the consumer task is owned.
+  synchronous and puts the event in the ``Inbox``; the consumer task is owned.
 
 Events are queued as plain dicts (``flatten``), never as panoramisk messages: a message is
 some twenty-five objects for the garbage collector, and with thousands waiting in the queue
