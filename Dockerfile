@@ -12,6 +12,8 @@ COPY crm_bridge crm_bridge
 COPY recordings recordings
 COPY workforce workforce
 COPY asterisk_conf asterisk_conf
+COPY foundation foundation
+COPY telephony telephony
 RUN pip install --no-cache-dir . \
  && useradd --system --home /var/lib/civic311 civic311 \
  && mkdir -p /var/lib/civic311 && chown civic311 /var/lib/civic311

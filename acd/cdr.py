@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from acd.store import CallRecord
-from center.db import Database
+from foundation.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import sys
 import click
 
 from acd import queries
-from center.cli import Context, echo_json, parse_when, pass_ctx
+from foundation.cli import Context, echo_json, parse_when, pass_ctx
 
 
 @click.group()
@@ -51,7 +51,7 @@ def rollup_cmd(c: Context, start: str, end: str | None) -> None:
     from datetime import timedelta
 
     from acd import rollup
-    from center.db import utcnow
+    from foundation.db import utcnow
 
     t0 = parse_when(start)
     t1 = parse_when(end) if end else utcnow() + timedelta(minutes=rollup.BASE_MINUTES)

@@ -14,9 +14,9 @@ import asyncio
 import contextlib
 import gc
 import logging
-import signal
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -26,20 +26,16 @@ from sqlalchemy.orm import Session, configure_mappers
 from acd import events as ev
 from acd import live_store
 from acd.agents import Transition, WrapupEnded
-from acd.bridge import AmiBridge, AmiError, flatten
 from acd.live import LiveBoard
 from acd.normalizer import DISPATCH, normalize
 from acd.reconcile import reconcile
 from acd.recorder import Recorder, close_cut_calls
-from asterisk_conf.provision import Install, locate
-from center.db import Database
-from center.heartbeat import beat
-from center.settings import Settings
-from ivr.agi_server import FastAgiServer
-from ivr.callback_agi import CallbackAgi
-from ivr.callback_runner import CallbackRunner
-from ivr.fastagi import IvrHandler
-from recordings.survey import SurveyAgi
+from foundation.db import Database
+from foundation.heartbeat import beat
+from foundation.settings import Settings
+from telephony.ami import AmiBridge, AmiError, flatten
+from telephony.fastagi import FastAgiServer, Handler
+from telephony.provision import Install
 
 log = logging.getLogger(__name__)
 
@@ -51,20 +47,19 @@ SNAPSHOT_BEGIN = "CivicSnapshotBegin"  # our own marker in the event queue, neve
 
 
 class Daemon:
-    def __init__(self, settings: Settings, db: Database, install: Install | None = None) -> None:
+    def __init__(self, settings: Settings, db: Database, install: Install,
+                 agi_routes: Mapping[str, Handler] | None = None) -> None:
         self.settings = settings
         self.db = db
-        self.install = install or locate(settings)
+        self.install = install
         self.recorder = Recorder(db)
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="civic311-db")
         self.bridge = AmiBridge(settings.ami_host, settings.ami_port, settings.ami_user,
                                 settings.ami_secret or "", on_login=self.on_login,
                                 wanted=DISPATCH.keys())
-        self.agi = FastAgiServer({"ivr": IvrHandler(settings, db),
-                                  "callback": CallbackAgi(settings, db),
-                                  "survey": SurveyAgi(settings, db)},
-                                 settings.agi_host, settings.agi_port)
-        self.callbacks = CallbackRunner(self.bridge, db)
+        self.agi = FastAgiServer(dict(agi_routes or {}), settings.agi_host, settings.agi_port)
+        # run on every tick while AMI is up (the composition root adds callback origination)
+        self.tick_hooks: list[Callable[[], Awaitable[None]]] = []
         self.asterisk_uptime_s: int | None = None
         self.asterisk_booted_at: float | None = None
         self.lag_s = 0.0
@@ -212,7 +207,7 @@ class Daemon:
         return None if version == self.published else (version, self.board.doc())
 
     async def ticker(self) -> None:
-        """End expired wrap-ups, carry out the web's agent commands, originate callbacks."""
+        """End expired wrap-ups, carry out the web's agent commands, run the tick hooks."""
         while True:
             await asyncio.sleep(TICK_EVERY_S)
             moves = self.board.tick(datetime.now(UTC))
@@ -221,7 +216,8 @@ class Daemon:
                     await self._in_writer(self._persist, [], moves, self._board_if_changed())
                 if self.bridge.connected.is_set():
                     await self.run_commands()
-                    await self.callbacks.tick()
+                    for hook in self.tick_hooks:
+                        await hook()
             except Exception:
                 log.exception("tick failed; retrying")
 
@@ -322,18 +318,3 @@ class Daemon:
             await self._in_writer(self._beat, False, {"stopped": True})
         self.writer.shutdown(wait=True)
 
-
-def run_daemon(settings: Settings) -> None:
-    db = Database(settings.db_url)
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await Daemon(settings, db).run(stop)
-
-    try:
-        asyncio.run(main())
-    finally:
-        db.dispose()

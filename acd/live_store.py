@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from acd.agents import Transition, WrapupEnded
 from acd.store import COMMAND_ACTIONS, AgentCommand, AgentStateSpan, CallRecord, LiveState, table
-from center import bulk
-from center.db import utcnow
+from foundation import bulk
+from foundation.db import utcnow
 
 BOARD = "wallboard"
 SPAN_FIELDS = ("agent", "state", "reason", "started_at", "ended_at")

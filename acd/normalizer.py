@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from acd import events as ev
-from acd.bridge import flatten
+from telephony.ami import flatten
 
 Msg = Mapping[str, str]
 

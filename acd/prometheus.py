@@ -13,8 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 
 from acd import queries
 from acd.metrics import staffing
-from center.db import Database
-from center.settings import Settings
+from foundation.db import Database
+from foundation.settings import Settings
 
 
 def exposition(settings: Settings, db: Database,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from acd.metrics import CallFacts, Span, Summary, combine, seconds_by_agent, staffing, summarize
 from acd.store import CALLBACK_PATH_PREFIX, AgentStateSpan, CallRecord
-from center.db import utcnow
+from foundation.db import utcnow
 
 
 def _period(start: datetime, end: datetime, queue: str | None) -> Select[CallRecord]:

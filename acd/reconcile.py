@@ -17,7 +17,7 @@ from sqlalchemy import select
 from acd.cdr import CLOSED_FROM_CDR, channel_ends, close_ended
 from acd.queue_log import LoggedCall, calls_from_lines
 from acd.store import CallRecord, LogCursor, RingAttempt
-from center.db import Database, utcnow
+from foundation.db import Database, utcnow
 
 log = logging.getLogger(__name__)
 

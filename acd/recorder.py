@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from acd import events as ev
 from acd.store import CallRecord, RingAttempt, table
-from center import bulk
-from center.db import Database
+from foundation import bulk
+from foundation.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from sqlalchemy import or_, select
 from acd import queries, rollup
 from acd.metrics import Span, agent_stats
 from acd.store import AgentStateSpan, CallRecord
-from center.auth import current_user, roles
-from center.auth_store import Role
-from center.db import Database, utcnow
-from center.settings import Settings
+from foundation.auth import current_user, roles
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
+from foundation.users import Role
 
 bp = Blueprint("reports", __name__, template_folder="templates")
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from acd.metrics import CallFacts, Summary, combine, summarize
 from acd.queries import call_facts
 from acd.store import IntervalStat, LiveState
-from center.db import Database, utcnow
-from center.settings import Settings
-from center.worker import Job
+from foundation.db import Database, utcnow
+from foundation.jobs import Job
+from foundation.settings import Settings
 
 BASE_MINUTES = 15
 SETTLE = timedelta(hours=1)  # a rolled-up interval may still change this long after it ends

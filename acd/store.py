@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from center.db import Base, UTCDateTime
+from foundation.db import Base, UTCDateTime
 
 OUTCOMES = ("answered", "abandoned", "timeout", "exit_key", "exit_empty", "refused", "callback",
             "dropped")

@@ -22,10 +22,10 @@ from acd import live_store
 from acd.live import queue_tiles
 from acd.metrics import CallFacts, summarize
 from acd.queries import call_facts
-from center.auth import current_user, roles
-from center.auth_store import Role
-from center.db import Database, utcnow
-from center.settings import Settings
+from foundation.auth import current_user, roles
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
+from foundation.users import Role
 from ivr.analytics import containment
 
 log = logging.getLogger(__name__)

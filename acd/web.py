@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from acd import queries
-from center.auth import public, roles
-from center.auth_store import Role
-from center.db import Database, utcnow
-from center.settings import Settings
+from foundation.auth import public, roles
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
+from foundation.users import Role
 from ivr.analytics import containment
 
 bp = Blueprint("acd", __name__, template_folder="templates")

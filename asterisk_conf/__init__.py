@@ -1,0 +1,2 @@
+"""Templates of every config file Asterisk reads (``templates/``), rendered by
+``telephony.render``; this package holds data only."""

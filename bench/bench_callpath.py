@@ -23,9 +23,10 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from acd.store import CallRecord
-from center import sipp
-from center.db import Database
-from center.settings import default_cache_dir
+from center import schema
+from foundation.db import Database
+from foundation.settings import default_cache_dir
+from telephony import sipp
 from tests.integration.pbx import Pbx, make_pbx, running_daemon, wait_until
 from tests.integration.truth import truth
 
@@ -70,7 +71,7 @@ def make_db(kind: str, tmp: Path) -> Database:
         with admin.connect() as c:
             c.execute(sa.text(f'CREATE DATABASE "{name}"'))
         db = Database(f"postgresql+psycopg://postgres@127.0.0.1/{name}")
-    db.upgrade()
+    schema.upgrade(db)
     return db
 
 

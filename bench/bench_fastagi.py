@@ -25,11 +25,12 @@ from pathlib import Path
 import yaml
 from panoramisk.fast_agi import Application
 
-from center.db import Database
-from center.settings import load_settings
-from ivr.agi_server import FastAgiServer
-from ivr.fastagi import IvrHandler
+from center import schema
+from foundation.db import Database
+from foundation.settings import load_settings
 from ivr.menu import DEFAULT_MENU
+from ivr.menu_agi import IvrHandler
+from telephony.fastagi import FastAgiServer
 
 KEYS = "121"
 
@@ -93,7 +94,7 @@ async def main(calls: int, waves: int) -> None:
                       CIVIC311_ASTERISK_SOUNDS_DIR=str(tmp / "sounds"))
     settings = load_settings(database_url=f"sqlite:///{tmp / 'bench.db'}")
     db = Database(settings.db_url)
-    db.upgrade()
+    schema.upgrade(db)
     menu = yaml.safe_load(DEFAULT_MENU.read_text())
     menu["hours"]["always_open"] = True
     (tmp / "ivr").mkdir()

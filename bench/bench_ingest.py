@@ -33,9 +33,10 @@ from acd.daemon import Daemon
 from acd.normalizer import normalize
 from acd.recorder import RECORD_EVENTS
 from acd.store import CallRecord
-from asterisk_conf.provision import Install
-from center.db import Database
-from center.settings import load_settings
+from center import schema
+from foundation.db import Database
+from foundation.settings import load_settings
+from telephony.provision import Install
 
 STREAM = Path(__file__).parents[1] / "tests" / "data" / "ami_mixed.txt"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -143,14 +144,14 @@ def fresh_database(kind: str, tmp: Path) -> tuple[Database, Any]:
     if kind == "sqlite":
         path = tmp / f"bench-{uuid.uuid4().hex[:8]}.db"
         db = Database(f"sqlite:///{path}")
-        db.upgrade()
+        schema.upgrade(db)
         return db, lambda: (db.dispose(), path.unlink())
     name = f"civic311_bench_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(sa.text(f'CREATE DATABASE "{name}"'))
     db = Database(admin.url.set(database=name).render_as_string(hide_password=False))
-    db.upgrade()
+    schema.upgrade(db)
 
     def drop() -> None:
         db.dispose()

@@ -27,11 +27,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from center.db import Database
-from center.settings import load_settings
+from center import schema
 from center.web import create_app
 from crm_bridge.checkdigit import ticket_number
 from crm_bridge.seed import seed_catalog
+from foundation.db import Database
+from foundation.settings import load_settings
 
 PG_ADMIN = os.environ.get("CIVIC311_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DAY = timedelta(days=1)
@@ -69,7 +70,7 @@ def create_db(name: str) -> tuple[Database, bool]:
     url = admin.url.set(database=name).render_as_string(hide_password=False)
     admin.dispose()
     db = Database(url)
-    db.upgrade()
+    schema.upgrade(db)
     with db.engine.connect() as c:
         loaded = bool(c.scalar(sa.text("SELECT count(*) FROM crm_tickets")))
     return db, loaded

@@ -21,8 +21,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from center.db import Database
-from center.settings import default_cache_dir
+from center import schema
+from foundation.db import Database
+from foundation.settings import default_cache_dir
 from recordings import ami, asterisk_sync
 from recordings.catalog import Paths, catalog
 from recordings.policy import RecordingPolicy
@@ -60,7 +61,7 @@ def round_cpu(pbx: Pbx, mode: str, calls: int) -> tuple[float, int]:
 
 def catalog_bench(n: int, seconds: float, tmp: Path) -> tuple[float, float]:
     db = Database(f"sqlite:///{tmp / 'cat.db'}")
-    db.upgrade()
+    schema.upgrade(db)
     src = tmp / "src"
     answered = datetime.now(UTC) - timedelta(hours=1)
     uids = [f"1700000000.{i}" for i in range(n)]

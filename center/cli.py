@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
-import json
 import sys
-from datetime import datetime
-from typing import Any
 
 import click
 
-from center.settings import Settings, configure_logging, load_settings
-
-# Capability command groups mounted on the root command: "module:attribute".
-CAPABILITY_COMMANDS: list[str] = [
-    "asterisk_conf.cli:asterisk",
-    "acd.cli:report",
-    "workforce.cli:wfm",
-    "crm_bridge.cli:apikey",
-    "crm_bridge.cli:catalog",
-    "crm_bridge.cli:opendata",
-    "recordings.cli:recordings",
-]
-
-
-class Context:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._db: Any = None
-
-    @property
-    def db(self) -> Any:
-        if self._db is None:
-            from center.db import Database
-
-            self._db = Database(self.settings.db_url)
-        return self._db
-
-
-pass_ctx = click.make_pass_decorator(Context)
+from acd.cli import report
+from center import schema
+from crm_bridge.cli import apikey, catalog, opendata
+from foundation.cli import Context, pass_ctx
+from foundation.settings import configure_logging, load_settings
+from recordings.cli import recordings
+from telephony.cli import asterisk
+from workforce.cli import wfm
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,7 +57,7 @@ def web(c: Context, host: str | None, port: int | None) -> None:
 @pass_ctx
 def daemon(c: Context) -> None:
     """Run the telephony daemon alone (AMI bridge + FastAGI server)."""
-    from acd.daemon import run_daemon
+    from center.daemon import run_daemon
 
     run_daemon(c.settings)
 
@@ -105,7 +80,7 @@ def db() -> None:
 @pass_ctx
 def db_upgrade(c: Context) -> None:
     """Apply all migrations."""
-    c.db.upgrade()
+    schema.upgrade(c.db)
     click.echo(f"database at {c.db.engine.url.render_as_string()} is up to date")
 
 
@@ -120,7 +95,7 @@ def seed_demo(c: Context) -> None:
     """A sample city: agencies, queues, agents, service types and one user per role."""
     from center.seed import seed_demo as run_seed
 
-    c.db.upgrade()
+    schema.upgrade(c.db)
     for line in run_seed(c.settings, c.db):
         click.echo(line)
 
@@ -141,7 +116,7 @@ def user() -> None:
 def user_create(c: Context, username: str, role: str, password: str, full_name: str,
                 agent_ext: str | None, agency: str | None) -> None:
     """Create a user who can log in to the web pages."""
-    from center.auth_store import UserError, create_user
+    from foundation.users import UserError, create_user
 
     try:
         with c.db.session() as s:
@@ -152,25 +127,11 @@ def user_create(c: Context, username: str, role: str, password: str, full_name: 
     click.echo(f"user {username} ({role}) created")
 
 
-def parse_when(value: str) -> datetime:
-    """ISO 8601 from the command line; a naive value is taken as UTC."""
-    try:
-        dt = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"not an ISO 8601 date/time: {value!r}") from exc
-    from datetime import UTC
-
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def echo_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=None, sort_keys=True, default=str))
-
-
 def _mount_capabilities() -> None:
-    for spec in CAPABILITY_COMMANDS:
-        module, attr = spec.split(":")
-        cli.add_command(getattr(importlib.import_module(module), attr))
+    """Every capability's command group, named here explicitly (capabilities never import
+    this module: it is the root)."""
+    for group in (asterisk, report, wfm, apikey, catalog, opendata, recordings):
+        cli.add_command(group)
 
 
 _mount_capabilities()

@@ -14,10 +14,9 @@ import logging
 import random
 import threading
 
-from asterisk_conf import runtime
-from asterisk_conf.provision import Install
-from center import sipp
-from center.settings import Settings
+from foundation.settings import Settings
+from telephony import runtime, sipp
+from telephony.provision import Install
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
-from center.auth_store import Role, User, create_user
-from center.db import Database
-from center.settings import Settings
+from foundation.db import Database
+from foundation.settings import Settings
+from foundation.users import Role, User, create_user
 
 DEMO_USERS = [
     ("agent", Role.AGENT, "Alex Agent", {"agent_ext": "100"}),

@@ -16,10 +16,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from asterisk_conf import runtime
-from asterisk_conf.provision import ProvisionError, provision
-from center.db import Database
-from center.settings import Settings
+from center import schema
+from foundation.db import Database
+from foundation.settings import Settings
+from telephony import runtime
+from telephony.provision import ProvisionError, provision
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def run_all(settings: Settings, demo: bool = False) -> int:
         print(f"civic311: {exc}", file=sys.stderr)
         return 2
     db = Database(settings.db_url)
-    db.upgrade()
+    schema.upgrade(db)
     if runtime.is_running(install):
         print("civic311: an Asterisk is already running; stop it first "
               "(civic311 asterisk stop)", file=sys.stderr)

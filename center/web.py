@@ -2,33 +2,36 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import timedelta
+from types import ModuleType
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, url_for
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 
-from center import auth
-from center.auth_store import Role
-from center.db import Database
-from center.heartbeat import read_all
-from center.settings import Settings
+import acd.reports
+import acd.wallboard
+import acd.web
+import crm_bridge.open311
+import crm_bridge.web
+import ivr.menu_twiml
+import ivr.web
+import recordings.web
+import workforce.web
+from foundation import auth
+from foundation.db import Database
+from foundation.heartbeat import read_all
+from foundation.settings import Settings
+from foundation.users import Role
 
-# (module, attribute) of each capability blueprint; a module may also expose
-# ``CSRF_EXEMPT = True`` for machine-to-machine endpoints that authenticate otherwise.
-BLUEPRINTS: list[str] = [
-    "acd.web",
-    "acd.wallboard",
-    "acd.reports",
-    "crm_bridge.open311",
-    "crm_bridge.web",
-    "workforce.web",
-    "recordings.web",
-    "ivr.web",
-    "ivr.twiml",
-]
+# Each capability's web modules, named explicitly: a module has ``bp`` and may have
+# ``init_app(app, settings, db)``, and ``CSRF_EXEMPT = True`` for machine-to-machine endpoints
+# that authenticate otherwise (Open311 keys, Twilio signatures).
+WEB_MODULES: tuple[ModuleType, ...] = (
+    acd.web, acd.wallboard, acd.reports, crm_bridge.open311, crm_bridge.web, workforce.web,
+    recordings.web, ivr.web, ivr.menu_twiml,
+)
 
 bp = Blueprint("center", __name__)
 
@@ -109,8 +112,7 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
     csrf = CSRFProtect(app)
     auth.install(app)
     app.register_blueprint(bp)
-    for name in BLUEPRINTS:
-        module = importlib.import_module(name)
+    for module in WEB_MODULES:
         blueprint = module.bp
         if getattr(module, "CSRF_EXEMPT", False):
             csrf.exempt(blueprint)

@@ -6,7 +6,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from center.settings import Settings
+from foundation.settings import Settings
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]

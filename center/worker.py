@@ -1,52 +1,40 @@
 """The worker: the only process that runs APScheduler.
 
 Each capability lists its jobs in a ``jobs(settings, db)`` function that returns
-``Job`` tuples; every job is idempotent and scheduled with one id, ``max_instances=1``
-and ``coalesce=True``, so a restart or an overrun never doubles work.
+``foundation.jobs.Job`` values; every job is idempotent and scheduled with one id,
+``max_instances=1`` and ``coalesce=True``, so a restart or an overrun never doubles work.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import signal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from center.db import Database
-from center.heartbeat import beat
-from center.settings import Settings
+import acd.rollup
+import crm_bridge.jobs
+import ivr.twilio_callbacks
+import recordings.jobs
+import workforce.jobs
+from foundation.db import Database
+from foundation.heartbeat import beat
+from foundation.jobs import Job
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# "module:function" returning list[Job]; a capability appends its own line.
-JOB_SOURCES: list[str] = [
-    "workforce.jobs:jobs",
-    "crm_bridge.jobs:jobs",
-    "acd.rollup:jobs",
-    "recordings.jobs:jobs",
-    "ivr.twilio_callbacks:jobs",
-]
-
-
-@dataclass(frozen=True)
-class Job:
-    id: str
-    func: Callable[[], Any]
-    seconds: int
-    kwargs: dict[str, Any] = field(default_factory=dict)
+# Each capability's ``jobs(settings, db) -> list[Job]``, named explicitly.
+JOB_SOURCES: tuple[Callable[[Settings, Database], list[Job]], ...] = (
+    workforce.jobs.jobs, crm_bridge.jobs.jobs, acd.rollup.jobs, recordings.jobs.jobs,
+    ivr.twilio_callbacks.jobs,
+)
 
 
 def collect_jobs(settings: Settings, db: Database) -> list[Job]:
-    jobs: list[Job] = []
-    for spec in JOB_SOURCES:
-        module, attr = spec.split(":")
-        jobs.extend(getattr(importlib.import_module(module), attr)(settings, db))
-    return jobs
+    return [job for source in JOB_SOURCES for job in source(settings, db)]
 
 
 def build_scheduler(settings: Settings, db: Database) -> BackgroundScheduler:

@@ -14,8 +14,6 @@ import yaml
 from flask import Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from center.auth import roles
-from center.auth_store import Role
 from crm_bridge import catalog
 from crm_bridge.attributes import DATATYPES
 from crm_bridge.business_calendar import SlaUnit
@@ -23,6 +21,8 @@ from crm_bridge.errors import InvalidInput
 from crm_bridge.store import Agency, ServiceType
 from crm_bridge.web import bp
 from crm_bridge.webctx import db, form_text
+from foundation.auth import roles
+from foundation.users import Role
 
 ADMIN = "/crm/admin"
 # What a malformed catalog (file or form) can raise inside the upserts.

@@ -15,8 +15,6 @@ from flask import jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from center.auth import roles
-from center.auth_store import Role
 from crm_bridge import routing, service
 from crm_bridge.errors import InvalidInput
 from crm_bridge.lifecycle import Action, LinkKind, State, plain
@@ -34,6 +32,8 @@ from crm_bridge.webctx import (
     ticket_for,
     user,
 )
+from foundation.auth import roles
+from foundation.users import Role
 
 API = "/api/v1/crm"
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from center.cli import Context, parse_when, pass_ctx
+from foundation.cli import Context, parse_when, pass_ctx
 
 
 @click.group()

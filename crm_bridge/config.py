@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from crm_bridge.business_calendar import BusinessCalendar, city_holidays
 
 if TYPE_CHECKING:
-    from center.settings import Settings
+    from foundation.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd.store import CallRecord
-from center.auth import roles
-from center.auth_store import Role
-from center.db import utcnow
 from crm_bridge import routing, service
 from crm_bridge.calltypes import CALL_TYPES, check_wrapup
 from crm_bridge.checkdigit import normalize
@@ -28,6 +25,9 @@ from crm_bridge.open311_wire import iso
 from crm_bridge.store import ServiceType, Ticket
 from crm_bridge.web import bp
 from crm_bridge.webctx import DOMAIN_ERRORS, cfg, code_of, db, form_text, status_of, user
+from foundation.auth import roles
+from foundation.db import utcnow
+from foundation.users import Role
 
 API = "/api/v1/crm/desktop"
 

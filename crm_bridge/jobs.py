@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from center.db import Database
-from center.settings import Settings
-from center.worker import Job
 from crm_bridge.config import from_settings
 from crm_bridge.outbox import default_senders, poll_remote, process_outbox
 from crm_bridge.senders import deliver_pending
 from crm_bridge.sla import run_sla_checks
+from foundation.db import Database
+from foundation.jobs import Job
+from foundation.settings import Settings
 
 
 def jobs(settings: Settings, db: Database) -> list[Job]:

@@ -10,11 +10,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from center.db import utcnow
 from crm_bridge import messages
 from crm_bridge.config import CrmConfig
 from crm_bridge.lifecycle import State, plain
 from crm_bridge.store import Agency, EscalationContact, Notification, Ticket
+from foundation.db import utcnow
 
 
 def facts(t: Ticket, cfg: CrmConfig) -> messages.TicketFacts:

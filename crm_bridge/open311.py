@@ -16,9 +16,6 @@ from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
-from center import auth
-from center.db import Database, utcnow
-from center.settings import Settings
 from crm_bridge import apikeys, service
 from crm_bridge.config import from_settings
 from crm_bridge.errors import CrmError, InvalidInput, NotFound
@@ -32,6 +29,9 @@ from crm_bridge.open311_data import (
 )
 from crm_bridge.open311_wire import FORMATS, errors, parse_request_query, render
 from crm_bridge.store import ServiceType, Ticket
+from foundation import auth
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
 
 CSRF_EXEMPT = True
 PREFIX = "/open311/v2"

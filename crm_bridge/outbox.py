@@ -15,13 +15,13 @@ from typing import Any, Protocol
 import requests
 from sqlalchemy import select
 
-from center.db import Database, utcnow
-from center.settings import Settings
 from crm_bridge import messages, service
 from crm_bridge.config import CrmConfig
 from crm_bridge.notices import facts
 from crm_bridge.senders import backoff, claim, send_email
 from crm_bridge.store import Agency, OutboxItem, RemoteCursor, Ticket
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 TIMEOUT_S = 15

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from center.db import utcnow
 from crm_bridge import notices
 from crm_bridge.config import CrmConfig
 from crm_bridge.errors import NotFound
@@ -17,6 +16,7 @@ from crm_bridge.lifecycle import LinkKind, State, check_link, check_transfer, is
 from crm_bridge.phones import variants
 from crm_bridge.service import DEFAULT_CONFIG, _queue_outbox, _unpause, log
 from crm_bridge.store import Agency, Ticket
+from foundation.db import utcnow
 
 
 def agency_by_code(session: Session, code: str) -> Agency:

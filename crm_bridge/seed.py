@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from center.settings import Settings
 from crm_bridge.catalog import import_catalog, load_file
+from foundation.settings import Settings
 
 DEMO_CATALOG = Path(__file__).with_name("demo_catalog.yaml")
 

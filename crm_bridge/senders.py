@@ -15,9 +15,9 @@ from email.utils import formatdate, make_msgid
 import requests
 from sqlalchemy import or_, select, update
 
-from center.db import Database, utcnow
-from center.settings import Settings
 from crm_bridge.store import Notification, OutboxItem, TicketEvent
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 LOCK = timedelta(minutes=2)

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from center.db import utcnow
 from crm_bridge import notices
 from crm_bridge.attributes import validate_answers
 from crm_bridge.business_calendar import SlaPolicy, SlaUnit, next_check_at
@@ -35,6 +34,7 @@ from crm_bridge.lifecycle import (
     plain,
 )
 from crm_bridge.store import Agency, OutboxItem, ServiceType, Ticket, TicketEvent
+from foundation.db import utcnow
 
 CHANNELS = ("phone", "ivr", "web", "open311", "email", "sms")
 DEFAULT_CONFIG = CrmConfig()

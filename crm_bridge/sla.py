@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from center.db import Database, utcnow
 from crm_bridge import notices
 from crm_bridge.business_calendar import next_check_at, stage_for
 from crm_bridge.config import CrmConfig
 from crm_bridge.routing import escalate
 from crm_bridge.service import log, policy
 from crm_bridge.store import Agency, ServiceType, Ticket
+from foundation.db import Database, utcnow
 
 
 def check_ticket(session: Session, t: Ticket, now: datetime, cfg: CrmConfig) -> list[str]:

@@ -24,9 +24,6 @@ from flask import (
 )
 from sqlalchemy import select
 
-from center.auth import public, roles
-from center.auth_store import Role
-from center.db import utcnow
 from crm_bridge import opendata, routing, service
 from crm_bridge.attributes import answer_label
 from crm_bridge.errors import InvalidInput
@@ -46,6 +43,9 @@ from crm_bridge.webctx import (
     ticket_for,
     user,
 )
+from foundation.auth import public, roles
+from foundation.db import utcnow
+from foundation.users import Role
 
 bp = Blueprint("crm", __name__, template_folder="templates")
 QUEUE_LIMIT = 300

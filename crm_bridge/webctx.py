@@ -8,16 +8,16 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from center import auth
-from center.auth_store import Role, User
-from center.db import Database
-from center.settings import Settings
 from crm_bridge import service
 from crm_bridge.checkdigit import InvalidTicketNumber
 from crm_bridge.config import CrmConfig, from_settings
 from crm_bridge.errors import CrmError, InvalidInput, NotFound
 from crm_bridge.lifecycle import LifecycleError
 from crm_bridge.store import Ticket
+from foundation import auth
+from foundation.db import Database
+from foundation.settings import Settings
+from foundation.users import Role, User
 
 # Domain error -> HTTP status (most specific class first). The error's ``code`` travels as is.
 STATUS: list[tuple[type[Exception], int]] = [

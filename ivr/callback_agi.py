@@ -20,13 +20,13 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 
-from asterisk_conf.provision import locate
-from center.db import Database
-from center.settings import Settings
+from foundation.db import Database
+from foundation.settings import Settings
 from ivr import callback as cb
 from ivr import callback_store as store
-from ivr.agi_server import AgiChannel, AgiError
 from ivr.prompts import PromptCache
+from telephony.fastagi import AgiChannel, AgiError
+from telephony.provision import locate
 
 log = logging.getLogger(__name__)
 

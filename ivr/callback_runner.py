@@ -16,10 +16,10 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from acd.bridge import AmiBridge, AmiError
-from center.db import Database
+from foundation.db import Database
 from ivr import callback as cb
 from ivr import callback_store as store
+from telephony.ami import AmiBridge, AmiError
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from acd.store import CALLBACK_PATH_PREFIX, CallRecord
-from center.db import Database
+from foundation.db import Database
 from ivr import callback as cb
 from ivr.store import CallbackRequest
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import time
 
-from center.db import Database
 from crm_bridge.public import faq_answers
+from foundation.db import Database
 from ivr.menu import Menu, with_knowledge
 
 log = logging.getLogger(__name__)

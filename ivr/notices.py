@@ -14,7 +14,7 @@ from flask import Response, abort, send_file
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from center.db import Database
+from foundation.db import Database
 from ivr.store import IvrNotice
 
 MAX_CHARS = 400

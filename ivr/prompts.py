@@ -10,7 +10,7 @@ import logging
 import os
 from pathlib import Path
 
-from asterisk_conf.provision import Install
+from telephony.provision import Install
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Index, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from center.db import Base, UTCDateTime
+from foundation.db import Base, UTCDateTime
 
 IVR_OUTCOMES = ("contained", "agent", "callback", "voicemail", "hangup")
 

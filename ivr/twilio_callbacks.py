@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 import requests
 
-from center.db import Database, utcnow
-from center.settings import Settings
-from center.worker import Job
+from foundation.db import Database, utcnow
+from foundation.jobs import Job
+from foundation.settings import Settings
 from ivr import callback as cb
 from ivr import callback_store as store
 

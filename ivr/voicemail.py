@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from asterisk_conf.provision import Install
 from ivr.store import IvrCall
+from telephony.provision import Install
 
 FOLDER = "civic311-voicemail"
 FILE_NAME = re.compile(r"[A-Za-z0-9._-]{1,120}\.wav")

@@ -20,14 +20,14 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from asterisk_conf.provision import locate
-from center.auth import current_user, roles
-from center.auth_store import Role
-from center.db import Database, utcnow
-from center.settings import Settings
+from foundation.auth import current_user, roles
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
+from foundation.users import Role
 from ivr import notices, voicemail
 from ivr.analytics import containment
 from ivr.store import active_notice
+from telephony.provision import locate
 
 bp = Blueprint("ivr", __name__, template_folder="templates", url_prefix="/ivr")
 

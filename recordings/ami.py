@@ -10,8 +10,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from acd.bridge import AmiBridge, AmiError
-from center.settings import Settings
+from foundation.settings import Settings
+from telephony.ami import AmiBridge, AmiError
 
 T = TypeVar("T")
 CONNECT_TIMEOUT_S = 5.0

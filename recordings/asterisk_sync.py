@@ -6,8 +6,8 @@ Keys (family ``civic311``): ``recording/<queue>`` = percent of answered calls to
 
 from __future__ import annotations
 
-from acd.bridge import AmiBridge
 from recordings.policy import RecordingPolicy
+from telephony.ami import AmiBridge
 
 FAMILY = "civic311"
 

@@ -50,7 +50,7 @@ class Paths:
 
 
 def paths_for(settings) -> Paths:  # type: ignore[no-untyped-def]
-    from asterisk_conf.provision import locate
+    from telephony.provision import locate
 
     return Paths(settings.data_dir, locate(settings).spool_dir)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from acd.bridge import AmiError
-from center.cli import Context, echo_json, pass_ctx
-from center.db import utcnow
+from foundation.cli import Context, echo_json, pass_ctx
+from foundation.db import utcnow
+from telephony.ami import AmiError
 
 
 @click.group()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from acd.bridge import AmiError
-from center.db import Database, utcnow
-from center.settings import Settings
-from center.worker import Job
+from foundation.db import Database, utcnow
+from foundation.jobs import Job
+from foundation.settings import Settings
+from telephony.ami import AmiError
 
 log = logging.getLogger(__name__)
 

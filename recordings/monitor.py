@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from acd.bridge import AmiBridge, AmiError
+from telephony.ami import AmiBridge, AmiError
 
 # ChanSpy options per mode (kept equal to extensions.conf [civic311-spy]):
 # q quiet, b bridged calls only, E end with the agent's call, S stop when nothing to spy on;

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from center.db import utcnow
+from foundation.db import utcnow
 from recordings.policy import RecordingPolicy
 from recordings.store import RecordingPolicyRow
 

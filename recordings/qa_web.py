@@ -10,10 +10,10 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from center.auth import current_user, roles
-from center.auth_store import Role
-from center.db import Database, utcnow
-from center.settings import Settings
+from foundation.auth import current_user, roles
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
+from foundation.users import Role
 from recordings import qa_store, survey
 from recordings.qa import Criterion, QaError, month_of, monthly_means, spread, trend
 from recordings.qa_sampling import PER_AGENT, draw_month

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from center.db import utcnow
-from center.settings import Settings
+from foundation.db import utcnow
+from foundation.settings import Settings
 from recordings.qa import DEFAULT_FORM
 from recordings.qa_store import ensure_default_form
 from recordings.store import QaForm

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from center.db import Base, UTCDateTime, utcnow
+from foundation.db import Base, UTCDateTime, utcnow
 
 # ok: file catalogued; missing: expected by the policy but no file; failed: a file that is
 # unreadable, empty or much shorter than the talk time; skipped: the policy said not to

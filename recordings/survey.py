@@ -18,12 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from asterisk_conf.provision import locate
-from center.db import Database
-from center.settings import Settings
-from ivr.agi_server import AgiChannel
+from foundation.db import Database
+from foundation.settings import Settings
 from ivr.prompts import PromptCache
 from recordings.store import SurveyResponse
+from telephony.fastagi import AgiChannel
+from telephony.provision import locate
 
 log = logging.getLogger(__name__)
 

@@ -28,11 +28,10 @@ from flask import (
 )
 from sqlalchemy import func, select
 
-from acd.bridge import AmiError
-from center.auth import current_user, roles
-from center.auth_store import Role
-from center.db import Database, utcnow
-from center.settings import Settings
+from foundation.auth import current_user, roles
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
+from foundation.users import Role
 from recordings import ami, asterisk_sync
 from recordings import policies as policy_store
 from recordings.catalog import orphans, paths_for
@@ -40,6 +39,7 @@ from recordings.monitor import MODES, MonitorError, spy, validate
 from recordings.policy import MODES as POLICY_MODES
 from recordings.policy import PolicyError, parse_form
 from recordings.store import STATUSES, Recording, RecordingAccess
+from telephony.ami import AmiError
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from center.auth_store import create_user  # noqa: E402
-from center.settings import default_cache_dir  # noqa: E402
+from foundation.settings import default_cache_dir  # noqa: E402
+from foundation.users import create_user  # noqa: E402
 from tests.browser.conftest import start_web  # noqa: E402
 from tests.conftest import TEST_PASSWORD  # noqa: E402
 from tests.integration.acd.test_mixed_calls import place_mix  # noqa: E402

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from center.auth_store import Role, create_user
-from center.db import Database
-from center.settings import Settings, default_cache_dir, load_settings
+from center import schema
+from foundation.db import Database
+from foundation.settings import Settings, default_cache_dir, load_settings
+from foundation.users import Role, create_user
 from tests.integration.pbx import DaemonProc, Pbx, make_pbx, running_daemon
 
 PG_ADMIN_URL = os.environ.get("CIVIC311_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -41,7 +42,7 @@ def _pg_available() -> bool:
 def make_database(kind: str, tmp_path: Path) -> Iterator[Database]:
     if kind == "sqlite":
         db = Database(f"sqlite:///{tmp_path / 'test.db'}")
-        db.upgrade()
+        schema.upgrade(db)
         yield db
         db.dispose()
         return
@@ -53,7 +54,7 @@ def make_database(kind: str, tmp_path: Path) -> Iterator[Database]:
         c.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = admin.url.set(database=name).render_as_string(hide_password=False)
     db = Database(url)
-    db.upgrade()
+    schema.upgrade(db)
     try:
         yield db
     finally:

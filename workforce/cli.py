@@ -24,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from center.cli import Context, pass_ctx
+from foundation.cli import Context, pass_ctx
 from workforce import files
 from workforce.erlang import Targets
 from workforce.forecast import Accuracy, make_forecast
@@ -334,7 +334,7 @@ def plan(c: Context, queues: tuple[str, ...], interval_minutes: int, history_wee
     """Forecast, staff (and schedule) queues from their call records; stored for the pages."""
     import yaml
 
-    from center.db import utcnow
+    from foundation.db import utcnow
     from workforce.planning import PlanOptions, plan_queue
     from workforce.schedule import TemplateError, templates_from_data
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from center.db import Database, utcnow
-from center.settings import Settings
-from center.worker import Job
+from foundation.db import Database, utcnow
+from foundation.jobs import Job
+from foundation.settings import Settings
 from workforce.planning import plan_queue, planned_today
 
 log = logging.getLogger(__name__)

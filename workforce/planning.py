@@ -13,8 +13,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from center.db import Database
-from center.settings import Settings
+from foundation.db import Database
+from foundation.settings import Settings
 from workforce import store
 from workforce.erlang import Targets, scheduled_heads
 from workforce.forecast import make_forecast, wape_bias

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from center.settings import Settings
+from foundation.settings import Settings
 from workforce import store
 from workforce.history import SpecialDay
 from workforce.holidays import us_federal_holidays

@@ -9,7 +9,7 @@ from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, UniqueConst
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from acd.store import CallRecord
-from center.db import Base, UTCDateTime, utcnow
+from foundation.db import Base, UTCDateTime, utcnow
 from workforce.forecast import Forecast
 from workforce.history import SpecialDay
 from workforce.schedule import Schedule

@@ -24,10 +24,10 @@ from flask import (
 )
 from markupsafe import Markup
 
-from center.auth import roles
-from center.auth_store import Role
-from center.db import Database, utcnow
-from center.settings import Settings
+from foundation.auth import roles
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
+from foundation.users import Role
 from workforce import store
 from workforce.charts import Series, line_chart
 from workforce.history import HistoryError, special_day

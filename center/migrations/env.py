@@ -2,9 +2,9 @@
 
 from alembic import context
 
-from center.db import Base, import_all_models, make_engine
+from center import schema  # noqa: F401  (registers every capability's tables)
+from foundation.db import Base, make_engine
 
-import_all_models()
 config = context.config
 target_metadata = Base.metadata
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from center.auth_store import create_user
-from center.db import Database
+from foundation.db import Database
+from foundation.users import create_user
 from tests.conftest import TEST_PASSWORD, make_database
 from tests.integration.pbx import Pbx, wait_until
 

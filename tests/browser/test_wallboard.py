@@ -15,7 +15,7 @@ import requests
 from sqlalchemy import select
 
 from acd.store import CallRecord
-from center.db import Database
+from foundation.db import Database
 from tests.conftest import TEST_PASSWORD
 from tests.integration.pbx import DaemonProc, Pbx, running_daemon, wait_until
 

@@ -15,7 +15,8 @@ import threading
 import time
 from pathlib import Path
 
-from center.settings import default_cache_dir
+from center import schema
+from foundation.settings import default_cache_dir
 from tests.integration.pbx import make_pbx, running_daemon
 
 OUT = Path(__file__).with_name("ami_mixed.txt")
@@ -46,9 +47,9 @@ def main() -> None:
     t.start()
     tmp = Path(tempfile.mkdtemp())
     db_url = f"sqlite:///{tmp / 'rec.db'}"
-    from center.db import Database
+    from foundation.db import Database
 
-    Database(db_url).upgrade()
+    schema.upgrade(Database(db_url))
     try:
         pbx.reset()
         with running_daemon(pbx, db_url, tmp / "daemon.log"):

@@ -22,10 +22,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from asterisk_conf import runtime
-from asterisk_conf.provision import Install, provision
-from center import sipp
-from center.settings import Settings
+from foundation.settings import Settings
+from telephony import runtime, sipp
+from telephony.provision import Install, provision
 
 # 311 is the city menu (tests/integration/ivr walk it); tests about queues and records dial
 # the express line: the IVR's one silent keypad pick, then the queue.
@@ -147,7 +146,7 @@ def make_pbx(tmp: Path, cache_dir: Path, **overrides: str) -> Pbx:
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        from center.settings import load_settings
+        from foundation.settings import load_settings
 
         settings = load_settings()
     finally:

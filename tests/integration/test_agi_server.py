@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from ivr.agi_server import AgiChannel, AgiError, AgiHangup, FastAgiServer, quote
+from telephony.fastagi import AgiChannel, AgiError, AgiHangup, FastAgiServer, quote
 
 HEADERS = (b"agi_network: yes\nagi_network_script: ivr\nagi_request: agi://127.0.0.1/ivr\n"
            b"agi_channel: PJSIP/trunk-00000001\nagi_uniqueid: 1700000000.1\n"

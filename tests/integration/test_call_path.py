@@ -13,7 +13,7 @@ from sqlalchemy import select
 from acd.cdr import channel_ends
 from acd.store import CallRecord
 from center.cli import cli
-from center.db import Database
+from foundation.db import Database
 from tests.integration.pbx import DaemonProc, Pbx, wait_until
 from tests.integration.truth import truth
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from acd.daemon import RECONCILE_EVERY_S
 from acd.store import CallRecord
-from center.db import Database
+from foundation.db import Database
 from tests.integration.pbx import Pbx, start_daemon, wait_until
 from tests.integration.truth import truth
 

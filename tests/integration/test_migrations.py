@@ -6,11 +6,11 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from center.db import Base, Database, import_all_models
+from center import schema  # noqa: F401
+from foundation.db import Base, Database
 
 
 def test_migrations_match_every_model(database: Database) -> None:
-    import_all_models()
     with database.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diffs == []

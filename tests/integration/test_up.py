@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from center.settings import default_cache_dir
+from foundation.settings import default_cache_dir
 from tests.integration.pbx import wait_until
 
 pytestmark = pytest.mark.asterisk

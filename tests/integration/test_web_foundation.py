@@ -6,9 +6,9 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import func, select
 
-from center.auth_store import User
 from center.cli import cli
-from center.db import Database
+from foundation.db import Database
+from foundation.users import User
 from tests.conftest import TEST_PASSWORD, login
 
 

@@ -6,7 +6,7 @@ Create Date: 2026-11-22 22:53:12.117437
 """
 from alembic import op
 import sqlalchemy as sa
-import center.db
+import foundation.db
 
 
 revision = '0001_foundation'
@@ -25,11 +25,11 @@ def upgrade() -> None:
     sa.Column('caller_number', sa.String(length=64), nullable=True),
     sa.Column('caller_name', sa.String(length=128), nullable=True),
     sa.Column('queue', sa.String(length=64), nullable=False),
-    sa.Column('entered_at', center.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('entered_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('position', sa.Integer(), nullable=True),
     sa.Column('ivr_path', sa.String(length=255), nullable=True),
-    sa.Column('answered_at', center.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('ended_at', center.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('wait_s', sa.Double(), nullable=True),
     sa.Column('talk_s', sa.Double(), nullable=True),
     sa.Column('hold_s', sa.Double(), nullable=False),
@@ -54,14 +54,14 @@ def upgrade() -> None:
     sa.Column('component', sa.String(length=32), nullable=False),
     sa.Column('ok', sa.Boolean(), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
-    sa.Column('updated_at', center.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('component', name=op.f('pk_heartbeats'))
     )
     op.create_table('log_cursors',
     sa.Column('name', sa.String(length=64), nullable=False),
     sa.Column('inode', sa.Integer(), nullable=False),
     sa.Column('offset', sa.Integer(), nullable=False),
-    sa.Column('updated_at', center.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_log_cursors'))
     )
     op.create_table('users',
@@ -73,7 +73,7 @@ def upgrade() -> None:
     sa.Column('agent_ext', sa.String(length=16), nullable=True),
     sa.Column('agency', sa.String(length=32), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', center.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
@@ -83,7 +83,7 @@ def upgrade() -> None:
     sa.Column('agent', sa.String(length=64), nullable=False),
     sa.Column('ring_ms', sa.Integer(), nullable=False),
     sa.Column('outcome', sa.String(length=16), nullable=False),
-    sa.Column('at', center.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', foundation.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['call_id'], ['call_records.id'], name=op.f('fk_ring_attempts_call_id_call_records'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ring_attempts'))
     )

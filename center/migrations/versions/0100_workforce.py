@@ -7,7 +7,7 @@ Branch: workforce (hand-written)
 import sqlalchemy as sa
 from alembic import op
 
-import center.db
+import foundation.db
 
 revision = "0100_workforce"
 down_revision = "0001_foundation"
@@ -20,11 +20,11 @@ def upgrade() -> None:
         "wfm_forecasts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("queue", sa.String(length=64), nullable=False),
-        sa.Column("created_at", center.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", foundation.db.UTCDateTime(), nullable=False),
         sa.Column("method", sa.String(length=32), nullable=False),
         sa.Column("interval_minutes", sa.Integer(), nullable=False),
-        sa.Column("starts_at", center.db.UTCDateTime(), nullable=False),
-        sa.Column("ends_at", center.db.UTCDateTime(), nullable=False),
+        sa.Column("starts_at", foundation.db.UTCDateTime(), nullable=False),
+        sa.Column("ends_at", foundation.db.UTCDateTime(), nullable=False),
         sa.Column("backtest_wape", sa.Float(), nullable=True),
         sa.Column("backtest_bias", sa.Float(), nullable=True),
         sa.Column("targets", sa.Text(), nullable=False),
@@ -35,7 +35,7 @@ def upgrade() -> None:
         "wfm_forecast_intervals",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("forecast_id", sa.Integer(), nullable=False),
-        sa.Column("interval_start", center.db.UTCDateTime(), nullable=False),
+        sa.Column("interval_start", foundation.db.UTCDateTime(), nullable=False),
         sa.Column("calls", sa.Float(), nullable=False),
         sa.Column("aht_s", sa.Float(), nullable=True),
         sa.Column("agents", sa.Integer(), nullable=True),
@@ -51,7 +51,7 @@ def upgrade() -> None:
         "wfm_schedules",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("forecast_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", center.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", foundation.db.UTCDateTime(), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("paid_hours", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(["forecast_id"], ["wfm_forecasts.id"], ondelete="CASCADE",
@@ -64,8 +64,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("schedule_id", sa.Integer(), nullable=False),
         sa.Column("template", sa.String(length=64), nullable=False),
-        sa.Column("starts_at", center.db.UTCDateTime(), nullable=False),
-        sa.Column("ends_at", center.db.UTCDateTime(), nullable=False),
+        sa.Column("starts_at", foundation.db.UTCDateTime(), nullable=False),
+        sa.Column("ends_at", foundation.db.UTCDateTime(), nullable=False),
         sa.Column("breaks", sa.String(length=255), nullable=False),
         sa.Column("agents", sa.Integer(), nullable=False),
         sa.Column("paid_hours", sa.Float(), nullable=False),
@@ -78,7 +78,7 @@ def upgrade() -> None:
         "wfm_coverage",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("schedule_id", sa.Integer(), nullable=False),
-        sa.Column("interval_start", center.db.UTCDateTime(), nullable=False),
+        sa.Column("interval_start", foundation.db.UTCDateTime(), nullable=False),
         sa.Column("required", sa.Float(), nullable=False),
         sa.Column("scheduled", sa.Float(), nullable=False),
         sa.ForeignKeyConstraint(["schedule_id"], ["wfm_schedules.id"], ondelete="CASCADE",

@@ -6,7 +6,7 @@ Branch: crm (hand-checked autogenerate output)
 """
 from alembic import op
 import sqlalchemy as sa
-import center.db
+import foundation.db
 
 
 revision = '0200_crm'
@@ -36,7 +36,7 @@ def upgrade() -> None:
     sa.Column('key_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=8), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', center.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_api_keys')),
     sa.UniqueConstraint('key_hash', name=op.f('uq_crm_api_keys_key_hash')),
     sa.UniqueConstraint('name', name=op.f('uq_crm_api_keys_name'))
@@ -56,8 +56,8 @@ def upgrade() -> None:
 
     op.create_table('crm_remote_cursors',
     sa.Column('agency_id', sa.Integer(), nullable=False),
-    sa.Column('updated_after', center.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('polled_at', center.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_after', foundation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('polled_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['agency_id'], ['crm_agencies.id'], name=op.f('fk_crm_remote_cursors_agency_id_crm_agencies')),
     sa.PrimaryKeyConstraint('agency_id', name=op.f('pk_crm_remote_cursors'))
     )
@@ -75,7 +75,7 @@ def upgrade() -> None:
     sa.Column('faq', sa.Text(), nullable=False),
     sa.Column('attributes', sa.JSON(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', center.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['crm_agencies.id'], name=op.f('fk_crm_service_types_agency_id_crm_agencies')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_service_types')),
     sa.UniqueConstraint('code', name=op.f('uq_crm_service_types_code'))
@@ -118,14 +118,14 @@ def upgrade() -> None:
     sa.Column('created_by', sa.String(length=64), nullable=True),
     sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('link_kind', sa.String(length=16), nullable=True),
-    sa.Column('requested_at', center.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', center.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('acknowledged_at', center.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', center.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('due_at', center.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('hold_started_at', center.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('requested_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('acknowledged_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('hold_started_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('sla_stage', sa.Integer(), nullable=False),
-    sa.Column('sla_next_check_at', center.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sla_next_check_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('escalation_level', sa.Integer(), nullable=False),
     sa.Column('reopen_count', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['crm_agencies.id'], name=op.f('fk_crm_tickets_agency_id_crm_agencies')),
@@ -158,11 +158,11 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=8), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', center.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('locked_until', center.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', foundation.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', center.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', center.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['ticket_id'], ['crm_tickets.id'], name=op.f('fk_crm_notifications_ticket_id_crm_tickets'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_notifications'))
     )
@@ -178,12 +178,12 @@ def upgrade() -> None:
     sa.Column('idempotency_key', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=8), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', center.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('locked_until', center.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', foundation.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('remote_id', sa.String(length=128), nullable=True),
-    sa.Column('created_at', center.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', center.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['agency_id'], ['crm_agencies.id'], name=op.f('fk_crm_outbox_agency_id_crm_agencies')),
     sa.ForeignKeyConstraint(['ticket_id'], ['crm_tickets.id'], name=op.f('fk_crm_outbox_ticket_id_crm_tickets'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_outbox')),
@@ -199,7 +199,7 @@ def upgrade() -> None:
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=24), nullable=False),
     sa.Column('actor', sa.String(length=64), nullable=False),
-    sa.Column('at', center.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', foundation.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('public', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['ticket_id'], ['crm_tickets.id'], name=op.f('fk_crm_ticket_events_ticket_id_crm_tickets'), ondelete='CASCADE'),

@@ -6,7 +6,7 @@ Branch: ivr
 """
 from alembic import op
 import sqlalchemy as sa
-import center.db
+import foundation.db
 
 
 revision = '0400_ivr'
@@ -21,8 +21,8 @@ def upgrade() -> None:
     sa.Column('uniqueid', sa.String(length=64), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('caller_number', sa.String(length=64), nullable=True),
-    sa.Column('started_at', center.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', center.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('language', sa.String(length=8), nullable=True),
     sa.Column('option', sa.String(length=16), nullable=True),
     sa.Column('ivr_path', sa.String(length=255), nullable=False),
@@ -39,9 +39,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('created_by', sa.String(length=64), nullable=False),
-    sa.Column('created_at', center.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', center.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('withdrawn_at', center.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('withdrawn_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ivr_notices'))
     )
 

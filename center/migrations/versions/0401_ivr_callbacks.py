@@ -5,7 +5,7 @@ Revises: 0400_ivr
 """
 from alembic import op
 import sqlalchemy as sa
-import center.db
+import foundation.db
 
 
 revision = '0401_ivr_callbacks'
@@ -22,19 +22,19 @@ def upgrade() -> None:
     sa.Column('number', sa.String(length=32), nullable=False),
     sa.Column('dial', sa.String(length=255), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
-    sa.Column('arrival_at', center.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', center.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('arrival_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('due_at', center.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('due_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('originated_at', center.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('originated_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('placeholder_uniqueid', sa.String(length=64), nullable=True),
     sa.Column('placeholder_channel', sa.String(length=128), nullable=True),
     sa.Column('position', sa.Integer(), nullable=True),
-    sa.Column('calling_at', center.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('connected_at', center.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('ended_at', center.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('updated_at', center.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('calling_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('connected_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', foundation.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', foundation.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('detail', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ivr_callbacks')),
     sa.UniqueConstraint('original_uniqueid', name=op.f('uq_ivr_callbacks_original_uniqueid'))

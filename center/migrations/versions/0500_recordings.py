@@ -6,7 +6,7 @@ Revises: 0001_foundation
 import sqlalchemy as sa
 from alembic import op
 
-import center.db
+import foundation.db
 
 revision = "0500_recordings"
 down_revision = "0001_foundation"
@@ -15,7 +15,7 @@ depends_on = None
 
 
 def _ts(name: str, nullable: bool = False) -> sa.Column:
-    return sa.Column(name, center.db.UTCDateTime(timezone=True), nullable=nullable)
+    return sa.Column(name, foundation.db.UTCDateTime(timezone=True), nullable=nullable)
 
 
 def upgrade() -> None:

@@ -6,7 +6,7 @@ Revises: 0500_recordings
 import sqlalchemy as sa
 from alembic import op
 
-import center.db
+import foundation.db
 
 revision = "0501_qa_surveys"
 down_revision = "0500_recordings"
@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("agent", sa.String(length=64), nullable=False),
         sa.Column("score", sa.Integer(), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=False),
-        sa.Column("at", center.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_qa_surveys")),
         sa.UniqueConstraint("uniqueid", name=op.f("uq_qa_surveys_uniqueid")),
     )

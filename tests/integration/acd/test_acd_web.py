@@ -16,7 +16,7 @@ from acd.live import LiveBoard
 from acd.metrics import summarize
 from acd.queries import facts
 from acd.store import AgentCommand, AgentStateSpan, CallRecord, IntervalStat
-from center.db import Database, utcnow
+from foundation.db import Database, utcnow
 from tests import conftest as c
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from acd.bridge import AmiBridge, AmiError
+from telephony.ami import AmiBridge, AmiError
 from tests.integration.pbx import Pbx
 
 

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from acd import queries
 from acd.daemon import RECONCILE_EVERY_S
 from acd.store import CallRecord
-from center.db import Database
-from center.sipp import SippProcess
+from foundation.db import Database
+from telephony.sipp import SippProcess
 from tests.conftest import make_database
 from tests.integration.pbx import DaemonProc, Pbx, start_daemon, wait_until
 from tests.integration.truth import truth, truth_metrics

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from acd import queries
 from acd.store import CALLBACK_PATH_PREFIX, CallRecord
-from center.db import Database
+from foundation.db import Database
 
 T0 = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 

@@ -14,7 +14,7 @@ from acd.normalizer import normalize
 from acd.reconcile import reconcile
 from acd.recorder import Recorder
 from acd.store import CallRecord, RingAttempt
-from center.db import Database
+from foundation.db import Database
 from tests.ami_stream import DATA, messages
 from tests.integration.truth import truth
 

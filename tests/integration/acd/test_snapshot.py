@@ -8,7 +8,7 @@ import json
 import pytest
 
 from acd import live_store
-from center.db import Database
+from foundation.db import Database
 from tests.integration.pbx import Pbx, running_daemon, wait_until
 
 pytestmark = pytest.mark.asterisk

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from center.db import Database
 from crm_bridge.config import CrmConfig, make_calendar
 from crm_bridge.seed import seed_catalog
+from foundation.db import Database
 
 MONDAY_10AM = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 10:00 in New York
 

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from acd.store import CallRecord
-from center.db import Database, utcnow
 from crm_bridge import service
 from crm_bridge.store import Ticket
+from foundation.db import Database, utcnow
 from tests.conftest import csrf_token, login
 
 CALLER = "5550100"

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from acd.store import CallRecord
-from center.db import Database
 from crm_bridge import service
+from foundation.db import Database
 from tests.conftest import csrf_token, login
 from tests.integration.pbx import DaemonProc, Pbx, wait_until
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from center.db import Database
 from crm_bridge import service
+from foundation.db import Database
 
 P = "/open311/v2"
 DT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$")

@@ -12,8 +12,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
-from center.db import Database
 from crm_bridge import service
+from foundation.db import Database
 
 EXAMPLES = 25
 

@@ -14,10 +14,10 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from center.db import Database
 from crm_bridge import service
 from crm_bridge.catalog import export_catalog
 from crm_bridge.store import Agency, ServiceType
+from foundation.db import Database
 from tests.conftest import csrf_token, login
 
 PERSONAL = ["Ana", "Diaz", "ana@example.org", "5550102030", "my landlord Bob", "4B",
@@ -179,7 +179,7 @@ def test_apikey_command_issues_a_working_key(app: Any, catalog: Database,
 def test_sla_report_page(app: Any, catalog: Database, users: dict[str, str]) -> None:
     from datetime import timedelta
 
-    from center.db import utcnow
+    from foundation.db import utcnow
 
     now = utcnow()
     with catalog.session() as s:

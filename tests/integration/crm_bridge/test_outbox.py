@@ -10,14 +10,15 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from center.db import Database
-from center.settings import load_settings
+from center import schema
 from crm_bridge import service
 from crm_bridge.apikeys import create_key
 from crm_bridge.config import CrmConfig
 from crm_bridge.outbox import Open311Sender, poll_remote, process_outbox
 from crm_bridge.seed import seed_catalog
 from crm_bridge.store import Agency, OutboxItem, Ticket, TicketEvent
+from foundation.db import Database
+from foundation.settings import load_settings
 from tests.integration.crm_bridge.conftest import MONDAY_10AM as T0
 from tests.integration.crm_bridge.fake_remote import Flaky, serve
 
@@ -29,7 +30,7 @@ def _remote(tmp_path: Path) -> tuple[Any, Database, str]:
     from center.web import create_app
 
     db = Database(f"sqlite:///{tmp_path / 'remote.db'}")
-    db.upgrade()
+    schema.upgrade(db)
     with db.session() as s:
         seed_catalog(s, None)
         key = create_key(s, "civic-city-311")

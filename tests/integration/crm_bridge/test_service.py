@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from center.db import Database
 from crm_bridge import routing, service
 from crm_bridge.checkdigit import is_valid, ticket_number
 from crm_bridge.config import CrmConfig
@@ -16,6 +15,7 @@ from crm_bridge.lifecycle import LifecycleError
 from crm_bridge.public import InvalidTicketNumber, public_status
 from crm_bridge.seed import seed_catalog
 from crm_bridge.store import Notification, ServiceType, TicketEvent
+from foundation.db import Database
 from tests.integration.crm_bridge.conftest import MONDAY_10AM as T0
 
 

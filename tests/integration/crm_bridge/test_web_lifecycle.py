@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from center.db import Database, utcnow
 from crm_bridge import service
 from crm_bridge.config import from_settings
 from crm_bridge.store import Notification, Ticket
+from foundation.db import Database, utcnow
 from tests.conftest import csrf_token, login
 
 GRAFFITI = {"surface": "building", "offensive": "no"}

@@ -11,7 +11,7 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
-from center.sipp import dtmf_block, stock_pcap
+from telephony.sipp import dtmf_block, stock_pcap
 
 
 def _restamp(src: Path, dst: Path, timestamp: int, seq: int) -> None:
@@ -36,7 +36,7 @@ def _restamp(src: Path, dst: Path, timestamp: int, seq: int) -> None:
 
 
 def unique_dtmf_block(workdir: Path) -> Callable[..., str]:
-    """A drop-in for ``center.sipp.dtmf_block`` writing one restamped pcap per press."""
+    """A drop-in for ``telephony.sipp.dtmf_block`` writing one restamped pcap per press."""
     workdir.mkdir(parents=True, exist_ok=True)
     counter = [0]
 

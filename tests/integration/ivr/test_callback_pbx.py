@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from acd.store import CallRecord
-from center import sipp
-from center.db import Database
+from foundation.db import Database
 from ivr.store import CallbackRequest
+from telephony import sipp
 from tests.integration.ivr.dtmf import unique_dtmf_block
 from tests.integration.pbx import DaemonProc, Pbx, wait_until
 

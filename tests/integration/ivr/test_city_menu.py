@@ -24,15 +24,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from acd.store import CallRecord
-from asterisk_conf.provision import locate
-from center import sipp
-from center.db import Database, utcnow
 from crm_bridge import service
 from crm_bridge.seed import seed_catalog
+from foundation.db import Database, utcnow
 from ivr import voicemail
 from ivr.hours import is_open
 from ivr.menu import DEFAULT_MENU, parse_menu
 from ivr.store import CallbackRequest, IvrCall
+from telephony import sipp
+from telephony.provision import locate
 from tests.conftest import csrf_token, login
 from tests.integration.ivr.dtmf import unique_dtmf_block
 from tests.integration.ivr.test_notices_web import tone_wav

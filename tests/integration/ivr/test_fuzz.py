@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from center import sipp
-from center.db import Database
+from foundation.db import Database
 from ivr.store import IvrCall
+from telephony import sipp
 from tests.integration.ivr.dtmf import unique_dtmf_block
 from tests.integration.ivr.test_city_menu import CITY, city_menu, ivr_rows
 from tests.integration.pbx import DaemonProc, Pbx

@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from sqlalchemy import func, select
 
-from asterisk_conf.provision import locate
-from center.db import Database, utcnow
+from foundation.db import Database, utcnow
 from ivr import voicemail
 from ivr.analytics import containment
 from ivr.store import IvrCall, IvrNotice, active_notice
+from telephony.provision import locate
 from tests.conftest import csrf_token, login
 
 

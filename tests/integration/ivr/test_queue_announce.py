@@ -10,11 +10,11 @@ from pathlib import Path
 import yaml
 
 from acd.store import CallRecord
-from center.db import Database, utcnow
-from center.settings import Settings
-from ivr.agi_server import FastAgiServer
-from ivr.fastagi import IvrHandler
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
 from ivr.menu import DEFAULT_MENU
+from ivr.menu_agi import IvrHandler
+from telephony.fastagi import FastAgiServer
 
 HEADERS = (b"agi_network_script: ivr\nagi_uniqueid: 1700000001.7\nagi_callerid: 2125550100\n"
            b"agi_arg_1: city\n\n")

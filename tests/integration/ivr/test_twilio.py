@@ -17,11 +17,11 @@ from sqlalchemy import func, select, update
 from twilio.request_validator import RequestValidator
 
 from acd.store import CallRecord
-from center.db import Database, utcnow
 from center.worker import collect_jobs
 from crm_bridge import service
 from crm_bridge.seed import seed_catalog
 from crm_bridge.store import ServiceType
+from foundation.db import Database, utcnow
 from ivr import twilio_callbacks
 from ivr.knowledge import Knowledge
 from ivr.menu import DEFAULT_MENU

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from acd.store import CallRecord
-from center.db import Database
+from foundation.db import Database
 from recordings.audio import inspect
 from recordings.store import Recording
 

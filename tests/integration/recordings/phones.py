@@ -7,7 +7,7 @@ import random
 import tempfile
 from pathlib import Path
 
-from center import sipp
+from telephony import sipp
 from tests.integration.pbx import EXPRESS_LINE
 
 

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from center.db import Database, utcnow
+from foundation.db import Database, utcnow
 from recordings.store import Recording, RecordingAccess
 from tests.conftest import csrf_token, login
 from tests.integration.recordings.helpers import make_recording

@@ -8,11 +8,11 @@ import re
 
 import pytest
 
-from acd.bridge import AmiBridge
-from center.auth_store import create_user
-from center.db import Database
+from foundation.db import Database
+from foundation.users import create_user
 from recordings import ami
 from recordings.monitor import MODES, MonitorError, SpyStarted, agent_channel, spy
+from telephony.ami import AmiBridge
 from tests.conftest import TEST_PASSWORD, csrf_token, login
 from tests.integration.pbx import Pbx, wait_until
 from tests.integration.recordings.helpers import pbx_app

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 from flask.testing import FlaskClient
 
-from center.auth_store import create_user
-from center.db import Database, utcnow
+from foundation.db import Database, utcnow
+from foundation.users import create_user
 from recordings.qa import month_of
 from tests.conftest import TEST_PASSWORD, csrf_token, login
 from tests.integration.recordings.helpers import make_recording

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from acd.store import CallRecord
-from center.auth_store import create_user
-from center.db import Database, utcnow
+from foundation.db import Database, utcnow
+from foundation.users import create_user
 from recordings import ami, asterisk_sync
 from recordings import policies as policy_store
 from recordings.catalog import Paths, catalog

@@ -11,9 +11,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from acd.store import CallRecord
-from center.db import Database, utcnow
-from center.settings import Settings
 from center.worker import collect_jobs
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
 from recordings import policies as policy_store
 from recordings.catalog import GRACE_S, Paths, catalog, orphans
 from recordings.policy import RecordingPolicy, bucket

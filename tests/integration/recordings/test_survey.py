@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from acd.store import CallRecord
-from center.db import Database, utcnow
+from foundation.db import Database, utcnow
 from recordings import survey
 from recordings.store import SurveyResponse
 from tests.conftest import login

@@ -128,7 +128,7 @@ def test_migration_matches_the_models(database):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from center.db import Base
+    from foundation.db import Base
 
     with database.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from acd.bridge import Inbox
 from acd.daemon import Daemon
-from asterisk_conf.provision import Install
-from center.db import Database
-from center.settings import load_settings
+from center import schema
+from foundation.db import Database
+from foundation.settings import load_settings
+from telephony.ami import Inbox
+from telephony.provision import Install
 
 JOIN = {"Event": "QueueCallerJoin", "Uniqueid": "1.1", "Queue": "citywide", "Position": "1",
         "CallerIDNum": "+12125550100", "Timestamp": "1795400000.0"}
@@ -24,7 +25,7 @@ def daemon(tmp_path: Path) -> Daemon:
     settings = load_settings(data_dir=str(tmp_path / "data"), ami_port=1, ami_secret="s",
                              agi_port=0)
     db = Database(f"sqlite:///{tmp_path / 'd.db'}")
-    db.upgrade()
+    schema.upgrade(db)
     return Daemon(settings, db, Install(None, tmp_path, tmp_path, tmp_path, tmp_path, tmp_path))
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from panoramisk.message import Message
 
 from acd import events as ev
-from acd.bridge import flatten
 from acd.normalizer import agent_of, normalize
+from telephony.ami import flatten
 from tests.ami_stream import messages
 
 
@@ -63,8 +63,8 @@ def test_the_bridge_queues_only_events_someone_uses() -> None:
     rest are queued as plain dicts (OriginateResponse always: actions wait for it)."""
     import asyncio
 
-    from acd.bridge import AmiBridge
     from acd.normalizer import DISPATCH
+    from telephony.ami import AmiBridge
 
     async def feed() -> tuple[list[dict[str, str]], int]:
         bridge = AmiBridge("127.0.0.1", 1, "u", "s", wanted=DISPATCH.keys())

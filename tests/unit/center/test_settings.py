@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from center.settings import load_settings
+from foundation.settings import load_settings
 
 
 def test_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -88,39 +87,5 @@ class Database:
                 s.rollback()
                 raise
 
-    def upgrade(self) -> None:
-        """Apply every Alembic migration (all capability branches) up to the heads."""
-        from alembic import command
-
-        command.upgrade(alembic_config(self.url), "heads")
-
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def alembic_config(url: str):  # type: ignore[no-untyped-def]
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return cfg
-
-
-def import_all_models() -> None:
-    """Import every capability's models so ``Base.metadata`` knows all tables."""
-    import importlib
-
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
-
-
-MODEL_MODULES = [
-    "center.auth_store",
-    "center.heartbeat",
-    "acd.store",
-    "crm_bridge.store",
-    "workforce.store",
-    "recordings.store",
-    "ivr.store",
-]

@@ -23,7 +23,7 @@ from flask import (
     url_for,
 )
 
-from center.auth_store import Role, User, authenticate
+from foundation.users import Role, User, authenticate
 
 F = TypeVar("F", bound=Callable[..., Any])
 _ACCESS = "_civic311_access"

@@ -6,9 +6,9 @@ import os
 
 import click
 
-from asterisk_conf import provision as prov
-from asterisk_conf import runtime
-from center.cli import Context, pass_ctx
+from foundation.cli import Context, pass_ctx
+from telephony import provision as prov
+from telephony import runtime
 
 
 @click.group()

@@ -7,7 +7,7 @@ import re
 import subprocess
 import time
 
-from asterisk_conf.provision import Install
+from telephony.provision import Install
 
 log = logging.getLogger(__name__)
 

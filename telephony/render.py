@@ -1,4 +1,4 @@
-"""Render every config file Asterisk reads from the templates in this folder.
+"""Render every config file Asterisk reads from the templates in ``asterisk_conf/templates``.
 
 Nothing is edited by hand: ``write_config`` rewrites the whole set from the settings.
 """
@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from asterisk_conf.provision import Install, write_atomic
-from center.settings import Settings
+from foundation.settings import Settings
+from telephony.provision import Install, write_atomic
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(str(resources.files("asterisk_conf") / "templates"))
 
 # AMI event classes the bridge needs: queue/agent, channel lifecycle, DTMF, user events,
 # and system (FullyBooted). Everything else is cut at the source by the event filter.

@@ -20,13 +20,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from acd.store import CallRecord
-from asterisk_conf.provision import locate
-from center.db import Database
-from center.settings import Settings
 from crm_bridge.public import InvalidTicketNumber, public_status
+from foundation.db import Database
+from foundation.settings import Settings
 from ivr import callback, callback_store, notices, voicemail
 from ivr import engine as e
-from ivr.agi_server import AgiChannel, AgiHangup, quote
 from ivr.callback_agi import route_back
 from ivr.hours import next_open
 from ivr.knowledge import Knowledge
@@ -34,6 +32,8 @@ from ivr.menu import DEFAULT_MENU, Menu, MenuFile
 from ivr.prompts import PromptCache
 from ivr.store import IvrCall, active_notice
 from ivr.waiting import estimate_wait_s, wait_minutes
+from telephony.fastagi import AgiChannel, AgiHangup, quote
+from telephony.provision import locate
 
 log = logging.getLogger(__name__)
 

@@ -23,16 +23,16 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from acd.store import CallRecord
-from center import auth
-from center.db import Database, utcnow
-from center.settings import Settings
 from crm_bridge.public import InvalidTicketNumber, public_status
+from foundation import auth
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
 from ivr import callback, callback_store, notices, twilio_callbacks
 from ivr import engine as e
-from ivr.fastagi import menu_path
 from ivr.hours import next_open
 from ivr.knowledge import Knowledge
 from ivr.menu import Menu, MenuFile
+from ivr.menu_agi import menu_path
 from ivr.store import CallbackRequest, IvrCall, active_notice
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")

@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from center.settings import Settings
+from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def prepare(install: Install) -> None:
 
 def provision(settings: Settings) -> Install:
     """Make an Asterisk runnable and its config rendered; returns where it is."""
-    from asterisk_conf.render import write_config
+    from telephony.render import write_config
 
     install = locate(settings)
     if settings.asterisk_binary == "external":

@@ -1,0 +1,42 @@
+"""The telephony daemon's object graph: acd's AMI bridge and recorder, with the FastAGI routes
+of the IVR (menu, callback) and of recordings (post-call survey), and callback origination."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from acd.daemon import Daemon
+from foundation.db import Database
+from foundation.settings import Settings
+from ivr.callback_agi import CallbackAgi
+from ivr.callback_runner import CallbackRunner
+from ivr.menu_agi import IvrHandler
+from recordings.survey import SurveyAgi
+from telephony.provision import Install, locate
+
+
+def build_daemon(settings: Settings, db: Database, install: Install | None = None) -> Daemon:
+    daemon = Daemon(settings, db, install or locate(settings), agi_routes={
+        "ivr": IvrHandler(settings, db),
+        "callback": CallbackAgi(settings, db),
+        "survey": SurveyAgi(settings, db),
+    })
+    daemon.tick_hooks.append(CallbackRunner(daemon.bridge, db).tick)
+    return daemon
+
+
+def run_daemon(settings: Settings) -> None:
+    db = Database(settings.db_url)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await build_daemon(settings, db).run(stop)
+
+    try:
+        asyncio.run(main())
+    finally:
+        db.dispose()
