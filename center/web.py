@@ -24,6 +24,7 @@ from foundation.db import Database
 from foundation.heartbeat import read_all
 from foundation.settings import Settings
 from foundation.users import Role
+from foundation.web import Mount
 
 # Each capability's web modules, named explicitly: a module has ``bp`` and may have
 # ``init_app(app, settings, db)``, and ``CSRF_EXEMPT = True`` for machine-to-machine endpoints
@@ -112,11 +113,21 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
     csrf = CSRFProtect(app)
     auth.install(app)
     app.register_blueprint(bp)
-    for module in WEB_MODULES:
-        blueprint = module.bp
-        if getattr(module, "CSRF_EXEMPT", False):
-            csrf.exempt(blueprint)
-        if hasattr(module, "init_app"):
-            module.init_app(app, settings, db)
-        app.register_blueprint(blueprint)
+    for mount in _mounts(settings, db, app):
+        if mount.csrf_exempt:
+            csrf.exempt(mount.blueprint)
+        app.register_blueprint(mount.blueprint)
     return app
+
+
+def _mounts(settings: Settings, db: Database, app: Flask) -> list[Mount]:
+    mounts: list[Mount] = []
+    for module in WEB_MODULES:
+        factory = getattr(module, "create_blueprints", None)
+        if factory is not None:
+            mounts.extend(factory(settings, db))
+            continue
+        if hasattr(module, "init_app"):  # legacy shape, until every module has a factory
+            module.init_app(app, settings, db)
+        mounts.append(Mount(module.bp, getattr(module, "CSRF_EXEMPT", False)))
+    return mounts
