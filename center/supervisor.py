@@ -101,8 +101,9 @@ def run_all(settings: Settings, demo: bool = False) -> int:
                     delay = min(30, 2 ** min(child.restarts, 5))
                     if time.monotonic() - child.started_at < delay:
                         continue
-                    log.warning("%s exited with %s; restarting", child.name,
-                                child.proc.returncode)
+                    log.warning("%s exited with status %s; restarting it in the background "
+                                "(its own log lines above say why; `civic311 %s` runs it alone)",
+                                child.name, child.proc.returncode, child.name)
                     child.restarts += 1
                     child.start()
     finally:

@@ -220,10 +220,15 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
     return settings
 
 
+# Libraries that log routine work at INFO (APScheduler: every job run, every 5 seconds):
+# WARNING unless the log level asks for DEBUG, so a person reads one line per event.
+CHATTY_LOGGERS = ("alembic", "panoramisk", "apscheduler", "urllib3", "asyncio", "multipart")
+
+
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("alembic", "panoramisk"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
+    level = logging.getLevelName(settings.log_level.upper())
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.root.setLevel(level)  # basicConfig leaves the level alone when handlers exist
+    for chatty in CHATTY_LOGGERS:
+        logging.getLogger(chatty).setLevel(logging.DEBUG if level == logging.DEBUG
+                                           else max(logging.WARNING, logging.root.level))
