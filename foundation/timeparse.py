@@ -1,8 +1,12 @@
-"""The one rule for reading a date or date-time someone typed (CLI option, query parameter).
+"""The one reader of a date or date-time someone typed (CLI option, query parameter, form).
 
-An ISO 8601 value with an offset means that instant. A value without an offset is read in
-UTC, everywhere: the CLI, the JSON API and the report pages; a page that means "the city's
-day" converts with ``city_day`` explicitly. Bad input raises ``ValueError`` with the value.
+The rule, everywhere:
+- a value with an offset (``2026-11-22T09:00-05:00``, ``...Z``) is that instant;
+- a value without one is read on the clock of whoever typed it: machine interfaces (the CLI,
+  ``/api/``, Open311) read it as UTC; pages, whose date and time pickers give the city's wall
+  clock, pass ``naive_zone=settings.timezone``;
+- a bare date used as the end of a range (``end_of_day=True``) means the end of that day.
+Bad input raises ``ValueError`` naming the value.
 """
 
 from __future__ import annotations
@@ -10,14 +14,21 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+DATE_ONLY_LEN = len("2026-11-22")
 
-def parse_instant(value: str) -> datetime:
-    """ISO 8601 date or date-time -> aware UTC datetime; no offset means UTC."""
+
+def parse_instant(value: str, *, naive_zone: str = "UTC", end_of_day: bool = False) -> datetime:
+    """ISO 8601 date or date-time -> aware UTC datetime (rule in the module docstring)."""
+    text = value.strip() if isinstance(value, str) else ""
     try:
-        dt = datetime.fromisoformat(value.strip())
-    except (ValueError, AttributeError) as exc:
+        dt = datetime.fromisoformat(text)
+    except ValueError as exc:
         raise ValueError(f"not an ISO 8601 date/time: {value!r}") from exc
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=ZoneInfo(naive_zone))
+    if end_of_day and len(text) == DATE_ONLY_LEN:
+        dt += timedelta(days=1)
+    return dt.astimezone(UTC)
 
 
 def city_day(day: date, zone: str) -> tuple[datetime, datetime]:
