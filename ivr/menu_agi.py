@@ -23,14 +23,17 @@ from acd.store import CallRecord
 from crm_bridge.public import InvalidTicketNumber, public_status
 from foundation.db import Database
 from foundation.settings import Settings
-from ivr import callback, callback_store, notices, voicemail
+from ivr import emergency_notices as notices
 from ivr import engine as e
-from ivr.callback_agi import route_back
+from ivr import voicemail
+from ivr.callback import queries as callback_store
+from ivr.callback import rules as callback
+from ivr.callback.agi import route_back
 from ivr.hours import next_open
 from ivr.knowledge import Knowledge
 from ivr.menu import DEFAULT_MENU, Menu, MenuFile
+from ivr.models import IvrCall, active_notice
 from ivr.prompts import PromptCache
-from ivr.store import IvrCall, active_notice
 from ivr.waiting import estimate_wait_s, wait_minutes
 from telephony.fastagi import AgiChannel, AgiHangup, quote
 from telephony.provision import locate

@@ -27,13 +27,17 @@ from crm_bridge.public import InvalidTicketNumber, public_status
 from foundation import auth
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
-from ivr import callback, callback_store, notices, twilio_callbacks
+from ivr import emergency_notices as notices
 from ivr import engine as e
+from ivr import twilio_callbacks
+from ivr.callback import queries as callback_store
+from ivr.callback import rules as callback
+from ivr.callback.models import CallbackRequest
 from ivr.hours import next_open
 from ivr.knowledge import Knowledge
 from ivr.menu import Menu, MenuFile
 from ivr.menu_agi import menu_path
-from ivr.store import CallbackRequest, IvrCall, active_notice
+from ivr.models import IvrCall, active_notice
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 CSRF_EXEMPT = True  # Twilio signs its requests instead

@@ -24,9 +24,10 @@ from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.users import Role
-from ivr import notices, voicemail
+from ivr import emergency_notices as notices
+from ivr import voicemail
 from ivr.analytics import containment
-from ivr.store import active_notice
+from ivr.models import active_notice
 from telephony.provision import locate
 
 bp = Blueprint("ivr", __name__, template_folder="templates", url_prefix="/ivr")
@@ -48,7 +49,8 @@ def notices_page() -> str:
                  n.expires_at.astimezone(tz), n.withdrawn_at is None and n.expires_at > now,
                  n.audio_s) for n in notices.recent(s)]
         stats = containment(s, now - timedelta(days=1), now)
-    return render_template("ivr/notices.html", rows=rows, active_id=active.id if active else None,
+    return render_template("ivr/emergency_notices.html", rows=rows,
+                           active_id=active.id if active else None,
                            stats=stats, max_chars=notices.MAX_CHARS,
                            max_recording_s=int(notices.MAX_RECORDING_S),
                            recording_types=notices.RECORDING_TYPES,

@@ -23,9 +23,10 @@ from crm_bridge.seed import seed_catalog
 from crm_bridge.store import ServiceType
 from foundation.db import Database, utcnow
 from ivr import twilio_callbacks
+from ivr.callback.models import CallbackRequest
 from ivr.knowledge import Knowledge
 from ivr.menu import DEFAULT_MENU
-from ivr.store import CallbackRequest, IvrCall, IvrNotice
+from ivr.models import IvrCall, IvrNotice
 from tests.integration.crm_bridge.fake_remote import serve_fake_twilio
 
 TOKEN = "test-twilio-token-1234"

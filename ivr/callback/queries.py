@@ -1,4 +1,4 @@
-"""Callback requests in the database: every state change of ivr/callback.py, one short
+"""Callback requests in the database: every state change of ivr/callback/rules.py, one short
 transaction each (called from worker threads of the daemon: the AGI route and the runner)."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from acd.store import CALLBACK_PATH_PREFIX, CallRecord
 from foundation.db import Database
-from ivr import callback as cb
-from ivr.store import CallbackRequest
+from ivr.callback import rules as cb
+from ivr.callback.models import CallbackRequest
 
 PLACEHOLDER_PREFIX = CALLBACK_PATH_PREFIX  # the placeholder's queue_log URL / record ivr_path
 WAITING_HORIZON = timedelta(hours=12)  # open call records older than this are not waiting

@@ -8,8 +8,8 @@ answers it, its other half dials the caller back and the two are bridged.
 A request moves ``requested -> originating -> waiting -> calling -> connected``; a callback
 nobody answers (or a placeholder lost with an Asterisk restart) goes back to ``requested``
 until MAX_ATTEMPTS dial attempts have failed (``failed``). The rules live here; the AGI
-route (ivr/callback_agi.py), the daemon's runner (ivr/callback_runner.py) and the table
-(ivr/store.py CallbackRequest) carry them out.
+route (ivr/callback/agi.py), the daemon's runner (ivr/callback/runner.py) and the table
+(ivr/callback/models.py CallbackRequest) carry them out.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from foundation.db import Database
-from ivr import callback as cb
-from ivr import callback_store as store
+from ivr.callback import queries as store
+from ivr.callback import rules as cb
 from telephony.ami import AmiBridge, AmiError
 
 log = logging.getLogger(__name__)

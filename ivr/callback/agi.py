@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 
 from foundation.db import Database
 from foundation.settings import Settings
-from ivr import callback as cb
-from ivr import callback_store as store
+from ivr.callback import queries as store
+from ivr.callback import rules as cb
 from ivr.prompts import PromptCache
 from telephony.fastagi import AgiChannel, AgiError
 from telephony.provision import locate
