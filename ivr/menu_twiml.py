@@ -94,7 +94,7 @@ def _state_param(s: e.State) -> str:
 def _load_state(param: str) -> e.State:
     try:
         raw = json.loads(base64.urlsafe_b64decode(param + "=" * (-len(param) % 4)))
-        raw["path"] = tuple(raw["path"])
+        raw["path"], raw["node"] = tuple(raw["path"]), e.Node(raw["node"])
         return e.State(**raw)
     except (ValueError, TypeError, KeyError):
         abort(400)

@@ -8,6 +8,7 @@ from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foundation.db import Base, UTCDateTime
+from ivr.callback.rules import CallbackState
 
 
 class CallbackRequest(Base):
@@ -30,7 +31,7 @@ class CallbackRequest(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     arrival_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    state: Mapped[str] = mapped_column(String(16), default="requested")
+    state: Mapped[str] = mapped_column(String(16), default=CallbackState.REQUESTED)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     attempts: Mapped[int] = mapped_column(default=0)
     originated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
