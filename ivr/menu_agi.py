@@ -31,7 +31,7 @@ from ivr.callback import rules as callback
 from ivr.callback.agi import route_back
 from ivr.hours import next_open
 from ivr.knowledge import Knowledge
-from ivr.menu import DEFAULT_MENU, Menu, MenuFile
+from ivr.menu import Menu, MenuFile, menu_path
 from ivr.models import IvrCall, active_notice
 from ivr.prompts import PromptCache
 from ivr.waiting import estimate_wait_s, wait_minutes
@@ -45,11 +45,6 @@ INTER_DIGIT_MS = 3000
 NOTICE_TTL_S = 1.0
 DEFAULT_AHT_S = 240.0  # until the queue has answered calls in the last two hours
 DATE_FORMAT = {"en": "ABdY", "es": "AdBY"}
-
-
-def menu_path(settings: Settings) -> Path:
-    custom = settings.data_dir / "ivr" / "menu.yaml"
-    return custom if custom.exists() else DEFAULT_MENU
 
 
 def utcnow() -> datetime:
@@ -69,7 +64,7 @@ class IvrHandler:
 
     def menu(self) -> Menu:
         """The current menu: the data directory's file if there is one, else the default."""
-        path = menu_path(self.settings)
+        path = menu_path(self.settings.data_dir)
         if path not in self._menus:
             self._menus[path] = MenuFile(path, set(self.settings.queue_names()))
         return self._menus[path].get()
