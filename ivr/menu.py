@@ -253,6 +253,7 @@ def parse_menu(raw: Any, queues: set[str] | None = None) -> Menu:
 
 
 def load_menu(path: Path, queues: set[str] | None = None) -> Menu:
+    """The Menu in the YAML file ``path``; MenuError prefixed with the file's name."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

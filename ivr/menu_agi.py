@@ -36,7 +36,7 @@ from ivr.models import IvrCall, active_notice
 from ivr.prompts import PromptCache
 from ivr.waiting import estimate_wait_s, wait_minutes
 from telephony.fastagi import AgiChannel, AgiHangup, quote
-from telephony.provision import locate
+from telephony.provision import Install, locate
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,10 @@ def utcnow() -> datetime:
 
 
 class IvrHandler:
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, install: Install | None = None) -> None:
         self.settings = settings
         self.db = db
-        self.install = locate(settings)
+        self.install = install or locate(settings)  # the daemon may pass the one it located
         self.prompts = PromptCache.of(self.install)
         self._menus: dict[Path, MenuFile] = {}
         self.knowledge = Knowledge(db)
