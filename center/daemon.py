@@ -9,8 +9,8 @@ import signal
 from acd.daemon import Daemon
 from foundation.db import Database
 from foundation.settings import Settings
-from ivr.callback_agi import CallbackAgi
-from ivr.callback_runner import CallbackRunner
+from ivr.callback.agi import CallbackAgi
+from ivr.callback.runner import CallbackRunner
 from ivr.menu_agi import IvrHandler
 from recordings.survey import SurveyAgi
 from telephony.provision import Install, locate

@@ -11,7 +11,8 @@ import acd.store  # noqa: F401  (each import registers its tables on Base.metada
 import crm_bridge.store  # noqa: F401
 import foundation.heartbeat  # noqa: F401
 import foundation.users  # noqa: F401
-import ivr.store  # noqa: F401
+import ivr.callback.models  # noqa: F401
+import ivr.models  # noqa: F401
 import recordings.store  # noqa: F401
 import workforce.store  # noqa: F401
 from foundation.db import Database

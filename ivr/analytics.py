@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ivr.store import IvrCall
+from ivr.models import IvrCall
 
 OPTIONS = ("status", "faq", "report", "agent", "after_hours", "none")
 

@@ -10,11 +10,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from enum import StrEnum
 
 from ivr.hours import is_open
-from ivr.menu import Choice, Menu
+from ivr.menu import AfterHoursChoice, Choice, MainChoice, Menu
 
 MAX_PATH = 240
+
+
+class Node(StrEnum):
+    """Where a call is in the menu (the states of the step machine)."""
+
+    START = "start"
+    LANGUAGE = "language"
+    MAIN = "main"
+    TICKET = "ticket"
+    LOOKUP = "lookup"
+    FAQ = "faq"
+    REPORT = "report"
+    AFTER_HOURS = "after_hours"
+    DONE = "done"
 
 
 # what to say
@@ -114,7 +129,7 @@ Input = Start | Keys | Found | NotFound
 
 @dataclass(frozen=True)
 class State:
-    node: str = "start"  # start language main ticket lookup faq report after_hours done
+    node: Node = Node.START
     language: str = ""
     tries: int = 0
     lookups: int = 0
@@ -144,7 +159,7 @@ def _t(menu: Menu, s: State, name: str, **values: object) -> Text:
     return Text(menu.text(lang, name).format(**values), lang)
 
 
-def _go(s: State, node: str, mark: str | None = None, **changes: object) -> State:
+def _go(s: State, node: Node, mark: str | None = None, **changes: object) -> State:
     path = s.path + ((mark,) if mark else ())
     return replace(s, node=node, tries=0, path=path, **changes)  # type: ignore[arg-type]
 
@@ -163,30 +178,30 @@ def _choices_text(menu: Menu, s: State, choices: tuple[Choice, ...]) -> tuple[Sp
 def _prompt(menu: Menu, s: State) -> Turn:
     """The prompt of the node ``s`` is at, with its gather."""
     one = Gather(1, menu.timeout_s)
-    if s.node == "language":
+    if s.node == Node.LANGUAGE:
         say = tuple(Text(menu.text(lang, "language"), lang) for lang in menu.languages.values())
         return Turn(s, say, one)
-    if s.node == "main":
+    if s.node == Node.MAIN:
         return Turn(s, (_t(menu, s, "main"),), one)
-    if s.node == "faq":
+    if s.node == Node.FAQ:
         return Turn(s, (_t(menu, s, "faq_menu"), *_choices_text(menu, s, _faq(menu, s))), one)
-    if s.node == "report":
+    if s.node == Node.REPORT:
         return Turn(s, (_t(menu, s, "report_menu"), *_choices_text(menu, s, menu.report)), one)
-    if s.node == "ticket":
+    if s.node == Node.TICKET:
         return Turn(s, (_t(menu, s, "ticket_ask"),),
                     Gather(menu.ticket_max_digits, menu.timeout_s * 2, "#"))
-    if s.node == "after_hours":
+    if s.node == Node.AFTER_HOURS:
         return Turn(s, (_t(menu, s, "after_hours_choice"),), one)
     raise EngineError(f"no prompt at node {s.node!r}")
 
 
 def _agent(menu: Menu, s: State, queue: str, mark: str, say: tuple[Speech, ...] = ()) -> Turn:
-    s = _go(s, "done", mark, option=s.option or "agent")
+    s = _go(s, Node.DONE, mark, option=s.option or MainChoice.AGENT.value)
     return Turn(s, (*say, _t(menu, s, "to_agent")), Queue(queue))
 
 
 def _goodbye(menu: Menu, s: State, mark: str, say: tuple[Speech, ...] = ()) -> Turn:
-    s = _go(s, "done", mark)
+    s = _go(s, Node.DONE, mark)
     return Turn(s, (*say, _t(menu, s, "goodbye")), Hangup())
 
 
@@ -194,7 +209,7 @@ def _retry(menu: Menu, s: State, digits: str) -> Turn:
     """A timeout or an invalid key: re-prompt, or after the retries an agent (or goodbye)."""
     mark = f"{s.node}:{'timeout' if not digits else 'invalid'}"
     if s.tries >= menu.retries:
-        if s.node == "language":
+        if s.node == Node.LANGUAGE:
             s = replace(s, language=menu.default_language)
         if not s.is_open:
             return _goodbye(menu, s, mark)
@@ -207,7 +222,7 @@ def _retry(menu: Menu, s: State, digits: str) -> Turn:
 def _after_language(menu: Menu, s: State) -> Turn:
     if s.is_open:
         return _prompt(menu, s)
-    s = replace(s, node="after_hours", option="after_hours")
+    s = replace(s, node=Node.AFTER_HOURS, option="after_hours")
     turn = _prompt(menu, s)
     return replace(turn, say=(_t(menu, s, "after_hours"), *turn.say))
 
@@ -215,9 +230,9 @@ def _after_language(menu: Menu, s: State) -> Turn:
 def step(menu: Menu, s: State, event: Input) -> Turn:
     """The next turn of a call at state ``s`` given what just happened."""
     if isinstance(event, Start):
-        if s.node != "start":
+        if s.node != Node.START:
             raise EngineError("Start only begins a call")
-        s = State(node="language", is_open=is_open(menu, event.at), path=("start",))
+        s = State(node=Node.LANGUAGE, is_open=is_open(menu, event.at), path=("start",))
         say: tuple[Speech, ...] = (_t(menu, s, "welcome"),)
         if event.notice:
             s = replace(s, path=s.path + ("notice",))
@@ -228,58 +243,69 @@ def step(menu: Menu, s: State, event: Input) -> Turn:
         turn = _prompt(menu, s)
         return replace(turn, say=say + turn.say)
     if isinstance(event, Found | NotFound):
-        if s.node != "lookup":
+        if s.node != Node.LOOKUP:
             raise EngineError("a lookup result arrived outside a lookup")
         return _looked_up(menu, s, event)
-    if s.node in ("start", "lookup", "done"):
+    if s.node in (Node.START, Node.LOOKUP, Node.DONE):
         raise EngineError(f"keys at node {s.node!r}")
     d = event.digits
-    if s.node == "ticket":
+    if s.node == Node.TICKET:
         if not d.strip("#*"):
             return _retry(menu, s, d)
-        return Turn(replace(s, node="lookup"), (), Lookup(d.strip("#*")))
+        return Turn(replace(s, node=Node.LOOKUP), (), Lookup(d.strip("#*")))
     key = d[:1]
-    if s.node == "language":
+    if s.node == Node.LANGUAGE:
         chosen = menu.languages.get(key)
         if chosen is None:
             return _retry(menu, s, d)
-        return _after_language(menu, _go(s, "main", f"lang:{chosen}", language=chosen))
-    if s.node == "main":
-        if key == "1":
-            return _prompt(menu, _go(s, "ticket", "status", option=s.option or "status"))
-        if key == "2":
-            return _prompt(menu, _go(s, "faq", "faq", option=s.option or "faq"))
-        if key == "3":
-            return _prompt(menu, _go(s, "report", "report", option=s.option or "report"))
-        if key == "0":
-            return _agent(menu, s, menu.agent_queue, "agent")
-        return _retry(menu, s, d)
-    if s.node in ("faq", "report"):
-        choices = _faq(menu, s) if s.node == "faq" else menu.report
+        return _after_language(menu, _go(s, Node.MAIN, f"lang:{chosen}", language=chosen))
+    if s.node == Node.MAIN:
+        return _main(menu, s, d)
+    if s.node in (Node.FAQ, Node.REPORT):
+        choices = _faq(menu, s) if s.node == Node.FAQ else menu.report
         choice = next((c for c in choices if c.key == key), None)
         if choice is None:
             return _retry(menu, s, d)
-        if s.node == "report":
+        if s.node == Node.REPORT:
             assert choice.queue is not None
             return _agent(menu, s, choice.queue, f"report:{choice.queue}")
         assert choice.answer is not None
-        s2 = _go(s, "main", f"faq:{key}")
+        s2 = _go(s, Node.MAIN, f"faq:{key}")
         turn = _prompt(menu, s2)
         return replace(turn, say=(Text(choice.answer[s2.language], s2.language), *turn.say))
-    if s.node == "after_hours":
-        if key == "1":
-            s2 = _go(s, "done", "callback")
-            return Turn(s2, (), Callback((_t(menu, s2, "callback_ok"), _t(menu, s2, "goodbye"))))
-        if key == "2":
-            s2 = _go(s, "done", "voicemail")
-            return Turn(s2, (_t(menu, s2, "voicemail"),),
-                        Voicemail(120, (_t(menu, s2, "goodbye"),)))
-        return _retry(menu, s, d)
+    if s.node == Node.AFTER_HOURS:
+        return _after_hours(menu, s, d)
     raise EngineError(f"unknown node {s.node!r}")
 
 
+SUBMENU = {MainChoice.STATUS: Node.TICKET, MainChoice.FAQ: Node.FAQ,
+           MainChoice.REPORT: Node.REPORT}
+
+
+def _main(menu: Menu, s: State, d: str) -> Turn:
+    """A key at the main menu: what ``menu.main`` says it does."""
+    choice = menu.main.get(d[:1])
+    if choice is None:
+        return _retry(menu, s, d)
+    if choice is MainChoice.AGENT:
+        return _agent(menu, s, menu.agent_queue, choice.value)
+    return _prompt(menu, _go(s, SUBMENU[choice], choice.value,
+                             option=s.option or choice.value))
+
+
+def _after_hours(menu: Menu, s: State, d: str) -> Turn:
+    """A key at the after-hours menu: a callback or a voicemail (``menu.after_hours``)."""
+    choice = menu.after_hours.get(d[:1])
+    if choice is None:
+        return _retry(menu, s, d)
+    s2 = _go(s, Node.DONE, choice.value)
+    if choice is AfterHoursChoice.CALLBACK:
+        return Turn(s2, (), Callback((_t(menu, s2, "callback_ok"), _t(menu, s2, "goodbye"))))
+    return Turn(s2, (_t(menu, s2, "voicemail"),), Voicemail(120, (_t(menu, s2, "goodbye"),)))
+
+
 def _looked_up(menu: Menu, s: State, r: Found | NotFound) -> Turn:
-    s = replace(s, node="ticket", lookups=s.lookups + 1)
+    s = replace(s, node=Node.TICKET, lookups=s.lookups + 1)
     if isinstance(r, NotFound):
         s = replace(s, path=s.path + ("lookup:" + ("typo" if r.invalid else "unknown"),))
         said = _t(menu, s, "ticket_bad" if r.invalid else "ticket_unknown")
@@ -294,7 +320,7 @@ def _looked_up(menu: Menu, s: State, r: Found | NotFound) -> Turn:
         say.append(_t(menu, s, "ticket_closed"))
     elif r.expected is not None:
         say += [_t(menu, s, "ticket_due"), Date(r.expected, s.language or menu.default_language)]
-    s2 = _go(s, "main", "lookup:found", ticket=r.number)
+    s2 = _go(s, Node.MAIN, "lookup:found", ticket=r.number)
     turn = _prompt(menu, s2)
     return replace(turn, say=(*say, *turn.say))
 

@@ -20,15 +20,16 @@ TTL_S = 30.0
 
 
 class Knowledge:
-    def __init__(self, db: Database, ttl_s: float = TTL_S) -> None:
+    def __init__(self, db: Database, ttl_s: float | None = None) -> None:
         self.db = db
-        self.ttl_s = ttl_s
+        self.ttl_s = ttl_s  # None: TTL_S (read on each call)
         self._answers: dict[str, str] = {}
         self._read_at: float | None = None
 
     def answers(self) -> dict[str, str]:
         now = time.monotonic()
-        if self._read_at is None or now - self._read_at >= self.ttl_s:
+        ttl_s = TTL_S if self.ttl_s is None else self.ttl_s
+        if self._read_at is None or now - self._read_at >= ttl_s:
             try:
                 with self.db.session() as s:
                     self._answers = faq_answers(s)

@@ -6,13 +6,15 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, time
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
+C = TypeVar("C", bound=StrEnum)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 KEYS = set("0123456789")
 PROMPTS = ("welcome", "language", "main", "invalid", "goodbye", "ticket_ask", "ticket_bad",
@@ -21,6 +23,35 @@ PROMPTS = ("welcome", "language", "main", "invalid", "goodbye", "ticket_ask", "t
            "callback_ok", "voicemail", "notice_intro", "queue_position", "queue_wait",
            "queue_minutes")
 DEFAULT_MENU = Path(__file__).parent / "menus" / "city.yaml"
+
+
+class MainChoice(StrEnum):
+    """What a main-menu key does (also the call's ``option`` and its path mark)."""
+
+    STATUS = "status"
+    FAQ = "faq"
+    REPORT = "report"
+    AGENT = "agent"
+
+
+class AfterHoursChoice(StrEnum):
+    """What a key of the after-hours menu does (also its path mark)."""
+
+    CALLBACK = "callback"
+    VOICEMAIL = "voicemail"
+
+
+# a menu file that does not list its keys gets these (the words are prompts.*.main and
+# prompts.*.after_hours_choice)
+DEFAULT_MAIN = {"1": MainChoice.STATUS, "2": MainChoice.FAQ, "3": MainChoice.REPORT,
+                "0": MainChoice.AGENT}
+DEFAULT_AFTER_HOURS = {"1": AfterHoursChoice.CALLBACK, "2": AfterHoursChoice.VOICEMAIL}
+
+
+def menu_path(data_dir: Path) -> Path:
+    """The city's own menu (``<data_dir>/ivr/menu.yaml``) if there is one, else the default."""
+    custom = data_dir / "ivr" / "menu.yaml"
+    return custom if custom.exists() else DEFAULT_MENU
 
 
 class MenuError(ValueError):
@@ -52,6 +83,9 @@ class Menu:
     report: tuple[Choice, ...]
     ticket_max_digits: int = 12
     lookup_attempts: int = 3
+    main: dict[str, MainChoice] = field(default_factory=lambda: dict(DEFAULT_MAIN))
+    after_hours: dict[str, AfterHoursChoice] = field(
+        default_factory=lambda: dict(DEFAULT_AFTER_HOURS))
 
     def text(self, language: str, name: str) -> str:
         return self.prompts[language][name]
@@ -105,6 +139,27 @@ def _choices(raw: Any, langs: list[str], where: str, kind: str,
             out.append(Choice(key, title, answer=_texts(item.get("answer"), langs,
                                                         f"{at}.answer")))
     return tuple(out)
+
+
+def _keys(raw: Any, kind: type[C], default: dict[str, C], where: str) -> dict[str, C]:
+    """``{key: choice}`` of one fixed menu; each choice at most once."""
+    if raw is None:
+        return dict(default)
+    if not isinstance(raw, dict) or not raw:
+        raise MenuError(f"{where}: expected {{key: {' | '.join(kind)}}}")
+    out: dict[str, C] = {}
+    for key, value in raw.items():
+        if str(key) not in KEYS:
+            raise MenuError(f"{where}: keys must be single digits, got {key!r}")
+        try:
+            choice = kind(str(value))
+        except ValueError as exc:
+            raise MenuError(f"{where}.{key}: unknown choice {value!r} "
+                            f"(use {', '.join(kind)})") from exc
+        if choice in out.values():
+            raise MenuError(f"{where}.{key}: {choice} on two keys")
+        out[str(key)] = choice
+    return out
 
 
 def with_knowledge(menu: Menu, faq_text: Mapping[str, str]) -> Menu:
@@ -191,10 +246,14 @@ def parse_menu(raw: Any, queues: set[str] | None = None) -> Menu:
                 timeout_s=timeout_s, agent_queue=agent_queue, always_open=always_open,
                 hours=hours, holidays=frozenset(holidays), prompts=prompts,
                 faq=_choices(raw.get("faq"), langs, "faq", "faq", queues),
-                report=_choices(raw.get("report"), langs, "report", "report", queues))
+                report=_choices(raw.get("report"), langs, "report", "report", queues),
+                main=_keys(raw.get("main_menu"), MainChoice, DEFAULT_MAIN, "main_menu"),
+                after_hours=_keys(raw.get("after_hours_menu"), AfterHoursChoice,
+                                  DEFAULT_AFTER_HOURS, "after_hours_menu"))
 
 
 def load_menu(path: Path, queues: set[str] | None = None) -> Menu:
+    """The Menu in the YAML file ``path``; MenuError prefixed with the file's name."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

@@ -23,17 +23,20 @@ from acd.store import CallRecord
 from crm_bridge.public import InvalidTicketNumber, public_status
 from foundation.db import Database
 from foundation.settings import Settings
-from ivr import callback, callback_store, notices, voicemail
+from ivr import emergency_notices as notices
 from ivr import engine as e
-from ivr.callback_agi import route_back
+from ivr import voicemail
+from ivr.callback import queries as callback_store
+from ivr.callback import rules as callback
+from ivr.callback.agi import route_back
 from ivr.hours import next_open
 from ivr.knowledge import Knowledge
-from ivr.menu import DEFAULT_MENU, Menu, MenuFile
+from ivr.menu import Menu, MenuFile, menu_path
+from ivr.models import IvrCall, active_notice
 from ivr.prompts import PromptCache
-from ivr.store import IvrCall, active_notice
 from ivr.waiting import estimate_wait_s, wait_minutes
 from telephony.fastagi import AgiChannel, AgiHangup, quote
-from telephony.provision import locate
+from telephony.provision import Install, locate
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +47,15 @@ DEFAULT_AHT_S = 240.0  # until the queue has answered calls in the last two hour
 DATE_FORMAT = {"en": "ABdY", "es": "AdBY"}
 
 
-def menu_path(settings: Settings) -> Path:
-    custom = settings.data_dir / "ivr" / "menu.yaml"
-    return custom if custom.exists() else DEFAULT_MENU
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
 class IvrHandler:
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, install: Install | None = None) -> None:
         self.settings = settings
         self.db = db
-        self.install = locate(settings)
+        self.install = install or locate(settings)  # the daemon may pass the one it located
         self.prompts = PromptCache.of(self.install)
         self._menus: dict[Path, MenuFile] = {}
         self.knowledge = Knowledge(db)
@@ -66,7 +64,7 @@ class IvrHandler:
 
     def menu(self) -> Menu:
         """The current menu: the data directory's file if there is one, else the default."""
-        path = menu_path(self.settings)
+        path = menu_path(self.settings.data_dir)
         if path not in self._menus:
             self._menus[path] = MenuFile(path, set(self.settings.queue_names()))
         return self._menus[path].get()

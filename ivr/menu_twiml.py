@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from functools import wraps
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote as urlquote
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, request, url_for
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
@@ -27,17 +29,17 @@ from crm_bridge.public import InvalidTicketNumber, public_status
 from foundation import auth
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
-from ivr import callback, callback_store, notices, twilio_callbacks
+from foundation.web import Mount
+from ivr import emergency_notices as notices
 from ivr import engine as e
+from ivr import twilio_callbacks
+from ivr.callback import queries as callback_store
+from ivr.callback import rules as callback
+from ivr.callback.models import CallbackRequest
 from ivr.hours import next_open
 from ivr.knowledge import Knowledge
-from ivr.menu import Menu, MenuFile
-from ivr.menu_agi import menu_path
-from ivr.store import CallbackRequest, IvrCall, active_notice
-
-bp = Blueprint("twilio", __name__, url_prefix="/twilio")
-CSRF_EXEMPT = True  # Twilio signs its requests instead
-KNOWLEDGE = "civic311.ivr_knowledge"  # the app's FAQ answers from the catalog (ivr/knowledge)
+from ivr.menu import Menu, MenuFile, menu_path
+from ivr.models import IvrCall, active_notice
 
 SAY_LANG = {"en": "en-US", "es": "es-MX"}
 VOICE = {"en": "Polly.Joanna", "es": "Polly.Mia"}
@@ -47,28 +49,58 @@ QUEUE_RESULT = {"bridged": "answered", "hangup": "abandoned", "leave": "exit_key
                 "queue-full": "refused", "redirected": "dropped", "error": "dropped",
                 "system-shutdown": "dropped", "redirected-from-bridged": "answered"}
 TERMINAL = {"completed", "busy", "failed", "no-answer", "canceled"}
-_menus: dict[Any, MenuFile] = {}
 
 
-def _ctx() -> tuple[Settings, Database]:
-    return current_app.extensions["civic311.settings"], current_app.extensions["civic311.db"]
+@dataclass
+class Twiml:
+    """What the views of one app use: given by ``create_blueprints``."""
+
+    settings: Settings
+    db: Database
+    knowledge: Knowledge  # the FAQ answers from the catalog (ivr/knowledge.py)
+    menus: dict[Path, MenuFile] = field(default_factory=dict)
+
+    def menu(self) -> Menu:
+        """The menu (re-read when its file changes) with its knowledge-base answers."""
+        path = menu_path(self.settings.data_dir)
+        if path not in self.menus:
+            self.menus[path] = MenuFile(path, set(self.settings.queue_names()))
+        return self.knowledge.apply(self.menus[path].get())
 
 
-def _menu(settings: Settings) -> Menu:
-    path = menu_path(settings)
-    if path not in _menus:
-        _menus[path] = MenuFile(path, set(settings.queue_names()))
-    knowledge: Knowledge | None = current_app.extensions.get(KNOWLEDGE)
-    if knowledge is None:
-        knowledge = current_app.extensions[KNOWLEDGE] = Knowledge(_ctx()[1])
-    return knowledge.apply(_menus[path].get())
+View = Callable[..., Any]
+_ROUTES: list[tuple[str, str, View]] = []
+
+
+def _route(rule: str, method: str) -> Callable[[View], View]:
+    """Collect a view (its first argument is the app's ``Twiml``) for ``create_blueprints``."""
+    def collect(view: View) -> View:
+        _ROUTES.append((rule, method, view))
+        return view
+    return collect
+
+
+def _bind(ctx: Twiml, view: View) -> View:
+    @wraps(view)  # keeps the view's name (the endpoint) and its access policy
+    def bound(*args: Any, **kwargs: Any) -> Any:
+        return view(ctx, *args, **kwargs)
+    return bound
+
+
+def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
+    """Twilio's webhooks (endpoints ``twilio.*``): signed by Twilio, so CSRF-exempt."""
+    ctx = Twiml(settings, db, Knowledge(db))
+    bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+    for rule, method, view in _ROUTES:
+        bp.add_url_rule(rule, view.__name__, _bind(ctx, view), methods=[method])
+    return [Mount(bp, csrf_exempt=True)]
 
 
 def signed(view: Any) -> Any:
     """403 unless X-Twilio-Signature matches PUBLIC_BASE_URL + the path, query and form."""
     @wraps(view)
-    def check(*args: Any, **kwargs: Any) -> Any:
-        settings, _ = _ctx()
+    def check(ctx: Twiml, *args: Any, **kwargs: Any) -> Any:
+        settings = ctx.settings
         token, base = settings.twilio_auth_token, settings.public_base_url
         signature = request.headers.get("X-Twilio-Signature", "")
         if not token or not base or not signature:
@@ -77,7 +109,7 @@ def signed(view: Any) -> Any:
         url = base.rstrip("/") + request.path + (f"?{query}" if query else "")
         if not RequestValidator(token).validate(url, request.form, signature):
             abort(403)
-        return view(*args, **kwargs)
+        return view(ctx, *args, **kwargs)
 
     return auth.public(check)
 
@@ -90,7 +122,7 @@ def _state_param(s: e.State) -> str:
 def _load_state(param: str) -> e.State:
     try:
         raw = json.loads(base64.urlsafe_b64decode(param + "=" * (-len(param) % 4)))
-        raw["path"] = tuple(raw["path"])
+        raw["path"], raw["node"] = tuple(raw["path"]), e.Node(raw["node"])
         return e.State(**raw)
     except (ValueError, TypeError, KeyError):
         abort(400)
@@ -102,11 +134,12 @@ def _spoken_date(d: date, language: str) -> str:
     return f"{d:%B} {d.day}, {d.year}"
 
 
-def _say(target: VoiceResponse | Gather, say: tuple[e.Speech, ...], language: str) -> None:
+def _say(ctx: Twiml, target: VoiceResponse | Gather, say: tuple[e.Speech, ...],
+         language: str) -> None:
     for item in say:
         lang = item.language if isinstance(item, e.Text | e.Date | e.Recording) else language
         if isinstance(item, e.Recording):
-            base = (_ctx()[0].public_base_url or "").rstrip("/")  # set: requests are signed
+            base = (ctx.settings.public_base_url or "").rstrip("/")  # set: requests are signed
             target.play(base + url_for("twilio.notice_recording", notice_id=item.notice_id))
             continue
         if isinstance(item, e.Text):
@@ -136,7 +169,7 @@ def _lookup(s: Session, menu: Menu, sid: str, digits: str) -> e.Found | e.NotFou
     return result
 
 
-def _render(s: Session, menu: Menu, sid: str, turn: e.Turn) -> Response:
+def _render(ctx: Twiml, s: Session, menu: Menu, sid: str, turn: e.Turn) -> Response:
     """TwiML for a turn (lookups are done here, in the same request); the call row follows."""
     say: tuple[e.Speech, ...] = ()
     while isinstance(turn.action, e.Lookup):
@@ -154,9 +187,9 @@ def _render(s: Session, menu: Menu, sid: str, turn: e.Turn) -> Response:
         g = vr.gather(action=f"/twilio/gather?s={urlquote(_state_param(state))}", method="POST",
                       input="dtmf", num_digits=action.max_digits, timeout=action.timeout_s,
                       finish_on_key=action.finish_on_key, action_on_empty_result=True)
-        _say(g, say, lang)
+        _say(ctx, g, say, lang)
         return Response(str(vr), mimetype="text/xml")
-    _say(vr, say, lang)
+    _say(ctx, vr, say, lang)
     outcome = e.outcome(state, reached_agent=isinstance(action, e.Queue))
     if isinstance(action, e.Queue):
         vr.enqueue(action.queue, action=f"/twilio/enqueued?q={urlquote(action.queue)}",
@@ -169,8 +202,8 @@ def _render(s: Session, menu: Menu, sid: str, turn: e.Turn) -> Response:
                   action=f"/twilio/recorded?lang={urlquote(lang)}", method="POST")
     else:
         if isinstance(action, e.Callback):
-            booked = _book_callback(menu, sid, state)
-            _say(vr, action.then if booked else (
+            booked = _book_callback(ctx, menu, sid, state)
+            _say(ctx, vr, action.then if booked else (
                 e.Text(callback.text(lang, "not_booked"), lang),), lang)
         vr.hangup()
     if row is not None:
@@ -180,10 +213,10 @@ def _render(s: Session, menu: Menu, sid: str, turn: e.Turn) -> Response:
     return Response(str(vr), mimetype="text/xml")
 
 
-def _book_callback(menu: Menu, sid: str, state: e.State) -> bool:
+def _book_callback(ctx: Twiml, menu: Menu, sid: str, state: e.State) -> bool:
     """After hours: a callback request the worker places through Twilio when agents are next
     in (ivr/twilio_callbacks.py); False when there is no number or no Twilio account."""
-    settings, db = _ctx()
+    settings, db = ctx.settings, ctx.db
     number = callback.dialable(request.form.get("From", ""))
     if not callback.valid_number(number) or not twilio_callbacks.configured(settings):
         return False
@@ -193,12 +226,11 @@ def _book_callback(menu: Menu, sid: str, state: e.State) -> bool:
     return True
 
 
-@bp.post("/callback/<int:callback_id>")
+@_route("/callback/<int:callback_id>", "POST")
 @signed
-def callback_answered(callback_id: int) -> Response:
+def callback_answered(ctx: Twiml, callback_id: int) -> Response:
     """The resident answered Twilio's callback: say who calls, then the queue."""
-    settings, db = _ctx()
-    menu = _menu(settings)
+    db, menu = ctx.db, ctx.menu()
     now = utcnow()
     with db.session() as s:
         row = s.get(CallbackRequest, callback_id)
@@ -208,37 +240,36 @@ def callback_answered(callback_id: int) -> Response:
     if store_state is None:  # unknown or already handled: never queue a stranger twice
         vr.hangup()
         return Response(str(vr), mimetype="text/xml")
-    _say(vr, (e.Text(callback.text(lang, "returning"), lang),), lang)
+    _say(ctx, vr, (e.Text(callback.text(lang, "returning"), lang),), lang)
     vr.enqueue(queue, action=f"/twilio/enqueued?q={urlquote(queue)}", method="POST",
                wait_url=f"/twilio/wait?lang={urlquote(lang)}", wait_url_method="POST")
     return Response(str(vr), mimetype="text/xml")
 
 
-@bp.post("/callback/<int:callback_id>/status")
+@_route("/callback/<int:callback_id>/status", "POST")
 @signed
-def callback_status(callback_id: int) -> Response:
+def callback_status(ctx: Twiml, callback_id: int) -> Response:
     """Twilio's status of a callback it placed: one nobody answered is tried again later."""
-    _, db = _ctx()
+    db = ctx.db
     status = request.form.get("CallStatus", "")
     if status in ("busy", "no-answer", "failed", "canceled"):
         callback_store.finish_dial(db, callback_id, status.upper(), 0, utcnow())
     return Response("", status=204)
 
 
-@bp.get("/notices/<int:notice_id>.wav")
+@_route("/notices/<int:notice_id>.wav", "GET")
 @auth.public
-def notice_recording(notice_id: int) -> Response:
+def notice_recording(ctx: Twiml, notice_id: int) -> Response:
     """A notice's recording for Twilio's <Play>: Twilio fetches it unsigned, so it is public
     (an emergency notice is a public announcement; nothing else is served here)."""
-    return notices.recording_response(_ctx()[1], notice_id)
+    return notices.recording_response(ctx.db, notice_id)
 
 
-@bp.post("/voice")
+@_route("/voice", "POST")
 @signed
-def voice() -> Response:
+def voice(ctx: Twiml) -> Response:
     """A new call: notice, language menu."""
-    settings, db = _ctx()
-    menu = _menu(settings)
+    db, menu = ctx.db, ctx.menu()
     sid = request.form.get("CallSid", "")
     if not sid:
         abort(400)
@@ -252,14 +283,13 @@ def voice() -> Response:
             s.flush()
         turn = e.step(menu, e.State(), e.Start(now, notice.text if notice else None,
                                                 notice.recording_id if notice else None))
-        return _render(s, menu, sid, turn)
+        return _render(ctx, s, menu, sid, turn)
 
 
-@bp.post("/gather")
+@_route("/gather", "POST")
 @signed
-def gather() -> Response:
-    settings, db = _ctx()
-    menu = _menu(settings)
+def gather(ctx: Twiml) -> Response:
+    db, menu = ctx.db, ctx.menu()
     state = _load_state(request.args.get("s", ""))
     digits = "".join(ch for ch in request.form.get("Digits", "") if ch in "0123456789*#")
     try:
@@ -267,15 +297,14 @@ def gather() -> Response:
     except e.EngineError:
         abort(400)
     with db.session() as s:
-        return _render(s, menu, request.form.get("CallSid", ""), turn)
+        return _render(ctx, s, menu, request.form.get("CallSid", ""), turn)
 
 
-@bp.post("/recorded")
+@_route("/recorded", "POST")
 @signed
-def recorded() -> Response:
+def recorded(ctx: Twiml) -> Response:
     """After a voicemail: keep where Twilio stored it, then goodbye in the caller's language."""
-    settings, db = _ctx()
-    menu = _menu(settings)
+    db, menu = ctx.db, ctx.menu()
     url = request.form.get("RecordingUrl", "")
     if url.startswith("https://"):
         try:
@@ -288,32 +317,32 @@ def recorded() -> Response:
     lang = request.args.get("lang", "")
     lang = lang if lang in menu.prompts else menu.default_language
     vr = VoiceResponse()
-    _say(vr, (e.Text(menu.text(lang, "goodbye"), lang),), lang)
+    _say(ctx, vr, (e.Text(menu.text(lang, "goodbye"), lang),), lang)
     vr.hangup()
     return Response(str(vr), mimetype="text/xml")
 
 
-@bp.post("/wait")
+@_route("/wait", "POST")
 @signed
-def wait() -> Response:
+def wait(ctx: Twiml) -> Response:
     """Twilio's waitUrl (re-run while the caller waits): their place in line, then a pause."""
-    settings, _ = _ctx()
-    menu = _menu(settings)
+    menu = ctx.menu()
     lang = request.args.get("lang", "")
     lang = lang if lang in menu.prompts else menu.default_language
     vr = VoiceResponse()
     position = request.form.get("QueuePosition", "")
     if position.isdigit():
-        _say(vr, (e.Text(f"{menu.text(lang, 'queue_position')} {int(position)}.", lang),), lang)
+        said = f"{menu.text(lang, 'queue_position')} {int(position)}."
+        _say(ctx, vr, (e.Text(said, lang),), lang)
     vr.pause(length=20)
     return Response(str(vr), mimetype="text/xml")
 
 
-@bp.post("/enqueued")
+@_route("/enqueued", "POST")
 @signed
-def enqueued() -> Response:
+def enqueued(ctx: Twiml) -> Response:
     """Twilio's Enqueue action: the caller left the queue (bridged, hung up, ...)."""
-    _, db = _ctx()
+    db = ctx.db
     sid = request.form.get("CallSid", "")
     queue = request.args.get("q", "")
     try:
@@ -341,11 +370,11 @@ def enqueued() -> Response:
     return Response(str(VoiceResponse()), mimetype="text/xml")
 
 
-@bp.post("/status")
+@_route("/status", "POST")
 @signed
-def status() -> Response:
+def status(ctx: Twiml) -> Response:
     """Call status callback: a terminal status ends the IVR row and the call record."""
-    _, db = _ctx()
+    db = ctx.db
     sid = request.form.get("CallSid", "")
     call_status = request.form.get("CallStatus", "")
     now = utcnow()

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ivr.store import IvrCall
+from ivr.models import IvrCall
 from telephony.provision import Install
 
 FOLDER = "civic311-voicemail"

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -24,99 +23,106 @@ from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.users import Role
-from ivr import notices, voicemail
+from foundation.web import Mount
+from ivr import emergency_notices as notices
+from ivr import voicemail
 from ivr.analytics import containment
-from ivr.store import active_notice
-from telephony.provision import locate
-
-bp = Blueprint("ivr", __name__, template_folder="templates", url_prefix="/ivr")
+from ivr.models import active_notice
+from telephony.provision import Install, locate
 
 
-def _ctx() -> tuple[Settings, Database]:
-    return current_app.extensions["civic311.settings"], current_app.extensions["civic311.db"]
+def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
+    """The supervisors' IVR pages (endpoints ``ivr.*``)."""
+    bp = Blueprint("ivr", __name__, template_folder="templates", url_prefix="/ivr")
+    found: list[Install] = []
 
+    def install() -> Install:
+        """Where Asterisk keeps voicemail: located once, on the first message asked for."""
+        if not found:
+            found.append(locate(settings))
+        return found[0]
 
-@bp.get("/notices")
-@roles(Role.SUPERVISOR)
-def notices_page() -> str:
-    settings, db = _ctx()
-    tz = ZoneInfo(settings.timezone)
-    now = utcnow()
-    with db.session() as s:
-        active = active_notice(s, now)
-        rows = [(n.id, n.text, n.created_by, n.created_at.astimezone(tz),
-                 n.expires_at.astimezone(tz), n.withdrawn_at is None and n.expires_at > now,
-                 n.audio_s) for n in notices.recent(s)]
-        stats = containment(s, now - timedelta(days=1), now)
-    return render_template("ivr/notices.html", rows=rows, active_id=active.id if active else None,
-                           stats=stats, max_chars=notices.MAX_CHARS,
-                           max_recording_s=int(notices.MAX_RECORDING_S),
-                           recording_types=notices.RECORDING_TYPES,
-                           default_expiry=(now + timedelta(hours=4)).astimezone(tz)
-                           .strftime("%Y-%m-%dT%H:%M"), tz=settings.timezone)
-
-
-@bp.post("/notices")
-@roles(Role.SUPERVISOR)
-def post_notice() -> Response:
-    settings, db = _ctx()
-    now = utcnow()
-    try:
-        expires = datetime.strptime(request.form.get("expires_at", ""),
-                                    "%Y-%m-%dT%H:%M").replace(tzinfo=ZoneInfo(settings.timezone))
-    except ValueError:
-        flash("Give the expiry as a date and time.", "error")
-        return redirect(url_for("ivr.notices_page"))
-    user = current_user()
-    upload = request.files.get("recording")
-    try:
-        recording = (notices.convert_recording(upload.read(), upload.filename)
-                     if upload and upload.filename else None)
+    @bp.get("/notices")
+    @roles(Role.SUPERVISOR)
+    def notices_page() -> str:
+        tz = ZoneInfo(settings.timezone)
+        now = utcnow()
         with db.session() as s:
-            notices.post(s, request.form.get("text", ""), expires,
-                         user.username if user else "?", now, recording)
-    except notices.NoticeError as exc:
-        flash(str(exc), "error")
-    else:
-        flash("Notice posted: the next caller hears it first.", "ok")
-    return redirect(url_for("ivr.notices_page"))
+            active = active_notice(s, now)
+            rows = [(n.id, n.text, n.created_by, n.created_at.astimezone(tz),
+                     n.expires_at.astimezone(tz), n.withdrawn_at is None and n.expires_at > now,
+                     n.audio_s) for n in notices.recent(s)]
+            stats = containment(s, now - timedelta(days=1), now)
+        return render_template("ivr/emergency_notices.html", rows=rows,
+                               active_id=active.id if active else None,
+                               stats=stats, max_chars=notices.MAX_CHARS,
+                               max_recording_s=int(notices.MAX_RECORDING_S),
+                               recording_types=notices.RECORDING_TYPES,
+                               default_expiry=(now + timedelta(hours=4)).astimezone(tz)
+                               .strftime("%Y-%m-%dT%H:%M"), tz=settings.timezone)
 
 
-@bp.get("/notices/<int:notice_id>.wav")
-@roles(Role.SUPERVISOR)
-def notice_recording(notice_id: int) -> Response:
-    """The recording as callers hear it (8 kHz), for the supervisor to check."""
-    return notices.recording_response(_ctx()[1], notice_id)
+    @bp.post("/notices")
+    @roles(Role.SUPERVISOR)
+    def post_notice() -> Response:
+        now = utcnow()
+        try:
+            expires = datetime.strptime(request.form.get("expires_at", ""),
+                                        "%Y-%m-%dT%H:%M").replace(tzinfo=ZoneInfo(settings.timezone))
+        except ValueError:
+            flash("Give the expiry as a date and time.", "error")
+            return redirect(url_for("ivr.notices_page"))
+        user = current_user()
+        upload = request.files.get("recording")
+        try:
+            recording = (notices.convert_recording(upload.read(), upload.filename)
+                         if upload and upload.filename else None)
+            with db.session() as s:
+                notices.post(s, request.form.get("text", ""), expires,
+                             user.username if user else "?", now, recording)
+        except notices.NoticeError as exc:
+            flash(str(exc), "error")
+        else:
+            flash("Notice posted: the next caller hears it first.", "ok")
+        return redirect(url_for("ivr.notices_page"))
 
 
-@bp.post("/notices/<int:notice_id>/withdraw")
-@roles(Role.SUPERVISOR)
-def withdraw_notice(notice_id: int) -> Response:
-    _, db = _ctx()
-    with db.session() as s:
-        done = notices.withdraw(s, notice_id, utcnow())
-    flash("Notice withdrawn." if done else "That notice was already withdrawn or never existed.",
-          "ok" if done else "error")
-    return redirect(url_for("ivr.notices_page"))
+    @bp.get("/notices/<int:notice_id>.wav")
+    @roles(Role.SUPERVISOR)
+    def notice_recording(notice_id: int) -> Response:
+        """The recording as callers hear it (8 kHz), for the supervisor to check."""
+        return notices.recording_response(db, notice_id)
 
 
-@bp.get("/voicemail")
-@roles(Role.SUPERVISOR)
-def voicemail_page() -> str:
-    """Messages left after hours, newest first, to be called back or turned into tickets."""
-    settings, db = _ctx()
-    tz = ZoneInfo(settings.timezone)
-    with db.session() as s:
-        rows = [(c.started_at.astimezone(tz), c.caller_number or "unknown", c.language or "",
-                 c.voicemail_s, c.voicemail or "", c.source) for c in voicemail.recent(s)]
-    return render_template("ivr/voicemail.html", rows=rows)
+    @bp.post("/notices/<int:notice_id>/withdraw")
+    @roles(Role.SUPERVISOR)
+    def withdraw_notice(notice_id: int) -> Response:
+        with db.session() as s:
+            done = notices.withdraw(s, notice_id, utcnow())
+        flash("Notice withdrawn." if done
+              else "That notice was already withdrawn or never existed.",
+              "ok" if done else "error")
+        return redirect(url_for("ivr.notices_page"))
 
 
-@bp.get("/voicemail/<name>")
-@roles(Role.SUPERVISOR)
-def voicemail_file(name: str) -> Response:
-    """One message as recorded by Asterisk (range requests for the browser's player)."""
-    path = voicemail.file_for(locate(_ctx()[0]), name)
-    if path is None:
-        abort(404)
-    return send_file(path, mimetype="audio/wav", conditional=True, max_age=0)
+    @bp.get("/voicemail")
+    @roles(Role.SUPERVISOR)
+    def voicemail_page() -> str:
+        """Messages left after hours, newest first, to be called back or turned into tickets."""
+        tz = ZoneInfo(settings.timezone)
+        with db.session() as s:
+            rows = [(c.started_at.astimezone(tz), c.caller_number or "unknown", c.language or "",
+                     c.voicemail_s, c.voicemail or "", c.source) for c in voicemail.recent(s)]
+        return render_template("ivr/voicemail.html", rows=rows)
+
+
+    @bp.get("/voicemail/<name>")
+    @roles(Role.SUPERVISOR)
+    def voicemail_file(name: str) -> Response:
+        """One message as recorded by Asterisk (range requests for the browser's player)."""
+        path = voicemail.file_for(install(), name)
+        if path is None:
+            abort(404)
+        return send_file(path, mimetype="audio/wav", conditional=True, max_age=0)
+
+    return [Mount(bp)]

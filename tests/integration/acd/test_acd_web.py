@@ -297,7 +297,7 @@ def test_wallboard_shows_ivr_self_service_today(app: Any, database: Database,
                                                 users: dict[str, str],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from acd import wallboard
-    from ivr.store import IvrCall
+    from ivr.models import IvrCall
 
     now = utcnow()
     rows = [("status", "contained"), ("status", "contained"), ("status", "agent"),

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from acd.store import CallRecord
 from foundation.db import Database
-from ivr.store import CallbackRequest
+from ivr.callback.models import CallbackRequest
 from telephony import sipp
 from tests.integration.ivr.dtmf import unique_dtmf_block
 from tests.integration.pbx import DaemonProc, Pbx, wait_until

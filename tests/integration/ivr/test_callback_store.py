@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from acd.store import CallRecord
 from foundation.db import Database, utcnow
-from ivr import callback as cb
-from ivr import callback_store as store
-from ivr.store import CallbackRequest
+from ivr.callback import queries as store
+from ivr.callback import rules as cb
+from ivr.callback.models import CallbackRequest
 
 
 def test_a_callback_from_booking_to_failure(sqlite_db: Database) -> None:

@@ -28,9 +28,10 @@ from crm_bridge import service
 from crm_bridge.seed import seed_catalog
 from foundation.db import Database, utcnow
 from ivr import voicemail
+from ivr.callback.models import CallbackRequest
 from ivr.hours import is_open
 from ivr.menu import DEFAULT_MENU, parse_menu
-from ivr.store import CallbackRequest, IvrCall
+from ivr.models import IvrCall
 from telephony import sipp
 from telephony.provision import locate
 from tests.conftest import csrf_token, login

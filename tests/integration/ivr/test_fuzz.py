@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from foundation.db import Database
-from ivr.store import IvrCall
+from ivr.models import IvrCall
 from telephony import sipp
 from tests.integration.ivr.dtmf import unique_dtmf_block
 from tests.integration.ivr.test_city_menu import CITY, city_menu, ivr_rows

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from foundation.db import Database, utcnow
 from ivr import voicemail
 from ivr.analytics import containment
-from ivr.store import IvrCall, IvrNotice, active_notice
+from ivr.models import IvrCall, IvrNotice, active_notice
 from telephony.provision import locate
 from tests.conftest import csrf_token, login
 

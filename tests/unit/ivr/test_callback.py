@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from acd.queue_log import calls_from_lines
-from ivr import callback as cb
+from ivr.callback import rules as cb
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 

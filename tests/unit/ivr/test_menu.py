@@ -43,6 +43,9 @@ def broken(**changes: object) -> dict:
     ({"faq__0__answer": None}, "faq[0].answer: expected one text per language ['es']"),
     ({"faq__0__answer": {"en": "only English"}}, "faq[0].answer: missing text for es"),
     ({"languages": {"1": "en", "2": "fr"}}, "prompts.fr: missing"),
+    ({"main_menu": {"1": "status", "2": "lunch"}}, "main_menu.2: unknown choice 'lunch'"),
+    ({"main_menu": {"1": "agent", "0": "agent"}}, "main_menu.0: agent on two keys"),
+    ({"after_hours_menu": {"x": "callback"}}, "after_hours_menu: keys must be single digits"),
 ])
 def test_validation_names_the_bad_field(changes: dict, message: str) -> None:
     with pytest.raises(MenuError, match=message.replace("(", r"\(").replace("[", r"\[")):
@@ -87,3 +90,13 @@ def test_a_knowledge_base_faq_is_answered_from_the_catalog() -> None:
     said = " ".join(t.text for t in turn.say)
     assert "press 2" in said and "press 1" not in said.split("Common questions.")[-1]
     assert e.step(bare, turn.state, e.Keys("1")).state.node == "faq"  # re-prompted
+
+
+def test_the_main_menu_keys_are_data() -> None:
+    assert parse_menu(broken(main_menu=None)).main == parse_menu(RAW).main  # the default
+    menu = parse_menu(broken(main_menu={"9": "agent", "1": "status"}))
+    now = e.Start(datetime(2026, 11, 30, 15, tzinfo=UTC), None)
+    turn = e.step(menu, e.step(menu, e.State(), now).state, e.Keys("1"))  # English
+    assert e.step(menu, turn.state, e.Keys("0")).state.node == e.Node.MAIN  # re-prompted
+    agent = e.step(menu, turn.state, e.Keys("9"))
+    assert agent.action == e.Queue("citywide") and agent.state.option == "agent"

@@ -1,4 +1,4 @@
-"""Callback requests in the database: every state change of ivr/callback.py, one short
+"""Callback requests in the database: every state change of ivr/callback/rules.py, one short
 transaction each (called from worker threads of the daemon: the AGI route and the runner)."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from acd.store import CALLBACK_PATH_PREFIX, CallRecord
 from foundation.db import Database
-from ivr import callback as cb
-from ivr.store import CallbackRequest
+from ivr.callback import rules as cb
+from ivr.callback.models import CallbackRequest
+from ivr.callback.rules import CallbackState as S
 
 PLACEHOLDER_PREFIX = CALLBACK_PATH_PREFIX  # the placeholder's queue_log URL / record ivr_path
 WAITING_HORIZON = timedelta(hours=12)  # open call records older than this are not waiting
@@ -67,10 +68,10 @@ def take_due(db: Database, now: datetime, via_twilio: bool = False) -> list[Call
              else CallbackRequest.dial != cb.TWILIO_DIAL)
     with db.session() as s:
         rows = list(s.scalars(select(CallbackRequest).where(
-            CallbackRequest.state == "requested", CallbackRequest.due_at <= now, route)
+            CallbackRequest.state == S.REQUESTED, CallbackRequest.due_at <= now, route)
             .order_by(CallbackRequest.arrival_at).with_for_update(skip_locked=True)))
         for row in rows:
-            row.state, row.originated_at, row.updated_at = "originating", now, now
+            row.state, row.originated_at, row.updated_at = S.ORIGINATING, now, now
         s.flush()
         s.expunge_all()
         return rows
@@ -79,7 +80,7 @@ def take_due(db: Database, now: datetime, via_twilio: bool = False) -> list[Call
 def open_requests(db: Database) -> list[CallbackRequest]:
     with db.session() as s:
         rows = list(s.scalars(select(CallbackRequest).where(
-            CallbackRequest.state.in_(("originating", "waiting", "calling")))))
+            CallbackRequest.state.in_((S.ORIGINATING, S.WAITING, S.CALLING)))))
         s.expunge_all()
         return rows
 
@@ -91,10 +92,10 @@ def requeue(db: Database, cb_id: int, from_state: str, now: datetime, why: str) 
         row = s.get(CallbackRequest, cb_id, with_for_update=True)
         if row is None or row.state != from_state:
             return None
-        if from_state == "calling":
+        if from_state == S.CALLING:
             _back(row, now, why, *cb.after_attempt(row.attempts, False, now))
         else:
-            _back(row, now, why, "requested", now)
+            _back(row, now, why, S.REQUESTED, now)
         return row.state
 
 
@@ -103,7 +104,7 @@ def _back(row: CallbackRequest, now: datetime, why: str, state: str,
     """Leave the placeholder behind: ``requested`` again (due at ``due``) or ``failed``."""
     row.state, row.due_at, row.updated_at, row.detail = state, due, now, why
     row.placeholder_uniqueid = row.placeholder_channel = None
-    if state == "failed":
+    if state == S.FAILED:
         row.ended_at = now
 
 
@@ -113,9 +114,9 @@ def claim_hold(db: Database, cb_id: int, uniqueid: str, channel: str,
     None for a stale or duplicate placeholder (it hangs up)."""
     with db.session() as s:
         row = s.get(CallbackRequest, cb_id, with_for_update=True)
-        if row is None or row.state != "originating":
+        if row is None or row.state != S.ORIGINATING:
             return None
-        row.state, row.updated_at = "waiting", now
+        row.state, row.updated_at = S.WAITING, now
         row.placeholder_uniqueid, row.placeholder_channel = uniqueid, channel
         row.position = cb.position_in_line(row.arrival_at, _waiting_arrivals(s, row, now))
         return Hold(row.queue, row.number, row.position)
@@ -136,14 +137,14 @@ def _waiting_arrivals(s: Session, me: CallbackRequest, now: datetime) -> list[da
 
 
 def start_dial(db: Database, cb_id: int, now: datetime,
-               from_state: str = "waiting") -> str | None:
+               from_state: str = S.WAITING) -> str | None:
     """An agent answered the placeholder (or, through Twilio, the worker is placing the call
     from ``originating``): ``calling``; returns the dial string."""
     with db.session() as s:
         row = s.get(CallbackRequest, cb_id, with_for_update=True)
         if row is None or row.state != from_state:
             return None
-        row.state, row.calling_at, row.updated_at = "calling", now, now
+        row.state, row.calling_at, row.updated_at = S.CALLING, now, now
         row.attempts += 1
         return row.dial
 
@@ -153,10 +154,10 @@ def finish_dial(db: Database, cb_id: int, dial_status: str, answered_s: int,
     """The callback's dial ended: ``connected``, or another try later, or ``failed``."""
     with db.session() as s:
         row = s.get(CallbackRequest, cb_id, with_for_update=True)
-        if row is None or row.state != "calling":
+        if row is None or row.state != S.CALLING:
             return None
         if dial_status == "ANSWER":
-            row.state, row.due_at = "connected", None
+            row.state, row.due_at = S.CONNECTED, None
             row.connected_at = now - timedelta(seconds=max(0, answered_s))
             row.ended_at, row.updated_at, row.detail = now, now, "ANSWER"
             return row.state
@@ -168,7 +169,7 @@ def left_queue(db: Database, cb_id: int, queue_status: str, now: datetime) -> st
     """The placeholder left the queue without an agent (closed, emptied): try again later."""
     with db.session() as s:
         row = s.get(CallbackRequest, cb_id, with_for_update=True)
-        if row is None or row.state != "waiting":
+        if row is None or row.state != S.WAITING:
             return None
         row.attempts += 1
         _back(row, now, f"queue {queue_status or 'left'}",

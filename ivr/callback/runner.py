@@ -17,8 +17,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from foundation.db import Database
-from ivr import callback as cb
-from ivr import callback_store as store
+from ivr.callback import queries as store
+from ivr.callback import rules as cb
+from ivr.callback.rules import CallbackState as Cs
 from telephony.ami import AmiBridge, AmiError
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,10 @@ class CallbackRunner:
 
     async def sweep(self, now: datetime) -> None:
         for row in await asyncio.to_thread(store.open_requests, self.db):
-            if row.state == "originating":
+            if row.state == Cs.ORIGINATING:
                 started = row.originated_at or row.updated_at
                 if now - started > timedelta(seconds=cb.ORIGINATE_GRACE_S):
-                    await asyncio.to_thread(store.requeue, self.db, row.id, "originating", now,
+                    await asyncio.to_thread(store.requeue, self.db, row.id, Cs.ORIGINATING, now,
                                             "placeholder never joined")
                 continue
             if now - row.updated_at < timedelta(seconds=SETTLE_S) or not row.placeholder_channel:

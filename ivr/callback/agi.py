@@ -22,11 +22,11 @@ from datetime import UTC, datetime
 
 from foundation.db import Database
 from foundation.settings import Settings
-from ivr import callback as cb
-from ivr import callback_store as store
+from ivr.callback import queries as store
+from ivr.callback import rules as cb
 from ivr.prompts import PromptCache
 from telephony.fastagi import AgiChannel, AgiError
-from telephony.provision import locate
+from telephony.provision import Install, locate
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +51,10 @@ async def route_back(channel: AgiChannel) -> tuple[str, str]:
 
 
 class CallbackAgi:
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, install: Install | None = None) -> None:
         self.settings = settings
         self.db = db
-        self.prompts = PromptCache.of(locate(settings))
+        self.prompts = PromptCache.of(install or locate(settings))
         self.clock = utcnow
 
     async def __call__(self, channel: AgiChannel) -> None:

@@ -8,8 +8,8 @@ answers it, its other half dials the caller back and the two are bridged.
 A request moves ``requested -> originating -> waiting -> calling -> connected``; a callback
 nobody answers (or a placeholder lost with an Asterisk restart) goes back to ``requested``
 until MAX_ATTEMPTS dial attempts have failed (``failed``). The rules live here; the AGI
-route (ivr/callback_agi.py), the daemon's runner (ivr/callback_runner.py) and the table
-(ivr/store.py CallbackRequest) carry them out.
+route (ivr/callback/agi.py), the daemon's runner (ivr/callback/runner.py) and the table
+(ivr/callback/models.py CallbackRequest) carry them out.
 """
 
 from __future__ import annotations
@@ -17,10 +17,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class CallbackState(StrEnum):
+    """Where a request is (``ivr_callbacks.state``)."""
+
+    REQUESTED = "requested"
+    ORIGINATING = "originating"
+    WAITING = "waiting"
+    CALLING = "calling"
+    CONNECTED = "connected"
+    FAILED = "failed"
+
 
 CALLBACK_KEY = "1"
-STATES = ("requested", "originating", "waiting", "calling", "connected", "failed")
-OPEN_STATES = ("requested", "originating", "waiting", "calling")
+STATES = tuple(CallbackState)
+OPEN_STATES = (CallbackState.REQUESTED, CallbackState.ORIGINATING, CallbackState.WAITING,
+               CallbackState.CALLING)
 MAX_ATTEMPTS = 3
 RETRY_DELAY_S = 120.0  # between a callback nobody answered and the next try
 ORIGINATE_GRACE_S = 30.0  # an Originate whose placeholder never showed up is re-sent
@@ -125,13 +139,14 @@ def position_in_line(arrival: datetime, waiting: Iterable[datetime]) -> int:
     return 1 + sum(1 for at in waiting if at < arrival)
 
 
-def after_attempt(attempts: int, answered: bool, now: datetime) -> tuple[str, datetime | None]:
+def after_attempt(attempts: int, answered: bool,
+                  now: datetime) -> tuple[CallbackState, datetime | None]:
     """The state after a dial attempt (``attempts`` counts it) and when to try again."""
     if answered:
-        return "connected", None
+        return CallbackState.CONNECTED, None
     if attempts >= MAX_ATTEMPTS:
-        return "failed", None
-    return "requested", now + timedelta(seconds=RETRY_DELAY_S)
+        return CallbackState.FAILED, None
+    return CallbackState.REQUESTED, now + timedelta(seconds=RETRY_DELAY_S)
 
 
 def dial_string(endpoint: str, remote: str, number: str) -> str:

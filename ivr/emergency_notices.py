@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foundation.db import Database
-from ivr.store import IvrNotice
+from ivr.models import IvrNotice
 
 MAX_CHARS = 400
 MAX_HOURS = 24 * 14
