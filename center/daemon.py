@@ -17,9 +17,10 @@ from telephony.provision import Install, locate
 
 
 def build_daemon(settings: Settings, db: Database, install: Install | None = None) -> Daemon:
-    daemon = Daemon(settings, db, install or locate(settings), agi_routes={
-        "ivr": IvrHandler(settings, db),
-        "callback": CallbackAgi(settings, db),
+    install = install or locate(settings)
+    daemon = Daemon(settings, db, install, agi_routes={
+        "ivr": IvrHandler(settings, db, install),
+        "callback": CallbackAgi(settings, db, install),
         "survey": SurveyAgi(settings, db),
     })
     daemon.tick_hooks.append(CallbackRunner(daemon.bridge, db).tick)
