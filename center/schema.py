@@ -12,7 +12,7 @@ import crm_bridge.store  # noqa: F401
 import foundation.heartbeat  # noqa: F401
 import foundation.users  # noqa: F401
 import ivr.store  # noqa: F401
-import recordings.store  # noqa: F401
+import recordings.models  # noqa: F401
 import workforce.store  # noqa: F401
 from foundation.db import Database
 

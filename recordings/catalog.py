@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd.store import CallRecord
-from recordings import policies as policy_store
+from recordings import policy_queries
 from recordings.audio import RecordingDefect, inspect
 from recordings.policy import should_record
-from recordings.store import Recording
+from recordings.models import Recording
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def pending_calls(session: Session, now: datetime) -> list[CallRecord]:
 
 def catalog(session: Session, paths: Paths, queues: list[str], now: datetime) -> Counter[str]:
     """Catalog every finished answered call not catalogued yet; returns counts by status."""
-    policies = policy_store.load(session, queues)
+    policies = policy_queries.load(session, queues)
     counts: Counter[str] = Counter()
     for call in pending_calls(session, now):
         src = paths.incoming / f"{call.uniqueid}.wav"
@@ -106,12 +106,12 @@ def _catalog_one(call: CallRecord, paths: Paths, policies, now: datetime) -> Rec
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(src), str(dest))
     if not dest.exists():
-        policy = policies.get(call.queue) or policy_store.default(call.queue)
+        policy = policies.get(call.queue) or policy_queries.default(call.queue)
         if policy.record_pct == 0:
             rec.status, rec.detail = "skipped", "the queue's policy is not to record"
         elif not should_record(policy, call.uniqueid):
             rec.status, rec.detail = "skipped", f"not in the {policy.record_pct}% sample"
-        elif policy_store.changed_since(policies, call.queue, started - POLICY_SETTLE):
+        elif policy_queries.changed_since(policies, call.queue, started - POLICY_SETTLE):
             rec.status, rec.detail = "skipped", "the policy changed around this call"
         else:
             rec.status = "missing"

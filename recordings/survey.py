@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from foundation.db import Database
 from foundation.settings import Settings
 from ivr.prompts import PromptCache
-from recordings.store import SurveyResponse
+from recordings.models import SurveyResponse
 from telephony.fastagi import AgiChannel
 from telephony.provision import locate
 

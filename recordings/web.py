@@ -32,13 +32,14 @@ from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.users import Role
-from recordings import ami, asterisk_sync
-from recordings import policies as policy_store
+from recordings import ami
+from recordings import policy_queries
+from recordings.asterisk_sync import push_to_asterisk
 from recordings.catalog import orphans, paths_for
 from recordings.monitor import MODES, MonitorError, spy, validate
 from recordings.policy import MODES as POLICY_MODES
 from recordings.policy import PolicyError, parse_form
-from recordings.store import STATUSES, Recording, RecordingAccess
+from recordings.models import STATUSES, Recording, RecordingAccess
 from telephony.ami import AmiError
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ PAGE_SIZE = 200
 
 def init_app(app: Flask, settings: Settings, db: Database) -> None:
     """The QA pages are a second blueprint of this capability (one BLUEPRINTS entry)."""
-    from recordings.qa_web import bp as qa_bp
+    from recordings.qa.web import bp as qa_bp
 
     app.register_blueprint(qa_bp)
 
@@ -246,12 +247,6 @@ def hold(rid: int) -> Any:
 
 
 # ---- per-queue policy (admin) ----------------------------------------------------------------
-def push_to_asterisk(settings: Settings, db: Database) -> int:
-    with db.session() as s:
-        current = list(policy_store.load(s, settings.queue_names()).values())
-    return ami.run(settings, lambda b: asterisk_sync.push(b, current))
-
-
 @bp.route("/recordings/policies", methods=["GET", "POST"])
 @roles()
 def policies() -> Any:
@@ -268,7 +263,7 @@ def policies() -> Any:
             return redirect(url_for("recordings.policies"))
         user = current_user()
         with db.session() as s:
-            policy_store.save(s, policy, user.username if user else "")
+            policy_queries.save(s, policy, user.username if user else "")
         try:
             push_to_asterisk(settings, db)
             flash(f"{queue}: saved and applied in Asterisk.", "ok")
@@ -277,7 +272,7 @@ def policies() -> Any:
                   "applies it within a minute.", "error")
         return redirect(url_for("recordings.policies"))
     with db.session() as s:
-        current = policy_store.load(s, settings.queue_names())
+        current = policy_queries.load(s, settings.queue_names())
     return render_template("recordings/policies.html", policies=current, modes=POLICY_MODES)
 
 

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from foundation.db import Database, utcnow
-from recordings.store import Recording, RecordingAccess
+from recordings.models import Recording, RecordingAccess
 from tests.conftest import csrf_token, login
 from tests.integration.recordings.helpers import make_recording
 

@@ -14,10 +14,11 @@ from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.users import Role
-from recordings import qa_store, survey
-from recordings.qa import Criterion, QaError, month_of, monthly_means, spread, trend
-from recordings.qa_sampling import PER_AGENT, draw_month
-from recordings.store import (
+from recordings import survey
+from recordings.qa import queries as qa_queries
+from recordings.qa.rules import Criterion, QaError, month_of, monthly_means, spread, trend
+from recordings.qa.sampling import PER_AGENT, draw_month
+from recordings.models import (
     CalibrationSession,
     QaEvaluation,
     QaForm,
@@ -26,7 +27,7 @@ from recordings.store import (
 )
 from recordings.web import local
 
-bp = Blueprint("qa", __name__, url_prefix="/qa", template_folder="templates")
+bp = Blueprint("qa", __name__, url_prefix="/qa", template_folder="../templates")
 
 EVALUATORS = (Role.QA, Role.SUPERVISOR)
 
@@ -89,7 +90,7 @@ def forms() -> Any:
     if request.method == "POST":
         try:
             with db.session() as s:
-                form = qa_store.create_form(s, request.form.get("name", ""), _username(), utcnow())
+                form = qa_queries.create_form(s, request.form.get("name", ""), _username(), utcnow())
                 fid = form.id
         except QaError as exc:
             flash(str(exc), "error")
@@ -128,7 +129,7 @@ def form_edit(fid: int) -> Any:
                 form = s.get(QaForm, fid)
                 if form is None:
                     abort(404)
-                qa_store.replace_criteria(s, form, rows, request.form.get("active") == "on",
+                qa_queries.replace_criteria(s, form, rows, request.form.get("active") == "on",
                                           _username(), utcnow())
         except QaError as exc:
             flash(f"Not saved: {exc}", "error")
@@ -156,7 +157,7 @@ def evaluate(rid: int) -> Any:
         calibration = s.get(CalibrationSession, calibration_id) if calibration_id else None
         if calibration_id and calibration is None:
             abort(404)
-        forms = qa_store.active_forms(s) or [qa_store.ensure_default_form(s, utcnow())]
+        forms = qa_queries.active_forms(s) or [qa_queries.ensure_default_form(s, utcnow())]
         form_id = calibration.form_id if calibration else request.values.get("form", type=int)
         form = s.get(QaForm, form_id) if form_id else forms[0]
         if form is None:
@@ -169,7 +170,7 @@ def evaluate(rid: int) -> Any:
                     if not raw.isdigit():
                         raise QaError(f"{c.name}: choose the points")
                     points[c.name] = int(raw)
-                ev = qa_store.evaluate(s, rec, form, _username(), points,
+                ev = qa_queries.evaluate(s, rec, form, _username(), points,
                                        request.form.get("comment", ""), utcnow(), calibration)
                 eid = ev.id
             except QaError as exc:
@@ -245,7 +246,7 @@ def calibrations() -> Any:
     with db.session() as s:
         sessions = list(s.scalars(select(CalibrationSession)
                                   .order_by(CalibrationSession.id.desc()).limit(100)))
-        forms = qa_store.active_forms(s) or [qa_store.ensure_default_form(s, utcnow())]
+        forms = qa_queries.active_forms(s) or [qa_queries.ensure_default_form(s, utcnow())]
     return render_template("qa/calibrations.html", sessions=sessions, forms=forms, local=local)
 
 

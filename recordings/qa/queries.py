@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings.qa import (
+from recordings.qa.rules import (
     DEFAULT_CRITERIA,
     DEFAULT_FORM,
     Criterion,
@@ -15,7 +15,7 @@ from recordings.qa import (
     validate_criteria,
     weighted_score,
 )
-from recordings.store import (
+from recordings.models import (
     CalibrationSession,
     QaCriterion,
     QaEvaluation,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from foundation.db import utcnow
 from recordings.policy import RecordingPolicy
-from recordings.store import RecordingPolicyRow
+from recordings.models import RecordingPolicyRow
 
 
 def default(queue: str) -> RecordingPolicy:
