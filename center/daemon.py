@@ -17,10 +17,11 @@ from telephony.provision import Install, locate
 
 
 def build_daemon(settings: Settings, db: Database, install: Install | None = None) -> Daemon:
-    daemon = Daemon(settings, db, install or locate(settings), agi_routes={
+    install = install or locate(settings)
+    daemon = Daemon(settings, db, install, agi_routes={
         "ivr": IvrHandler(settings, db),
         "callback": CallbackAgi(settings, db),
-        "survey": SurveyAgi(settings, db),
+        "survey": SurveyAgi(db, install),
     })
     daemon.tick_hooks.append(CallbackRunner(daemon.bridge, db).tick)
     return daemon

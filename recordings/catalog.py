@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from acd.store import CallRecord
 from recordings import policy_queries
 from recordings.audio import RecordingDefect, inspect
-from recordings.policy import should_record
 from recordings.models import Recording
+from recordings.policy import should_record
 
 log = logging.getLogger(__name__)
 

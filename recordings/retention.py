@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings import policy_queries
-from recordings.policy import RecordingPolicy
 from recordings.models import CalibrationSession, QaEvaluation, QaSample, Recording
+from recordings.policy import RecordingPolicy
 
 log = logging.getLogger(__name__)
 

@@ -7,14 +7,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings.qa.rules import (
-    DEFAULT_CRITERIA,
-    DEFAULT_FORM,
-    Criterion,
-    QaError,
-    validate_criteria,
-    weighted_score,
-)
 from recordings.models import (
     CalibrationSession,
     QaCriterion,
@@ -22,6 +14,14 @@ from recordings.models import (
     QaForm,
     QaScore,
     Recording,
+)
+from recordings.qa.rules import (
+    DEFAULT_CRITERIA,
+    DEFAULT_FORM,
+    Criterion,
+    QaError,
+    validate_criteria,
+    weighted_score,
 )
 
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings.qa.rules import draw, month_of
 from recordings.models import QaSample, Recording
+from recordings.qa.rules import draw, month_of
 
 PER_AGENT = 4
 

@@ -132,7 +132,8 @@ def test_legal_hold_needs_a_supervisor_a_reason_and_csrf(app: Flask, users: dict
     with database.session() as s:
         rec = s.get(Recording, rid)
         assert rec is not None and rec.legal_hold and rec.hold_reason == "court order 12"
-    assert [(r.action, r.byte_range) for r in audit_rows(database)] == [("hold", "court order 12")]
+    assert [(r.action, r.reason, r.byte_range) for r in audit_rows(database)] == [
+        ("hold", "court order 12", "")]
     qa = app.test_client()
     login(qa, users["qa"])
     assert qa.post(f"/recordings/{rid}/hold", data={

@@ -15,11 +15,10 @@ from sqlalchemy import select
 from acd.store import CallRecord
 from foundation.db import Database, utcnow
 from foundation.users import create_user
-from recordings import ami, asterisk_sync
-from recordings import policy_queries
+from recordings import ami, asterisk_sync, policy_queries
 from recordings.catalog import Paths, catalog
-from recordings.policy import RecordingPolicy, bucket, should_record
 from recordings.models import Recording
+from recordings.policy import RecordingPolicy, bucket, should_record
 from tests.conftest import TEST_PASSWORD, csrf_token, login
 from tests.integration.pbx import DaemonProc, Pbx, wait_until
 from tests.integration.recordings.helpers import pbx_app

@@ -16,8 +16,8 @@ from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from recordings import policy_queries
 from recordings.catalog import GRACE_S, Paths, catalog, orphans
-from recordings.policy import RecordingPolicy, bucket
 from recordings.models import CalibrationSession, QaEvaluation, QaForm, QaSample, Recording
+from recordings.policy import RecordingPolicy, bucket
 from tests.conftest import login
 from tests.integration.recordings.helpers import call_record, make_recording, write_wav
 
