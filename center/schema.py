@@ -13,7 +13,7 @@ import foundation.heartbeat  # noqa: F401
 import foundation.users  # noqa: F401
 import ivr.store  # noqa: F401
 import recordings.models  # noqa: F401
-import workforce.store  # noqa: F401
+import workforce.models  # noqa: F401
 from foundation.db import Database
 
 

@@ -15,6 +15,7 @@ AUDIT_LEN = 64  # remote_addr and byte_range of the access log
 CODE_LEN = 16  # a status, role or action value
 SHA256_HEX_LEN = 64
 LABEL_LEN = 128  # QA form, criterion and calibration names
+LANGUAGE_LEN = 8
 
 
 class RecordingStatus(StrEnum):
@@ -208,5 +209,5 @@ class SurveyResponse(Base):
     queue: Mapped[str] = mapped_column(String(NAME_LEN))
     agent: Mapped[str] = mapped_column(String(NAME_LEN))
     score: Mapped[int | None] = mapped_column(default=None)
-    language: Mapped[str] = mapped_column(String(8), default="en")
+    language: Mapped[str] = mapped_column(String(LANGUAGE_LEN), default="en")
     at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from foundation.db import Database
 from ivr.prompts import PromptCache
-from recordings.models import SurveyResponse
+from recordings.models import LANGUAGE_LEN, NAME_LEN, SurveyResponse
 from telephony.fastagi import AgiChannel
 from telephony.provision import Install
 
@@ -50,8 +50,8 @@ def record(db: Database, uniqueid: str, queue: str, agent: str, score: int | Non
     """Store one response; False when this call already has one (a retried AGI)."""
     try:
         with db.session() as s:
-            s.add(SurveyResponse(uniqueid=uniqueid, queue=queue[:64], agent=agent[:64],
-                                 score=score, language=language[:8], at=at))
+            s.add(SurveyResponse(uniqueid=uniqueid, queue=queue[:NAME_LEN], agent=agent[:NAME_LEN],
+                                 score=score, language=language[:LANGUAGE_LEN], at=at))
     except IntegrityError:
         return False
     return True

@@ -28,7 +28,7 @@ from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.users import Role
 from foundation.web import Mount
-from workforce import store
+from workforce import models, queries
 from workforce.charts import Series, line_chart
 from workforce.history import HistoryError, special_day
 from workforce.planning import answer_threshold, compare
@@ -86,7 +86,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     def _accuracy_rows(queue: str | None) -> list[dict[str, Any]]:
         now, out = utcnow(), []
         with db.session() as s:
-            for f in store.forecasts(s, queue, limit=30):
+            for f in queries.forecasts(s, queue, limit=30):
                 cmp = compare(s, f, now)
                 out.append({"f": f, "cmp": cmp, "created": f.created_at.astimezone(
                     ZoneInfo(settings.timezone))})
@@ -113,11 +113,11 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
 
     def _load(forecast_id: int) -> tuple[Any, Any, Any]:
         with db.session() as s:
-            f = s.get(store.WfmForecast, forecast_id)
+            f = s.get(models.WfmForecast, forecast_id)
             if f is None:
                 abort(404)
             _ = f.intervals
-            sched = store.latest_schedule(s, f.id)
+            sched = queries.latest_schedule(s, f.id)
             if sched is not None:
                 _ = sched.shifts, sched.coverage
             return f, sched, compare(s, f, utcnow())
@@ -166,7 +166,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     @roles(Role.MANAGER)
     def schedule_csv(schedule_id: int) -> Any:
         with db.session() as s:
-            sched = s.get(store.WfmSchedule, schedule_id)
+            sched = s.get(models.WfmSchedule, schedule_id)
             if sched is None:
                 abort(404)
             rows = [[x.template, x.starts_at.isoformat(), x.ends_at.isoformat(), x.breaks,
@@ -192,16 +192,16 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
                 return redirect(url_for("wfm.special_days"))
             with db.session() as s:
                 if form.get("action") == "remove":
-                    done = store.remove_special_day(s, sd.day, queue)
+                    done = queries.remove_special_day(s, sd.day, queue)
                     flash(f"Removed {sd.day} for {queue or 'every queue'}." if done else
                           f"No special day {sd.day} for {queue or 'every queue'}.",
                           "info" if done else "error")
                 else:
-                    store.put_special_days(s, [sd], queue)
+                    queries.put_special_days(s, [sd], queue)
                     flash(f"Saved {sd.day} ({sd.kind}) for {queue or 'every queue'}.", "info")
             return redirect(url_for("wfm.special_days"))
         with db.session() as s:
-            rows = store.special_day_rows(s)
+            rows = queries.special_day_rows(s)
         return render_template("wfm/special_days.html", rows=rows, queues=settings.queue_names())
 
     @bp.route("/forecasts/<int:forecast_id>/risk")
