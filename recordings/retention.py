@@ -17,7 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from recordings import policy_queries
-from recordings.models import CalibrationSession, QaEvaluation, QaSample, Recording
+from recordings.models import (
+    CalibrationSession,
+    QaEvaluation,
+    QaSample,
+    Recording,
+    RecordingStatus,
+)
 from recordings.policy import RecordingPolicy
 
 log = logging.getLogger(__name__)
@@ -70,7 +76,7 @@ def run_retention(session: Session, data_dir: Path, queues: list[str],
         path = data_dir / str(rec.path)
         path.unlink(missing_ok=True)
         days = (policies.get(rec.queue) or RecordingPolicy(rec.queue)).retention_days
-        rec.status, rec.deleted_at, rec.path = "deleted", now, None
+        rec.status, rec.deleted_at, rec.path = RecordingStatus.DELETED, now, None
         rec.detail = f"deleted by retention ({days} days for queue {rec.queue})"
         deleted.append(rec.uniqueid)
     if deleted:

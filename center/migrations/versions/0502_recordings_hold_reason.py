@@ -15,8 +15,8 @@ HOLD_ACTIONS = "('hold', 'release')"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("recording_access_log") as batch:
-        batch.add_column(sa.Column("reason", sa.Text(), nullable=False, server_default=""))
+    op.add_column("recording_access_log",
+                  sa.Column("reason", sa.Text(), nullable=False, server_default=""))
     op.execute("UPDATE recording_access_log SET reason = byte_range, byte_range = '' "
                f"WHERE action IN {HOLD_ACTIONS}")
 
@@ -24,5 +24,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("UPDATE recording_access_log SET byte_range = substr(reason, 1, 64) "
                f"WHERE action IN {HOLD_ACTIONS}")
-    with op.batch_alter_table("recording_access_log") as batch:
-        batch.drop_column("reason")
+    op.drop_column("recording_access_log", "reason")
