@@ -21,7 +21,7 @@ def build_daemon(settings: Settings, db: Database, install: Install | None = Non
     daemon = Daemon(settings, db, install, agi_routes={
         "ivr": IvrHandler(settings, db, install),
         "callback": CallbackAgi(settings, db, install),
-        "survey": SurveyAgi(settings, db),
+        "survey": SurveyAgi(db, install),
     })
     daemon.tick_hooks.append(CallbackRunner(daemon.bridge, db).tick)
     return daemon

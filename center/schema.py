@@ -13,8 +13,8 @@ import foundation.heartbeat  # noqa: F401
 import foundation.users  # noqa: F401
 import ivr.callback.models  # noqa: F401
 import ivr.models  # noqa: F401
-import recordings.store  # noqa: F401
-import workforce.store  # noqa: F401
+import recordings.models  # noqa: F401
+import workforce.models  # noqa: F401
 from foundation.db import Database
 
 

@@ -12,6 +12,7 @@ How a recording comes to be (Asterisk 22):
 - the retention job deletes files past their queue's ``retention_days`` unless sampled for
   QA and unscored, in an open calibration, or under legal hold.
 
-Pure core: policy, qa, retention (rule), audio (stdlib only); adapters: store, catalog,
-policies, qa_store, qa_sampling, asterisk_sync, monitor, ami, web, qa_web, jobs, seed.
+Pure core: policy, qa.rules, retention (rule), audio (stdlib only); adapters: models, catalog,
+policy_queries, asterisk_sync, monitor, ami, web, jobs, seed; qa/ (rules pure; sampling,
+queries, web adapters).
 """

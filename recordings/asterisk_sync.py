@@ -6,6 +6,9 @@ Keys (family ``civic311``): ``recording/<queue>`` = percent of answered calls to
 
 from __future__ import annotations
 
+from foundation.db import Database
+from foundation.settings import Settings
+from recordings import ami, policy_queries
 from recordings.policy import RecordingPolicy
 from telephony.ami import AmiBridge
 
@@ -26,3 +29,10 @@ async def push(bridge: AmiBridge, policies: list[RecordingPolicy]) -> int:
     for key, value in entries.items():
         await bridge.action("DBPut", Family=FAMILY, Key=key, Val=value)
     return len(entries)
+
+
+def push_to_asterisk(settings: Settings, db: Database) -> int:
+    """Load every queue's saved policy and push it over a short AMI session; keys written."""
+    with db.session() as s:
+        current = list(policy_queries.load(s, settings.queue_names()).values())
+    return ami.run(settings, lambda b: push(b, current))

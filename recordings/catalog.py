@@ -18,10 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd.store import CallRecord
-from recordings import policies as policy_store
+from foundation.settings import Settings
+from recordings import policy_queries
 from recordings.audio import RecordingDefect, inspect
+from recordings.models import PROBLEMS, Recording, RecordingStatus
 from recordings.policy import should_record
-from recordings.store import Recording
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class Paths:
         return self.data_dir / relative
 
 
-def paths_for(settings) -> Paths:  # type: ignore[no-untyped-def]
+def paths_for(settings: Settings) -> Paths:
     from telephony.provision import locate
 
     return Paths(settings.data_dir, locate(settings).spool_dir)
@@ -73,7 +74,7 @@ def pending_calls(session: Session, now: datetime) -> list[CallRecord]:
 
 def catalog(session: Session, paths: Paths, queues: list[str], now: datetime) -> Counter[str]:
     """Catalog every finished answered call not catalogued yet; returns counts by status."""
-    policies = policy_store.load(session, queues)
+    policies = policy_queries.load(session, queues)
     counts: Counter[str] = Counter()
     for call in pending_calls(session, now):
         src = paths.incoming / f"{call.uniqueid}.wav"
@@ -83,8 +84,8 @@ def catalog(session: Session, paths: Paths, queues: list[str], now: datetime) ->
         rec = _catalog_one(call, paths, policies, now)
         session.add(rec)
         session.flush()
-        counts[rec.status] += 1
-        if rec.status in ("missing", "failed"):
+        counts[str(rec.status)] += 1
+        if rec.status in PROBLEMS:
             log.warning("recording of call %s %s: %s", call.uniqueid, rec.status, rec.detail)
     _refresh_tickets(session, now)
     return counts
@@ -94,10 +95,11 @@ def _catalog_one(call: CallRecord, paths: Paths, policies, now: datetime) -> Rec
     started = call.answered_at or call.entered_at
     rec = Recording(uniqueid=call.uniqueid, call_id=call.id, queue=call.queue, agent=call.agent,
                     ticket_number=call.ticket_number, started_at=started, talk_s=call.talk_s,
-                    status="ok", detail="", catalogued_at=now, legal_hold=False,
+                    status=RecordingStatus.OK, detail="", catalogued_at=now, legal_hold=False,
                     hold_reason="")
     if not _safe_name(call.uniqueid):
-        rec.status, rec.detail = "failed", "the call's uniqueid is not a safe file name"
+        rec.status = RecordingStatus.FAILED
+        rec.detail = "the call's uniqueid is not a safe file name"
         return rec
     relative = paths.relative(call.uniqueid, started)
     dest = paths.absolute(relative)
@@ -106,28 +108,30 @@ def _catalog_one(call: CallRecord, paths: Paths, policies, now: datetime) -> Rec
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(src), str(dest))
     if not dest.exists():
-        policy = policies.get(call.queue) or policy_store.default(call.queue)
+        policy = policies.get(call.queue) or policy_queries.default(call.queue)
         if policy.record_pct == 0:
-            rec.status, rec.detail = "skipped", "the queue's policy is not to record"
+            skipped = "the queue's policy is not to record"
         elif not should_record(policy, call.uniqueid):
-            rec.status, rec.detail = "skipped", f"not in the {policy.record_pct}% sample"
-        elif policy_store.changed_since(policies, call.queue, started - POLICY_SETTLE):
-            rec.status, rec.detail = "skipped", "the policy changed around this call"
+            skipped = f"not in the {policy.record_pct}% sample"
+        elif policy_queries.changed_since(policies, call.queue, started - POLICY_SETTLE):
+            skipped = "the policy changed around this call"
         else:
-            rec.status = "missing"
+            rec.status = RecordingStatus.MISSING
             rec.detail = (f"no recording from Asterisk although the policy ({policy.mode}, "
                           f"{policy.record_pct}%) says to record this call")
+            return rec
+        rec.status, rec.detail = RecordingStatus.SKIPPED, skipped
         return rec
     rec.path = relative
     try:
         facts = inspect(dest)
     except RecordingDefect as exc:
-        rec.status, rec.detail = "failed", str(exc)
+        rec.status, rec.detail = RecordingStatus.FAILED, str(exc)
         rec.size_bytes = dest.stat().st_size
         return rec
     rec.duration_s, rec.size_bytes, rec.sha256 = facts.duration_s, facts.size_bytes, facts.sha256
     if call.talk_s and facts.duration_s < call.talk_s - SHORT_TOLERANCE_S:
-        rec.status = "failed"
+        rec.status = RecordingStatus.FAILED
         rec.detail = (f"the recording ({facts.duration_s:.1f} s) is shorter than the talk "
                       f"time ({call.talk_s:.1f} s)")
     return rec

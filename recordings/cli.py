@@ -40,7 +40,7 @@ def retention_cmd(c: Context) -> None:
 @pass_ctx
 def push_cmd(c: Context) -> None:
     """Tell Asterisk each queue's recording policy now (the worker does it every minute)."""
-    from recordings.web import push_to_asterisk
+    from recordings.asterisk_sync import push_to_asterisk
 
     try:
         keys = push_to_asterisk(c.settings, c.db)
@@ -55,10 +55,10 @@ def problems_cmd(c: Context) -> None:
     """List the missing and failed recordings as JSON."""
     from sqlalchemy import select
 
-    from recordings.store import Recording
-    from recordings.web import as_dict
+    from recordings.models import PROBLEMS, Recording
+    from recordings.queries import as_dict
 
     with c.db.session() as s:
-        rows = s.scalars(select(Recording).where(Recording.status.in_(("missing", "failed")))
+        rows = s.scalars(select(Recording).where(Recording.status.in_(PROBLEMS))
                          .order_by(Recording.started_at))
         echo_json({"problems": [as_dict(r) for r in rows]})

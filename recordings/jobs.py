@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 def jobs(settings: Settings, db: Database) -> list[Job]:
     from recordings.catalog import catalog, paths_for
-    from recordings.qa_sampling import draw_month
+    from recordings.qa.sampling import draw_month
     from recordings.retention import run_retention
 
     queues = settings.queue_names()
@@ -29,7 +29,7 @@ def jobs(settings: Settings, db: Database) -> list[Job]:
             run_retention(s, settings.data_dir, queues, utcnow())
 
     def policy_job() -> None:
-        from recordings.web import push_to_asterisk
+        from recordings.asterisk_sync import push_to_asterisk
 
         try:
             push_to_asterisk(settings, db)

@@ -16,9 +16,15 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings import policies as policy_store
+from recordings import policy_queries
+from recordings.models import (
+    CalibrationSession,
+    QaEvaluation,
+    QaSample,
+    Recording,
+    RecordingStatus,
+)
 from recordings.policy import RecordingPolicy
-from recordings.store import CalibrationSession, QaEvaluation, QaSample, Recording
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +64,7 @@ def under_review(session: Session) -> set[int]:
 def run_retention(session: Session, data_dir: Path, queues: list[str],
                   now: datetime) -> list[str]:
     """Delete the expired files; returns the uniqueids deleted."""
-    policies = policy_store.load(session, queues)
+    policies = policy_queries.load(session, queues)
     rows = {r.id: r for r in session.scalars(
         select(Recording).where(Recording.deleted_at.is_(None), Recording.path.is_not(None)))}
     review = under_review(session)
@@ -70,7 +76,7 @@ def run_retention(session: Session, data_dir: Path, queues: list[str],
         path = data_dir / str(rec.path)
         path.unlink(missing_ok=True)
         days = (policies.get(rec.queue) or RecordingPolicy(rec.queue)).retention_days
-        rec.status, rec.deleted_at, rec.path = "deleted", now, None
+        rec.status, rec.deleted_at, rec.path = RecordingStatus.DELETED, now, None
         rec.detail = f"deleted by retention ({days} days for queue {rec.queue})"
         deleted.append(rec.uniqueid)
     if deleted:

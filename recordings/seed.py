@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from foundation.db import utcnow
 from foundation.settings import Settings
-from recordings.qa import DEFAULT_FORM
-from recordings.qa_store import ensure_default_form
-from recordings.store import QaForm
+from recordings.models import QaForm
+from recordings.qa.queries import ensure_default_form
+from recordings.qa.rules import DEFAULT_FORM
 
 
 def seed_qa(session: Session, settings: Settings | None = None) -> list[str]:

@@ -19,11 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from foundation.db import Database
-from foundation.settings import Settings
 from ivr.prompts import PromptCache
-from recordings.store import SurveyResponse
+from recordings.models import LANGUAGE_LEN, NAME_LEN, SurveyResponse
 from telephony.fastagi import AgiChannel
-from telephony.provision import locate
+from telephony.provision import Install
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +50,8 @@ def record(db: Database, uniqueid: str, queue: str, agent: str, score: int | Non
     """Store one response; False when this call already has one (a retried AGI)."""
     try:
         with db.session() as s:
-            s.add(SurveyResponse(uniqueid=uniqueid, queue=queue[:64], agent=agent[:64],
-                                 score=score, language=language[:8], at=at))
+            s.add(SurveyResponse(uniqueid=uniqueid, queue=queue[:NAME_LEN], agent=agent[:NAME_LEN],
+                                 score=score, language=language[:LANGUAGE_LEN], at=at))
     except IntegrityError:
         return False
     return True
@@ -61,11 +60,11 @@ def record(db: Database, uniqueid: str, queue: str, agent: str, score: int | Non
 class SurveyAgi:
     """The FastAGI route ``survey``: arguments queue, agent."""
 
-    def __init__(self, settings: Settings, db: Database,
+    def __init__(self, db: Database, install: Install,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.db = db
         self.clock = clock
-        self.prompts = PromptCache.of(locate(settings))
+        self.prompts = PromptCache.of(install)
 
     async def __call__(self, channel: AgiChannel) -> None:
         queue = channel.headers.get("agi_arg_1", "")

@@ -368,12 +368,12 @@ def special_days_group() -> None:
 @pass_ctx
 def special_days_import(c: Context, path: str, queue: str) -> None:
     """Add or replace special days from a CSV date,kind[,factor][,note]."""
-    from workforce import store
+    from workforce import queries
 
     _known_queue(c, queue)
     days = _special(path)
     with c.db.session() as s:
-        n = store.put_special_days(s, days, queue)
+        n = queries.put_special_days(s, days, queue)
     click.echo(f"{n} special day(s) stored for {queue or 'every queue'}")
 
 
@@ -381,13 +381,13 @@ def special_days_import(c: Context, path: str, queue: str) -> None:
 @pass_ctx
 def special_days_list(c: Context) -> None:
     """Every stored special day: date,queue,kind,factor,note (CSV)."""
-    from workforce import store
+    from workforce import queries
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["date", "queue", "kind", "factor", "note"])
     with c.db.session() as s:
-        for r in store.special_day_rows(s):
+        for r in queries.special_day_rows(s):
             writer.writerow([r.day.isoformat(), r.queue, r.kind, f"{r.factor:g}", r.note])
     click.echo(out.getvalue(), nl=False)
 
@@ -398,10 +398,10 @@ def special_days_list(c: Context) -> None:
 @pass_ctx
 def special_days_remove(c: Context, day: datetime, queue: str) -> None:
     """Forget one special day."""
-    from workforce import store
+    from workforce import queries
 
     with c.db.session() as s:
-        if not store.remove_special_day(s, day.date(), queue):
+        if not queries.remove_special_day(s, day.date(), queue):
             raise click.ClickException(f"no special day {day.date()} for "
                                        f"{queue or 'every queue'}")
     click.echo(f"removed {day.date()} for {queue or 'every queue'}")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from foundation.db import Database
 from foundation.settings import Settings
-from workforce import store
+from workforce import models, queries
 from workforce.erlang import Targets, scheduled_heads
 from workforce.forecast import make_forecast, wape_bias
 from workforce.history import HistoryError, build, from_call_records
@@ -65,8 +65,8 @@ def plan_queue(settings: Settings, db: Database, queue: str, now: datetime,
     today = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
     start = today - timedelta(weeks=o.history_weeks)
     with db.session() as s:
-        records = store.call_history(s, queue, start, today)
-        special = store.special_days(s, queue)
+        records = queries.call_history(s, queue, start, today)
+        special = queries.special_days(s, queue)
     if not records:
         log.info("wfm: no call records for queue %s yet; nothing to plan", queue)
         return None
@@ -86,11 +86,11 @@ def plan_queue(settings: Settings, db: Database, queue: str, now: datetime,
     label = (f"{o.target_sl:.0%} in {answer_s:g} s, shrinkage {o.shrinkage}"
              + (f", patience {o.patience_s:g} s" if o.patience_s else ""))
     with db.session() as s:
-        record = store.save_forecast(s, queue, fc, staffing, label)
+        record = queries.save_forecast(s, queue, fc, staffing, label)
         if templates and rows:
             plan = optimize([r[0] for r in rows], [st.scheduled for st in staffing],
                             o.interval_minutes, templates, tz)
-            store.save_schedule(s, record.id, plan)
+            queries.save_schedule(s, record.id, plan)
         return record.id
 
 
@@ -102,8 +102,8 @@ def answer_threshold(settings: Settings, queue: str) -> float:
 def planned_today(session: Session, queue: str, now: datetime, tz: ZoneInfo) -> bool:
     """Whether a forecast for the queue was already made today (city time)."""
     since = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
-    q = select(store.WfmForecast.id).where(store.WfmForecast.queue == queue,
-                                           store.WfmForecast.created_at >= since)
+    q = select(models.WfmForecast.id).where(models.WfmForecast.queue == queue,
+                                           models.WfmForecast.created_at >= since)
     return session.scalars(q.limit(1)).first() is not None
 
 
@@ -119,7 +119,7 @@ class Comparison:
     intervals: int
 
 
-def compare(session: Session, forecast: store.WfmForecast, now: datetime) -> Comparison:
+def compare(session: Session, forecast: models.WfmForecast, now: datetime) -> Comparison:
     """Forecast vs actual offered calls per interval, and the WAPE/bias over elapsed ones."""
     starts = [i.interval_start for i in forecast.intervals]
     predicted = np.array([i.calls for i in forecast.intervals], dtype=float)
@@ -131,7 +131,7 @@ def compare(session: Session, forecast: store.WfmForecast, now: datetime) -> Com
         # hour for hourly intervals in zones such as St. John's, UTC-3:30)
         position = {st: k for k, st in enumerate(starts)}
         counts = np.zeros(len(starts))
-        for entered_at in store.arrivals(session, forecast.queue, starts[0], end):
+        for entered_at in queries.arrivals(session, forecast.queue, starts[0], end):
             k = position.get(starts[0] + (entered_at - starts[0]) // step * step)
             if k is not None:
                 counts[k] += 1

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foundation.settings import Settings
-from workforce import store
+from workforce import models, queries
 from workforce.history import SpecialDay
 from workforce.holidays import us_federal_holidays
 
@@ -18,9 +18,9 @@ def holidays(session: Session, settings: Settings) -> list[str]:
     """Federal holidays kept out of forecast training for every queue; days a manager has
     already entered are left as they are."""
     year = datetime.now(ZoneInfo(settings.timezone)).year
-    have = set(session.scalars(select(store.WfmSpecialDay.day).where(
-        store.WfmSpecialDay.queue == "")))
+    have = set(session.scalars(select(models.WfmSpecialDay.day).where(
+        models.WfmSpecialDay.queue == "")))
     new = [SpecialDay(day, "exclude", 1.0, name) for y in (year, year + 1)
            for day, name in us_federal_holidays(y) if day not in have]
-    store.put_special_days(session, new)
+    queries.put_special_days(session, new)
     return [f"workforce: {len(new)} federal holiday(s) added as special days"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from acd.store import CallRecord
 from foundation.db import Database
 from recordings.audio import inspect
-from recordings.store import Recording
+from recordings.models import Recording
 
 
 def write_wav(path: Path, seconds: float, hz: float = 440.0) -> Path:

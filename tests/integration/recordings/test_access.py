@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from foundation.db import Database, utcnow
-from recordings.store import Recording, RecordingAccess
+from recordings.models import Recording, RecordingAccess
 from tests.conftest import csrf_token, login
 from tests.integration.recordings.helpers import make_recording
 
@@ -132,7 +132,8 @@ def test_legal_hold_needs_a_supervisor_a_reason_and_csrf(app: Flask, users: dict
     with database.session() as s:
         rec = s.get(Recording, rid)
         assert rec is not None and rec.legal_hold and rec.hold_reason == "court order 12"
-    assert [(r.action, r.byte_range) for r in audit_rows(database)] == [("hold", "court order 12")]
+    assert [(r.action, r.reason, r.byte_range) for r in audit_rows(database)] == [
+        ("hold", "court order 12", "")]
     qa = app.test_client()
     login(qa, users["qa"])
     assert qa.post(f"/recordings/{rid}/hold", data={

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from foundation.db import Database, utcnow
 from foundation.users import create_user
-from recordings.qa import month_of
+from recordings.qa.rules import month_of
 from tests.conftest import TEST_PASSWORD, csrf_token, login
 from tests.integration.recordings.helpers import make_recording
 

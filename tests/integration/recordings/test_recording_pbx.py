@@ -15,11 +15,10 @@ from sqlalchemy import select
 from acd.store import CallRecord
 from foundation.db import Database, utcnow
 from foundation.users import create_user
-from recordings import ami, asterisk_sync
-from recordings import policies as policy_store
+from recordings import ami, asterisk_sync, policy_queries
 from recordings.catalog import Paths, catalog
+from recordings.models import Recording
 from recordings.policy import RecordingPolicy, bucket, should_record
-from recordings.store import Recording
 from tests.conftest import TEST_PASSWORD, csrf_token, login
 from tests.integration.pbx import DaemonProc, Pbx, wait_until
 from tests.integration.recordings.helpers import pbx_app
@@ -32,8 +31,8 @@ def push_policies(pbx: Pbx, db: Database, policies: list[RecordingPolicy]) -> No
     """What the policy page does: save in the database, then push into Asterisk's AstDB."""
     with db.session() as s:
         for p in policies:
-            policy_store.save(s, p, "admin1")
-        saved = list(policy_store.load(s, pbx.settings.queue_names()).values())
+            policy_queries.save(s, p, "admin1")
+        saved = list(policy_queries.load(s, pbx.settings.queue_names()).values())
     asyncio.run(ami.with_bridge(pbx.settings, lambda b: asterisk_sync.push(b, saved)))
 
 
@@ -143,7 +142,7 @@ def test_policy_page_saves_and_applies_in_asterisk(clean_pbx: Pbx, sqlite_db: Da
                           follow_redirects=True).get_data(as_text=True)
         assert 'class="flash error"' in page, bad
     with sqlite_db.session() as s:
-        saved = policy_store.load(s, clean_pbx.settings.queue_names())["sanitation"]
+        saved = policy_queries.load(s, clean_pbx.settings.queue_names())["sanitation"]
     assert (saved.mode, saved.retention_days) == ("none", 90)  # bad input changed nothing
     assert astdb("recording/sanitation") == "0"
 

@@ -14,10 +14,10 @@ from acd.store import CallRecord
 from center.worker import collect_jobs
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
-from recordings import policies as policy_store
+from recordings import policy_queries
 from recordings.catalog import GRACE_S, Paths, catalog, orphans
+from recordings.models import CalibrationSession, QaEvaluation, QaForm, QaSample, Recording
 from recordings.policy import RecordingPolicy, bucket
-from recordings.store import CalibrationSession, QaEvaluation, QaForm, QaSample, Recording
 from tests.conftest import login
 from tests.integration.recordings.helpers import call_record, make_recording, write_wav
 
@@ -27,8 +27,8 @@ def test_retention_deletes_exactly_the_expired_ones(settings: Settings,
     now = utcnow()
     old = now - timedelta(days=2)
     with database.session() as s:
-        policy_store.save(s, RecordingPolicy("citywide", retention_days=30), "admin1")
-        policy_store.save(s, RecordingPolicy("sanitation", retention_days=7), "admin1")
+        policy_queries.save(s, RecordingPolicy("citywide", retention_days=30), "admin1")
+        policy_queries.save(s, RecordingPolicy("sanitation", retention_days=7), "admin1")
     data = settings.data_dir
 
     def rec(uid: str, days: float, queue: str, **kw: object) -> int:
@@ -94,10 +94,10 @@ def test_catalog_reports_missing_and_failed(app: Flask, users: dict[str, str],
     paths = Paths(tmp_path / "data", tmp_path / "spool")
     paths.incoming.mkdir(parents=True)
     with database.session() as s:
-        policy_store.save(s, RecordingPolicy("sanitation", mode="sample", sample_pct=30),
+        policy_queries.save(s, RecordingPolicy("sanitation", mode="sample", sample_pct=30),
                           "admin1")
         s.flush()
-        from recordings.store import RecordingPolicyRow
+        from recordings.models import RecordingPolicyRow
         s.get(RecordingPolicyRow, "sanitation").updated_at = now - timedelta(days=1)  # type: ignore[union-attr]
     good, missing, garbage, short = "1700000001.1", "1700000001.2", "1700000001.3", "1700000001.4"
     sampled_out = uid_with_bucket(30, 100)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from acd.store import CallRecord
 from foundation.db import Database, utcnow
 from recordings import survey
-from recordings.store import SurveyResponse
+from recordings.models import SurveyResponse
 from tests.conftest import login
 from tests.integration.pbx import Pbx, running_daemon, wait_until
 

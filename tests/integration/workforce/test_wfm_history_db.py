@@ -9,7 +9,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from acd.store import CallRecord
-from workforce import store
+from workforce import models, queries
 from workforce.history import SpecialDay, build, from_call_records
 
 TZ = ZoneInfo("America/Chicago")
@@ -39,8 +39,8 @@ def test_offered_calls_and_handle_time_per_interval(database):
         s.execute(sa.insert(CallRecord), rows)
     start, end = at, at + timedelta(minutes=45)
     with database.session() as s:
-        recs = store.call_history(s, "citywide", start, end)
-        everyone = store.call_history(s, None, start, end)
+        recs = queries.call_history(s, "citywide", start, end)
+        everyone = queries.call_history(s, None, start, end)
     assert len(recs) == 6 and len(everyone) == 7
     got = from_call_records(recs, 15, start, end)
     assert [r.start for r in got] == [start, start + timedelta(minutes=15),
@@ -67,7 +67,7 @@ def test_weeks_of_records_on_the_city_grid_with_a_storm_day(database):
                                  "answered", talk_s=180))
     with database.session() as s:
         s.execute(sa.insert(CallRecord), rows)
-        recs = store.call_history(s, "citywide", DAY, DAY + timedelta(days=21))
+        recs = queries.call_history(s, "citywide", DAY, DAY + timedelta(days=21))
     intervals = from_call_records(recs, 60, DAY, DAY + timedelta(days=21))
     storm = SpecialDay(date(2024, 3, 13), "exclude", note="ice storm")
     h = build(intervals, 60, TZ, [storm])
@@ -87,9 +87,9 @@ def test_past_forecast_compared_on_its_own_intervals_in_a_half_hour_zone(databas
     day = datetime(2024, 7, 2, tzinfo=nl)
     starts = [day + timedelta(hours=h) for h in (8, 9, 10)]
     with database.session() as s:
-        f = store.WfmForecast(queue="citywide", method="weekday_average", interval_minutes=60,
+        f = models.WfmForecast(queue="citywide", method="weekday_average", interval_minutes=60,
                               starts_at=starts[0], ends_at=starts[-1])
-        f.intervals = [store.WfmForecastInterval(interval_start=st, calls=2.0) for st in starts]
+        f.intervals = [models.WfmForecastInterval(interval_start=st, calls=2.0) for st in starts]
         s.add(f)
         s.execute(sa.insert(CallRecord), [
             call(1, day + timedelta(hours=8, minutes=5), "answered", talk_s=100),
@@ -98,7 +98,7 @@ def test_past_forecast_compared_on_its_own_intervals_in_a_half_hour_zone(databas
             call(4, day + timedelta(hours=7, minutes=59), "answered", talk_s=100),  # before
         ])
     with database.session() as s:
-        f = s.scalars(sa.select(store.WfmForecast)).one()
+        f = s.scalars(sa.select(models.WfmForecast)).one()
         cmp = compare(s, f, now=day + timedelta(hours=10, minutes=30))
     assert cmp.actual[:2].tolist() == [2.0, 1.0] and np.isnan(cmp.actual[2])  # 10:00 not over
     assert cmp.intervals == 2 and cmp.wape == (0 + 1) / 3 and cmp.bias == (4 - 3) / 3

@@ -13,7 +13,7 @@ from acd.store import CallRecord
 from center.cli import cli
 from tests.conftest import csrf_token, login
 from tests.integration.workforce.test_wfm_pages import NOW, TZ, seed_calls
-from workforce import store
+from workforce import models, queries
 from workforce.history import SpecialDay
 from workforce.planning import PlanOptions, plan_queue
 
@@ -23,7 +23,7 @@ STORM = date(2024, 4, 8)  # a Monday in the history
 def stored(database) -> list[tuple[str, str, str, float, str]]:
     with database.session() as s:
         return [(r.day.isoformat(), r.queue, r.kind, r.factor, r.note)
-                for r in store.special_day_rows(s)]
+                for r in queries.special_day_rows(s)]
 
 
 def test_manager_adds_and_removes_special_days(app, users, database):
@@ -76,7 +76,7 @@ def test_stored_special_days_shape_the_plan(database, settings):
 
     def monday_and_wednesday(fid):
         with database.session() as s:
-            f = s.get(store.WfmForecast, fid)
+            f = s.get(models.WfmForecast, fid)
             by_day: dict[date, list[float]] = {}
             for i in f.intervals:
                 by_day.setdefault(i.interval_start.astimezone(TZ).date(), []).append(
@@ -87,9 +87,9 @@ def test_stored_special_days_shape_the_plan(database, settings):
 
     plain = monday_and_wednesday(plan_queue(settings, database, "citywide", NOW, options))
     with database.session() as s:
-        store.put_special_days(s, [SpecialDay(STORM, "exclude", note="storm")], "citywide")
-        store.put_special_days(s, [SpecialDay(date(2024, 4, 17), "override", 0.0, "closed")])
-        store.put_special_days(s, [SpecialDay(date(2024, 4, 1), "exclude")], "sanitation")
+        queries.put_special_days(s, [SpecialDay(STORM, "exclude", note="storm")], "citywide")
+        queries.put_special_days(s, [SpecialDay(date(2024, 4, 17), "override", 0.0, "closed")])
+        queries.put_special_days(s, [SpecialDay(date(2024, 4, 1), "exclude")], "sanitation")
     special = monday_and_wednesday(plan_queue(settings, database, "citywide", NOW, options))
     assert plain[0] > 2 * special[0]  # the storm no longer inflates the next Monday
     assert special[0] == pytest.approx(1.5 * 8 * (8 + 2 * 1.3), rel=0.2)  # a usual Monday
@@ -153,8 +153,8 @@ def test_plan_command_stores_forecast_staffing_and_schedule(database, settings, 
     assert "noise: no call history yet" in res.output
     fid = int(res.output.split("citywide: forecast ")[1].split()[0])
     with database.session() as s:
-        f = s.get(store.WfmForecast, fid)
-        sched = store.latest_schedule(s, fid)
+        f = s.get(models.WfmForecast, fid)
+        sched = queries.latest_schedule(s, fid)
         assert f is not None and sched is not None and sched.status == "Optimal"
         assert len(f.intervals) == 3 * 24 and max(i.agents for i in f.intervals) >= 2
         assert f.targets.startswith("80% in")
@@ -169,7 +169,7 @@ def test_demo_seed_adds_federal_holidays_once(database, settings):
 
     july = {name: d for d, name in us_federal_holidays(datetime.now(TZ).year)}["Independence Day"]
     with database.session() as s:  # the manager's own entry for that day stays as it is
-        store.put_special_days(s, [SpecialDay(july, "override", 0.3, "fireworks")])
+        queries.put_special_days(s, [SpecialDay(july, "override", 0.3, "fireworks")])
         first = holidays(s, settings)
     with database.session() as s:
         again = holidays(s, settings)

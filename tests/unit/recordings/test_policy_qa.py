@@ -14,7 +14,7 @@ import pytest
 from recordings.audio import RecordingDefect, inspect
 from recordings.monitor import MODES, MonitorError, validate
 from recordings.policy import PolicyError, RecordingPolicy, bucket, parse_form, should_record
-from recordings.qa import (
+from recordings.qa.rules import (
     Criterion,
     QaError,
     draw,

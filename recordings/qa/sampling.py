@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings.qa import draw, month_of
-from recordings.store import QaSample, Recording
+from recordings.models import QaSample, Recording, RecordingStatus
+from recordings.qa.rules import draw, month_of
 
 PER_AGENT = 4
 
@@ -34,7 +34,7 @@ def draw_month(session: Session, now: datetime, tz: str, month: str | None = Non
     already = Counter(session.scalars(select(QaSample.agent).where(QaSample.month == month)))
     candidates: dict[str, list[int]] = defaultdict(list)
     for rid, agent in session.execute(select(Recording.id, Recording.agent).where(
-            Recording.status == "ok", Recording.agent.is_not(None),
+            Recording.status == RecordingStatus.OK, Recording.agent.is_not(None),
             Recording.started_at >= start, Recording.started_at < end)):
         if rid not in taken and agent is not None:
             candidates[agent].append(rid)

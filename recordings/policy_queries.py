@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from foundation.db import utcnow
+from recordings.models import RecordingPolicyRow
 from recordings.policy import RecordingPolicy
-from recordings.store import RecordingPolicyRow
 
 
 def default(queue: str) -> RecordingPolicy:

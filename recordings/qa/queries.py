@@ -7,21 +7,21 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from recordings.qa import (
-    DEFAULT_CRITERIA,
-    DEFAULT_FORM,
-    Criterion,
-    QaError,
-    validate_criteria,
-    weighted_score,
-)
-from recordings.store import (
+from recordings.models import (
     CalibrationSession,
     QaCriterion,
     QaEvaluation,
     QaForm,
     QaScore,
     Recording,
+)
+from recordings.qa.rules import (
+    DEFAULT_CRITERIA,
+    DEFAULT_FORM,
+    Criterion,
+    QaError,
+    validate_criteria,
+    weighted_score,
 )
 
 

@@ -3,17 +3,42 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from foundation.db import Base, UTCDateTime, utcnow
 
-# ok: file catalogued; missing: expected by the policy but no file; failed: a file that is
-# unreadable, empty or much shorter than the talk time; skipped: the policy said not to
-# record; deleted: removed by retention (the row stays as the trace).
-STATUSES = ("ok", "missing", "failed", "skipped", "deleted")
-PROBLEMS = ("missing", "failed")
+NAME_LEN = 64  # queue, agent, user names, uniqueids (the widths shared with the call record)
+AUDIT_LEN = 64  # remote_addr and byte_range of the access log
+CODE_LEN = 16  # a status, role or action value
+SHA256_HEX_LEN = 64
+LABEL_LEN = 128  # QA form, criterion and calibration names
+LANGUAGE_LEN = 8
+
+
+class RecordingStatus(StrEnum):
+    """What became of a queue call's recording; the values are the stored strings."""
+
+    OK = "ok"  # file catalogued
+    MISSING = "missing"  # expected by the policy but no file
+    FAILED = "failed"  # unreadable, empty or much shorter than the talk time
+    SKIPPED = "skipped"  # the policy said not to record
+    DELETED = "deleted"  # removed by retention (the row stays as the trace)
+
+
+class AccessAction(StrEnum):
+    """What an access-log row records; the values are the stored strings."""
+
+    PLAY = "play"
+    DOWNLOAD = "download"
+    HOLD = "hold"
+    RELEASE = "release"
+
+
+STATUSES = tuple(s.value for s in RecordingStatus)
+PROBLEMS = (RecordingStatus.MISSING.value, RecordingStatus.FAILED.value)
 
 
 class RecordingPolicyRow(Base):
@@ -21,13 +46,13 @@ class RecordingPolicyRow(Base):
 
     __tablename__ = "recording_policies"
 
-    queue: Mapped[str] = mapped_column(String(64), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(NAME_LEN), primary_key=True)
     mode: Mapped[str] = mapped_column(String(8))  # all | sample | none
     sample_pct: Mapped[int] = mapped_column(default=100)
     retention_days: Mapped[int] = mapped_column(default=365)
     beep: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    updated_by: Mapped[str] = mapped_column(String(NAME_LEN), default="")
 
 
 class Recording(Base):
@@ -38,27 +63,27 @@ class Recording(Base):
                       Index("ix_recordings_started", "started_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    uniqueid: Mapped[str] = mapped_column(String(NAME_LEN), unique=True)
     call_id: Mapped[int | None] = mapped_column(
         ForeignKey("call_records.id", ondelete="SET NULL"), default=None)
-    queue: Mapped[str] = mapped_column(String(64))
-    agent: Mapped[str | None] = mapped_column(String(64), default=None)
+    queue: Mapped[str] = mapped_column(String(NAME_LEN))
+    agent: Mapped[str | None] = mapped_column(String(NAME_LEN), default=None)
     ticket_number: Mapped[str | None] = mapped_column(String(32), default=None)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     talk_s: Mapped[float | None] = mapped_column(default=None)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(CODE_LEN))
     detail: Mapped[str] = mapped_column(Text, default="")
     path: Mapped[str | None] = mapped_column(String(255), default=None)  # under the data dir
     duration_s: Mapped[float | None] = mapped_column(default=None)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    sha256: Mapped[str | None] = mapped_column(String(SHA256_HEX_LEN), default=None)
     catalogued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     legal_hold: Mapped[bool] = mapped_column(default=False)
     hold_reason: Mapped[str] = mapped_column(Text, default="")
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
-ACCESS_ACTIONS = ("play", "download", "hold", "release")
+ACCESS_ACTIONS = tuple(a.value for a in AccessAction)
 
 
 class RecordingAccess(Base):
@@ -69,12 +94,13 @@ class RecordingAccess(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
-    username: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str] = mapped_column(String(16))
-    action: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(String(NAME_LEN))
+    role: Mapped[str] = mapped_column(String(CODE_LEN))
+    action: Mapped[str] = mapped_column(String(CODE_LEN))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    remote_addr: Mapped[str] = mapped_column(String(64), default="")
-    byte_range: Mapped[str] = mapped_column(String(64), default="")
+    remote_addr: Mapped[str] = mapped_column(String(AUDIT_LEN), default="")
+    byte_range: Mapped[str] = mapped_column(String(AUDIT_LEN), default="")  # play/download
+    reason: Mapped[str] = mapped_column(Text, default="", server_default="")  # hold/release
 
 
 # ---- quality assurance ---------------------------------------------------------------------
@@ -82,10 +108,10 @@ class QaForm(Base):
     __tablename__ = "qa_forms"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(128), unique=True)
+    name: Mapped[str] = mapped_column(String(LABEL_LEN), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    updated_by: Mapped[str] = mapped_column(String(NAME_LEN), default="")
 
     criteria: Mapped[list[QaCriterion]] = relationship(
         back_populates="form", cascade="all, delete-orphan", order_by="QaCriterion.position")
@@ -98,7 +124,7 @@ class QaCriterion(Base):
     form_id: Mapped[int] = mapped_column(ForeignKey("qa_forms.id", ondelete="CASCADE"),
                                          index=True)
     position: Mapped[int] = mapped_column(default=0)
-    name: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(LABEL_LEN))
     description: Mapped[str] = mapped_column(Text, default="")
     weight: Mapped[float] = mapped_column(default=1.0)
     max_points: Mapped[int] = mapped_column(default=5)
@@ -114,8 +140,8 @@ class CalibrationSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
     form_id: Mapped[int] = mapped_column(ForeignKey("qa_forms.id"))
-    title: Mapped[str] = mapped_column(String(128))
-    created_by: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(LABEL_LEN))
+    created_by: Mapped[str] = mapped_column(String(NAME_LEN))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
@@ -129,7 +155,7 @@ class QaSample(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
-    agent: Mapped[str] = mapped_column(String(64))
+    agent: Mapped[str] = mapped_column(String(NAME_LEN))
     recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
     drawn_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -143,8 +169,8 @@ class QaEvaluation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id", ondelete="CASCADE"))
     form_id: Mapped[int] = mapped_column(ForeignKey("qa_forms.id"))
-    evaluator: Mapped[str] = mapped_column(String(64))
-    agent: Mapped[str] = mapped_column(String(64))
+    evaluator: Mapped[str] = mapped_column(String(NAME_LEN))
+    agent: Mapped[str] = mapped_column(String(NAME_LEN))
     calibration_id: Mapped[int | None] = mapped_column(
         ForeignKey("qa_calibrations.id", ondelete="CASCADE"), default=None)
     score_pct: Mapped[float] = mapped_column()
@@ -163,7 +189,7 @@ class QaScore(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     evaluation_id: Mapped[int] = mapped_column(
         ForeignKey("qa_evaluations.id", ondelete="CASCADE"), index=True)
-    criterion: Mapped[str] = mapped_column(String(128))
+    criterion: Mapped[str] = mapped_column(String(LABEL_LEN))
     weight: Mapped[float] = mapped_column()
     points: Mapped[int] = mapped_column()
     max_points: Mapped[int] = mapped_column()
@@ -179,9 +205,9 @@ class SurveyResponse(Base):
     __table_args__ = (Index("ix_qa_surveys_at", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)  # the caller's channel
-    queue: Mapped[str] = mapped_column(String(64))
-    agent: Mapped[str] = mapped_column(String(64))
+    uniqueid: Mapped[str] = mapped_column(String(NAME_LEN), unique=True)  # the caller's channel
+    queue: Mapped[str] = mapped_column(String(NAME_LEN))
+    agent: Mapped[str] = mapped_column(String(NAME_LEN))
     score: Mapped[int | None] = mapped_column(default=None)
-    language: Mapped[str] = mapped_column(String(8), default="en")
+    language: Mapped[str] = mapped_column(String(LANGUAGE_LEN), default="en")
     at: Mapped[datetime] = mapped_column(UTCDateTime())

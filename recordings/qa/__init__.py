@@ -1,0 +1,1 @@
+"""Quality assurance: rules (pure), the monthly sample, repository functions, web pages."""
