@@ -9,7 +9,7 @@ from datetime import date, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from crm_bridge.business_calendar import BusinessCalendar, city_holidays
+from crm_bridge.tickets.business_calendar import BusinessCalendar, city_holidays
 
 if TYPE_CHECKING:
     from foundation.settings import Settings

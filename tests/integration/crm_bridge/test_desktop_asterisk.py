@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from acd.store import CallRecord
-from crm_bridge import service
+from crm_bridge.tickets import service
 from foundation.db import Database
 from tests.conftest import csrf_token, login
 from tests.integration.pbx import DaemonProc, Pbx, wait_until

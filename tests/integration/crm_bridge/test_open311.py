@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from crm_bridge import service
+from crm_bridge.tickets import service
 from foundation.db import Database
 
 P = "/open311/v2"
@@ -203,7 +203,7 @@ def test_jurisdiction(app: Any, catalog: Database) -> None:
 
 def test_remaining_formats_extensions_and_errors(app: Any, client: Any, api_key: str,
                                                  catalog: Database) -> None:
-    from crm_bridge import routing
+    from crm_bridge.tickets import routing
 
     made = post(client, api_key, **POTHOLE).get_json()[0]
     tok = ET.fromstring(client.get(f"{P}/tokens/{made['token']}.xml").data)

@@ -12,7 +12,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
-from crm_bridge import service
+from crm_bridge.tickets import service
 from foundation.db import Database
 
 EXAMPLES = 25

@@ -14,9 +14,9 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from crm_bridge import service
-from crm_bridge.catalog import export_catalog
-from crm_bridge.store import Agency, ServiceType
+from crm_bridge.tickets import service
+from crm_bridge.tickets.catalog import export_catalog
+from crm_bridge.models import Agency, ServiceType
 from foundation.db import Database
 from tests.conftest import csrf_token, login
 
@@ -26,7 +26,7 @@ PERSONAL = ["Ana", "Diaz", "ana@example.org", "5550102030", "my landlord Bob", "
 
 def test_open_data_has_no_personal_data(app: Any, catalog: Database, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from crm_bridge import opendata
+    from crm_bridge.open311 import opendata
 
     monkeypatch.setattr(opendata, "BATCH", 1)  # every row its own batch and chunk
     with catalog.session() as s:
@@ -164,7 +164,7 @@ def test_apikey_command_issues_a_working_key(app: Any, catalog: Database,
     key = res.output.strip()
     assert len(key) >= 40
     with catalog.session() as s:
-        from crm_bridge.store import ApiKey
+        from crm_bridge.models import ApiKey
 
         stored = s.scalars(select(ApiKey)).one()
         assert stored.name == "fixit-app" and key not in (stored.key_hash, stored.prefix)

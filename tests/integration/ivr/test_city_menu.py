@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from acd.store import CallRecord
-from crm_bridge import service
+from crm_bridge.tickets import service
 from crm_bridge.seed import seed_catalog
 from foundation.db import Database, utcnow
 from ivr import voicemail

@@ -15,11 +15,12 @@ from typing import Any, Protocol
 import requests
 from sqlalchemy import select
 
-from crm_bridge import messages, service
+from crm_bridge.notify import messages
+from crm_bridge.tickets import service
 from crm_bridge.config import CrmConfig
-from crm_bridge.notices import facts
-from crm_bridge.senders import backoff, claim, send_email
-from crm_bridge.store import Agency, OutboxItem, RemoteCursor, Ticket
+from crm_bridge.notify.notices import facts
+from crm_bridge.notify.delivery import backoff, claim, send_email
+from crm_bridge.models import Agency, OutboxItem, RemoteCursor, Ticket
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 

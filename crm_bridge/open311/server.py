@@ -16,10 +16,11 @@ from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
-from crm_bridge import apikeys, service
+from crm_bridge.open311 import apikeys
+from crm_bridge.tickets import service
 from crm_bridge.config import from_settings
-from crm_bridge.errors import CrmError, InvalidInput, NotFound
-from crm_bridge.open311_data import (
+from crm_bridge.tickets.errors import CrmError, InvalidInput, NotFound
+from crm_bridge.open311.queries import (
     Catalog,
     definition_dict,
     parent_numbers,
@@ -27,8 +28,8 @@ from crm_bridge.open311_data import (
     request_select,
     service_dict,
 )
-from crm_bridge.open311_wire import FORMATS, errors, parse_request_query, render
-from crm_bridge.store import ServiceType, Ticket
+from crm_bridge.open311.wire import FORMATS, errors, parse_request_query, render
+from crm_bridge.models import ServiceType, Ticket
 from foundation import auth
 from foundation.db import Database, utcnow
 from foundation.settings import Settings

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from crm_bridge.lifecycle import State, plain
-from crm_bridge.open311_wire import RequestQuery, iso
-from crm_bridge.store import Agency, ServiceType, Ticket
+from crm_bridge.tickets.lifecycle import State, plain
+from crm_bridge.open311.wire import RequestQuery, iso
+from crm_bridge.models import Agency, ServiceType, Ticket
 
 
 class Catalog:
@@ -77,7 +77,7 @@ def request_dict(t: Ticket, cat: Catalog, tz: tzinfo, extensions: bool = False,
 
 
 def _sla_words(st: ServiceType) -> str:
-    from crm_bridge.business_calendar import SlaPolicy, SlaUnit
+    from crm_bridge.tickets.business_calendar import SlaPolicy, SlaUnit
 
     return SlaPolicy(SlaUnit(st.sla_unit), float(st.sla_amount)).describe()
 

@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm_bridge import notices
-from crm_bridge.attributes import validate_answers
-from crm_bridge.business_calendar import SlaPolicy, SlaUnit, next_check_at
-from crm_bridge.checkdigit import normalize, ticket_number
+from crm_bridge.notify import notices
+from crm_bridge.tickets.attributes import validate_answers
+from crm_bridge.tickets.business_calendar import SlaPolicy, SlaUnit, next_check_at
+from crm_bridge.tickets.checkdigit import normalize, ticket_number
 from crm_bridge.config import CrmConfig
-from crm_bridge.errors import InvalidInput, NotFound
-from crm_bridge.lifecycle import (
+from crm_bridge.tickets.errors import InvalidInput, NotFound
+from crm_bridge.tickets.lifecycle import (
     Action,
     LifecycleError,
     LinkKind,
@@ -33,7 +33,7 @@ from crm_bridge.lifecycle import (
     next_state,
     plain,
 )
-from crm_bridge.store import Agency, OutboxItem, ServiceType, Ticket, TicketEvent
+from crm_bridge.models import Agency, OutboxItem, ServiceType, Ticket, TicketEvent
 from foundation.db import utcnow
 
 CHANNELS = ("phone", "ivr", "web", "open311", "email", "sms")
@@ -259,7 +259,7 @@ def reopen(session: Session, t: Ticket, actor: str, comment: str | None, *,
     log(session, t, "reopened", actor, comment or "", now=now)
     notices.to_resident(session, t, "status", cfg, t.status_notes, now=now)
     if by_resident:
-        from crm_bridge.routing import escalate
+        from crm_bridge.tickets.routing import escalate
 
         escalate(session, t, max(t.escalation_level, 0) + 1,
                  f"reopened by the resident: {comment or 'work not done'}", "system",

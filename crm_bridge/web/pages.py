@@ -24,14 +24,16 @@ from flask import (
 )
 from sqlalchemy import select
 
-from crm_bridge import opendata, routing, service
-from crm_bridge.attributes import answer_label
-from crm_bridge.errors import InvalidInput
-from crm_bridge.lifecycle import Action, ClosureReason, LinkKind, State, allowed_actions, plain
-from crm_bridge.open311_wire import parse_iso
-from crm_bridge.sla import on_time_report, totals
-from crm_bridge.store import Agency, ServiceType, Ticket
-from crm_bridge.webctx import (
+from crm_bridge.open311 import opendata
+from crm_bridge.tickets import routing
+from crm_bridge.tickets import service
+from crm_bridge.tickets.attributes import answer_label
+from crm_bridge.tickets.errors import InvalidInput
+from crm_bridge.tickets.lifecycle import Action, ClosureReason, LinkKind, State, allowed_actions, plain
+from crm_bridge.open311.wire import parse_iso
+from crm_bridge.tickets.sla import on_time_report, totals
+from crm_bridge.models import Agency, ServiceType, Ticket
+from crm_bridge.web.context import (
     DOMAIN_ERRORS,
     STAFF,
     agency_scope,
@@ -288,7 +290,7 @@ def sla_report() -> Any:
 @public
 def open_data(fmt: str) -> Any:
     """``/open-data/requests.csv|json?start_date=&end_date=`` (ISO 8601, both optional): every
-    ticket in GeoReport bulk style, personal data removed (``crm_bridge.opendata``)."""
+    ticket in GeoReport bulk style, personal data removed (``crm_bridge.open311.opendata``)."""
     if fmt not in ("csv", "json"):
         return Response("format must be csv or json\n", status=404, mimetype="text/plain")
     tz = cfg().calendar.tz
@@ -311,4 +313,6 @@ def open_data(fmt: str) -> Any:
 
 
 # The admin catalog pages, the agent desktop and the JSON API add their routes to ``bp``.
-from crm_bridge import admin, api, desktop  # noqa: E402,F401
+from crm_bridge.web import admin  # noqa: E402,F401
+from crm_bridge.web import api  # noqa: E402,F401
+from crm_bridge.web import desktop  # noqa: E402,F401

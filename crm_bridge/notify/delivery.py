@@ -15,7 +15,7 @@ from email.utils import formatdate, make_msgid
 import requests
 from sqlalchemy import or_, select, update
 
-from crm_bridge.store import Notification, OutboxItem, TicketEvent
+from crm_bridge.models import Notification, OutboxItem, TicketEvent
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 

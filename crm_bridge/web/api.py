@@ -15,13 +15,14 @@ from flask import jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_bridge import routing, service
-from crm_bridge.errors import InvalidInput
-from crm_bridge.lifecycle import Action, LinkKind, State, plain
-from crm_bridge.open311_wire import iso
-from crm_bridge.store import Agency, Ticket
-from crm_bridge.web import bp
-from crm_bridge.webctx import (
+from crm_bridge.tickets import routing
+from crm_bridge.tickets import service
+from crm_bridge.tickets.errors import InvalidInput
+from crm_bridge.tickets.lifecycle import Action, LinkKind, State, plain
+from crm_bridge.open311.wire import iso
+from crm_bridge.models import Agency, Ticket
+from crm_bridge.web.pages import bp
+from crm_bridge.web.context import (
     DOMAIN_ERRORS,
     STAFF,
     agency_scope,
