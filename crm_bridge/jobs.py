@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from crm_bridge.config import from_settings
-from crm_bridge.outbox.delivery import default_senders, poll_remote, process_outbox
 from crm_bridge.notify.delivery import deliver_pending
+from crm_bridge.outbox.delivery import default_senders, poll_remote, process_outbox
 from crm_bridge.tickets.sla import run_sla_checks
 from foundation.db import Database
 from foundation.jobs import Job

@@ -10,10 +10,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from crm_bridge.notify import messages
 from crm_bridge.config import CrmConfig
-from crm_bridge.tickets.lifecycle import State, plain
 from crm_bridge.models import Agency, EscalationContact, Notification, Ticket
+from crm_bridge.notify import messages
+from crm_bridge.tickets.lifecycle import State, plain
 from foundation.db import utcnow
 
 

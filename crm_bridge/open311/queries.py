@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from crm_bridge.tickets.lifecycle import State, plain
-from crm_bridge.open311.wire import RequestQuery, iso
 from crm_bridge.models import Agency, ServiceType, Ticket
+from crm_bridge.open311.wire import RequestQuery, iso
+from crm_bridge.tickets.lifecycle import State, plain
 
 
 class Catalog:

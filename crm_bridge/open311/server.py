@@ -12,14 +12,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Response, request
+from flask.sansio.app import App
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
-from crm_bridge.open311 import apikeys
-from crm_bridge.tickets import service
 from crm_bridge.config import from_settings
-from crm_bridge.tickets.errors import CrmError, InvalidInput, NotFound
+from crm_bridge.models import ServiceType, Ticket
+from crm_bridge.open311 import apikeys
 from crm_bridge.open311.queries import (
     Catalog,
     definition_dict,
@@ -29,35 +29,22 @@ from crm_bridge.open311.queries import (
     service_dict,
 )
 from crm_bridge.open311.wire import FORMATS, errors, parse_request_query, render
-from crm_bridge.models import ServiceType, Ticket
+from crm_bridge.tickets import service
+from crm_bridge.tickets.errors import CrmError, InvalidInput, NotFound
 from foundation import auth
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
+from foundation.web import Mount
 
-CSRF_EXEMPT = True
 PREFIX = "/open311/v2"
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 OPENAPI = Path(__file__).with_name("openapi.yaml")
-
-bp = Blueprint("open311", __name__, url_prefix=PREFIX)
 
 
 class Open311Error(Exception):
     def __init__(self, status: int, description: str, code: int | None = None) -> None:
         super().__init__(description)
         self.status, self.description, self.code = status, description, code or status
-
-
-def _settings() -> Settings:
-    return current_app.extensions["civic311.settings"]  # type: ignore[no-any-return]
-
-
-def _db() -> Database:
-    return current_app.extensions["civic311.db"]  # type: ignore[no-any-return]
-
-
-def _tz() -> ZoneInfo:
-    return ZoneInfo(_settings().timezone)
 
 
 def _fmt(fmt: str) -> str:
@@ -77,129 +64,15 @@ def error_response(fmt: str, status: int, description: str, code: int | None = N
                    errors([(code or status, description)]), status)
 
 
-def _jurisdiction(args: Any) -> None:
+def _jurisdiction(args: Any, mine: str | None) -> None:
     wanted = (args.get("jurisdiction_id") or "").strip()
-    mine = _settings().open311_jurisdiction
     if wanted and mine and wanted != mine:
         raise Open311Error(404, f"jurisdiction_id {wanted!r} not found")
-
-
-@bp.before_request
-def _refuse_nul() -> None:
-    """PostgreSQL text cannot hold NUL: refuse it at the edge as bad input (400), not a 500."""
-    parts = [request.path, *request.args.keys(), *request.args.values()]
-    if request.method == "POST":
-        parts += [*request.form.keys(), *request.form.values()]
-    if any("\x00" in p for p in parts):
-        raise Open311Error(400, "NUL characters are not allowed")
-
-
-@bp.errorhandler(Open311Error)
-def _open311_error(exc: Open311Error) -> Response:
-    return error_response(_path_format(), exc.status, exc.description, exc.code)
 
 
 def _path_format() -> str:
     last = request.path.rsplit(".", 1)
     return last[1] if len(last) == 2 and last[1] in FORMATS else "json"
-
-
-@bp.route("/discovery.<fmt>")
-@auth.public
-def discovery(fmt: str) -> Response:
-    fmt = _fmt(fmt)
-    with _db().session() as s:
-        changed = s.scalar(select(func.max(ServiceType.updated_at)))
-    changeset = (changed or utcnow()).strftime("%Y-%m-%dT%H:%M:%SZ")
-    base = (_settings().public_base_url or request.host_url).rstrip("/") + PREFIX
-    return respond(fmt, "discovery", {
-        "changeset": changeset,
-        "contact": _settings().open311_contact,
-        "key_service": "Ask the 311 open data team for a key (civic311 apikey create NAME)",
-        "endpoints": [{"specification": SPEC, "url": base, "changeset": changeset,
-                       "type": "production", "formats": ["text/xml", "application/json"]}],
-    })
-
-
-@bp.route("/services.<fmt>")
-@auth.public
-def services(fmt: str) -> Response:
-    fmt = _fmt(fmt)
-    _jurisdiction(request.args)
-    with _db().session() as s:
-        rows = s.scalars(select(ServiceType).where(ServiceType.active.is_(True))
-                         .order_by(ServiceType.group, ServiceType.name)).all()
-        body = [service_dict(st) for st in rows]
-    return respond(fmt, "services", body)
-
-
-@bp.route("/services/<code>.<fmt>")
-@auth.public
-def service_definition(code: str, fmt: str) -> Response:
-    fmt = _fmt(fmt)
-    _jurisdiction(request.args)
-    with _db().session() as s:
-        st = s.scalar(select(ServiceType).where(ServiceType.code == code,
-                                                ServiceType.active.is_(True)))
-        if st is None:
-            raise Open311Error(404, f"service_code {code!r} not found")
-        return respond(fmt, "service_definition", definition_dict(st))
-
-
-@bp.route("/requests.<fmt>", methods=["GET"])
-@auth.public
-def requests_list(fmt: str) -> Response:
-    fmt = _fmt(fmt)
-    _jurisdiction(request.args)
-    now = utcnow()
-    try:
-        q = parse_request_query(request.args.to_dict(), _tz(), now)
-    except InvalidInput as exc:
-        raise Open311Error(400, str(exc)) from None
-    with _db().session() as s:
-        cat = Catalog(s)
-        stmt = request_select(q, cat)
-        rows = list(s.scalars(stmt)) if stmt is not None else []
-        more = len(rows) > q.page_size
-        rows = rows[:q.page_size]
-        parents = parent_numbers(s, rows) if q.extensions else {}
-        body = [request_dict(t, cat, _tz(), q.extensions, parents.get(t.parent_id or 0))
-                for t in rows]
-    headers = {}
-    if more:
-        args = request.args.to_dict()
-        args["page"] = str(q.page + 1)
-        nxt = request.base_url + "?" + "&".join(f"{k}={v}" for k, v in args.items())
-        headers = {"X-Next-Page-URL": nxt, "Link": f'<{nxt}>; rel="next"'}
-    return respond(fmt, "service_requests", body, headers=headers)
-
-
-@bp.route("/requests/<request_id>.<fmt>")
-@auth.public
-def request_one(request_id: str, fmt: str) -> Response:
-    fmt = _fmt(fmt)
-    _jurisdiction(request.args)
-    with _db().session() as s:
-        t = s.scalar(select(Ticket).where(Ticket.number == request_id.strip()))
-        if t is None:
-            raise Open311Error(404, f"service_request_id {request_id!r} not found")
-        ext = (request.args.get("extensions") or "").lower() == "true"
-        parents = parent_numbers(s, [t]) if ext else {}
-        body = [request_dict(t, Catalog(s), _tz(), ext, parents.get(t.parent_id or 0))]
-    return respond(fmt, "service_requests", body)
-
-
-@bp.route("/tokens/<token>.<fmt>")
-@auth.public
-def token(token: str, fmt: str) -> Response:
-    fmt = _fmt(fmt)
-    _jurisdiction(request.args)
-    with _db().session() as s:
-        t = s.scalar(select(Ticket).where(Ticket.token == token.strip()))
-        if t is None:
-            raise Open311Error(404, f"token {token!r} not found")
-        return respond(fmt, "service_requests", [{"service_request_id": t.number,
-                                                  "token": t.token}])
 
 
 def _float(name: str, value: str | None) -> float | None:
@@ -226,60 +99,171 @@ def _attributes(form: Any) -> dict[str, Any]:
     return out
 
 
-@bp.route("/requests.<fmt>", methods=["POST"])
-@auth.public
-def requests_create(fmt: str) -> Response:
-    fmt = _fmt(fmt)
-    form = request.form
-    db = _db()
-    with db.session() as s:
-        client = apikeys.client_for(s, form.get("api_key"))
-    if client is None:
-        raise Open311Error(403, "api_key is missing or not valid")
-    _jurisdiction(form)
-    code = (form.get("service_code") or "").strip()
-    if not code:
-        raise Open311Error(400, "service_code is required")
-    lat, long = _float("lat", form.get("lat")), _float("long", form.get("long"))
-    address = (form.get("address_string") or "").strip() or None
-    address_id = (form.get("address_id") or "").strip() or None
-    if (lat is None or long is None) and not address and not address_id:
-        raise Open311Error(400, "a location is required: lat and long, address_string, "
-                                "or address_id")
-    key = request.headers.get("Idempotency-Key", "").strip()
-    cfg = from_settings(_settings())
+def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
+    """The GeoReport v2 blueprint; its views close over the settings and the database."""
+    bp = Blueprint("open311", __name__, url_prefix=PREFIX)
+    tz = ZoneInfo(settings.timezone)
 
-    def opt(name: str) -> str | None:
-        return (form.get(name) or "").strip() or None
+    @bp.before_request
+    def _refuse_nul() -> None:
+        """PostgreSQL text cannot hold NUL: refuse it at the edge as bad input (400), not a 500."""
+        parts = [request.path, *request.args.keys(), *request.args.values()]
+        if request.method == "POST":
+            parts += [*request.form.keys(), *request.form.values()]
+        if any("\x00" in p for p in parts):
+            raise Open311Error(400, "NUL characters are not allowed")
 
-    try:
+    @bp.errorhandler(Open311Error)
+    def _open311_error(exc: Open311Error) -> Response:
+        return error_response(_path_format(), exc.status, exc.description, exc.code)
+
+    @bp.route("/discovery.<fmt>")
+    @auth.public
+    def discovery(fmt: str) -> Response:
+        fmt = _fmt(fmt)
         with db.session() as s:
-            t = service.open_ticket(
-                s, code, description=form.get("description") or "", channel="open311",
-                actor=f"open311:{client}", attributes=_attributes(form), address=address,
-                address_id=address_id, lat=lat, long=long, first_name=opt("first_name"),
-                last_name=opt("last_name"), email=opt("email"), phone=opt("phone"),
-                account_id=opt("account_id"), device_id=opt("device_id"),
-                media_url=opt("media_url"), source_client=client,
-                idempotency_key=f"{client}:{key}"[:128] if key else None, config=cfg)
-            body = [{"service_request_id": t.number, "token": t.token,
-                     "service_notice": f"Expected by {t.due_at.astimezone(_tz()).date()}"
-                     if t.due_at else None, "account_id": t.account_id}]
-    except NotFound as exc:
-        raise Open311Error(404, str(exc)) from None
-    except CrmError as exc:
-        raise Open311Error(400, str(exc)) from None
-    return respond(fmt, "service_requests", body, status=201)
+            changed = s.scalar(select(func.max(ServiceType.updated_at)))
+        changeset = (changed or utcnow()).strftime("%Y-%m-%dT%H:%M:%SZ")
+        base = (settings.public_base_url or request.host_url).rstrip("/") + PREFIX
+        return respond(fmt, "discovery", {
+            "changeset": changeset,
+            "contact": settings.open311_contact,
+            "key_service": "Ask the 311 open data team for a key (civic311 apikey create NAME)",
+            "endpoints": [{"specification": SPEC, "url": base, "changeset": changeset,
+                           "type": "production", "formats": ["text/xml", "application/json"]}],
+        })
+
+    @bp.route("/services.<fmt>")
+    @auth.public
+    def services(fmt: str) -> Response:
+        fmt = _fmt(fmt)
+        _jurisdiction(request.args, settings.open311_jurisdiction)
+        with db.session() as s:
+            rows = s.scalars(select(ServiceType).where(ServiceType.active.is_(True))
+                             .order_by(ServiceType.group, ServiceType.name)).all()
+            body = [service_dict(st) for st in rows]
+        return respond(fmt, "services", body)
+
+    @bp.route("/services/<code>.<fmt>")
+    @auth.public
+    def service_definition(code: str, fmt: str) -> Response:
+        fmt = _fmt(fmt)
+        _jurisdiction(request.args, settings.open311_jurisdiction)
+        with db.session() as s:
+            st = s.scalar(select(ServiceType).where(ServiceType.code == code,
+                                                    ServiceType.active.is_(True)))
+            if st is None:
+                raise Open311Error(404, f"service_code {code!r} not found")
+            return respond(fmt, "service_definition", definition_dict(st))
+
+    @bp.route("/requests.<fmt>", methods=["GET"])
+    @auth.public
+    def requests_list(fmt: str) -> Response:
+        fmt = _fmt(fmt)
+        _jurisdiction(request.args, settings.open311_jurisdiction)
+        now = utcnow()
+        try:
+            q = parse_request_query(request.args.to_dict(), tz, now)
+        except InvalidInput as exc:
+            raise Open311Error(400, str(exc)) from None
+        with db.session() as s:
+            cat = Catalog(s)
+            stmt = request_select(q, cat)
+            rows = list(s.scalars(stmt)) if stmt is not None else []
+            more = len(rows) > q.page_size
+            rows = rows[:q.page_size]
+            parents = parent_numbers(s, rows) if q.extensions else {}
+            body = [request_dict(t, cat, tz, q.extensions, parents.get(t.parent_id or 0))
+                    for t in rows]
+        headers = {}
+        if more:
+            args = request.args.to_dict()
+            args["page"] = str(q.page + 1)
+            nxt = request.base_url + "?" + "&".join(f"{k}={v}" for k, v in args.items())
+            headers = {"X-Next-Page-URL": nxt, "Link": f'<{nxt}>; rel="next"'}
+        return respond(fmt, "service_requests", body, headers=headers)
+
+    @bp.route("/requests/<request_id>.<fmt>")
+    @auth.public
+    def request_one(request_id: str, fmt: str) -> Response:
+        fmt = _fmt(fmt)
+        _jurisdiction(request.args, settings.open311_jurisdiction)
+        with db.session() as s:
+            t = s.scalar(select(Ticket).where(Ticket.number == request_id.strip()))
+            if t is None:
+                raise Open311Error(404, f"service_request_id {request_id!r} not found")
+            ext = (request.args.get("extensions") or "").lower() == "true"
+            parents = parent_numbers(s, [t]) if ext else {}
+            body = [request_dict(t, Catalog(s), tz, ext, parents.get(t.parent_id or 0))]
+        return respond(fmt, "service_requests", body)
+
+    @bp.route("/tokens/<token>.<fmt>")
+    @auth.public
+    def token(token: str, fmt: str) -> Response:
+        fmt = _fmt(fmt)
+        _jurisdiction(request.args, settings.open311_jurisdiction)
+        with db.session() as s:
+            t = s.scalar(select(Ticket).where(Ticket.token == token.strip()))
+            if t is None:
+                raise Open311Error(404, f"token {token!r} not found")
+            return respond(fmt, "service_requests", [{"service_request_id": t.number,
+                                                      "token": t.token}])
+
+    @bp.route("/requests.<fmt>", methods=["POST"])
+    @auth.public
+    def requests_create(fmt: str) -> Response:
+        fmt = _fmt(fmt)
+        form = request.form
+        with db.session() as s:
+            client = apikeys.client_for(s, form.get("api_key"))
+        if client is None:
+            raise Open311Error(403, "api_key is missing or not valid")
+        _jurisdiction(form, settings.open311_jurisdiction)
+        code = (form.get("service_code") or "").strip()
+        if not code:
+            raise Open311Error(400, "service_code is required")
+        lat, long = _float("lat", form.get("lat")), _float("long", form.get("long"))
+        address = (form.get("address_string") or "").strip() or None
+        address_id = (form.get("address_id") or "").strip() or None
+        if (lat is None or long is None) and not address and not address_id:
+            raise Open311Error(400, "a location is required: lat and long, address_string, "
+                                    "or address_id")
+        key = request.headers.get("Idempotency-Key", "").strip()
+        cfg = from_settings(settings)
+
+        def opt(name: str) -> str | None:
+            return (form.get(name) or "").strip() or None
+
+        try:
+            with db.session() as s:
+                t = service.open_ticket(
+                    s, code, description=form.get("description") or "", channel="open311",
+                    actor=f"open311:{client}", attributes=_attributes(form), address=address,
+                    address_id=address_id, lat=lat, long=long, first_name=opt("first_name"),
+                    last_name=opt("last_name"), email=opt("email"), phone=opt("phone"),
+                    account_id=opt("account_id"), device_id=opt("device_id"),
+                    media_url=opt("media_url"), source_client=client,
+                    idempotency_key=f"{client}:{key}"[:128] if key else None, config=cfg)
+                body = [{"service_request_id": t.number, "token": t.token,
+                         "service_notice": f"Expected by {t.due_at.astimezone(tz).date()}"
+                         if t.due_at else None, "account_id": t.account_id}]
+        except NotFound as exc:
+            raise Open311Error(404, str(exc)) from None
+        except CrmError as exc:
+            raise Open311Error(400, str(exc)) from None
+        return respond(fmt, "service_requests", body, status=201)
+
+    @bp.route("/openapi.json")
+    @auth.public
+    def openapi() -> Response:
+        spec = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+        return Response(json.dumps(spec), content_type="application/json")
+
+    bp.record_once(lambda state: _routing_errors(state.app))
+    return [Mount(bp, csrf_exempt=True)]
 
 
-@bp.route("/openapi.json")
-@auth.public
-def openapi() -> Response:
-    spec = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
-    return Response(json.dumps(spec), content_type="application/json")
-
-
-def init_app(app: Flask, settings: Settings, db: Database) -> None:
+def _routing_errors(app: App) -> None:
     """Open311 error bodies for routing errors under the prefix (404 path, 405 method)."""
     for code in (404, 405):
         previous = app.error_handler_spec.get(None, {}).get(code, {})

@@ -15,12 +15,12 @@ from typing import Any, Protocol
 import requests
 from sqlalchemy import select
 
-from crm_bridge.notify import messages
-from crm_bridge.tickets import service
 from crm_bridge.config import CrmConfig
-from crm_bridge.notify.notices import facts
-from crm_bridge.notify.delivery import backoff, claim, send_email
 from crm_bridge.models import Agency, OutboxItem, RemoteCursor, Ticket
+from crm_bridge.notify import messages
+from crm_bridge.notify.delivery import backoff, claim, send_email
+from crm_bridge.notify.notices import facts
+from crm_bridge.tickets import service
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 

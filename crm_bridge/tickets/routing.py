@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_bridge.notify import notices
 from crm_bridge.config import CrmConfig
+from crm_bridge.models import Agency, Ticket
+from crm_bridge.notify import notices
 from crm_bridge.tickets.errors import NotFound
 from crm_bridge.tickets.lifecycle import LinkKind, State, check_link, check_transfer, is_open
 from crm_bridge.tickets.phones import variants
 from crm_bridge.tickets.service import DEFAULT_CONFIG, _queue_outbox, _unpause, log
-from crm_bridge.models import Agency, Ticket
 from foundation.db import utcnow
 
 

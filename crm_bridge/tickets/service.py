@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm_bridge.config import CrmConfig
+from crm_bridge.models import Agency, OutboxItem, ServiceType, Ticket, TicketEvent
 from crm_bridge.notify import notices
 from crm_bridge.tickets.attributes import validate_answers
 from crm_bridge.tickets.business_calendar import SlaPolicy, SlaUnit, next_check_at
 from crm_bridge.tickets.checkdigit import normalize, ticket_number
-from crm_bridge.config import CrmConfig
 from crm_bridge.tickets.errors import InvalidInput, NotFound
 from crm_bridge.tickets.lifecycle import (
     Action,
@@ -33,7 +34,6 @@ from crm_bridge.tickets.lifecycle import (
     next_state,
     plain,
 )
-from crm_bridge.models import Agency, OutboxItem, ServiceType, Ticket, TicketEvent
 from foundation.db import utcnow
 
 CHANNELS = ("phone", "ivr", "web", "open311", "email", "sms")

@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from crm_bridge.config import CrmConfig
+from crm_bridge.models import Agency, ServiceType, Ticket
 from crm_bridge.notify import notices
 from crm_bridge.tickets.business_calendar import next_check_at, stage_for
-from crm_bridge.config import CrmConfig
 from crm_bridge.tickets.routing import escalate
 from crm_bridge.tickets.service import log, policy
-from crm_bridge.models import Agency, ServiceType, Ticket
 from foundation.db import Database, utcnow
 
 

@@ -14,13 +14,13 @@ import yaml
 from flask import Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from crm_bridge.models import Agency, ServiceType
 from crm_bridge.tickets import catalog
 from crm_bridge.tickets.attributes import DATATYPES
 from crm_bridge.tickets.business_calendar import SlaUnit
 from crm_bridge.tickets.errors import InvalidInput
-from crm_bridge.models import Agency, ServiceType
-from crm_bridge.web.pages import bp
 from crm_bridge.web.context import db, form_text
+from crm_bridge.web.pages import bp
 from foundation.auth import roles
 from foundation.users import Role
 

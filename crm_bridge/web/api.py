@@ -15,13 +15,11 @@ from flask import jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_bridge.tickets import routing
-from crm_bridge.tickets import service
+from crm_bridge.models import Agency, Ticket
+from crm_bridge.open311.wire import iso
+from crm_bridge.tickets import routing, service
 from crm_bridge.tickets.errors import InvalidInput
 from crm_bridge.tickets.lifecycle import Action, LinkKind, State, plain
-from crm_bridge.open311.wire import iso
-from crm_bridge.models import Agency, Ticket
-from crm_bridge.web.pages import bp
 from crm_bridge.web.context import (
     DOMAIN_ERRORS,
     STAFF,
@@ -33,6 +31,7 @@ from crm_bridge.web.context import (
     ticket_for,
     user,
 )
+from crm_bridge.web.pages import bp
 from foundation.auth import roles
 from foundation.users import Role
 

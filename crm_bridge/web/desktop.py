@@ -16,16 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd.store import CallRecord
-from crm_bridge.tickets import routing
-from crm_bridge.tickets import service
+from crm_bridge.models import ServiceType, Ticket
+from crm_bridge.open311.wire import iso
+from crm_bridge.tickets import routing, service
 from crm_bridge.tickets.calltypes import CALL_TYPES, check_wrapup
 from crm_bridge.tickets.checkdigit import normalize
 from crm_bridge.tickets.errors import InvalidInput
 from crm_bridge.tickets.lifecycle import State, plain
-from crm_bridge.open311.wire import iso
-from crm_bridge.models import ServiceType, Ticket
-from crm_bridge.web.pages import bp
 from crm_bridge.web.context import DOMAIN_ERRORS, cfg, code_of, db, form_text, status_of, user
+from crm_bridge.web.pages import bp
 from foundation.auth import roles
 from foundation.db import utcnow
 from foundation.users import Role

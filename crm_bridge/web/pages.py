@@ -24,15 +24,21 @@ from flask import (
 )
 from sqlalchemy import select
 
+from crm_bridge.models import Agency, ServiceType, Ticket
 from crm_bridge.open311 import opendata
-from crm_bridge.tickets import routing
-from crm_bridge.tickets import service
+from crm_bridge.open311.wire import parse_iso
+from crm_bridge.tickets import routing, service
 from crm_bridge.tickets.attributes import answer_label
 from crm_bridge.tickets.errors import InvalidInput
-from crm_bridge.tickets.lifecycle import Action, ClosureReason, LinkKind, State, allowed_actions, plain
-from crm_bridge.open311.wire import parse_iso
+from crm_bridge.tickets.lifecycle import (
+    Action,
+    ClosureReason,
+    LinkKind,
+    State,
+    allowed_actions,
+    plain,
+)
 from crm_bridge.tickets.sla import on_time_report, totals
-from crm_bridge.models import Agency, ServiceType, Ticket
 from crm_bridge.web.context import (
     DOMAIN_ERRORS,
     STAFF,
@@ -313,6 +319,8 @@ def open_data(fmt: str) -> Any:
 
 
 # The admin catalog pages, the agent desktop and the JSON API add their routes to ``bp``.
-from crm_bridge.web import admin  # noqa: E402,F401
-from crm_bridge.web import api  # noqa: E402,F401
-from crm_bridge.web import desktop  # noqa: E402,F401
+from crm_bridge.web import (
+    admin,  # noqa: E402,F401
+    api,  # noqa: E402,F401
+    desktop,  # noqa: E402,F401
+)

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from acd.store import CallRecord
-from crm_bridge.tickets import service
 from crm_bridge.models import Ticket
+from crm_bridge.tickets import service
 from foundation.db import Database, utcnow
 from tests.conftest import csrf_token, login
 

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crm_bridge.tickets import service
 from crm_bridge.config import CrmConfig
-from crm_bridge.notify.delivery import deliver_pending
-from crm_bridge.tickets.sla import on_time_report, run_sla_checks
 from crm_bridge.models import Notification, TicketEvent
+from crm_bridge.notify.delivery import deliver_pending
+from crm_bridge.tickets import service
+from crm_bridge.tickets.sla import on_time_report, run_sla_checks
 from foundation.db import Database
 from tests.integration.crm_bridge.conftest import MONDAY_10AM as T0
 from tests.integration.crm_bridge.conftest import Inbox

@@ -14,9 +14,9 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from crm_bridge.models import Agency, ServiceType
 from crm_bridge.tickets import service
 from crm_bridge.tickets.catalog import export_catalog
-from crm_bridge.models import Agency, ServiceType
 from foundation.db import Database
 from tests.conftest import csrf_token, login
 

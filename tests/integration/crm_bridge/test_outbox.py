@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from center import schema
-from crm_bridge.tickets import service
-from crm_bridge.open311.apikeys import create_key
 from crm_bridge.config import CrmConfig
+from crm_bridge.models import Agency, OutboxItem, Ticket, TicketEvent
+from crm_bridge.open311.apikeys import create_key
 from crm_bridge.outbox.delivery import Open311Sender, poll_remote, process_outbox
 from crm_bridge.seed import seed_catalog
-from crm_bridge.models import Agency, OutboxItem, Ticket, TicketEvent
+from crm_bridge.tickets import service
 from foundation.db import Database
 from foundation.settings import load_settings
 from tests.integration.crm_bridge.conftest import MONDAY_10AM as T0

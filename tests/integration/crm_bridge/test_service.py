@@ -7,15 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from crm_bridge.tickets import routing
-from crm_bridge.tickets import service
-from crm_bridge.tickets.checkdigit import is_valid, ticket_number
 from crm_bridge.config import CrmConfig
-from crm_bridge.tickets.errors import CrmError, InvalidInput, NotFound
-from crm_bridge.tickets.lifecycle import LifecycleError
+from crm_bridge.models import Notification, ServiceType, TicketEvent
 from crm_bridge.public import InvalidTicketNumber, public_status
 from crm_bridge.seed import seed_catalog
-from crm_bridge.models import Notification, ServiceType, TicketEvent
+from crm_bridge.tickets import routing, service
+from crm_bridge.tickets.checkdigit import is_valid, ticket_number
+from crm_bridge.tickets.errors import CrmError, InvalidInput, NotFound
+from crm_bridge.tickets.lifecycle import LifecycleError
 from foundation.db import Database
 from tests.integration.crm_bridge.conftest import MONDAY_10AM as T0
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from crm_bridge.tickets import service
 from crm_bridge.config import from_settings
 from crm_bridge.models import Notification, Ticket
+from crm_bridge.tickets import service
 from foundation.db import Database, utcnow
 from tests.conftest import csrf_token, login
 

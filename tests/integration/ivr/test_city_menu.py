@@ -24,8 +24,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from acd.store import CallRecord
-from crm_bridge.tickets import service
 from crm_bridge.seed import seed_catalog
+from crm_bridge.tickets import service
 from foundation.db import Database, utcnow
 from ivr import voicemail
 from ivr.hours import is_open

@@ -18,9 +18,9 @@ from twilio.request_validator import RequestValidator
 
 from acd.store import CallRecord
 from center.worker import collect_jobs
-from crm_bridge.tickets import service
-from crm_bridge.seed import seed_catalog
 from crm_bridge.models import ServiceType
+from crm_bridge.seed import seed_catalog
+from crm_bridge.tickets import service
 from foundation.db import Database, utcnow
 from ivr import twilio_callbacks
 from ivr.knowledge import Knowledge
