@@ -14,7 +14,7 @@ import acd.reports
 import acd.wallboard
 import acd.web
 import crm_bridge.open311.server
-import crm_bridge.web.pages
+import crm_bridge.web.app
 import ivr.menu_twiml
 import ivr.web
 import recordings.web
@@ -30,7 +30,7 @@ from foundation.web import Mount
 # ``init_app(app, settings, db)``, and ``CSRF_EXEMPT = True`` for machine-to-machine endpoints
 # that authenticate otherwise (Open311 keys, Twilio signatures).
 WEB_MODULES: tuple[ModuleType, ...] = (
-    acd.web, acd.wallboard, acd.reports, crm_bridge.open311.server, crm_bridge.web.pages,
+    acd.web, acd.wallboard, acd.reports, crm_bridge.open311.server, crm_bridge.web.app,
     workforce.web, recordings.web, ivr.web, ivr.menu_twiml,
 )
 

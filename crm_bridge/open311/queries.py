@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from crm_bridge.models import Agency, ServiceType, Ticket
 from crm_bridge.open311.wire import RequestQuery, iso
+from crm_bridge.tickets.business_calendar import SlaPolicy, SlaUnit
 from crm_bridge.tickets.lifecycle import State, plain
 
 
@@ -77,8 +78,6 @@ def request_dict(t: Ticket, cat: Catalog, tz: tzinfo, extensions: bool = False,
 
 
 def _sla_words(st: ServiceType) -> str:
-    from crm_bridge.tickets.business_calendar import SlaPolicy, SlaUnit
-
     return SlaPolicy(SlaUnit(st.sla_unit), float(st.sla_amount)).describe()
 
 

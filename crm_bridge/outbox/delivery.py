@@ -20,7 +20,7 @@ from crm_bridge.models import Agency, OutboxItem, RemoteCursor, Ticket
 from crm_bridge.notify import messages
 from crm_bridge.notify.delivery import backoff, claim, send_email
 from crm_bridge.notify.notices import facts
-from crm_bridge.tickets import service
+from crm_bridge.tickets import records, service
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 
@@ -122,7 +122,7 @@ def process_outbox(db: Database, senders: dict[str, Sender], now: datetime | Non
             if error is None:
                 item.status, item.remote_id, item.sent_at, item.last_error = \
                     "sent", remote, utcnow(), None
-                service.log(s, t, "routed", "system",
+                records.log(s, t, "routed", "system",
                             f"delivered to {agency.code} ({item.destination}) as {remote}",
                             public=False)
                 delivered += 1

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_bridge.config import CrmConfig
-from crm_bridge.models import Agency, OutboxItem, ServiceType, Ticket, TicketEvent
+from crm_bridge.models import ServiceType, Ticket, TicketEvent
 from crm_bridge.notify import notices
 from crm_bridge.tickets.attributes import validate_answers
-from crm_bridge.tickets.business_calendar import SlaPolicy, SlaUnit, next_check_at
+from crm_bridge.tickets.business_calendar import next_check_at
 from crm_bridge.tickets.checkdigit import normalize, ticket_number
 from crm_bridge.tickets.errors import InvalidInput, NotFound
 from crm_bridge.tickets.lifecycle import (
@@ -34,20 +34,17 @@ from crm_bridge.tickets.lifecycle import (
     next_state,
     plain,
 )
+from crm_bridge.tickets.records import (
+    DEFAULT_CONFIG,
+    escalate,
+    log,
+    policy,
+    queue_outbox,
+    unpause,
+)
 from foundation.db import utcnow
 
 CHANNELS = ("phone", "ivr", "web", "open311", "email", "sms")
-DEFAULT_CONFIG = CrmConfig()
-
-
-def policy(st: ServiceType) -> SlaPolicy:
-    return SlaPolicy(SlaUnit(st.sla_unit), float(st.sla_amount))
-
-
-def log(session: Session, t: Ticket, kind: str, actor: str, text: str = "", *,
-        public: bool = True, now: datetime | None = None) -> None:
-    session.add(TicketEvent(ticket_id=t.id, kind=kind, actor=actor, text=text, public=public,
-                            at=now or utcnow()))
 
 
 def get_ticket(session: Session, number: str, *, lock: bool = False) -> Ticket:
@@ -125,7 +122,7 @@ def open_ticket(session: Session, service_code: str, *, description: str = "",
     t.number = ticket_number(t.id)
     log(session, t, "created", actor, f"{st.name} via {channel}", now=now)
     log(session, t, "routed", "system", f"Routed to {st.agency.name}", now=now)
-    _queue_outbox(session, t, st.agency, now)
+    queue_outbox(session, t, st.agency, now)
     session.flush()
     notices.to_resident(session, t, "created", cfg, now=now)
     return t
@@ -136,25 +133,6 @@ def _digits(phone: str | None) -> str | None:
         return None
     digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
     return digits or None
-
-
-def _queue_outbox(session: Session, t: Ticket, agency: Agency,
-                  now: datetime | None = None) -> None:
-    if agency.external_kind in ("open311", "email"):
-        now = now or utcnow()
-        session.add(OutboxItem(ticket_id=t.id, agency_id=agency.id,
-                               destination=agency.external_kind, next_attempt_at=now,
-                               created_at=now,
-                               idempotency_key=f"civic311-{t.number}-{agency.code}-"
-                                               f"{secrets.token_hex(4)}"))
-
-
-def _unpause(t: Ticket, now: datetime, cfg: CrmConfig) -> None:
-    if t.hold_started_at is not None and t.due_at is not None:
-        pol = policy(t.service_type)
-        t.due_at = cfg.calendar.extend_for_hold(pol, t.due_at, t.hold_started_at, now)
-        t.sla_next_check_at = next_check_at(cfg.calendar, pol, t.due_at, t.sla_stage)
-    t.hold_started_at = None
 
 
 def act(session: Session, t: Ticket, action: Action | str, actor: str, *,
@@ -176,7 +154,7 @@ def act(session: Session, t: Ticket, action: Action | str, actor: str, *,
             raise LifecycleError("assignee_required", "say who the ticket is assigned to")
         t.assignee = assignee.strip()  # type: ignore[union-attr]
     if old is State.ON_HOLD and new is not State.ON_HOLD:
-        _unpause(t, now, cfg)
+        unpause(t, now, cfg)
     if new is State.ON_HOLD:
         t.hold_started_at = now
         t.sla_next_check_at = None  # the SLA clock is paused
@@ -210,7 +188,7 @@ def close(session: Session, t: Ticket, actor: str, reason: str | None, comment: 
                          min_chars=cfg.min_resolution_chars)
     resolution = (comment or "").strip()
     if t.hold_started_at is not None:
-        _unpause(t, now, cfg)
+        unpause(t, now, cfg)
     t.state = State.CLOSED.value
     t.wire_status = "closed"
     t.closure_reason = parsed.value
@@ -259,8 +237,6 @@ def reopen(session: Session, t: Ticket, actor: str, comment: str | None, *,
     log(session, t, "reopened", actor, comment or "", now=now)
     notices.to_resident(session, t, "status", cfg, t.status_notes, now=now)
     if by_resident:
-        from crm_bridge.tickets.routing import escalate
-
         escalate(session, t, max(t.escalation_level, 0) + 1,
                  f"reopened by the resident: {comment or 'work not done'}", "system",
                  now=now, config=cfg)

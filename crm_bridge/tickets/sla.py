@@ -18,8 +18,7 @@ from crm_bridge.config import CrmConfig
 from crm_bridge.models import Agency, ServiceType, Ticket
 from crm_bridge.notify import notices
 from crm_bridge.tickets.business_calendar import next_check_at, stage_for
-from crm_bridge.tickets.routing import escalate
-from crm_bridge.tickets.service import log, policy
+from crm_bridge.tickets.records import escalate, log, policy
 from foundation.db import Database, utcnow
 
 

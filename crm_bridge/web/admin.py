@@ -19,8 +19,8 @@ from crm_bridge.tickets import catalog
 from crm_bridge.tickets.attributes import DATATYPES
 from crm_bridge.tickets.business_calendar import SlaUnit
 from crm_bridge.tickets.errors import InvalidInput
+from crm_bridge.web.blueprint import bp
 from crm_bridge.web.context import db, form_text
-from crm_bridge.web.pages import bp
 from foundation.auth import roles
 from foundation.users import Role
 

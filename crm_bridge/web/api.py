@@ -20,6 +20,7 @@ from crm_bridge.open311.wire import iso
 from crm_bridge.tickets import routing, service
 from crm_bridge.tickets.errors import InvalidInput
 from crm_bridge.tickets.lifecycle import Action, LinkKind, State, plain
+from crm_bridge.web.blueprint import bp
 from crm_bridge.web.context import (
     DOMAIN_ERRORS,
     STAFF,
@@ -31,7 +32,6 @@ from crm_bridge.web.context import (
     ticket_for,
     user,
 )
-from crm_bridge.web.pages import bp
 from foundation.auth import roles
 from foundation.users import Role
 

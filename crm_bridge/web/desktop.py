@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 from acd.store import CallRecord
 from crm_bridge.models import ServiceType, Ticket
 from crm_bridge.open311.wire import iso
-from crm_bridge.tickets import routing, service
+from crm_bridge.tickets import records, routing, service
 from crm_bridge.tickets.calltypes import CALL_TYPES, check_wrapup
 from crm_bridge.tickets.checkdigit import normalize
 from crm_bridge.tickets.errors import InvalidInput
 from crm_bridge.tickets.lifecycle import State, plain
+from crm_bridge.web.blueprint import bp
 from crm_bridge.web.context import DOMAIN_ERRORS, cfg, code_of, db, form_text, status_of, user
-from crm_bridge.web.pages import bp
 from foundation.auth import roles
 from foundation.db import utcnow
 from foundation.users import Role
@@ -77,9 +77,9 @@ def pop(session: Session, ext: str | None) -> dict[str, Any]:
 def promise(st: ServiceType) -> dict[str, str]:
     """What the agent tells the caller: the SLA in words and the date it falls on."""
     c = cfg()
-    due = c.calendar.due(service.policy(st), utcnow())
+    due = c.calendar.due(records.policy(st), utcnow())
     local = due.astimezone(c.calendar.tz)
-    return {"sla": service.policy(st).describe(), "due": iso(due) or "",
+    return {"sla": records.policy(st).describe(), "due": iso(due) or "",
             "due_text": local.strftime("%A %B %-d, %Y by %-I:%M %p")}
 
 

@@ -2,7 +2,7 @@
 close with a resolution), the resident's reopen link, and the SLA on-time report.
 
 One blueprint for the whole CRM; the admin catalog pages, the agent desktop, the JSON API
-and the open-data export add their routes to it from their own modules (imported below).
+and the open-data export add their routes to it from their own modules (see ``app.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -39,6 +38,7 @@ from crm_bridge.tickets.lifecycle import (
     plain,
 )
 from crm_bridge.tickets.sla import on_time_report, totals
+from crm_bridge.web.blueprint import bp
 from crm_bridge.web.context import (
     DOMAIN_ERRORS,
     STAFF,
@@ -55,7 +55,6 @@ from foundation.auth import public, roles
 from foundation.db import utcnow
 from foundation.users import Role
 
-bp = Blueprint("crm", __name__, template_folder="templates")
 QUEUE_LIMIT = 300
 
 
@@ -317,10 +316,3 @@ def open_data(fmt: str) -> Any:
                     headers={"Content-Disposition":
                              f'attachment; filename="service_requests.{fmt}"'})
 
-
-# The admin catalog pages, the agent desktop and the JSON API add their routes to ``bp``.
-from crm_bridge.web import (
-    admin,  # noqa: E402,F401
-    api,  # noqa: E402,F401
-    desktop,  # noqa: E402,F401
-)
