@@ -14,7 +14,9 @@ from center import schema
 from crm_bridge.config import CrmConfig
 from crm_bridge.models import Agency, OutboxItem, Ticket, TicketEvent
 from crm_bridge.open311.apikeys import create_key
-from crm_bridge.outbox.delivery import Open311Sender, poll_remote, process_outbox
+from crm_bridge.outbox.delivery import process_outbox
+from crm_bridge.outbox.polling import poll_remote
+from crm_bridge.outbox.senders import Open311Sender
 from crm_bridge.seed import seed_catalog
 from crm_bridge.tickets import service
 from foundation.db import Database
@@ -105,7 +107,7 @@ def test_remote_down_then_up_delivers_each_ticket_once(catalog: Database, cfg: C
 def test_email_destination_waits_for_smtp(catalog: Database, cfg: CrmConfig,
                                           settings: Any) -> None:
     """An agency without a system gets its tickets by email; SMTP down delays, never loses."""
-    from crm_bridge.outbox.delivery import default_senders
+    from crm_bridge.outbox.senders import default_senders
     from tests.integration.crm_bridge.conftest import Inbox
 
     inbox = Inbox()  # not started: the mail server is down
