@@ -30,6 +30,7 @@ from crm_bridge.open311.queries import (
 )
 from crm_bridge.open311.wire import FORMATS, errors, parse_request_query, render
 from crm_bridge.tickets import service
+from crm_bridge.tickets.draft import TicketDraft
 from crm_bridge.tickets.errors import CrmError, InvalidInput, NotFound
 from foundation import auth
 from foundation.db import Database, utcnow
@@ -237,13 +238,15 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
         try:
             with db.session() as s:
                 t = service.open_ticket(
-                    s, code, description=form.get("description") or "", channel="open311",
-                    actor=f"open311:{client}", attributes=_attributes(form), address=address,
-                    address_id=address_id, lat=lat, long=long, first_name=opt("first_name"),
-                    last_name=opt("last_name"), email=opt("email"), phone=opt("phone"),
-                    account_id=opt("account_id"), device_id=opt("device_id"),
-                    media_url=opt("media_url"), source_client=client,
-                    idempotency_key=f"{client}:{key}"[:128] if key else None, config=cfg)
+                    s, TicketDraft(
+                        code, description=form.get("description") or "", channel="open311",
+                        actor=f"open311:{client}", attributes=_attributes(form), address=address,
+                        address_id=address_id, lat=lat, long=long, first_name=opt("first_name"),
+                        last_name=opt("last_name"), email=opt("email"), phone=opt("phone"),
+                        account_id=opt("account_id"), device_id=opt("device_id"),
+                        media_url=opt("media_url"), source_client=client,
+                        idempotency_key=f"{client}:{key}"[:128] if key else None
+                    ), config=cfg)
                 body = [{"service_request_id": t.number, "token": t.token,
                          "service_notice": f"Expected by {t.due_at.astimezone(tz).date()}"
                          if t.due_at else None, "account_id": t.account_id}]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import secrets
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,6 +20,7 @@ from crm_bridge.notify import notices
 from crm_bridge.tickets.attributes import validate_answers
 from crm_bridge.tickets.business_calendar import next_check_at
 from crm_bridge.tickets.checkdigit import normalize, ticket_number
+from crm_bridge.tickets.draft import TicketDraft
 from crm_bridge.tickets.errors import InvalidInput, NotFound
 from crm_bridge.tickets.lifecycle import (
     Action,
@@ -74,53 +74,46 @@ def _check_location(lat: float | None, long: float | None) -> None:
         raise InvalidInput("location", "lat/long out of range")
 
 
-def open_ticket(session: Session, service_code: str, *, description: str = "",
-                channel: str = "phone", actor: str = "system",
-                attributes: dict[str, Any] | None = None, address: str | None = None,
-                address_id: str | None = None, zipcode: str | None = None,
-                lat: float | None = None, long: float | None = None,
-                first_name: str | None = None, last_name: str | None = None,
-                email: str | None = None, phone: str | None = None,
-                notify_email: bool = True, notify_sms: bool = False,
-                account_id: str | None = None, device_id: str | None = None,
-                media_url: str | None = None, call_uniqueid: str | None = None,
-                source_client: str | None = None, idempotency_key: str | None = None,
-                now: datetime | None = None, config: CrmConfig | None = None) -> Ticket:
+def open_ticket(session: Session, draft: TicketDraft, *, now: datetime | None = None,
+                config: CrmConfig | None = None) -> Ticket:
     """Store a new ticket locally (numbered, SLA due set, logged, notifications and outbox
     queued); returns it flushed, with ``number`` set."""
     cfg = config or DEFAULT_CONFIG
     now = now or utcnow()
-    if idempotency_key:
-        seen = session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+    d = draft
+    attributes = d.attributes or {}
+    if d.idempotency_key:
+        seen = session.scalar(select(Ticket).where(Ticket.idempotency_key == d.idempotency_key))
         if seen is not None:
             return seen
-    st = service_type(session, service_code)
-    if channel not in CHANNELS:
+    st = service_type(session, d.service_code)
+    if d.channel not in CHANNELS:
         raise InvalidInput("channel", f"channel must be one of {', '.join(CHANNELS)}")
-    if len(description) > 4000:
+    if len(d.description) > 4000:
         raise InvalidInput("description", "description is limited to 4000 characters")
-    _check_location(lat, long)
-    texts = [description, address, address_id, zipcode, first_name, last_name, email, phone,
-             account_id, device_id, media_url, *(str(v) for v in (attributes or {}).values())]
+    _check_location(d.lat, d.long)
+    texts = [d.description, d.address, d.address_id, d.zipcode, d.first_name, d.last_name,
+             d.email, d.phone, d.account_id, d.device_id, d.media_url,
+             *(str(v) for v in attributes.values())]
     if any("\x00" in x for x in texts if x):
         raise InvalidInput("nul", "text must not contain NUL characters")
-    answers = validate_answers(st.attributes or [], attributes or {})
+    answers = validate_answers(st.attributes or [], attributes)
     pol = policy(st)
     due = cfg.calendar.due(pol, now)
     t = Ticket(
         token=secrets.token_hex(12), service_type=st, agency_id=st.agency_id, agency=st.agency,
-        state=State.NEW.value, wire_status="open", channel=channel, description=description,
-        attributes=answers, address=address, address_id=address_id, zipcode=zipcode, lat=lat,
-        long=long, first_name=first_name, last_name=last_name, email=email or None,
-        phone=_digits(phone), notify_email=notify_email, notify_sms=notify_sms,
-        account_id=account_id, device_id=device_id, media_url=media_url,
-        call_uniqueid=call_uniqueid, source_client=source_client,
-        idempotency_key=idempotency_key, created_by=actor, requested_at=now, updated_at=now,
+        state=State.NEW.value, wire_status="open", channel=d.channel, description=d.description,
+        attributes=answers, address=d.address, address_id=d.address_id, zipcode=d.zipcode,
+        lat=d.lat, long=d.long, first_name=d.first_name, last_name=d.last_name,
+        email=d.email or None, phone=_digits(d.phone), notify_email=d.notify_email,
+        notify_sms=d.notify_sms, account_id=d.account_id, device_id=d.device_id,
+        media_url=d.media_url, call_uniqueid=d.call_uniqueid, source_client=d.source_client,
+        idempotency_key=d.idempotency_key, created_by=d.actor, requested_at=now, updated_at=now,
         due_at=due, sla_next_check_at=next_check_at(cfg.calendar, pol, due, 0))
     session.add(t)
     session.flush()
     t.number = ticket_number(t.id)
-    log(session, t, "created", actor, f"{st.name} via {channel}", now=now)
+    log(session, t, "created", d.actor, f"{st.name} via {d.channel}", now=now)
     log(session, t, "routed", "system", f"Routed to {st.agency.name}", now=now)
     queue_outbox(session, t, st.agency, now)
     session.flush()

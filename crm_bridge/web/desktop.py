@@ -21,6 +21,7 @@ from crm_bridge.open311.wire import iso
 from crm_bridge.tickets import records, routing, service
 from crm_bridge.tickets.calltypes import CALL_TYPES, check_wrapup
 from crm_bridge.tickets.checkdigit import normalize
+from crm_bridge.tickets.draft import TicketDraft
 from crm_bridge.tickets.errors import InvalidInput
 from crm_bridge.tickets.lifecycle import State, plain
 from crm_bridge.web.blueprint import bp
@@ -196,15 +197,18 @@ def desktop_intake() -> Any:
                 if call is None or call.agent != u.agent_ext:
                     raise InvalidInput("call", "that call is not yours")
             t = service.open_ticket(
-                s, st.code, description=form_text(f, "description"), channel="phone",
-                actor=u.username, attributes=_answers(f, st),
-                address=form_text(f, "address") or None, lat=_num(f.get("lat"), "lat"),
-                long=_num(f.get("long"), "long"), first_name=form_text(f, "first_name") or None,
-                last_name=form_text(f, "last_name") or None,
-                email=form_text(f, "email") or None,
-                phone=form_text(f, "phone") or (call.caller_number if call else None),
-                notify_email=bool(form_text(f, "email")), notify_sms=bool(f.get("notify_sms")),
-                call_uniqueid=uniqueid, config=cfg())
+                s, TicketDraft(
+                    st.code, description=form_text(f, "description"), channel="phone",
+                    actor=u.username, attributes=_answers(f, st),
+                    address=form_text(f, "address") or None, lat=_num(f.get("lat"), "lat"),
+                    long=_num(f.get("long"), "long"),
+                    first_name=form_text(f, "first_name") or None,
+                    last_name=form_text(f, "last_name") or None,
+                    email=form_text(f, "email") or None,
+                    phone=form_text(f, "phone") or (call.caller_number if call else None),
+                    notify_email=bool(form_text(f, "email")),
+                    notify_sms=bool(f.get("notify_sms")), call_uniqueid=uniqueid
+                ), config=cfg())
             dup = form_text(f, "duplicate_of")
             if dup:
                 routing.link(s, t, service.get_ticket(s, dup, lock=True), "duplicate",

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from crm_bridge.models import Agency, ServiceType
 from crm_bridge.tickets import service
 from crm_bridge.tickets.catalog import export_catalog
+from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database
 from tests.conftest import csrf_token, login
 
@@ -30,13 +31,17 @@ def test_open_data_has_no_personal_data(app: Any, catalog: Database, tmp_path: P
 
     monkeypatch.setattr(opendata, "BATCH", 1)  # every row its own batch and chunk
     with catalog.session() as s:
-        a = service.open_ticket(s, "heat-hot-water", first_name="Ana", last_name="Diaz",
-                                email="ana@example.org", phone="555 010 2030",
-                                description="my landlord Bob", address="1234 Main St",
-                                attributes={"problem": ["heat"], "apartment": "4B"},
-                                lat=40.712345, long=-74.006789, channel="web")
-        b = service.open_ticket(s, "pothole", attributes={"size": "small"},
-                                address="Broadway & W 4th St")
+        a = service.open_ticket(
+            s, TicketDraft(
+                "heat-hot-water", first_name="Ana", last_name="Diaz", email="ana@example.org",
+                phone="555 010 2030", description="my landlord Bob", address="1234 Main St",
+                attributes={"problem": ["heat"], "apartment": "4B"}, lat=40.712345,
+                long=-74.006789, channel="web"
+            ))
+        b = service.open_ticket(
+            s, TicketDraft(
+                "pothole", attributes={"size": "small"}, address="Broadway & W 4th St"
+            ))
         service.close(s, b, "dot1", "resolved", "Filled the pothole")
         numbers = [a.number, b.number]
     c = app.test_client()  # public: no log-in
@@ -183,11 +188,15 @@ def test_sla_report_page(app: Any, catalog: Database, users: dict[str, str]) -> 
 
     now = utcnow()
     with catalog.session() as s:
-        late = service.open_ticket(s, "dead-animal", attributes={"animal": "bird"},
-                                   address="1 A St", now=now - timedelta(days=20))
+        late = service.open_ticket(
+            s, TicketDraft(
+                "dead-animal", attributes={"animal": "bird"}, address="1 A St"
+            ), now=now - timedelta(days=20))
         service.close(s, late, "dsny1", "resolved", "Removed the bird")
-        ok = service.open_ticket(s, "dead-animal", attributes={"animal": "bird"},
-                                 address="2 A St")
+        ok = service.open_ticket(
+            s, TicketDraft(
+                "dead-animal", attributes={"animal": "bird"}, address="2 A St"
+            ))
         service.close(s, ok, "dsny1", "resolved", "Removed the bird")
     c = app.test_client()
     login(c, users["manager"])
