@@ -14,19 +14,22 @@ from zoneinfo import ZoneInfo
 import yaml
 from flask import Blueprint, Response, request
 from flask.sansio.app import App
-from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from crm_bridge.config import from_settings
-from crm_bridge.models import ServiceType, Ticket
 from crm_bridge.open311 import apikeys
 from crm_bridge.open311.queries import (
     Catalog,
+    active_service,
+    active_services,
+    catalog_changed_at,
     definition_dict,
     parent_numbers,
     request_dict,
     request_select,
     service_dict,
+    ticket_by_number,
+    ticket_by_token,
 )
 from crm_bridge.open311.wire import FORMATS, errors, parse_request_query, render
 from crm_bridge.tickets import service
@@ -123,7 +126,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     def discovery(fmt: str) -> Response:
         fmt = _fmt(fmt)
         with db.session() as s:
-            changed = s.scalar(select(func.max(ServiceType.updated_at)))
+            changed = catalog_changed_at(s)
         changeset = (changed or utcnow()).strftime("%Y-%m-%dT%H:%M:%SZ")
         base = (settings.public_base_url or request.host_url).rstrip("/") + PREFIX
         return respond(fmt, "discovery", {
@@ -140,9 +143,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
         fmt = _fmt(fmt)
         _jurisdiction(request.args, settings.open311_jurisdiction)
         with db.session() as s:
-            rows = s.scalars(select(ServiceType).where(ServiceType.active.is_(True))
-                             .order_by(ServiceType.group, ServiceType.name)).all()
-            body = [service_dict(st) for st in rows]
+            body = [service_dict(st) for st in active_services(s)]
         return respond(fmt, "services", body)
 
     @bp.route("/services/<code>.<fmt>")
@@ -151,8 +152,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
         fmt = _fmt(fmt)
         _jurisdiction(request.args, settings.open311_jurisdiction)
         with db.session() as s:
-            st = s.scalar(select(ServiceType).where(ServiceType.code == code,
-                                                    ServiceType.active.is_(True)))
+            st = active_service(s, code)
             if st is None:
                 raise Open311Error(404, f"service_code {code!r} not found")
             return respond(fmt, "service_definition", definition_dict(st))
@@ -190,7 +190,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
         fmt = _fmt(fmt)
         _jurisdiction(request.args, settings.open311_jurisdiction)
         with db.session() as s:
-            t = s.scalar(select(Ticket).where(Ticket.number == request_id.strip()))
+            t = ticket_by_number(s, request_id)
             if t is None:
                 raise Open311Error(404, f"service_request_id {request_id!r} not found")
             ext = (request.args.get("extensions") or "").lower() == "true"
@@ -204,7 +204,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
         fmt = _fmt(fmt)
         _jurisdiction(request.args, settings.open311_jurisdiction)
         with db.session() as s:
-            t = s.scalar(select(Ticket).where(Ticket.token == token.strip()))
+            t = ticket_by_token(s, token)
             if t is None:
                 raise Open311Error(404, f"token {token!r} not found")
             return respond(fmt, "service_requests", [{"service_request_id": t.number,
