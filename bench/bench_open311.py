@@ -29,8 +29,8 @@ import sqlalchemy as sa
 
 from center import schema
 from center.web import create_app
-from crm_bridge.checkdigit import ticket_number
 from crm_bridge.seed import seed_catalog
+from crm_bridge.tickets.checkdigit import ticket_number
 from foundation.db import Database
 from foundation.settings import load_settings
 

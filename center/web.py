@@ -13,8 +13,8 @@ from sqlalchemy import text
 import acd.reports
 import acd.wallboard
 import acd.web
-import crm_bridge.open311
-import crm_bridge.web
+import crm_bridge.open311.server
+import crm_bridge.web.app
 import ivr.menu_twiml
 import ivr.web
 import recordings.web
@@ -30,8 +30,8 @@ from foundation.web import Mount
 # ``init_app(app, settings, db)``, and ``CSRF_EXEMPT = True`` for machine-to-machine endpoints
 # that authenticate otherwise (Open311 keys, Twilio signatures).
 WEB_MODULES: tuple[ModuleType, ...] = (
-    acd.web, acd.wallboard, acd.reports, crm_bridge.open311, crm_bridge.web, workforce.web,
-    recordings.web, ivr.web, ivr.menu_twiml,
+    acd.web, acd.wallboard, acd.reports, crm_bridge.open311.server, crm_bridge.web.app,
+    workforce.web, recordings.web, ivr.web, ivr.menu_twiml,
 )
 
 bp = Blueprint("center", __name__)

@@ -22,8 +22,8 @@ def apikey() -> None:
 @pass_ctx
 def apikey_create(c: Context, name: str) -> None:
     """Issue a key for client NAME and print it (the only time it is shown)."""
-    from crm_bridge.apikeys import create_key
-    from crm_bridge.errors import CrmError
+    from crm_bridge.open311.apikeys import create_key
+    from crm_bridge.tickets.errors import CrmError
 
     try:
         with c.db.session() as s:
@@ -45,7 +45,7 @@ def catalog_import(c: Context, path: str) -> None:
     """Create or update agencies and service types from a YAML or JSON file (all or nothing)."""
     import yaml
 
-    from crm_bridge.catalog import import_catalog, load_file
+    from crm_bridge.tickets.catalog import import_catalog, load_file
 
     try:
         with c.db.session() as s:
@@ -62,7 +62,7 @@ def catalog_export(c: Context) -> None:
     """Print the catalog as YAML (the import format)."""
     import yaml
 
-    from crm_bridge.catalog import export_catalog
+    from crm_bridge.tickets.catalog import export_catalog
 
     with c.db.session() as s:
         click.echo(yaml.safe_dump(export_catalog(s), sort_keys=False, allow_unicode=True))
@@ -83,7 +83,7 @@ def opendata() -> None:
 def opendata_export(c: Context, fmt: str, start: str | None, end: str | None,
                     out: str | None) -> None:
     """Write every ticket as CSV or JSON, without names, contacts, descriptions or answers."""
-    from crm_bridge import opendata as od
+    from crm_bridge.open311 import opendata as od
 
     tz = ZoneInfo(c.settings.timezone)
     lo, hi = (parse_when(v) if v else None for v in (start, end))

@@ -9,10 +9,14 @@ from datetime import date, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from crm_bridge.business_calendar import BusinessCalendar, city_holidays
+from crm_bridge.tickets.business_calendar import BusinessCalendar, city_holidays
 
 if TYPE_CHECKING:
     from foundation.settings import Settings
+
+
+class MissingSecret(RuntimeError):
+    """The settings carry no secret_key: reopen links cannot be signed."""
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,7 @@ class CrmConfig:
     reopen_window_days: float = 14.0
     min_resolution_chars: int = 5
     public_base_url: str | None = None
-    secret_key: str = "civic311-reopen-links"
+    secret_key: str = ""  # signs reopen links; from_settings requires the settings' secret_key
     sms_enabled: bool = False
     duplicate_radius_m: float = 150.0
     duplicate_window_days: float = 30.0
@@ -36,6 +40,9 @@ class CrmConfig:
         return f"{base}/open311/v2/requests/{number}.json"
 
     def reopen_signature(self, number: str) -> str:
+        if not self.secret_key:
+            raise MissingSecret("the CRM has no secret_key to sign reopen links with; "
+                                "set secret_key in the settings (CIVIC311_SECRET_KEY)")
         mac = hmac.new(self.secret_key.encode(), f"reopen:{number}".encode(), hashlib.sha256)
         return mac.hexdigest()[:20]
 
@@ -53,13 +60,17 @@ def make_calendar(tz: str = "America/New_York", hours: str = "08:00-17:00",
 
 
 def from_settings(settings: Settings) -> CrmConfig:
+    """The CRM's config from the settings; MissingSecret if secret_key is not set."""
+    if not settings.secret_key:
+        raise MissingSecret("secret_key is not set; the CRM signs residents' reopen links with "
+                            "it: set secret_key in the settings file or CIVIC311_SECRET_KEY")
     return CrmConfig(
         calendar=make_calendar(settings.timezone, settings.business_hours, settings.city_holidays),
         city_name=settings.city_name,
         reopen_window_days=settings.reopen_window_days,
         min_resolution_chars=settings.min_resolution_chars,
         public_base_url=settings.public_base_url,
-        secret_key=settings.secret_key or "civic311-reopen-links",
+        secret_key=settings.secret_key,
         sms_enabled=bool(settings.twilio_account_sid and settings.twilio_auth_token
                          and settings.twilio_from_number),
         duplicate_radius_m=settings.duplicate_radius_m,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from crm_bridge.config import from_settings
-from crm_bridge.outbox import default_senders, poll_remote, process_outbox
-from crm_bridge.senders import deliver_pending
-from crm_bridge.sla import run_sla_checks
+from crm_bridge.notify.delivery import deliver_pending
+from crm_bridge.outbox.delivery import process_outbox
+from crm_bridge.outbox.polling import poll_remote
+from crm_bridge.outbox.senders import default_senders
+from crm_bridge.tickets.sla import run_sla_checks
 from foundation.db import Database
 from foundation.jobs import Job
 from foundation.settings import Settings

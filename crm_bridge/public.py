@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_bridge.checkdigit import InvalidTicketNumber, normalize
-from crm_bridge.lifecycle import State, plain
-from crm_bridge.store import ServiceType, Ticket
+from crm_bridge.models import ServiceType, Ticket
+from crm_bridge.tickets.checkdigit import InvalidTicketNumber, normalize
+from crm_bridge.tickets.lifecycle import State, plain
 
 __all__ = ["InvalidTicketNumber", "PublicStatus", "faq_answers", "public_status"]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from crm_bridge.catalog import import_catalog, load_file
+from crm_bridge.tickets.catalog import import_catalog, load_file
 from foundation.settings import Settings
 
 DEMO_CATALOG = Path(__file__).with_name("demo_catalog.yaml")

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 
 import requests
 
+from foundation import retry
 from foundation.db import Database, utcnow
 from foundation.jobs import Job
 from foundation.settings import Settings
@@ -28,6 +30,11 @@ SILENT_AFTER = timedelta(minutes=15)  # a placed call Twilio never reported on: 
 def configured(settings: Settings) -> bool:
     return bool(settings.twilio_account_sid and settings.twilio_auth_token
                 and settings.twilio_from_number and settings.public_base_url)
+
+
+def _place(url: str, auth: tuple[str, str], data: dict[str, str]) -> None:
+    resp = requests.post(url, timeout=15, auth=auth, data=data)
+    resp.raise_for_status()
 
 
 def place_due(settings: Settings, db: Database, now: datetime | None = None) -> int:
@@ -50,14 +57,15 @@ def place_due(settings: Settings, db: Database, now: datetime | None = None) -> 
     for row in store.take_due(db, now, via_twilio=True):
         if store.start_dial(db, row.id, now, from_state="originating") is None:
             continue
-        try:
-            resp = requests.post(url, timeout=15, auth=(sid, token), data={
-                "To": row.number, "From": settings.twilio_from_number,
-                "Url": f"{base}/twilio/callback/{row.id}",
-                "StatusCallback": f"{base}/twilio/callback/{row.id}/status"})
-            resp.raise_for_status()
-        except requests.RequestException as exc:
-            log.warning("callback %d: Twilio did not take the call (%s); will retry", row.id, exc)
+        # start_dial committed the claim; the HTTP call runs with no transaction open
+        outcome = retry.attempt(partial(_place, url, (sid, token), {
+            "To": row.number, "From": settings.twilio_from_number or "",
+            "Url": f"{base}/twilio/callback/{row.id}",
+            "StatusCallback": f"{base}/twilio/callback/{row.id}/status"}),
+            (requests.RequestException,))
+        if not outcome.ok:
+            log.warning("callback %d: Twilio did not take the call (%s); will retry", row.id,
+                        outcome.error)
             store.finish_dial(db, row.id, "TWILIO-REFUSED", 0, now)
             continue
         placed += 1

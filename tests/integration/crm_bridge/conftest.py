@@ -31,7 +31,7 @@ def cfg() -> CrmConfig:
 
 @pytest.fixture
 def api_key(catalog: Database) -> str:
-    from crm_bridge.apikeys import create_key
+    from crm_bridge.open311.apikeys import create_key
 
     with catalog.session() as s:
         return create_key(s, "test-client")

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from acd.store import CallRecord
-from crm_bridge import service
-from crm_bridge.store import Ticket
+from crm_bridge.models import Ticket
+from crm_bridge.tickets import service
+from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database, utcnow
 from tests.conftest import csrf_token, login
 
@@ -39,15 +40,24 @@ def _post(c: Any, path: str, data: Any) -> Any:
 def test_screen_pop_intake_and_wrapup(app: Any, catalog: Database,
                                       users: dict[str, str]) -> None:
     with catalog.session() as s:
-        earlier = service.open_ticket(s, "missed-collection", phone="555-0100",
-                                      attributes={"materials": ["trash"], "out_on_time": "yes"},
-                                      address="7 Hill Rd").number
-        near = service.open_ticket(s, "pothole", attributes={"size": "large"},
-                                   lat=40.7128, long=-74.0060, address="1 Main St").number
-        far = service.open_ticket(s, "pothole", attributes={"size": "large"},
-                                  lat=40.7300, long=-74.0060).number
-        service.open_ticket(s, "rodents", attributes={"where": "street"}, address="8 Elm",
-                            phone="555 010 0999")  # someone else
+        earlier = service.open_ticket(
+            s, TicketDraft(
+                "missed-collection", phone="555-0100",
+                attributes={"materials": ["trash"], "out_on_time": "yes"}, address="7 Hill Rd"
+            )).number
+        near = service.open_ticket(
+            s, TicketDraft(
+                "pothole", attributes={"size": "large"}, lat=40.7128, long=-74.0060,
+                address="1 Main St"
+            )).number
+        far = service.open_ticket(
+            s, TicketDraft(
+                "pothole", attributes={"size": "large"}, lat=40.7300, long=-74.0060
+            )).number
+        service.open_ticket(
+            s, TicketDraft(
+                "rodents", attributes={"where": "street"}, address="8 Elm", phone="555 010 0999"
+            ))  # someone else
     _call(catalog, "1700000000.1", "100", outcome="answered", ago_s=900)  # an earlier call
     _call(catalog, "1700000000.9", "101")  # another agent's live call
     c = app.test_client()
@@ -128,8 +138,11 @@ def test_screen_pop_intake_and_wrapup(app: Any, catalog: Database,
 def test_caller_id_matches_a_typed_number(app: Any, catalog: Database,
                                           users: dict[str, str]) -> None:
     with catalog.session() as s:
-        typed = service.open_ticket(s, "rodents", attributes={"where": "street"},
-                                    address="8 Elm", phone="(555) 999-0000").number
+        typed = service.open_ticket(
+            s, TicketDraft(
+                "rodents", attributes={"where": "street"}, address="8 Elm",
+                phone="(555) 999-0000"
+            )).number
     now = utcnow()
     with catalog.session() as s:  # Asterisk gives the caller ID in E.164
         s.add(CallRecord(uniqueid="1700000002.1", caller_number="+15559990000", queue="citywide",

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from acd.store import CallRecord
-from crm_bridge import service
+from crm_bridge.tickets import service
+from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database
 from tests.conftest import csrf_token, login
 from tests.integration.pbx import DaemonProc, Pbx, wait_until
@@ -22,9 +23,11 @@ CALLER = "+12125550142"
 def test_pop_follows_a_real_call(clean_pbx: Pbx, daemon: DaemonProc, catalog: Database,
                                  app: Any, users: dict[str, str]) -> None:
     with catalog.session() as s:
-        earlier = service.open_ticket(s, "noise-residential", phone="(212) 555-0142",
-                                      attributes={"noise_type": "music", "ongoing": "yes"},
-                                      address="40 Bank St").number
+        earlier = service.open_ticket(
+            s, TicketDraft(
+                "noise-residential", phone="(212) 555-0142",
+                attributes={"noise_type": "music", "ongoing": "yes"}, address="40 Bank St"
+            )).number
     c = app.test_client()
     login(c, users["agent"])  # extension 100
     clean_pbx.add_agent("100", ["citywide"], ring_ms=300, talk_ms=8000)

@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crm_bridge import service
 from crm_bridge.config import CrmConfig
-from crm_bridge.senders import deliver_pending
-from crm_bridge.sla import on_time_report, run_sla_checks
-from crm_bridge.store import Notification, TicketEvent
+from crm_bridge.models import Notification, TicketEvent
+from crm_bridge.notify.delivery import deliver_pending
+from crm_bridge.tickets import service
+from crm_bridge.tickets.draft import TicketDraft
+from crm_bridge.tickets.sla import on_time_report, run_sla_checks
 from foundation.db import Database
 from tests.integration.crm_bridge.conftest import MONDAY_10AM as T0
 from tests.integration.crm_bridge.conftest import Inbox
@@ -23,8 +24,11 @@ RESIDENT = "ana@example.org"
 def test_create_escalate_close_emails(catalog: Database, cfg: CrmConfig, smtp: Inbox,
                                       settings: Any) -> None:
     with catalog.session() as s:
-        t = service.open_ticket(s, "streetlight-out", description="Dark corner",
-                                address="5 Oak Ave", email=RESIDENT, now=T0, config=cfg)
+        t = service.open_ticket(
+            s, TicketDraft(
+                "streetlight-out", description="Dark corner", address="5 Oak Ave",
+                email=RESIDENT
+            ), now=T0, config=cfg)
         number = t.number
         due = t.due_at
     assert deliver_pending(catalog, settings, now=T0) == 1
@@ -65,8 +69,11 @@ def test_failed_send_is_retried(catalog: Database, cfg: CrmConfig, settings: Any
     inbox = Inbox()  # not started yet: the SMTP server is down
     settings.smtp_host, settings.smtp_port = "127.0.0.1", inbox.port
     with catalog.session() as s:
-        service.open_ticket(s, "graffiti", attributes={"surface": "sign", "offensive": "yes"},
-                            address="9 Pine St", email=RESIDENT, now=T0, config=cfg)
+        service.open_ticket(
+            s, TicketDraft(
+                "graffiti", attributes={"surface": "sign", "offensive": "yes"},
+                address="9 Pine St", email=RESIDENT
+            ), now=T0, config=cfg)
     assert deliver_pending(catalog, settings, now=T0) == 0
     with catalog.session() as s:
         n = s.scalars(select(Notification)).one()
@@ -90,9 +97,11 @@ def test_sms_through_twilio_rest(catalog: Database, settings: Any) -> None:
         settings.twilio_from_number, settings.twilio_api_base = "+15550001111", base
         cfg = from_settings(settings)
         with catalog.session() as s:
-            service.open_ticket(s, "pothole", attributes={"size": "small"}, address="1 Elm",
-                                phone="+1 555 010 2030", notify_sms=True, notify_email=False,
-                                config=cfg)
+            service.open_ticket(
+                s, TicketDraft(
+                    "pothole", attributes={"size": "small"}, address="1 Elm",
+                    phone="+1 555 010 2030", notify_sms=True, notify_email=False
+                ), config=cfg)
         assert deliver_pending(catalog, settings) == 1
     assert received[0]["To"] == "+15550102030" and "received" in received[0]["Body"]
     assert received[0]["auth"] == ("AC123", "tok")

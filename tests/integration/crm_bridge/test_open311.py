@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from crm_bridge import service
+from crm_bridge.tickets import service
+from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database
 
 P = "/open311/v2"
@@ -144,12 +145,16 @@ def _seed_tickets(db: Database) -> list[str]:
             code = "pothole" if i % 2 == 0 else "graffiti"
             attrs = {"size": "small"} if code == "pothole" else {"surface": "building",
                                                                  "offensive": "no"}
-            t = service.open_ticket(s, code, attributes=attrs, address=f"{i} Main St",
-                                    now=now - timedelta(days=i * 20))
+            t = service.open_ticket(
+                s, TicketDraft(
+                    code, attributes=attrs, address=f"{i} Main St"
+                ), now=now - timedelta(days=i * 20))
             numbers.append(t.number)
             tickets.append(t)
-        old = service.open_ticket(s, "pothole", attributes={"size": "small"},
-                                  now=now - timedelta(days=200))
+        old = service.open_ticket(
+            s, TicketDraft(
+                "pothole", attributes={"size": "small"}
+            ), now=now - timedelta(days=200))
         numbers.append(old.number)
         service.close(s, tickets[0], "dot1", "resolved", "Filled the hole")
     return numbers
@@ -203,7 +208,7 @@ def test_jurisdiction(app: Any, catalog: Database) -> None:
 
 def test_remaining_formats_extensions_and_errors(app: Any, client: Any, api_key: str,
                                                  catalog: Database) -> None:
-    from crm_bridge import routing
+    from crm_bridge.tickets import routing
 
     made = post(client, api_key, **POTHOLE).get_json()[0]
     tok = ET.fromstring(client.get(f"{P}/tokens/{made['token']}.xml").data)
@@ -212,8 +217,10 @@ def test_remaining_formats_extensions_and_errors(app: Any, client: Any, api_key:
     assert tok.find("request/token").text == made["token"]  # type: ignore[union-attr]
     with catalog.session() as s:
         parent = service.get_ticket(s, made["service_request_id"])
-        dup = service.open_ticket(s, "pothole", attributes={"size": "small"}, lat=40.7128,
-                                  long=-74.0060)
+        dup = service.open_ticket(
+            s, TicketDraft(
+                "pothole", attributes={"size": "small"}, lat=40.7128, long=-74.0060
+            ))
         routing.link(s, dup, parent, "duplicate", "agent1")
         dup_number = dup.number
     one = client.get(f"{P}/requests/{dup_number}.json?extensions=true").get_json()[0]

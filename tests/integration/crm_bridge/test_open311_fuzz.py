@@ -12,7 +12,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
-from crm_bridge import service
+from crm_bridge.tickets import service
+from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database
 
 EXAMPLES = 25
@@ -20,7 +21,10 @@ EXAMPLES = 25
 
 def test_open311_fuzz(app: Any, catalog: Database, api_key: str) -> None:
     with catalog.session() as s:
-        t = service.open_ticket(s, "pothole", attributes={"size": "small"}, address="1 Main St")
+        t = service.open_ticket(
+            s, TicketDraft(
+                "pothole", attributes={"size": "small"}, address="1 Main St"
+            ))
         service.close(s, t, "dot1", "resolved", "Patched the hole")
     schema = schemathesis.openapi.from_wsgi("/open311/v2/openapi.json", app)
     operations = [r.ok() for r in schema.get_all_operations()]

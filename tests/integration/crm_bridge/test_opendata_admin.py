@@ -14,9 +14,10 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from crm_bridge import service
-from crm_bridge.catalog import export_catalog
-from crm_bridge.store import Agency, ServiceType
+from crm_bridge.models import Agency, ServiceType
+from crm_bridge.tickets import service
+from crm_bridge.tickets.catalog import export_catalog
+from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database
 from tests.conftest import csrf_token, login
 
@@ -26,17 +27,21 @@ PERSONAL = ["Ana", "Diaz", "ana@example.org", "5550102030", "my landlord Bob", "
 
 def test_open_data_has_no_personal_data(app: Any, catalog: Database, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from crm_bridge import opendata
+    from crm_bridge.open311 import opendata
 
     monkeypatch.setattr(opendata, "BATCH", 1)  # every row its own batch and chunk
     with catalog.session() as s:
-        a = service.open_ticket(s, "heat-hot-water", first_name="Ana", last_name="Diaz",
-                                email="ana@example.org", phone="555 010 2030",
-                                description="my landlord Bob", address="1234 Main St",
-                                attributes={"problem": ["heat"], "apartment": "4B"},
-                                lat=40.712345, long=-74.006789, channel="web")
-        b = service.open_ticket(s, "pothole", attributes={"size": "small"},
-                                address="Broadway & W 4th St")
+        a = service.open_ticket(
+            s, TicketDraft(
+                "heat-hot-water", first_name="Ana", last_name="Diaz", email="ana@example.org",
+                phone="555 010 2030", description="my landlord Bob", address="1234 Main St",
+                attributes={"problem": ["heat"], "apartment": "4B"}, lat=40.712345,
+                long=-74.006789, channel="web"
+            ))
+        b = service.open_ticket(
+            s, TicketDraft(
+                "pothole", attributes={"size": "small"}, address="Broadway & W 4th St"
+            ))
         service.close(s, b, "dot1", "resolved", "Filled the pothole")
         numbers = [a.number, b.number]
     c = app.test_client()  # public: no log-in
@@ -164,7 +169,7 @@ def test_apikey_command_issues_a_working_key(app: Any, catalog: Database,
     key = res.output.strip()
     assert len(key) >= 40
     with catalog.session() as s:
-        from crm_bridge.store import ApiKey
+        from crm_bridge.models import ApiKey
 
         stored = s.scalars(select(ApiKey)).one()
         assert stored.name == "fixit-app" and key not in (stored.key_hash, stored.prefix)
@@ -183,11 +188,15 @@ def test_sla_report_page(app: Any, catalog: Database, users: dict[str, str]) -> 
 
     now = utcnow()
     with catalog.session() as s:
-        late = service.open_ticket(s, "dead-animal", attributes={"animal": "bird"},
-                                   address="1 A St", now=now - timedelta(days=20))
+        late = service.open_ticket(
+            s, TicketDraft(
+                "dead-animal", attributes={"animal": "bird"}, address="1 A St"
+            ), now=now - timedelta(days=20))
         service.close(s, late, "dsny1", "resolved", "Removed the bird")
-        ok = service.open_ticket(s, "dead-animal", attributes={"animal": "bird"},
-                                 address="2 A St")
+        ok = service.open_ticket(
+            s, TicketDraft(
+                "dead-animal", attributes={"animal": "bird"}, address="2 A St"
+            ))
         service.close(s, ok, "dsny1", "resolved", "Removed the bird")
     c = app.test_client()
     login(c, users["manager"])

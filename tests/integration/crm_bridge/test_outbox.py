@@ -11,12 +11,15 @@ from typing import Any
 from sqlalchemy import func, select
 
 from center import schema
-from crm_bridge import service
-from crm_bridge.apikeys import create_key
 from crm_bridge.config import CrmConfig
-from crm_bridge.outbox import Open311Sender, poll_remote, process_outbox
+from crm_bridge.models import Agency, OutboxItem, Ticket, TicketEvent
+from crm_bridge.open311.apikeys import create_key
+from crm_bridge.outbox.delivery import process_outbox
+from crm_bridge.outbox.polling import poll_remote
+from crm_bridge.outbox.senders import Open311Sender
 from crm_bridge.seed import seed_catalog
-from crm_bridge.store import Agency, OutboxItem, Ticket, TicketEvent
+from crm_bridge.tickets import service
+from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database
 from foundation.settings import load_settings
 from tests.integration.crm_bridge.conftest import MONDAY_10AM as T0
@@ -51,9 +54,11 @@ def test_remote_down_then_up_delivers_each_ticket_once(catalog: Database, cfg: C
         numbers = []
         with catalog.session() as s:
             for i in range(TICKETS):
-                t = service.open_ticket(s, "rodents", attributes={"where": "street"},
-                                        address=f"{i} Rat Alley", description=f"rats {i}",
-                                        now=T0, config=cfg)
+                t = service.open_ticket(
+                    s, TicketDraft(
+                        "rodents", attributes={"where": "street"}, address=f"{i} Rat Alley",
+                        description=f"rats {i}"
+                    ), now=T0, config=cfg)
                 numbers.append(t.number)
             assert s.scalar(select(func.count()).select_from(OutboxItem)) == TICKETS
 
@@ -105,7 +110,7 @@ def test_remote_down_then_up_delivers_each_ticket_once(catalog: Database, cfg: C
 def test_email_destination_waits_for_smtp(catalog: Database, cfg: CrmConfig,
                                           settings: Any) -> None:
     """An agency without a system gets its tickets by email; SMTP down delays, never loses."""
-    from crm_bridge.outbox import default_senders
+    from crm_bridge.outbox.senders import default_senders
     from tests.integration.crm_bridge.conftest import Inbox
 
     inbox = Inbox()  # not started: the mail server is down
@@ -116,9 +121,11 @@ def test_email_destination_waits_for_smtp(catalog: Database, cfg: CrmConfig,
         assert dpr is not None
         dpr.external_kind, dpr.external_email = "email", to
     with catalog.session() as s:
-        number = service.open_ticket(s, "tree-down", attributes={"wires": "no"},
-                                     address="Park Ave & 5th", description="oak across path",
-                                     now=T0, config=cfg).number
+        number = service.open_ticket(
+            s, TicketDraft(
+                "tree-down", attributes={"wires": "no"}, address="Park Ave & 5th",
+                description="oak across path"
+            ), now=T0, config=cfg).number
     senders = default_senders(settings, cfg)
     assert process_outbox(catalog, senders, now=T0) == 0
     with catalog.session() as s:

@@ -7,22 +7,26 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from crm_bridge import routing, service
-from crm_bridge.checkdigit import is_valid, ticket_number
 from crm_bridge.config import CrmConfig
-from crm_bridge.errors import CrmError, InvalidInput, NotFound
-from crm_bridge.lifecycle import LifecycleError
+from crm_bridge.models import Notification, ServiceType, TicketEvent
 from crm_bridge.public import InvalidTicketNumber, public_status
 from crm_bridge.seed import seed_catalog
-from crm_bridge.store import Notification, ServiceType, TicketEvent
+from crm_bridge.tickets import routing, service
+from crm_bridge.tickets.checkdigit import is_valid, ticket_number
+from crm_bridge.tickets.draft import TicketDraft
+from crm_bridge.tickets.errors import CrmError, InvalidInput, NotFound
+from crm_bridge.tickets.lifecycle import LifecycleError
 from foundation.db import Database
 from tests.integration.crm_bridge.conftest import MONDAY_10AM as T0
 
 
 def _pothole(s, cfg, **kw):  # type: ignore[no-untyped-def]
     kw.setdefault("attributes", {"size": "large"})
-    return service.open_ticket(s, "pothole", description="deep hole", address="1 Main St",
-                               email="res@example.org", now=T0, config=cfg, **kw)
+    return service.open_ticket(
+        s, TicketDraft(
+            "pothole", description="deep hole", address="1 Main St", email="res@example.org",
+            **kw
+        ), now=T0, config=cfg)
 
 
 def test_seed_is_idempotent(catalog: Database) -> None:
@@ -57,12 +61,16 @@ def test_open_ticket_numbers_due_and_log(catalog: Database, cfg: CrmConfig) -> N
 def test_open_ticket_validation(catalog: Database, cfg: CrmConfig) -> None:
     with catalog.session() as s:
         with pytest.raises(NotFound):
-            service.open_ticket(s, "no-such", config=cfg)
+            service.open_ticket(s, TicketDraft("no-such"), config=cfg)
         with pytest.raises(InvalidInput) as exc:
-            service.open_ticket(s, "pothole", attributes={"size": "huge"}, config=cfg)
+            service.open_ticket(
+                s, TicketDraft(
+                    "pothole", attributes={"size": "huge"}
+                ), config=cfg)
         assert exc.value.problems[0][0] == "size"
         with pytest.raises(InvalidInput):
-            service.open_ticket(s, "pothole", attributes={}, config=cfg)  # size required
+            # size is required
+            service.open_ticket(s, TicketDraft("pothole", attributes={}), config=cfg)
         with pytest.raises(InvalidInput):
             _pothole(s, cfg, lat=91.0, long=0.0)
 
@@ -114,8 +122,10 @@ def test_duplicate_cascade_and_child_guard(catalog: Database, cfg: CrmConfig) ->
     with catalog.session() as s:
         parent = _pothole(s, cfg)
         dup = _pothole(s, cfg, phone="555-0100")
-        other = service.open_ticket(s, "catch-basin-clogged", attributes={"flooding_now": "yes"},
-                                    address="1 Main St", now=T0, config=cfg)
+        other = service.open_ticket(
+            s, TicketDraft(
+                "catch-basin-clogged", attributes={"flooding_now": "yes"}, address="1 Main St"
+            ), now=T0, config=cfg)
         routing.link(s, dup, parent, "duplicate", "agent1", now=T0)
         routing.link(s, other, parent, "child", "agent1", now=T0)
         with pytest.raises(LifecycleError) as exc:

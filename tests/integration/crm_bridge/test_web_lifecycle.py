@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from crm_bridge import service
 from crm_bridge.config import from_settings
-from crm_bridge.store import Notification, Ticket
+from crm_bridge.models import Notification, Ticket
+from crm_bridge.tickets import service
+from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database, utcnow
 from tests.conftest import csrf_token, login
 
@@ -31,7 +32,7 @@ def _open(db: Database, code: str = "graffiti", **kw: Any) -> str:
     kw.setdefault("attributes", GRAFFITI if code == "graffiti" else {"size": "small"})
     kw.setdefault("address", "10 Canal St")
     with db.session() as s:
-        return str(service.open_ticket(s, code, email="res@example.org", **kw).number)
+        return str(service.open_ticket(s, TicketDraft(code, email="res@example.org", **kw)).number)
 
 
 def _state(db: Database, number: str) -> Ticket:

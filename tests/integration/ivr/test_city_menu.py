@@ -24,8 +24,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from acd.store import CallRecord
-from crm_bridge import service
 from crm_bridge.seed import seed_catalog
+from crm_bridge.tickets import service
+from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database, utcnow
 from ivr import voicemail
 from ivr.callback.models import CallbackRequest
@@ -91,10 +92,11 @@ def test_every_branch_of_the_city_menu(clean_pbx: Pbx, daemon: DaemonProc,
 def walk_every_branch(clean_pbx: Pbx, database: Database) -> None:
     with database.session() as s:
         seed_catalog(s, None)
-        ticket = service.open_ticket(s, "pothole", description="deep hole",
-                                     attributes={"size": "large"},
-                                     address="1 Main St", first_name="Ann",
-                                     phone="+12125550000").number
+        ticket = service.open_ticket(
+            s, TicketDraft(
+                "pothole", description="deep hole", attributes={"size": "large"},
+                address="1 Main St", first_name="Ann", phone="+12125550000"
+            )).number
     clean_pbx.add_agent("100", ["transportation"], ring_ms=300, talk_ms=1500)
     clean_pbx.add_agent("101", ["citywide"], ring_ms=300, talk_ms=1500)
     calls = {

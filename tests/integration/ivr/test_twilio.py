@@ -18,9 +18,10 @@ from twilio.request_validator import RequestValidator
 
 from acd.store import CallRecord
 from center.worker import collect_jobs
-from crm_bridge import service
+from crm_bridge.models import ServiceType
 from crm_bridge.seed import seed_catalog
-from crm_bridge.store import ServiceType
+from crm_bridge.tickets import service
+from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database, utcnow
 from ivr import knowledge, twilio_callbacks
 from ivr.callback.models import CallbackRequest
@@ -96,9 +97,11 @@ def test_status_lookup_faq_report_and_invalid_keys(twilio_app: Flask,
                                                    database: Database) -> None:
     with database.session() as s:
         seed_catalog(s, None)
-        ticket = service.open_ticket(s, "pothole", description="deep hole", address="1 Main St",
-                                     attributes={"size": "large"}, first_name="Ann",
-                                     phone="+12125550000").number
+        ticket = service.open_ticket(
+            s, TicketDraft(
+                "pothole", description="deep hole", address="1 Main St",
+                attributes={"size": "large"}, first_name="Ann", phone="+12125550000"
+            )).number
     client = twilio_app.test_client()
 
     status = Caller(client, "CA-status")

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm_bridge.business_calendar import (
+from crm_bridge.tickets.business_calendar import (
     BusinessCalendar,
     SlaPolicy,
     SlaUnit,

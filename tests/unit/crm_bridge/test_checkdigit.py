@@ -2,7 +2,7 @@ from itertools import pairwise
 
 import pytest
 
-from crm_bridge.checkdigit import (
+from crm_bridge.tickets.checkdigit import (
     InvalidTicketNumber,
     check_digit,
     is_valid,

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crm_bridge.lifecycle import (
+from crm_bridge.tickets.lifecycle import (
     Action,
     LifecycleError,
     LinkKind,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm_bridge.phones import digits, variants
+from crm_bridge.tickets.phones import digits, variants
 
 
 def test_digits() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from crm_bridge.calltypes import CALL_TYPES, check_wrapup
-from crm_bridge.errors import InvalidInput
-from crm_bridge.opendata import block_of
+from crm_bridge.open311.opendata import block_of
+from crm_bridge.tickets.calltypes import CALL_TYPES, check_wrapup
+from crm_bridge.tickets.errors import InvalidInput
 
 
 def test_call_types() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crm_bridge.errors import InvalidInput
+from crm_bridge.tickets.errors import InvalidInput
 
 CALL_TYPES = ("information", "referral", "service_request", "complaint", "compliment")
 NEEDS_TICKET = frozenset({"service_request"})

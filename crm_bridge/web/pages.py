@@ -2,7 +2,7 @@
 close with a resolution), the resident's reopen link, and the SLA on-time report.
 
 One blueprint for the whole CRM; the admin catalog pages, the agent desktop, the JSON API
-and the open-data export add their routes to it from their own modules (imported below).
+and the open-data export add their routes to it from their own modules (see ``app.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     flash,
@@ -24,14 +23,23 @@ from flask import (
 )
 from sqlalchemy import select
 
-from crm_bridge import opendata, routing, service
-from crm_bridge.attributes import answer_label
-from crm_bridge.errors import InvalidInput
-from crm_bridge.lifecycle import Action, ClosureReason, LinkKind, State, allowed_actions, plain
-from crm_bridge.open311_wire import parse_iso
-from crm_bridge.sla import on_time_report, totals
-from crm_bridge.store import Agency, ServiceType, Ticket
-from crm_bridge.webctx import (
+from crm_bridge.models import Agency, ServiceType, Ticket
+from crm_bridge.open311 import opendata
+from crm_bridge.open311.wire import parse_iso
+from crm_bridge.tickets import routing, service
+from crm_bridge.tickets.attributes import answer_label
+from crm_bridge.tickets.errors import InvalidInput
+from crm_bridge.tickets.lifecycle import (
+    Action,
+    ClosureReason,
+    LinkKind,
+    State,
+    allowed_actions,
+    plain,
+)
+from crm_bridge.tickets.sla import on_time_report, totals
+from crm_bridge.web.blueprint import bp
+from crm_bridge.web.context import (
     DOMAIN_ERRORS,
     STAFF,
     agency_scope,
@@ -47,7 +55,6 @@ from foundation.auth import public, roles
 from foundation.db import utcnow
 from foundation.users import Role
 
-bp = Blueprint("crm", __name__, template_folder="templates")
 QUEUE_LIMIT = 300
 
 
@@ -288,7 +295,7 @@ def sla_report() -> Any:
 @public
 def open_data(fmt: str) -> Any:
     """``/open-data/requests.csv|json?start_date=&end_date=`` (ISO 8601, both optional): every
-    ticket in GeoReport bulk style, personal data removed (``crm_bridge.opendata``)."""
+    ticket in GeoReport bulk style, personal data removed (``crm_bridge.open311.opendata``)."""
     if fmt not in ("csv", "json"):
         return Response("format must be csv or json\n", status=404, mimetype="text/plain")
     tz = cfg().calendar.tz
@@ -309,6 +316,3 @@ def open_data(fmt: str) -> Any:
                     headers={"Content-Disposition":
                              f'attachment; filename="service_requests.{fmt}"'})
 
-
-# The admin catalog pages, the agent desktop and the JSON API add their routes to ``bp``.
-from crm_bridge import admin, api, desktop  # noqa: E402,F401

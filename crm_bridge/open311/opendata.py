@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_bridge.lifecycle import State, plain
-from crm_bridge.open311_data import Catalog
-from crm_bridge.open311_wire import iso
-from crm_bridge.store import Ticket
+from crm_bridge.models import Ticket
+from crm_bridge.open311.queries import Catalog
+from crm_bridge.open311.wire import iso
+from crm_bridge.tickets.lifecycle import State, plain
 
 FIELDS = ["service_request_id", "requested_datetime", "updated_datetime", "closed_date",
           "expected_datetime", "status", "status_description", "closure_reason", "source",

@@ -1,31 +1,39 @@
 """Deliver queued notifications: email over SMTP, SMS through Twilio's REST API.
 
-Rows are claimed (``locked_until``) so two workers never send the same message; a failure
-is recorded and retried with exponential backoff until ``notify_max_attempts``.
+Rows are claimed (``foundation.claims``) so two workers never send the same message; each is
+sent outside any transaction and a failure is recorded and retried with the shared backoff
+(``foundation.retry``) until ``notify_max_attempts``.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from functools import partial
 
 import requests
-from sqlalchemy import or_, select, update
 
-from crm_bridge.store import Notification, OutboxItem, TicketEvent
+from crm_bridge.models import Notification, TicketEvent
+from foundation import retry
+from foundation.claims import claim
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
-LOCK = timedelta(minutes=2)
+SEND_ERRORS = (OSError, smtplib.SMTPException, RuntimeError, requests.RequestException)
 
 
-def backoff(attempts: int, base_s: float = 30.0, cap_s: float = 3600.0) -> timedelta:
-    """Delay before retry number ``attempts`` (1-based): 30 s, 60 s, 2 min ... capped at 1 h."""
-    return timedelta(seconds=min(cap_s, base_s * 2 ** max(0, attempts - 1)))
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _send(settings: Settings, channel: str, to: str, subject: str, body: str) -> str:
+    if channel == "email":
+        return send_email(settings, to, subject, body)
+    return send_sms(settings, to, body)
 
 
 def send_email(settings: Settings, to: str, subject: str, body: str,
@@ -63,26 +71,6 @@ def mask(recipient: str) -> str:
     return "***" + recipient[-4:]
 
 
-def claim(db: Database, model: type[Notification] | type[OutboxItem], now: datetime,
-          limit: int) -> list[int]:
-    """Lock up to ``limit`` due rows of an outbox-like table; returns the claimed ids."""
-    with db.session() as s:
-        ids = list(s.scalars(
-            select(model.id).where(model.status == "pending", model.next_attempt_at <= now,
-                                   or_(model.locked_until.is_(None), model.locked_until < now))
-            .order_by(model.next_attempt_at, model.id).limit(limit)))
-    claimed = []
-    for row_id in ids:
-        with db.session() as s:
-            res = s.execute(update(model).where(
-                model.id == row_id, model.status == "pending",
-                or_(model.locked_until.is_(None), model.locked_until < now))
-                .values(locked_until=now + LOCK))
-            if res.rowcount == 1:  # type: ignore[attr-defined]
-                claimed.append(row_id)
-    return claimed
-
-
 def deliver_pending(db: Database, settings: Settings, now: datetime | None = None,
                     limit: int = 100) -> int:
     """Send due notifications; returns how many were sent."""
@@ -93,14 +81,9 @@ def deliver_pending(db: Database, settings: Settings, now: datetime | None = Non
             n = s.get(Notification, nid)
             assert n is not None
             channel, to, subject, body = n.channel, n.recipient, n.subject, n.body
-        error = None
-        try:
-            if channel == "email":
-                send_email(settings, to, subject, body)
-            else:
-                send_sms(settings, to, body)
-        except (OSError, smtplib.SMTPException, RuntimeError, requests.RequestException) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+        outcome = retry.attempt(partial(_send, settings, channel, to, subject, body),
+                                SEND_ERRORS, _describe)
+        error = outcome.error
         with db.session() as s:
             n = s.get(Notification, nid)
             assert n is not None
@@ -115,8 +98,8 @@ def deliver_pending(db: Database, settings: Settings, now: datetime | None = Non
                                       text=f"{n.kind} {channel} to {mask(to)}"))
             else:
                 n.last_error = error
-                n.next_attempt_at = now + backoff(n.attempts)
-                if n.attempts >= settings.notify_max_attempts:
+                n.next_attempt_at = retry.DEFAULT.next_attempt(n.attempts, now)
+                if retry.exhausted(n.attempts, settings.notify_max_attempts):
                     n.status = "failed"
                 log.warning("notification %s (%s) failed, attempt %s: %s", nid, channel,
                             n.attempts, error)

@@ -16,15 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd.store import CallRecord
-from crm_bridge import routing, service
-from crm_bridge.calltypes import CALL_TYPES, check_wrapup
-from crm_bridge.checkdigit import normalize
-from crm_bridge.errors import InvalidInput
-from crm_bridge.lifecycle import State, plain
-from crm_bridge.open311_wire import iso
-from crm_bridge.store import ServiceType, Ticket
-from crm_bridge.web import bp
-from crm_bridge.webctx import DOMAIN_ERRORS, cfg, code_of, db, form_text, status_of, user
+from crm_bridge.models import ServiceType, Ticket
+from crm_bridge.open311.wire import iso
+from crm_bridge.tickets import records, routing, service
+from crm_bridge.tickets.calltypes import CALL_TYPES, check_wrapup
+from crm_bridge.tickets.checkdigit import normalize
+from crm_bridge.tickets.draft import TicketDraft
+from crm_bridge.tickets.errors import InvalidInput
+from crm_bridge.tickets.lifecycle import State, plain
+from crm_bridge.web.blueprint import bp
+from crm_bridge.web.context import DOMAIN_ERRORS, cfg, code_of, db, form_text, status_of, user
 from foundation.auth import roles
 from foundation.db import utcnow
 from foundation.users import Role
@@ -77,9 +78,9 @@ def pop(session: Session, ext: str | None) -> dict[str, Any]:
 def promise(st: ServiceType) -> dict[str, str]:
     """What the agent tells the caller: the SLA in words and the date it falls on."""
     c = cfg()
-    due = c.calendar.due(service.policy(st), utcnow())
+    due = c.calendar.due(records.policy(st), utcnow())
     local = due.astimezone(c.calendar.tz)
-    return {"sla": service.policy(st).describe(), "due": iso(due) or "",
+    return {"sla": records.policy(st).describe(), "due": iso(due) or "",
             "due_text": local.strftime("%A %B %-d, %Y by %-I:%M %p")}
 
 
@@ -196,15 +197,18 @@ def desktop_intake() -> Any:
                 if call is None or call.agent != u.agent_ext:
                     raise InvalidInput("call", "that call is not yours")
             t = service.open_ticket(
-                s, st.code, description=form_text(f, "description"), channel="phone",
-                actor=u.username, attributes=_answers(f, st),
-                address=form_text(f, "address") or None, lat=_num(f.get("lat"), "lat"),
-                long=_num(f.get("long"), "long"), first_name=form_text(f, "first_name") or None,
-                last_name=form_text(f, "last_name") or None,
-                email=form_text(f, "email") or None,
-                phone=form_text(f, "phone") or (call.caller_number if call else None),
-                notify_email=bool(form_text(f, "email")), notify_sms=bool(f.get("notify_sms")),
-                call_uniqueid=uniqueid, config=cfg())
+                s, TicketDraft(
+                    st.code, description=form_text(f, "description"), channel="phone",
+                    actor=u.username, attributes=_answers(f, st),
+                    address=form_text(f, "address") or None, lat=_num(f.get("lat"), "lat"),
+                    long=_num(f.get("long"), "long"),
+                    first_name=form_text(f, "first_name") or None,
+                    last_name=form_text(f, "last_name") or None,
+                    email=form_text(f, "email") or None,
+                    phone=form_text(f, "phone") or (call.caller_number if call else None),
+                    notify_email=bool(form_text(f, "email")),
+                    notify_sms=bool(f.get("notify_sms")), call_uniqueid=uniqueid
+                ), config=cfg())
             dup = form_text(f, "duplicate_of")
             if dup:
                 routing.link(s, t, service.get_ticket(s, dup, lock=True), "duplicate",

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from crm_bridge.errors import CrmError
+from crm_bridge.tickets.errors import CrmError
 
 
 class State(StrEnum):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from crm_bridge.errors import InvalidInput
+from crm_bridge.tickets.errors import InvalidInput
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 CHILD = {"services": "service", "service_requests": "request", "attributes": "attribute",

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from crm_bridge.lifecycle import State, plain
-from crm_bridge.open311_wire import RequestQuery, iso
-from crm_bridge.store import Agency, ServiceType, Ticket
+from crm_bridge.models import Agency, ServiceType, Ticket
+from crm_bridge.open311.wire import RequestQuery, iso
+from crm_bridge.tickets.business_calendar import SlaPolicy, SlaUnit
+from crm_bridge.tickets.lifecycle import State, plain
 
 
 class Catalog:
@@ -77,8 +78,6 @@ def request_dict(t: Ticket, cat: Catalog, tz: tzinfo, extensions: bool = False,
 
 
 def _sla_words(st: ServiceType) -> str:
-    from crm_bridge.business_calendar import SlaPolicy, SlaUnit
-
     return SlaPolicy(SlaUnit(st.sla_unit), float(st.sla_amount)).describe()
 
 
@@ -117,3 +116,26 @@ def parent_numbers(session: Session, tickets: list[Ticket]) -> dict[int, str]:
     rows = session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids))).all()
     return {i: n for i, n in rows if n is not None}
 
+
+def catalog_changed_at(session: Session) -> datetime | None:
+    """When the service catalog last changed (the discovery changeset)."""
+    return session.scalar(select(func.max(ServiceType.updated_at)))
+
+
+def active_services(session: Session) -> list[ServiceType]:
+    """The service types residents may request, by group then name."""
+    return list(session.scalars(select(ServiceType).where(ServiceType.active.is_(True))
+                                .order_by(ServiceType.group, ServiceType.name)))
+
+
+def active_service(session: Session, code: str) -> ServiceType | None:
+    return session.scalar(select(ServiceType).where(ServiceType.code == code,
+                                                    ServiceType.active.is_(True)))
+
+
+def ticket_by_number(session: Session, number: str) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.number == number.strip()))
+
+
+def ticket_by_token(session: Session, token: str) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.token == token.strip()))

@@ -15,13 +15,14 @@ from flask import jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_bridge import routing, service
-from crm_bridge.errors import InvalidInput
-from crm_bridge.lifecycle import Action, LinkKind, State, plain
-from crm_bridge.open311_wire import iso
-from crm_bridge.store import Agency, Ticket
-from crm_bridge.web import bp
-from crm_bridge.webctx import (
+from crm_bridge.models import Agency, Ticket
+from crm_bridge.open311.wire import iso
+from crm_bridge.tickets import routing, service
+from crm_bridge.tickets.draft import TicketDraft
+from crm_bridge.tickets.errors import InvalidInput
+from crm_bridge.tickets.lifecycle import Action, LinkKind, State, plain
+from crm_bridge.web.blueprint import bp
+from crm_bridge.web.context import (
     DOMAIN_ERRORS,
     STAFF,
     agency_scope,
@@ -134,13 +135,15 @@ def api_create() -> Any:
 
         with db().session() as s:
             t = service.open_ticket(
-                s, _text(data, "service_code") or "", description=_text(data, "description") or "",
-                channel=_text(data, "channel") or "phone", actor=user().username,
-                attributes=attrs, address=_text(data, "address"), lat=num("lat"),
-                long=num("long"), first_name=_text(data, "first_name"),
-                last_name=_text(data, "last_name"), email=_text(data, "email"),
-                phone=_text(data, "phone"), call_uniqueid=_text(data, "call_uniqueid"),
-                config=cfg())
+                s, TicketDraft(
+                    _text(data, "service_code") or "",
+                    description=_text(data, "description") or "",
+                    channel=_text(data, "channel") or "phone", actor=user().username,
+                    attributes=attrs, address=_text(data, "address"), lat=num("lat"),
+                    long=num("long"), first_name=_text(data, "first_name"),
+                    last_name=_text(data, "last_name"), email=_text(data, "email"),
+                    phone=_text(data, "phone"), call_uniqueid=_text(data, "call_uniqueid")
+                ), config=cfg())
             body = ticket_json(s, t)
     except DOMAIN_ERRORS as exc:
         return _error(exc)

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_bridge import notices
 from crm_bridge.config import CrmConfig
-from crm_bridge.errors import NotFound
-from crm_bridge.lifecycle import LinkKind, State, check_link, check_transfer, is_open
-from crm_bridge.phones import variants
-from crm_bridge.service import DEFAULT_CONFIG, _queue_outbox, _unpause, log
-from crm_bridge.store import Agency, Ticket
+from crm_bridge.models import Agency, Ticket
+from crm_bridge.notify import notices
+from crm_bridge.tickets.errors import NotFound
+from crm_bridge.tickets.lifecycle import LinkKind, State, check_link, check_transfer, is_open
+from crm_bridge.tickets.phones import variants
+from crm_bridge.tickets.records import DEFAULT_CONFIG, log, queue_outbox, unpause
 from foundation.db import utcnow
 
 
@@ -34,7 +34,7 @@ def transfer(session: Session, t: Ticket, to_code: str, actor: str, comment: str
     target = agency_by_code(session, to_code)
     check_transfer(State(t.state), t.agency.code, target.code)
     if t.hold_started_at is not None:
-        _unpause(t, now, cfg)
+        unpause(t, now, cfg)
     source = t.agency
     t.agency_id = target.id
     t.agency = target
@@ -45,7 +45,7 @@ def transfer(session: Session, t: Ticket, to_code: str, actor: str, comment: str
     t.status_notes = f"Transferred to {target.name}" + (f": {comment}" if comment else "")
     log(session, t, "transferred", actor,
         f"{source.code} → {target.code}" + (f": {comment}" if comment else ""), now=now)
-    _queue_outbox(session, t, target, now)
+    queue_outbox(session, t, target, now)
     notices.to_resident(session, t, "status", cfg, t.status_notes, now=now)
     return t
 
@@ -64,17 +64,6 @@ def link(session: Session, child: Ticket, parent: Ticket, kind: LinkKind | str, 
     log(session, child, "linked", actor, f"{kind.value} of {parent.number}", now=now)
     log(session, parent, "linked", actor, f"{child.number} linked as {kind.value}", now=now)
     return child
-
-
-def escalate(session: Session, t: Ticket, level: int, reason: str, actor: str, *,
-             now: datetime | None = None, config: CrmConfig | None = None) -> None:
-    """Raise the ticket to oversight ``level`` and email that level's contact."""
-    cfg = config or DEFAULT_CONFIG
-    now = now or utcnow()
-    t.escalation_level = max(t.escalation_level, level)
-    who = notices.to_oversight(session, t, "escalation", level, cfg, reason=reason, now=now)
-    log(session, t, "escalated", actor,
-        f"level {level} ({who or 'no contact on file'}): {reason}", public=False, now=now)
 
 
 def caller_tickets(session: Session, phone: str | None, limit: int = 20) -> list[Ticket]:

@@ -8,8 +8,8 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_bridge.errors import CrmError
-from crm_bridge.store import ApiKey
+from crm_bridge.models import ApiKey
+from crm_bridge.tickets.errors import CrmError
 
 
 def _hash(key: str) -> str:

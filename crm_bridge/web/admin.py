@@ -1,7 +1,7 @@
 """Admin pages of the service catalog: agencies with their escalation ladder, service types
 (SLA, probing questions, script, FAQ), import from a YAML/JSON file and export.
 
-Every save goes through the same upsert as the file import (``crm_bridge.catalog``), so the
+Every save goes through the same upsert as the file import (``crm_bridge.tickets.catalog``), so the
 page and the file obey one set of rules; a refused save or import changes nothing.
 """
 
@@ -14,13 +14,13 @@ import yaml
 from flask import Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from crm_bridge import catalog
-from crm_bridge.attributes import DATATYPES
-from crm_bridge.business_calendar import SlaUnit
-from crm_bridge.errors import InvalidInput
-from crm_bridge.store import Agency, ServiceType
-from crm_bridge.web import bp
-from crm_bridge.webctx import db, form_text
+from crm_bridge.models import Agency, ServiceType
+from crm_bridge.tickets import catalog
+from crm_bridge.tickets.attributes import DATATYPES
+from crm_bridge.tickets.business_calendar import SlaUnit
+from crm_bridge.tickets.errors import InvalidInput
+from crm_bridge.web.blueprint import bp
+from crm_bridge.web.context import db, form_text
 from foundation.auth import roles
 from foundation.users import Role
 

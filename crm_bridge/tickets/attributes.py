@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from crm_bridge.errors import InvalidInput
+from crm_bridge.tickets.errors import InvalidInput
 
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 LIST_TYPES = ("singlevaluelist", "multivaluelist")

@@ -14,12 +14,11 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from crm_bridge import notices
-from crm_bridge.business_calendar import next_check_at, stage_for
 from crm_bridge.config import CrmConfig
-from crm_bridge.routing import escalate
-from crm_bridge.service import log, policy
-from crm_bridge.store import Agency, ServiceType, Ticket
+from crm_bridge.models import Agency, ServiceType, Ticket
+from crm_bridge.notify import notices
+from crm_bridge.tickets.business_calendar import next_check_at, stage_for
+from crm_bridge.tickets.records import escalate, log, policy
 from foundation.db import Database, utcnow
 
 

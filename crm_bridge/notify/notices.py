@@ -1,6 +1,6 @@
 """Queue notifications in the same transaction as the change that causes them.
 
-The worker sends them (``crm_bridge.senders``); a failed send is retried with backoff, and
+The worker sends them (``crm_bridge.notify.delivery``); a failed send is retried with backoff, and
 every message stays in ``crm_notifications`` as the notification log.
 """
 
@@ -10,10 +10,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from crm_bridge import messages
 from crm_bridge.config import CrmConfig
-from crm_bridge.lifecycle import State, plain
-from crm_bridge.store import Agency, EscalationContact, Notification, Ticket
+from crm_bridge.models import Agency, EscalationContact, Notification, Ticket
+from crm_bridge.notify import messages
+from crm_bridge.tickets.lifecycle import State, plain
 from foundation.db import utcnow
 
 

@@ -11,10 +11,10 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_bridge.attributes import normalize_definitions
-from crm_bridge.business_calendar import SlaUnit
-from crm_bridge.errors import InvalidInput
-from crm_bridge.store import Agency, EscalationContact, ServiceType
+from crm_bridge.models import Agency, EscalationContact, ServiceType
+from crm_bridge.tickets.attributes import normalize_definitions
+from crm_bridge.tickets.business_calendar import SlaUnit
+from crm_bridge.tickets.errors import InvalidInput
 
 AGENCY_FIELDS = ("name", "email", "phone")
 

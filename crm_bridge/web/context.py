@@ -8,12 +8,12 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from crm_bridge import service
-from crm_bridge.checkdigit import InvalidTicketNumber
 from crm_bridge.config import CrmConfig, from_settings
-from crm_bridge.errors import CrmError, InvalidInput, NotFound
-from crm_bridge.lifecycle import LifecycleError
-from crm_bridge.store import Ticket
+from crm_bridge.models import Ticket
+from crm_bridge.tickets import service
+from crm_bridge.tickets.checkdigit import InvalidTicketNumber
+from crm_bridge.tickets.errors import CrmError, InvalidInput, NotFound
+from crm_bridge.tickets.lifecycle import LifecycleError
 from foundation import auth
 from foundation.db import Database
 from foundation.settings import Settings

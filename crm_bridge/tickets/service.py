@@ -10,18 +10,19 @@ from __future__ import annotations
 import math
 import secrets
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm_bridge import notices
-from crm_bridge.attributes import validate_answers
-from crm_bridge.business_calendar import SlaPolicy, SlaUnit, next_check_at
-from crm_bridge.checkdigit import normalize, ticket_number
 from crm_bridge.config import CrmConfig
-from crm_bridge.errors import InvalidInput, NotFound
-from crm_bridge.lifecycle import (
+from crm_bridge.models import ServiceType, Ticket, TicketEvent
+from crm_bridge.notify import notices
+from crm_bridge.tickets.attributes import validate_answers
+from crm_bridge.tickets.business_calendar import next_check_at
+from crm_bridge.tickets.checkdigit import normalize, ticket_number
+from crm_bridge.tickets.draft import TicketDraft
+from crm_bridge.tickets.errors import InvalidInput, NotFound
+from crm_bridge.tickets.lifecycle import (
     Action,
     LifecycleError,
     LinkKind,
@@ -33,21 +34,17 @@ from crm_bridge.lifecycle import (
     next_state,
     plain,
 )
-from crm_bridge.store import Agency, OutboxItem, ServiceType, Ticket, TicketEvent
+from crm_bridge.tickets.records import (
+    DEFAULT_CONFIG,
+    escalate,
+    log,
+    policy,
+    queue_outbox,
+    unpause,
+)
 from foundation.db import utcnow
 
 CHANNELS = ("phone", "ivr", "web", "open311", "email", "sms")
-DEFAULT_CONFIG = CrmConfig()
-
-
-def policy(st: ServiceType) -> SlaPolicy:
-    return SlaPolicy(SlaUnit(st.sla_unit), float(st.sla_amount))
-
-
-def log(session: Session, t: Ticket, kind: str, actor: str, text: str = "", *,
-        public: bool = True, now: datetime | None = None) -> None:
-    session.add(TicketEvent(ticket_id=t.id, kind=kind, actor=actor, text=text, public=public,
-                            at=now or utcnow()))
 
 
 def get_ticket(session: Session, number: str, *, lock: bool = False) -> Ticket:
@@ -77,55 +74,48 @@ def _check_location(lat: float | None, long: float | None) -> None:
         raise InvalidInput("location", "lat/long out of range")
 
 
-def open_ticket(session: Session, service_code: str, *, description: str = "",
-                channel: str = "phone", actor: str = "system",
-                attributes: dict[str, Any] | None = None, address: str | None = None,
-                address_id: str | None = None, zipcode: str | None = None,
-                lat: float | None = None, long: float | None = None,
-                first_name: str | None = None, last_name: str | None = None,
-                email: str | None = None, phone: str | None = None,
-                notify_email: bool = True, notify_sms: bool = False,
-                account_id: str | None = None, device_id: str | None = None,
-                media_url: str | None = None, call_uniqueid: str | None = None,
-                source_client: str | None = None, idempotency_key: str | None = None,
-                now: datetime | None = None, config: CrmConfig | None = None) -> Ticket:
+def open_ticket(session: Session, draft: TicketDraft, *, now: datetime | None = None,
+                config: CrmConfig | None = None) -> Ticket:
     """Store a new ticket locally (numbered, SLA due set, logged, notifications and outbox
     queued); returns it flushed, with ``number`` set."""
     cfg = config or DEFAULT_CONFIG
     now = now or utcnow()
-    if idempotency_key:
-        seen = session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+    d = draft
+    attributes = d.attributes or {}
+    if d.idempotency_key:
+        seen = session.scalar(select(Ticket).where(Ticket.idempotency_key == d.idempotency_key))
         if seen is not None:
             return seen
-    st = service_type(session, service_code)
-    if channel not in CHANNELS:
+    st = service_type(session, d.service_code)
+    if d.channel not in CHANNELS:
         raise InvalidInput("channel", f"channel must be one of {', '.join(CHANNELS)}")
-    if len(description) > 4000:
+    if len(d.description) > 4000:
         raise InvalidInput("description", "description is limited to 4000 characters")
-    _check_location(lat, long)
-    texts = [description, address, address_id, zipcode, first_name, last_name, email, phone,
-             account_id, device_id, media_url, *(str(v) for v in (attributes or {}).values())]
+    _check_location(d.lat, d.long)
+    texts = [d.description, d.address, d.address_id, d.zipcode, d.first_name, d.last_name,
+             d.email, d.phone, d.account_id, d.device_id, d.media_url,
+             *(str(v) for v in attributes.values())]
     if any("\x00" in x for x in texts if x):
         raise InvalidInput("nul", "text must not contain NUL characters")
-    answers = validate_answers(st.attributes or [], attributes or {})
+    answers = validate_answers(st.attributes or [], attributes)
     pol = policy(st)
     due = cfg.calendar.due(pol, now)
     t = Ticket(
         token=secrets.token_hex(12), service_type=st, agency_id=st.agency_id, agency=st.agency,
-        state=State.NEW.value, wire_status="open", channel=channel, description=description,
-        attributes=answers, address=address, address_id=address_id, zipcode=zipcode, lat=lat,
-        long=long, first_name=first_name, last_name=last_name, email=email or None,
-        phone=_digits(phone), notify_email=notify_email, notify_sms=notify_sms,
-        account_id=account_id, device_id=device_id, media_url=media_url,
-        call_uniqueid=call_uniqueid, source_client=source_client,
-        idempotency_key=idempotency_key, created_by=actor, requested_at=now, updated_at=now,
+        state=State.NEW.value, wire_status="open", channel=d.channel, description=d.description,
+        attributes=answers, address=d.address, address_id=d.address_id, zipcode=d.zipcode,
+        lat=d.lat, long=d.long, first_name=d.first_name, last_name=d.last_name,
+        email=d.email or None, phone=_digits(d.phone), notify_email=d.notify_email,
+        notify_sms=d.notify_sms, account_id=d.account_id, device_id=d.device_id,
+        media_url=d.media_url, call_uniqueid=d.call_uniqueid, source_client=d.source_client,
+        idempotency_key=d.idempotency_key, created_by=d.actor, requested_at=now, updated_at=now,
         due_at=due, sla_next_check_at=next_check_at(cfg.calendar, pol, due, 0))
     session.add(t)
     session.flush()
     t.number = ticket_number(t.id)
-    log(session, t, "created", actor, f"{st.name} via {channel}", now=now)
+    log(session, t, "created", d.actor, f"{st.name} via {d.channel}", now=now)
     log(session, t, "routed", "system", f"Routed to {st.agency.name}", now=now)
-    _queue_outbox(session, t, st.agency, now)
+    queue_outbox(session, t, st.agency, now)
     session.flush()
     notices.to_resident(session, t, "created", cfg, now=now)
     return t
@@ -136,25 +126,6 @@ def _digits(phone: str | None) -> str | None:
         return None
     digits = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
     return digits or None
-
-
-def _queue_outbox(session: Session, t: Ticket, agency: Agency,
-                  now: datetime | None = None) -> None:
-    if agency.external_kind in ("open311", "email"):
-        now = now or utcnow()
-        session.add(OutboxItem(ticket_id=t.id, agency_id=agency.id,
-                               destination=agency.external_kind, next_attempt_at=now,
-                               created_at=now,
-                               idempotency_key=f"civic311-{t.number}-{agency.code}-"
-                                               f"{secrets.token_hex(4)}"))
-
-
-def _unpause(t: Ticket, now: datetime, cfg: CrmConfig) -> None:
-    if t.hold_started_at is not None and t.due_at is not None:
-        pol = policy(t.service_type)
-        t.due_at = cfg.calendar.extend_for_hold(pol, t.due_at, t.hold_started_at, now)
-        t.sla_next_check_at = next_check_at(cfg.calendar, pol, t.due_at, t.sla_stage)
-    t.hold_started_at = None
 
 
 def act(session: Session, t: Ticket, action: Action | str, actor: str, *,
@@ -176,7 +147,7 @@ def act(session: Session, t: Ticket, action: Action | str, actor: str, *,
             raise LifecycleError("assignee_required", "say who the ticket is assigned to")
         t.assignee = assignee.strip()  # type: ignore[union-attr]
     if old is State.ON_HOLD and new is not State.ON_HOLD:
-        _unpause(t, now, cfg)
+        unpause(t, now, cfg)
     if new is State.ON_HOLD:
         t.hold_started_at = now
         t.sla_next_check_at = None  # the SLA clock is paused
@@ -210,7 +181,7 @@ def close(session: Session, t: Ticket, actor: str, reason: str | None, comment: 
                          min_chars=cfg.min_resolution_chars)
     resolution = (comment or "").strip()
     if t.hold_started_at is not None:
-        _unpause(t, now, cfg)
+        unpause(t, now, cfg)
     t.state = State.CLOSED.value
     t.wire_status = "closed"
     t.closure_reason = parsed.value
@@ -259,8 +230,6 @@ def reopen(session: Session, t: Ticket, actor: str, comment: str | None, *,
     log(session, t, "reopened", actor, comment or "", now=now)
     notices.to_resident(session, t, "status", cfg, t.status_notes, now=now)
     if by_resident:
-        from crm_bridge.routing import escalate
-
         escalate(session, t, max(t.escalation_level, 0) + 1,
                  f"reopened by the resident: {comment or 'work not done'}", "system",
                  now=now, config=cfg)
