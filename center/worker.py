@@ -16,7 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 import acd.rollup
 import crm_bridge.jobs
-import ivr.twilio_callbacks
+import ivr.callback.twilio_jobs
 import recordings.jobs
 import workforce.jobs
 from foundation.db import Database
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 # Each capability's ``jobs(settings, db) -> list[Job]``, named explicitly.
 JOB_SOURCES: tuple[Callable[[Settings, Database], list[Job]], ...] = (
     workforce.jobs.jobs, crm_bridge.jobs.jobs, acd.rollup.jobs, recordings.jobs.jobs,
-    ivr.twilio_callbacks.jobs,
+    ivr.callback.twilio_jobs.jobs,
 )
 
 

@@ -32,9 +32,9 @@ from foundation.settings import Settings
 from foundation.web import Mount
 from ivr import emergency_notices as notices
 from ivr import engine as e
-from ivr import twilio_callbacks
 from ivr.callback import queries as callback_store
 from ivr.callback import rules as callback
+from ivr.callback import twilio_jobs
 from ivr.callback.models import CallbackRequest
 from ivr.hours import next_open
 from ivr.knowledge import Knowledge
@@ -215,10 +215,10 @@ def _render(ctx: Twiml, s: Session, menu: Menu, sid: str, turn: e.Turn) -> Respo
 
 def _book_callback(ctx: Twiml, menu: Menu, sid: str, state: e.State) -> bool:
     """After hours: a callback request the worker places through Twilio when agents are next
-    in (ivr/twilio_callbacks.py); False when there is no number or no Twilio account."""
+    in (ivr/callback/twilio_jobs.py); False when there is no number or no Twilio account."""
     settings, db = ctx.settings, ctx.db
     number = callback.dialable(request.form.get("From", ""))
-    if not callback.valid_number(number) or not twilio_callbacks.configured(settings):
+    if not callback.valid_number(number) or not twilio_jobs.configured(settings):
         return False
     now = utcnow()
     callback_store.book(db, sid, menu.agent_queue, number, callback.TWILIO_DIAL,

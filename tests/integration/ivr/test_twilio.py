@@ -23,7 +23,8 @@ from crm_bridge.seed import seed_catalog
 from crm_bridge.tickets import service
 from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database, utcnow
-from ivr import knowledge, twilio_callbacks
+from ivr import knowledge
+from ivr.callback import twilio_jobs as twilio_callbacks
 from ivr.callback.models import CallbackRequest
 from ivr.menu import DEFAULT_MENU
 from ivr.models import IvrCall, IvrNotice

@@ -2,8 +2,8 @@
 API (``Calls.json``) when they fall due; when the resident answers, Twilio fetches
 ``/twilio/callback/<id>`` and the call joins the queue like any other (``<Enqueue>``).
 
-The request table and its rules are the same as for Asterisk callbacks (ivr/callback.py,
-ivr/callback_store.py); only the way out differs (dial string ``twilio``).
+The request table and its rules are the same as for Asterisk callbacks (ivr/callback/rules.py,
+ivr/callback/queries.py); only the way out differs (dial string ``twilio``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from foundation import retry
 from foundation.db import Database, utcnow
 from foundation.jobs import Job
 from foundation.settings import Settings
-from ivr import callback as cb
-from ivr import callback_store as store
+from ivr.callback import queries as store
+from ivr.callback import rules as cb
 
 log = logging.getLogger(__name__)
 
