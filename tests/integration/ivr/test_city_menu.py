@@ -78,7 +78,6 @@ def city_menu(pbx: Pbx, closed_today: bool) -> Iterator[None]:
 
 # SIPp time is the scarce resource: these run on SQLite; PostgreSQL is covered by the same
 # handler code in test_twilio.py and test_notices_web.py
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_every_branch_of_the_city_menu(clean_pbx: Pbx, daemon: DaemonProc,
                                        database: Database) -> None:
     with city_menu(clean_pbx, closed_today=False):
@@ -143,7 +142,6 @@ def walk_every_branch(clean_pbx: Pbx, database: Database) -> None:
     assert general.ivr_path == invalid.ivr_path
 
 
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_notice_posted_mid_test_then_after_hours(clean_pbx: Pbx, daemon: DaemonProc,
                                                  database: Database, app: Flask,
                                                  users: dict[str, str], tmp_path: Path) -> None:

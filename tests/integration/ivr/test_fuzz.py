@@ -26,7 +26,6 @@ def distinct_key_presses(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     monkeypatch.setattr(sipp, "dtmf_block", unique_dtmf_block(tmp_path / "dtmf"))
 
 
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_random_keys_and_hangups(clean_pbx: Pbx, daemon: DaemonProc,
                                  database: Database) -> None:
     rng = random.Random(4311)
