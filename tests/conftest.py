@@ -16,7 +16,7 @@ from center import schema
 from foundation.db import Database
 from foundation.settings import Settings, default_cache_dir, load_settings
 from foundation.users import Role, create_user
-from tests.integration.pbx import DaemonProc, Pbx, make_pbx, running_daemon
+from tests.support.pbx import DaemonProc, Pbx, make_pbx, running_daemon
 
 PG_ADMIN_URL = os.environ.get("CIVIC311_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEST_PASSWORD = "correct-horse-battery"

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from acd.store import CallRecord
 from foundation.db import Database
 from tests.conftest import TEST_PASSWORD
-from tests.integration.pbx import DaemonProc, Pbx, running_daemon, wait_until
+from tests.support.pbx import DaemonProc, Pbx, running_daemon, wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.postgres]
 

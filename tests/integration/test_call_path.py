@@ -14,8 +14,8 @@ from acd.cdr import channel_ends
 from acd.store import CallRecord
 from center.cli import cli
 from foundation.db import Database
-from tests.integration.pbx import DaemonProc, Pbx, wait_until
-from tests.integration.truth import truth
+from tests.support.pbx import DaemonProc, Pbx, wait_until
+from tests.support.truth import truth
 
 pytestmark = pytest.mark.asterisk
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from telephony.ami import AmiBridge, AmiError
-from tests.integration.pbx import Pbx
+from tests.support.pbx import Pbx
 
 
 class FakeAmi:

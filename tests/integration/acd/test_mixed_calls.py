@@ -19,8 +19,8 @@ from acd.store import CallRecord
 from foundation.db import Database
 from telephony.sipp import SippProcess
 from tests.conftest import make_database
-from tests.integration.pbx import DaemonProc, Pbx, start_daemon, wait_until
-from tests.integration.truth import truth, truth_metrics
+from tests.support.pbx import DaemonProc, Pbx, start_daemon, wait_until
+from tests.support.truth import truth, truth_metrics
 
 pytestmark = pytest.mark.asterisk
 

@@ -13,7 +13,7 @@ from acd.store import CallRecord
 from crm_bridge import service
 from foundation.db import Database
 from tests.conftest import csrf_token, login
-from tests.integration.pbx import DaemonProc, Pbx, wait_until
+from tests.support.pbx import DaemonProc, Pbx, wait_until
 
 pytestmark = pytest.mark.asterisk
 CALLER = "+12125550142"

@@ -15,8 +15,8 @@ from acd.store import CallRecord
 from foundation.db import Database
 from ivr.store import CallbackRequest
 from telephony import sipp
-from tests.integration.ivr.dtmf import unique_dtmf_block
-from tests.integration.pbx import DaemonProc, Pbx, wait_until
+from tests.support.dtmf import unique_dtmf_block
+from tests.support.pbx import DaemonProc, Pbx, wait_until
 
 pytestmark = pytest.mark.asterisk
 LINE = "queue-citywide"

@@ -34,9 +34,9 @@ from ivr.store import CallbackRequest, IvrCall
 from telephony import sipp
 from telephony.provision import locate
 from tests.conftest import csrf_token, login
-from tests.integration.ivr.dtmf import unique_dtmf_block
 from tests.integration.ivr.test_notices_web import tone_wav
-from tests.integration.pbx import DaemonProc, Pbx, wait_until
+from tests.support.dtmf import unique_dtmf_block
+from tests.support.pbx import DaemonProc, Pbx, wait_until
 
 pytestmark = pytest.mark.asterisk
 CITY = "311"

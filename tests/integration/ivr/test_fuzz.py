@@ -13,9 +13,9 @@ from sqlalchemy import select
 from foundation.db import Database
 from ivr.store import IvrCall
 from telephony import sipp
-from tests.integration.ivr.dtmf import unique_dtmf_block
 from tests.integration.ivr.test_city_menu import CITY, city_menu, ivr_rows
-from tests.integration.pbx import DaemonProc, Pbx
+from tests.support.dtmf import unique_dtmf_block
+from tests.support.pbx import DaemonProc, Pbx
 
 pytestmark = pytest.mark.asterisk
 KEYS = "0123456789*#"

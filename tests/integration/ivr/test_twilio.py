@@ -26,7 +26,7 @@ from ivr import twilio_callbacks
 from ivr.knowledge import Knowledge
 from ivr.menu import DEFAULT_MENU
 from ivr.store import CallbackRequest, IvrCall, IvrNotice
-from tests.integration.crm_bridge.fake_remote import serve_fake_twilio
+from tests.support.fake_remote import serve_fake_twilio
 
 TOKEN = "test-twilio-token-1234"
 BASE = "https://311.civic.example"

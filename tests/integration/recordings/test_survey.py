@@ -15,7 +15,7 @@ from foundation.db import Database, utcnow
 from recordings import survey
 from recordings.store import SurveyResponse
 from tests.conftest import login
-from tests.integration.pbx import Pbx, running_daemon, wait_until
+from tests.support.pbx import Pbx, running_daemon, wait_until
 
 
 def responses(db: Database) -> dict[str, SurveyResponse]:
