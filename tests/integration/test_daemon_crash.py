@@ -17,14 +17,9 @@ from tests.support.truth import truth
 pytestmark = pytest.mark.asterisk
 
 
-def queue_log_lines(pbx: Pbx) -> int:
-    return len(pbx.queue_log.read_text().splitlines())
-
-
 def calls_in_flight(pbx: Pbx) -> bool:
     """queue_log shows a call talking (CONNECT) and more callers queued than connected."""
-    events = [line.split("|")[4] for line in pbx.queue_log.read_text().splitlines()
-              if line.count("|") >= 4]
+    events = pbx.queue_log_events()
     return "CONNECT" in events and events.count("ENTERQUEUE") > events.count("CONNECT") + 1
 
 
@@ -55,9 +50,9 @@ def test_no_call_is_lost_when_the_daemon_is_killed(clean_pbx: Pbx, database: Dat
     wait_until(lambda: calls_in_flight(clean_pbx), 30,
                what="calls both waiting and talking")
     daemon.kill9()  # mid-run: calls are waiting, ringing and talking
-    lines = queue_log_lines(clean_pbx)
+    lines = len(clean_pbx.queue_log_events())
     # Asterisk carries on while the daemon is gone: a few events it will have to catch up on
-    wait_until(lambda: queue_log_lines(clean_pbx) >= lines + 3, 30,
+    wait_until(lambda: len(clean_pbx.queue_log_events()) >= lines + 3, 30,
                what="calls to move on while the daemon is down")
     daemon = start_daemon(clean_pbx, database.url, tmp_path / "daemon.log")
     try:

@@ -118,6 +118,11 @@ class Pbx:
     def cdr_csv(self) -> Path:
         return self.install.log_dir / "cdr-csv" / "Master.csv"
 
+    def queue_log_events(self) -> list[str]:
+        """The event name of every queue_log line so far (ENTERQUEUE, CONNECT, ...)."""
+        return [f[4] for f in (line.split("|") for line in
+                               self.queue_log.read_text().splitlines()) if len(f) > 4]
+
     def active_channels(self) -> int:
         """How many channels Asterisk has up (``core show channels count``)."""
         m = re.search(r"(\d+) active channels?", self.rx("core show channels count"))
