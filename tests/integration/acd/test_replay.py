@@ -15,8 +15,8 @@ from acd.reconcile import reconcile
 from acd.recorder import Recorder
 from acd.store import CallRecord, RingAttempt
 from foundation.db import Database
-from tests.ami_stream import DATA, messages
-from tests.integration.truth import truth
+from tests.support.ami_stream import DATA, messages
+from tests.support.truth import truth
 
 QLOG = DATA / "queue_log_mixed.txt"
 

@@ -9,7 +9,7 @@ import pytest
 
 from acd import live_store
 from foundation.db import Database
-from tests.integration.pbx import Pbx, running_daemon, wait_until
+from tests.support.pbx import Pbx, running_daemon, wait_until
 
 pytestmark = pytest.mark.asterisk
 

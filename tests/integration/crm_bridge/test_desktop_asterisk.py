@@ -14,7 +14,7 @@ from crm_bridge.tickets import service
 from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database
 from tests.conftest import csrf_token, login
-from tests.integration.pbx import DaemonProc, Pbx, wait_until
+from tests.support.pbx import DaemonProc, Pbx, wait_until
 
 pytestmark = pytest.mark.asterisk
 CALLER = "+12125550142"

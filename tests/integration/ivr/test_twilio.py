@@ -28,7 +28,7 @@ from ivr.callback import twilio_jobs as twilio_callbacks
 from ivr.callback.models import CallbackRequest
 from ivr.menu import DEFAULT_MENU
 from ivr.models import IvrCall, IvrNotice
-from tests.integration.crm_bridge.fake_remote import serve_fake_twilio
+from tests.support.fake_remote import serve_fake_twilio
 
 TOKEN = "test-twilio-token-1234"
 BASE = "https://311.civic.example"

@@ -19,7 +19,7 @@ from recordings.catalog import GRACE_S, Paths, catalog, orphans
 from recordings.models import CalibrationSession, QaEvaluation, QaForm, QaSample, Recording
 from recordings.policy import RecordingPolicy, bucket
 from tests.conftest import login
-from tests.integration.recordings.helpers import call_record, make_recording, write_wav
+from tests.support.recording_files import call_record, make_recording, write_wav
 
 
 def test_retention_deletes_exactly_the_expired_ones(settings: Settings,

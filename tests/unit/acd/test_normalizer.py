@@ -7,7 +7,7 @@ from panoramisk.message import Message
 from acd import events as ev
 from acd.normalizer import agent_of, normalize
 from telephony.ami import flatten
-from tests.ami_stream import messages
+from tests.support.ami_stream import messages
 
 
 def domain() -> list[ev.DomainEvent]:

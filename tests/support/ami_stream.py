@@ -7,7 +7,7 @@ from typing import Any
 
 from panoramisk.message import Message
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 def messages(name: str = "ami_mixed.txt") -> list[Any]:
