@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from acd.states import CallOutcome
+
 
 @dataclass
 class LoggedCall:
@@ -79,33 +81,35 @@ def calls_from_lines(lines: Iterable[str]) -> Iterator[LoggedCall]:
             call.wait_s, call.agent = _int(d, 0), _agent(agent)
             call.rings.append((_agent(agent), _int(d, 2) * 1000, "connected", when))
         elif event in ("COMPLETECALLER", "COMPLETEAGENT"):
-            call.outcome, call.ended_at, call.agent = "answered", when, _agent(agent)
+            call.outcome, call.ended_at, call.agent = CallOutcome.ANSWERED, when, _agent(agent)
             call.wait_s, call.talk_s = _int(d, 0), _int(d, 1)
             call.hangup_side = "caller" if event == "COMPLETECALLER" else "agent"
         elif event in ("BLINDTRANSFER", "ATTENDEDTRANSFER"):
-            call.outcome, call.ended_at, call.agent = "answered", when, _agent(agent)
+            call.outcome, call.ended_at, call.agent = CallOutcome.ANSWERED, when, _agent(agent)
             call.transfer_target = d[0] if d else ""
             call.wait_s, call.talk_s, call.hangup_side = _int(d, 1), _int(d, 2), "transfer"
         elif event == "ABANDON":
-            call.outcome, call.ended_at, call.wait_s = "abandoned", when, _int(d, 2)
+            call.outcome, call.ended_at, call.wait_s = CallOutcome.ABANDONED, when, _int(d, 2)
             call.hangup_side = "caller"
         elif event == "EXITWITHTIMEOUT":
-            call.outcome, call.ended_at, call.wait_s = "timeout", when, _int(d, 2)
+            call.outcome, call.ended_at, call.wait_s = CallOutcome.TIMEOUT, when, _int(d, 2)
         elif event == "EXITEMPTY":
-            call.outcome, call.ended_at, call.wait_s = "exit_empty", when, _int(d, 2)
+            call.outcome, call.ended_at, call.wait_s = CallOutcome.EXIT_EMPTY, when, _int(d, 2)
         elif event == "EXITWITHKEY":
-            call.outcome, call.ended_at, call.wait_s = "exit_key", when, _int(d, 3)
+            call.outcome, call.ended_at, call.wait_s = CallOutcome.EXIT_KEY, when, _int(d, 3)
             call.exit_key = d[0] if d else None
         elif event == "CALLBACK":
-            call.outcome, call.ended_at = "callback", call.ended_at or when
+            call.outcome, call.ended_at = CallOutcome.CALLBACK, call.ended_at or when
         elif event == "RINGNOANSWER":
             call.rings.append((_agent(agent), _int(d, 0), "noanswer", when))
         elif event == "REFUSED":
-            call.outcome, call.ended_at, call.wait_s, call.seen_enter = "refused", when, 0, True
+            call.outcome, call.ended_at, call.wait_s = CallOutcome.REFUSED, when, 0
+            call.seen_enter = True
             call.caller_number = d[1] if len(d) > 1 else ""
             call.ivr_path = d[2] if len(d) > 2 else ""
     for call in calls.values():
-        if call.answered_at is None and call.outcome == "answered" and call.talk_s is not None:
+        if (call.answered_at is None and call.outcome == CallOutcome.ANSWERED
+                and call.talk_s is not None):
             call.answered_at = (call.ended_at or call.entered_at) - timedelta(seconds=call.talk_s)
         if not call.seen_enter and call.wait_s is not None:
             # joined before the lines we read: its entry time follows from its own figures
