@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from acd.models import CALLBACK_PATH_PREFIX, CallRecord
 from acd.states import CALLBACK_REPLACES, CallOutcome
-from acd.store import CallRecord
 
-__all__ = ["CallOutcome", "CallRecord", "answered_uniqueids", "arrivals", "average_handle_s",
-           "by_uniqueid", "call_ended", "close_as_callback", "current_call", "finished_answered",
-           "history", "last_call", "left_queue", "link_ticket", "relabel_callback",
-           "ticket_numbers", "waiting", "wrap_up"]
+__all__ = ["CALLBACK_PATH_PREFIX", "CallOutcome", "CallRecord", "answered_uniqueids",
+           "arrivals", "average_handle_s", "by_uniqueid", "call_ended", "close_as_callback",
+           "current_call", "finished_answered", "history", "last_call", "left_queue",
+           "link_ticket", "relabel_callback", "ticket_numbers", "waiting", "wrap_up"]
 
 
 def by_uniqueid(session: Session, uniqueid: str) -> CallRecord | None:

@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from acd.models import CallRecord
 from acd.states import CallOutcome
-from acd.store import CallRecord
 from foundation.db import Database
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from acd.agents import Transition, WrapupEnded
+from acd.models import COMMAND_ACTIONS, AgentCommand, AgentStateSpan, CallRecord, LiveState, table
 from acd.states import AgentState, CommandKind
-from acd.store import COMMAND_ACTIONS, AgentCommand, AgentStateSpan, CallRecord, LiveState, table
 from foundation import bulk
 from foundation.db import utcnow
 

@@ -9,8 +9,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from acd.metrics import CallFacts, Span, Summary, combine, seconds_by_agent, staffing, summarize
+from acd.models import CALLBACK_PATH_PREFIX, AgentStateSpan, CallRecord
 from acd.states import CallOutcome
-from acd.store import CALLBACK_PATH_PREFIX, AgentStateSpan, CallRecord
 from foundation.db import utcnow
 
 

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd import events as ev
+from acd.models import CallRecord, RingAttempt, table
 from acd.states import CallOutcome
-from acd.store import CallRecord, RingAttempt, table
 from foundation import bulk
 from foundation.db import Database
 

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 
 from acd import queries, rollup
 from acd.metrics import Span, agent_stats
-from acd.store import AgentStateSpan, CallRecord
+from acd.models import AgentStateSpan, CallRecord
 from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings

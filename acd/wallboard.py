@@ -244,7 +244,7 @@ def command(agent: str) -> Any:
 @bp.route("/api/v1/agents/commands/<int:command_id>")
 @roles(Role.SUPERVISOR, Role.AGENT)
 def command_status(command_id: int) -> Any:
-    from acd.store import AgentCommand
+    from acd.models import AgentCommand
 
     db: Database = current_app.extensions["civic311.db"]
     user = current_user()

@@ -30,9 +30,9 @@ from panoramisk.message import Message
 from sqlalchemy import func, select
 
 from acd.daemon import Daemon
+from acd.models import CallRecord
 from acd.normalizer import normalize
 from acd.recorder import RECORD_EVENTS
-from acd.store import CallRecord
 from center import schema
 from foundation.db import Database
 from foundation.settings import load_settings

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd import calls
-from acd.store import CALLBACK_PATH_PREFIX
+from acd.calls import CALLBACK_PATH_PREFIX
 from foundation.db import Database
 from ivr import callback as cb
 from ivr.store import CallbackRequest

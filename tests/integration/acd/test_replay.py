@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from acd import events as ev
 from acd.cdr import CLOSED_FROM_CDR
+from acd.models import CallRecord, RingAttempt
 from acd.normalizer import normalize
 from acd.reconcile import reconcile
 from acd.recorder import Recorder
-from acd.store import CallRecord, RingAttempt
 from foundation.db import Database
 from tests.ami_stream import DATA, flat_messages
 from tests.integration.truth import truth
@@ -75,7 +75,7 @@ def test_log_wins_when_a_record_is_wrong(database: Database) -> None:
         assert rec is not None
         rec.outcome = "abandoned"  # as if only QueueCallerAbandon had been seen
     with database.session() as s:
-        from acd.store import LogCursor
+        from acd.models import LogCursor
 
         s.delete(s.get(LogCursor, "queue_log"))
     assert reconcile(database, QLOG).updated == 1

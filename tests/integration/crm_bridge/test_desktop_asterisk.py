@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from crm_bridge import service
 from foundation.db import Database
 from tests.conftest import csrf_token, login

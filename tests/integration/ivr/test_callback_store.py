@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from foundation.db import Database, utcnow
 from ivr import callback as cb
 from ivr import callback_store as store

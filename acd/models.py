@@ -1,4 +1,4 @@
-"""Call records and ring attempts: SQLAlchemy models and repository functions."""
+"""acd's SQLAlchemy models: call records, ring attempts, agent spans and commands, live state."""
 
 from __future__ import annotations
 
