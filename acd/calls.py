@@ -114,9 +114,9 @@ def ticket_numbers(session: Session, call_ids: Iterable[int]) -> dict[int, str]:
     ids = list(call_ids)
     if not ids:
         return {}
-    return {cid: number for cid, number in session.execute(
-        select(CallRecord.id, CallRecord.ticket_number).where(
-            CallRecord.id.in_(ids), CallRecord.ticket_number.is_not(None)))}
+    rows = session.execute(select(CallRecord.id, CallRecord.ticket_number).where(
+        CallRecord.id.in_(ids), CallRecord.ticket_number.is_not(None)))
+    return {cid: number for cid, number in rows if number is not None}
 
 
 def history(session: Session, queue: str | None, start: datetime, end: datetime
