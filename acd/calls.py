@@ -109,13 +109,11 @@ def answered_uniqueids(session: Session, uniqueids: Iterable[str]) -> set[str]:
         CallRecord.uniqueid.in_(list(uniqueids)), CallRecord.outcome == CallOutcome.ANSWERED)))
 
 
-def ticket_numbers(session: Session, call_ids: Iterable[int]) -> dict[int, str]:
-    """call id -> the ticket number on its record, for those of ``call_ids`` that have one."""
-    ids = list(call_ids)
-    if not ids:
-        return {}
+def ticket_numbers(session: Session, call_ids: Any) -> dict[int, str]:
+    """call id -> the ticket number on its record, for those of ``call_ids`` (a subquery of
+    call ids) that have one."""
     rows = session.execute(select(CallRecord.id, CallRecord.ticket_number).where(
-        CallRecord.id.in_(ids), CallRecord.ticket_number.is_not(None)))
+        CallRecord.id.in_(call_ids), CallRecord.ticket_number.is_not(None)))
     return {cid: number for cid, number in rows if number is not None}
 
 

@@ -131,12 +131,13 @@ def _catalog_one(call: CallRecord, paths: Paths, policies, now: datetime) -> Rec
 
 def _refresh_tickets(session: Session, now: datetime) -> None:
     """A ticket is often opened after the call: link it once the call record has it."""
-    recs = list(session.scalars(select(Recording).where(
-        Recording.ticket_number.is_(None), Recording.call_id.is_not(None),
-        Recording.started_at >= now - LOOKBACK)))
-    numbers = calls.ticket_numbers(session, [r.call_id for r in recs if r.call_id is not None])
-    for rec in recs:
-        if rec.call_id in numbers:
+    unlinked = (Recording.ticket_number.is_(None), Recording.started_at >= now - LOOKBACK)
+    numbers = calls.ticket_numbers(session, select(Recording.call_id).where(*unlinked))
+    if not numbers:
+        return
+    for rec in session.scalars(select(Recording).where(
+            *unlinked, Recording.call_id.in_(list(numbers)))):
+        if rec.call_id is not None:  # it is: the query asked for known ids
             rec.ticket_number = numbers[rec.call_id]
 
 
