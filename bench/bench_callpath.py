@@ -22,7 +22,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from center import schema
 from foundation.db import Database
 from foundation.settings import default_cache_dir

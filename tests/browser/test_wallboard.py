@@ -15,7 +15,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from foundation.db import Database
 from tests.conftest import TEST_PASSWORD
 from tests.support.pbx import DaemonProc, Pbx, running_daemon, wait_until

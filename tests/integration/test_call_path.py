@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from acd.cdr import channel_ends
-from acd.store import CallRecord
+from acd.models import CallRecord
 from center.cli import cli
 from foundation.db import Database
 from tests.support.pbx import DaemonProc, Pbx, wait_until

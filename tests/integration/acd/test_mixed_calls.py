@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from acd import queries
 from acd.daemon import RECONCILE_EVERY_S
-from acd.store import CallRecord
+from acd.models import CallRecord
 from foundation.db import Database
 from telephony.sipp import SippProcess
 from tests.conftest import make_database

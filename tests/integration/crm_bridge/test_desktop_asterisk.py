@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from crm_bridge.tickets import service
 from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database

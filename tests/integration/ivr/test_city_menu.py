@@ -23,7 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from crm_bridge.seed import seed_catalog
 from crm_bridge.tickets import service
 from crm_bridge.tickets.draft import TicketDraft

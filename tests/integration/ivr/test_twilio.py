@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from twilio.request_validator import RequestValidator
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from center.worker import collect_jobs
 from crm_bridge.models import ServiceType
 from crm_bridge.seed import seed_catalog

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from center.worker import collect_jobs
 from foundation.db import Database, utcnow
 from foundation.settings import Settings

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from foundation.db import Database, utcnow
 from recordings import survey
 from recordings.models import SurveyResponse
