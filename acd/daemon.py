@@ -36,7 +36,7 @@ from foundation.heartbeat import beat
 from foundation.settings import Settings
 from telephony.ami import AmiBridge, AmiError, flatten
 from telephony.fastagi import FastAgiServer, Handler
-from telephony.provision import Install
+from telephony.install import Install
 
 log = logging.getLogger(__name__)
 

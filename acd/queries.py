@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from acd import rollup
+from acd.facts import NOT_PLACEHOLDER
 from acd.metrics import CallFacts, Span, Summary, combine, seconds_by_agent, staffing, summarize
-from acd.models import CALLBACK_PATH_PREFIX, AgentStateSpan, CallRecord
+from acd.models import AgentStateSpan, CallRecord
 from acd.states import CallOutcome
 from foundation.db import utcnow
 
@@ -24,25 +26,6 @@ def _period(start: datetime, end: datetime, queue: str | None) -> Select[CallRec
 def records(session: Session, start: datetime, end: datetime,
             queue: str | None = None) -> Iterator[CallRecord]:
     yield from session.scalars(_period(start, end, queue).execution_options(yield_per=2000))
-
-
-# Queue metrics count a resident's call once: a callback's placeholder is left out (its
-# original call was offered and ended as ``callback``); call listings still show it.
-NOT_PLACEHOLDER = or_(CallRecord.ivr_path.is_(None),
-                      ~CallRecord.ivr_path.startswith(CALLBACK_PATH_PREFIX, autoescape=True))
-
-FACT_COLUMNS = (CallRecord.queue, CallRecord.entered_at, CallRecord.outcome, CallRecord.wait_s,
-                CallRecord.talk_s, CallRecord.hold_s, CallRecord.acw_s, CallRecord.agent)
-
-
-def call_facts(session: Session, start: datetime, end: datetime) -> Iterator[CallFacts]:
-    """What the metrics need of every call that entered in [start, end): columns, no objects."""
-    rows = session.execute(select(*FACT_COLUMNS).where(
-        CallRecord.entered_at >= start, CallRecord.entered_at < end, NOT_PLACEHOLDER)
-        .execution_options(yield_per=5000))
-    for queue, entered, outcome, wait, talk, hold, acw, agent in rows:
-        yield CallFacts(queue, entered, outcome or "", wait or 0.0, talk or 0.0, hold or 0.0,
-                        acw or 0.0, agent)
 
 
 def facts(record: CallRecord) -> CallFacts:
@@ -68,8 +51,6 @@ def summary(session: Session, start: datetime, end: datetime, queue: str | None,
     Rollups are used only inside the span they cover without a gap, up to ``SETTLE`` before
     the last run (a call may still finish there); everything else is read from the records.
     """
-    from acd import rollup
-
     covered = rollup.coverage(session)
     if covered is None:
         return raw_summary(session, start, end, queue, thresholds_s, short_abandon_s)

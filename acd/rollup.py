@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from acd.facts import call_facts
 from acd.metrics import CallFacts, Summary, combine, summarize
 from acd.models import IntervalStat, LiveState
-from acd.queries import call_facts
 from foundation.db import Database, utcnow
 from foundation.jobs import Job
 from foundation.settings import Settings

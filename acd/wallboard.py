@@ -13,22 +13,24 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
+from sqlalchemy.orm import Session
 
 from acd import live_store
+from acd.facts import call_facts
 from acd.live import queue_tiles
 from acd.metrics import CallFacts, summarize
-from acd.queries import call_facts
 from acd.states import AgentState, CommandKind
 from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
+from foundation.timeparse import city_today
 from foundation.users import Role
 from foundation.web import Mount
-from ivr.analytics import containment
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +43,14 @@ IVR_LABELS = {"status": "Request status", "faq": "FAQs", "report": "Report a pro
               "none": "No choice made"}
 
 
+# IVR self-service figures over [t0, t1) (``ivr.analytics.containment``, passed in by the root:
+# acd does not import ivr).
+SelfService = Callable[[Session, datetime, datetime], dict[str, Any]]
+
+
 class Hub:
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(self, settings: Settings, db: Database, self_service: SelfService) -> None:
+        self.self_service = self_service
         self.settings, self.db = settings, db
         self.version = -1
         self.seq = 0  # grows with every new payload (board or IVR change): what streams follow
@@ -103,15 +111,11 @@ class Hub:
             self.changed.notify_all()
 
     def _ivr_today(self, s: Any) -> dict[str, Any]:
-        from acd.web import today_bounds
-
         self._ivr_read = time.monotonic()
-        return containment(s, *today_bounds(self.settings))
+        return self.self_service(s, *city_today(self.settings.timezone, utcnow()))
 
     def _today(self, s: Any) -> dict[str, Any]:
-        from acd.web import today_bounds
-
-        start, end = today_bounds(self.settings)
+        start, end = city_today(self.settings.timezone, utcnow())
         by_queue: dict[str, list[CallFacts]] = {}
         for f in call_facts(s, start, end):
             by_queue.setdefault(f.queue, []).append(f)
@@ -181,10 +185,10 @@ def build_payload(settings: Settings, doc: dict[str, Any], today: dict[str, Any]
     }
 
 
-def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
+def create_blueprints(settings: Settings, db: Database, self_service: SelfService) -> list[Mount]:
     """The wallboard, agent console and agent commands, bound to ``settings`` and ``db``."""
     bp = Blueprint("wallboard", __name__, template_folder="templates")
-    hub = Hub(settings, db)  # one per app: it polls while a stream is open
+    hub = Hub(settings, db, self_service)  # one per app: it polls while a stream is open
 
     @bp.route("/wallboard")
     @roles(Role.SUPERVISOR, Role.MANAGER)

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
 
 from acd import queries
+from acd.wallboard import SelfService
 from foundation.auth import public, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
+from foundation.timeparse import city_today
 from foundation.users import Role
 from foundation.web import Mount
-from ivr.analytics import containment
 
 
 def today_bounds(settings: Settings, now: datetime | None = None) -> tuple[datetime, datetime]:
     """Midnight to midnight of the city's current day, as aware datetimes."""
-    tz = ZoneInfo(settings.timezone)
-    local = (now or utcnow()).astimezone(tz)
-    start = datetime.combine(local.date(), time(0), tzinfo=tz)
-    return start, datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=tz)
+    return city_today(settings.timezone, now or utcnow())
 
 
 class BadRequest(ValueError):
@@ -40,7 +38,7 @@ def _when(name: str, default: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=ZoneInfo("UTC"))
 
 
-def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
+def create_blueprints(settings: Settings, db: Database, self_service: SelfService) -> list[Mount]:
     """The metrics API and the Prometheus exposition, bound to ``settings`` and ``db``."""
     bp = Blueprint("acd", __name__, template_folder="templates")
 
@@ -57,7 +55,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
         with db.session() as s:
             report = queries.report(s, t0, t1, request.args.get("queue") or None,
                                     settings.sl_thresholds_s, settings.short_abandon_s)
-            ivr = containment(s, t0, t1)  # IVR self-service: contained vs agent per menu option
+            ivr = self_service(s, t0, t1)  # IVR self-service: contained vs agent per option
         return jsonify({**report, "ivr": ivr})
 
 

@@ -37,7 +37,7 @@ from center import schema
 from foundation.db import Database
 from foundation.settings import load_settings
 from telephony.ami import flatten
-from telephony.provision import Install
+from telephony.install import Install
 
 STREAM = Path(__file__).parents[1] / "tests" / "data" / "ami_mixed.txt"
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -13,7 +13,7 @@ from ivr.callback.agi import CallbackAgi
 from ivr.callback.runner import CallbackRunner
 from ivr.menu_agi import IvrHandler
 from recordings.survey import SurveyAgi
-from telephony.provision import Install, locate
+from telephony.install import Install, locate
 
 
 def build_daemon(settings: Settings, db: Database, install: Install | None = None) -> Daemon:

@@ -16,7 +16,7 @@ import threading
 
 from foundation.settings import Settings
 from telephony import runtime, sipp
-from telephony.provision import Install
+from telephony.install import Install
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from types import ModuleType
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, url_for
@@ -15,6 +14,7 @@ import acd.wallboard
 import acd.web
 import crm_bridge.open311.server
 import crm_bridge.web.app
+import ivr.analytics
 import ivr.menu_twiml
 import ivr.web
 import recordings.qa.web
@@ -27,13 +27,22 @@ from foundation.settings import Settings
 from foundation.users import Role
 from foundation.web import Mount
 
-# Each capability's web modules, named explicitly: a module has ``bp`` and may have
-# ``init_app(app, settings, db)``, and ``CSRF_EXEMPT = True`` for machine-to-machine endpoints
-# that authenticate otherwise (Open311 keys, Twilio signatures).
-WEB_MODULES: tuple[ModuleType, ...] = (
-    acd.web, acd.wallboard, acd.reports, crm_bridge.open311.server, crm_bridge.web.app,
-    workforce.web, recordings.web, recordings.qa.web, ivr.web, ivr.menu_twiml,
-)
+
+def mounts(settings: Settings, db: Database) -> list[Mount]:
+    """Every capability's blueprints, built by its factory with what it needs passed in."""
+    return [
+        *acd.web.create_blueprints(settings, db, self_service=ivr.analytics.containment),
+        *acd.wallboard.create_blueprints(settings, db, self_service=ivr.analytics.containment),
+        *acd.reports.create_blueprints(settings, db),
+        *crm_bridge.open311.server.create_blueprints(settings, db),
+        *crm_bridge.web.app.create_blueprints(settings, db),
+        *workforce.web.create_blueprints(settings, db),
+        *recordings.web.create_blueprints(settings, db),
+        *recordings.qa.web.create_blueprints(settings, db),
+        *ivr.web.create_blueprints(settings, db),
+        *ivr.menu_twiml.create_blueprints(settings, db),
+    ]
+
 
 bp = Blueprint("center", __name__)
 
@@ -114,21 +123,9 @@ def create_app(settings: Settings, db: Database | None = None) -> Flask:
     csrf = CSRFProtect(app)
     auth.install(app)
     app.register_blueprint(bp)
-    for mount in _mounts(settings, db, app):
+    for mount in mounts(settings, db):
         if mount.csrf_exempt:
             csrf.exempt(mount.blueprint)
         app.register_blueprint(mount.blueprint)
     return app
 
-
-def _mounts(settings: Settings, db: Database, app: Flask) -> list[Mount]:
-    mounts: list[Mount] = []
-    for module in WEB_MODULES:
-        factory = getattr(module, "create_blueprints", None)
-        if factory is not None:
-            mounts.extend(factory(settings, db))
-            continue
-        if hasattr(module, "init_app"):  # legacy shape, until every module has a factory
-            module.init_app(app, settings, db)
-        mounts.append(Mount(module.bp, getattr(module, "CSRF_EXEMPT", False)))
-    return mounts

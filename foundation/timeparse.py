@@ -37,3 +37,11 @@ def city_day(day: date, zone: str) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(), tz)
     end = datetime.combine(day + timedelta(days=1), time(), tz)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def city_today(zone: str, now: datetime) -> tuple[datetime, datetime]:
+    """Midnight to midnight of the city's day at ``now``, as datetimes in the city's zone."""
+    tz = ZoneInfo(zone)
+    local = now.astimezone(tz)
+    start = datetime.combine(local.date(), time(0), tzinfo=tz)
+    return start, datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=tz)

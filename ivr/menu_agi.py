@@ -34,7 +34,7 @@ from ivr.models import IvrCall, active_notice
 from ivr.prompts import PromptCache
 from ivr.waiting import estimate_wait_s, wait_minutes
 from telephony.fastagi import AgiChannel, AgiHangup, quote
-from telephony.provision import Install, locate
+from telephony.install import Install, locate
 
 log = logging.getLogger(__name__)
 

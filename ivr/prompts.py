@@ -10,7 +10,7 @@ import logging
 import os
 from pathlib import Path
 
-from telephony.provision import Install
+from telephony.install import Install
 
 log = logging.getLogger(__name__)
 

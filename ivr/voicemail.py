@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ivr.models import IvrCall
-from telephony.provision import Install
+from telephony.install import Install
 
 FOLDER = "civic311-voicemail"
 FILE_NAME = re.compile(r"[A-Za-z0-9._-]{1,120}\.wav")

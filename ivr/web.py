@@ -28,7 +28,7 @@ from ivr import emergency_notices as notices
 from ivr import voicemail
 from ivr.analytics import containment
 from ivr.models import active_notice
-from telephony.provision import Install, locate
+from telephony.install import Install, locate
 
 
 def create_blueprints(settings: Settings, db: Database) -> list[Mount]:

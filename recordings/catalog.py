@@ -52,7 +52,7 @@ class Paths:
 
 
 def paths_for(settings: Settings) -> Paths:
-    from telephony.provision import locate
+    from telephony.install import locate
 
     return Paths(settings.data_dir, locate(settings).spool_dir)
 

@@ -22,7 +22,7 @@ from foundation.db import Database
 from ivr.prompts import PromptCache
 from recordings.models import LANGUAGE_LEN, NAME_LEN, SurveyResponse
 from telephony.fastagi import AgiChannel
-from telephony.provision import Install
+from telephony.install import Install
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ import click
 from foundation.cli import Context, pass_ctx
 from telephony import provision as prov
 from telephony import runtime
+from telephony.install import locate
 
 
 @click.group()
@@ -41,7 +42,7 @@ def start_cmd(c: Context) -> None:
 @pass_ctx
 def stop_cmd(c: Context) -> None:
     """Stop Asterisk now."""
-    runtime.stop(prov.locate(c.settings))
+    runtime.stop(locate(c.settings))
     click.echo("Asterisk stopped")
 
 
@@ -49,7 +50,7 @@ def stop_cmd(c: Context) -> None:
 @pass_ctx
 def status_cmd(c: Context) -> None:
     """Uptime, channels and queues of the running Asterisk."""
-    install = prov.locate(c.settings)
+    install = locate(c.settings)
     if not runtime.is_running(install):
         raise click.ClickException("Asterisk is not running")
     for command in ("core show uptime", "core show channels count", "queue show"):
@@ -61,7 +62,7 @@ def status_cmd(c: Context) -> None:
 @pass_ctx
 def cli_cmd(c: Context, command: tuple[str, ...]) -> None:
     """Open the Asterisk console, or run one command: civic311 asterisk cli queue show."""
-    install = prov.locate(c.settings)
+    install = locate(c.settings)
     if command:
         click.echo(runtime.rx(install, " ".join(command)).rstrip())
         return

@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from foundation.settings import Settings
-from telephony.provision import Install, write_atomic
+from telephony.install import Install, write_atomic
 
 TEMPLATES = Path(str(resources.files("asterisk_conf") / "templates"))
 

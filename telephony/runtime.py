@@ -7,7 +7,7 @@ import re
 import subprocess
 import time
 
-from telephony.provision import Install
+from telephony.install import Install
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from ivr.callback import queries as store
 from ivr.callback import rules as cb
 from ivr.prompts import PromptCache
 from telephony.fastagi import AgiChannel, AgiError
-from telephony.provision import Install, locate
+from telephony.install import Install, locate
 
 log = logging.getLogger(__name__)
 

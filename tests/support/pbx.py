@@ -24,7 +24,8 @@ import sqlalchemy as sa
 
 from foundation.settings import Settings
 from telephony import runtime, sipp
-from telephony.provision import Install, provision
+from telephony.install import Install
+from telephony.provision import provision
 
 # 311 is the city menu (tests/integration/ivr walk it); tests about queues and records dial
 # the express line: the IVR's one silent keypad pick, then the queue.

@@ -17,6 +17,7 @@ from acd.metrics import summarize
 from acd.models import AgentCommand, AgentStateSpan, CallRecord, IntervalStat
 from acd.queries import facts
 from foundation.db import Database, utcnow
+from ivr.analytics import containment
 from tests import conftest as c
 
 
@@ -322,7 +323,7 @@ def test_wallboard_shows_ivr_self_service_today(app: Any, database: Database,
 
     # pushed: a contained call changes no board version, yet the open stream gets it
     monkeypatch.setattr(wallboard, "IVR_POLL_S", 0.0)
-    hub = wallboard.Hub(app.extensions["civic311.settings"], database)
+    hub = wallboard.Hub(app.extensions["civic311.settings"], database, containment)
     stream = hub.stream()
     try:
         first = json.loads(next(stream).split("data: ", 1)[1])["board"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from acd import facts as call_facts_module
 from acd import queries
 from acd.models import CALLBACK_PATH_PREFIX, CallRecord
 from foundation.db import Database
@@ -26,7 +27,7 @@ def test_a_callback_is_offered_once(database: Database) -> None:
     add(database, "1.3", "answered", 40, 120, f"{CALLBACK_PATH_PREFIX}7")  # its placeholder
     with database.session() as s:
         m = queries.raw_summary(s, T0, T0 + timedelta(hours=1), None, [30], 5)
-        facts = list(queries.call_facts(s, T0, T0 + timedelta(hours=1)))
+        facts = list(call_facts_module.call_facts(s, T0, T0 + timedelta(hours=1)))
         listed = [r.uniqueid for r in queries.records(s, T0, T0 + timedelta(hours=1))]
     assert (m.offered, m.answered, m.callback) == (2, 1, 1)
     assert m.service_level(30) == 1.0 and m.asa_s == 10

@@ -34,7 +34,7 @@ from ivr.hours import is_open
 from ivr.menu import DEFAULT_MENU, parse_menu
 from ivr.models import IvrCall
 from telephony import sipp
-from telephony.provision import locate
+from telephony.install import locate
 from tests.conftest import csrf_token, login
 from tests.integration.ivr.test_notices_web import tone_wav
 from tests.support.dtmf import unique_dtmf_block

@@ -17,7 +17,7 @@ from foundation.db import Database, utcnow
 from ivr import voicemail
 from ivr.analytics import containment
 from ivr.models import IvrCall, IvrNotice, active_notice
-from telephony.provision import locate
+from telephony.install import locate
 from tests.conftest import csrf_token, login
 
 

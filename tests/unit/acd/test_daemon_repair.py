@@ -15,7 +15,7 @@ from center import schema
 from foundation.db import Database
 from foundation.settings import load_settings
 from telephony.ami import Inbox
-from telephony.provision import Install
+from telephony.install import Install
 
 JOIN = {"Event": "QueueCallerJoin", "Uniqueid": "1.1", "Queue": "citywide", "Position": "1",
         "CallerIDNum": "+12125550100", "Timestamp": "1795400000.0"}
