@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from acd import events as ev
+from acd.states import AgentState
 
-STATES = ("logged_out", "available", "ringing", "on_call", "wrapup", "paused")
+STATES = tuple(AgentState)
 NOT_IN_USE, RINGING = 1, 6
 BUSY = (2, 3, 7, 8)  # Asterisk device states: in use, busy, ring-in-use, on hold
 UNKNOWN_CALL = "?"  # on a call that started before we were watching
@@ -44,22 +45,22 @@ class Agent:
     wrapup_call: str | None = None
     wrapup_since: datetime | None = None
     wrapup_until: datetime | None = None
-    state: str = "logged_out"
+    state: str = AgentState.LOGGED_OUT
     reason: str = ""
 
     def derive(self) -> tuple[str, str]:
         if not self.queues:
-            return "logged_out", ""
+            return AgentState.LOGGED_OUT, ""
         if self.on_call:
-            return "on_call", ""
+            return AgentState.ON_CALL, ""
         if self.ringing:
-            return "ringing", ""
+            return AgentState.RINGING, ""
         paused = [reason for p, reason in self.queues.values() if p]
         if paused and len(paused) == len(self.queues):
-            return "paused", paused[0]
+            return AgentState.PAUSED, paused[0]
         if self.wrapup_until is not None:
-            return "wrapup", ""
-        return "available", ""
+            return AgentState.WRAPUP, ""
+        return AgentState.AVAILABLE, ""
 
 
 class AgentTracker:

@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
+from acd.states import CallOutcome
 from foundation.db import Database
 
 log = logging.getLogger(__name__)
@@ -64,10 +65,10 @@ def close_ended(db: Database, ends: Mapping[str, datetime], now: datetime) -> li
                 # as for calls an Asterisk restart cut off: no party's end is known
                 rec.ended_at, rec.hangup_side, rec.notes = end, "system", CLOSED_FROM_CDR
                 if rec.answered_at is not None:
-                    rec.outcome = "answered"
+                    rec.outcome = CallOutcome.ANSWERED
                     rec.talk_s = float(int(end.timestamp()) - int(rec.answered_at.timestamp()))
                 else:
-                    rec.outcome = "dropped"
+                    rec.outcome = CallOutcome.DROPPED
                     rec.wait_s = float(int(end.timestamp()) - int(rec.entered_at.timestamp()))
                 closed.append(rec.uniqueid)
     if closed:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, configure_mappers
 
 from acd import events as ev
 from acd import live_store
+from acd.agent_actions import Command, action_for
 from acd.agents import Transition, WrapupEnded
 from acd.live import LiveBoard
 from acd.normalizer import DISPATCH, normalize
@@ -241,29 +242,8 @@ class Daemon:
             live_store.finish_command(s, command_id, ok, detail)
 
     async def _carry_out(self, action: str, agent: str, queue: str | None, reason: str) -> str:
-        iface = f"PJSIP/agent{agent}"
         targets = [queue] if queue else self.settings.queue_names()
-        if action == "login":
-            await self.bridge.action("QueueAdd", Queue=queue, Interface=iface, MemberName=agent,
-                                     Penalty=0, Paused="false")
-            return f"logged in to {queue}"
-        if action == "logout":
-            removed = []
-            for q in targets:
-                with contextlib.suppress(AmiError):  # not a member of that queue
-                    await self.bridge.action("QueueRemove", Queue=q, Interface=iface)
-                    removed.append(q)
-            if not removed:
-                raise AmiError(f"agent {agent} is not logged in to {queue or 'any queue'}")
-            return f"logged out of {', '.join(removed)}"
-        fields: dict[str, Any] = {"Interface": iface,
-                                  "Paused": "true" if action == "pause" else "false"}
-        if queue:
-            fields["Queue"] = queue
-        if action == "pause" and reason:
-            fields["Reason"] = reason
-        await self.bridge.action("QueuePause", **fields)
-        return f"{action}d{' (' + reason + ')' if reason else ''}"
+        return await action_for(action, self.bridge).run(Command(agent, queue, targets, reason))
 
     async def periodic(self) -> None:
         """Reconcile on a timer, and at once when the live path lost events (``repair``)."""

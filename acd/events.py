@@ -98,6 +98,7 @@ class CallExited:
     queue: str
     outcome: str  # timeout | exit_empty | exit_key
     key: str | None
+    wait_s: int | None = None  # queue_log states it; on AMI the recorder derives it
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,15 @@ class CallRefused:
     reason: str
     caller_number: str
     ivr_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackBooked:
+    """The caller booked a callback that keeps their place (our ``CALLBACK`` queue_log line)."""
+
+    at: datetime
+    uniqueid: str
+    queue: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +170,7 @@ class SnapshotDone:
 
 DomainEvent = (
     CallerJoined | CallerLeft | IvrPathSet | AgentRinging | AgentNoAnswer | CallAnswered
-    | CallCompleted | CallAbandoned | CallExited | CallRefused | CallTransferred | AsteriskBooted
+    | CallCompleted | CallAbandoned | CallExited | CallRefused | CallbackBooked | CallTransferred
+    | AsteriskBooted
     | MemberState | WaitingCaller | SnapshotDone
 )

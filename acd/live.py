@@ -16,6 +16,7 @@ from typing import Any
 from acd import events as ev
 from acd.agents import AgentTracker, Transition, WrapupEnded
 from acd.metrics import Summary
+from acd.states import AgentState
 
 GONE = (ev.CallerLeft, ev.CallAnswered, ev.CallAbandoned, ev.CallExited, ev.CallRefused)
 
@@ -90,7 +91,7 @@ class LiveBoard:
     def doc(self) -> dict[str, Any]:
         agents = []
         for name, a in sorted(self.tracker.agents.items()):
-            if a.state == "logged_out":
+            if a.state == AgentState.LOGGED_OUT:
                 continue
             since = self.since.get(name)
             agents.append({

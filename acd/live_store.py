@@ -12,7 +12,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from acd.agents import Transition, WrapupEnded
-from acd.store import COMMAND_ACTIONS, AgentCommand, AgentStateSpan, CallRecord, LiveState, table
+from acd.models import COMMAND_ACTIONS, AgentCommand, AgentStateSpan, CallRecord, LiveState, table
+from acd.states import AgentState, CommandKind
 from foundation import bulk
 from foundation.db import utcnow
 
@@ -72,7 +73,7 @@ def record_moves(s: Session, moves: Sequence[Transition | WrapupEnded]) -> None:
         rows = [{"agent": t.agent, "state": t.state, "reason": t.reason, "started_at": t.at,
                  "ended_at": ts[i + 1].at if i + 1 < len(ts) else None}
                 for ts in by_agent.values() for i, t in enumerate(ts)
-                if t.state != "logged_out"]
+                if t.state != AgentState.LOGGED_OUT]
         bulk.insert_rows(conn, spans, SPAN_FIELDS, rows)
     if acw:
         calls = table(CallRecord)
@@ -99,7 +100,7 @@ def request_command(s: Session, by: str, action: str, agent: str, queue: str | N
         raise CommandError(f"agent must be an extension number, not {agent!r}")
     if queue and queue not in known_queues:
         raise CommandError(f"unknown queue {queue!r}")
-    if action == "login" and not queue:
+    if action == CommandKind.LOGIN and not queue:
         raise CommandError("log-in needs a queue")
     reason = reason.strip()
     if len(reason) > 64 or any(c in reason for c in "\r\n"):

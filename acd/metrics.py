@@ -32,6 +32,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from acd.states import AgentState, CallOutcome
+
 
 @dataclass(frozen=True, slots=True)
 class CallFacts:
@@ -122,14 +124,14 @@ def summarize(
         if not c.outcome:
             continue
         longest = max(longest, c.wait_s)
-        if c.outcome == "answered":
+        if c.outcome == CallOutcome.ANSWERED:
             counts["answered"] += 1
             wait_answered += c.wait_s
             handle += c.talk_s + c.hold_s + c.acw_s
             for t in within:
                 if c.wait_s <= t:
                     within[t] += 1
-        elif c.outcome == "abandoned":
+        elif c.outcome == CallOutcome.ABANDONED:
             counts["short" if c.wait_s < short_abandon_s else "abandoned"] += 1
         elif c.outcome in counts:
             counts[c.outcome] += 1
@@ -203,8 +205,8 @@ class AgentStats:
         return occupancy(self.seconds_in)
 
 
-HANDLING = ("on_call", "wrapup")  # talk + hold, after-call work
-STAFFED = ("available", "ringing", *HANDLING)  # logged in and not paused
+HANDLING = (AgentState.ON_CALL, AgentState.WRAPUP)  # talk + hold, after-call work
+STAFFED = (AgentState.AVAILABLE, AgentState.RINGING, *HANDLING)  # logged in and not paused
 
 
 def occupancy(seconds_in: Mapping[str, float]) -> float | None:
@@ -270,7 +272,7 @@ def agent_stats(calls: Iterable[CallFacts], spans: Iterable[Span], start: dateti
     """Per agent: answered calls and handle time, and time in each state clipped to the period."""
     answered: dict[str, list[float]] = {}
     for c in calls:
-        if c.outcome == "answered" and c.agent:
+        if c.outcome == CallOutcome.ANSWERED and c.agent:
             a = answered.setdefault(c.agent, [0, 0.0, 0.0])
             a[0] += 1
             a[1] += c.talk_s + c.hold_s

@@ -10,12 +10,12 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from acd import events as ev
-from telephony.ami import flatten
+from acd.states import CallOutcome
 
 Msg = Mapping[str, str]
 
-EXIT_STATUS = {"TIMEOUT": "timeout", "LEAVEEMPTY": "exit_empty", "LEAVEUNAVAIL": "exit_empty",
-               "EXITWITHKEY": "exit_key"}
+EXIT_STATUS = {"TIMEOUT": CallOutcome.TIMEOUT, "LEAVEEMPTY": CallOutcome.EXIT_EMPTY,
+               "LEAVEUNAVAIL": CallOutcome.EXIT_EMPTY, "EXITWITHKEY": CallOutcome.EXIT_KEY}
 
 
 def at(msg: Msg) -> datetime:
@@ -140,12 +140,13 @@ DISPATCH: dict[str, Callable[[Msg], ev.DomainEvent | None]] = {
 }
 
 
-def normalize(msg: Mapping[str, object]) -> ev.DomainEvent | None:
-    """The domain event for one raw AMI event, or None when it is not ours to track."""
+def normalize(msg: Msg) -> ev.DomainEvent | None:
+    """The domain event for one flat AMI event (a plain dict, as the bridge hands it on),
+    or None when it is not ours to track."""
     fn = DISPATCH.get(str(msg.get("Event", "")))
     if fn is None:
         return None
     try:
-        return fn(msg if type(msg) is dict else flatten(msg))  # the bridge's are flat already
+        return fn(msg)
     except KeyError:
         return None  # a malformed event is dropped here, never half-applied

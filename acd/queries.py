@@ -9,7 +9,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from acd.metrics import CallFacts, Span, Summary, combine, seconds_by_agent, staffing, summarize
-from acd.store import CALLBACK_PATH_PREFIX, AgentStateSpan, CallRecord
+from acd.models import CALLBACK_PATH_PREFIX, AgentStateSpan, CallRecord
+from acd.states import CallOutcome
 from foundation.db import utcnow
 
 
@@ -91,7 +92,7 @@ def answered_by_agent(session: Session, start: datetime,
     rows = session.execute(
         select(CallRecord.queue, CallRecord.agent, func.count())
         .where(CallRecord.entered_at >= start, CallRecord.entered_at < end,
-               CallRecord.outcome == "answered", CallRecord.agent.is_not(None))
+               CallRecord.outcome == CallOutcome.ANSWERED, CallRecord.agent.is_not(None))
         .group_by(CallRecord.queue, CallRecord.agent))
     return {(q, str(a)): int(n) for q, a, n in rows}
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from acd.cdr import CLOSED_FROM_CDR, channel_ends, close_ended
+from acd.models import CallRecord, LogCursor, RingAttempt
 from acd.queue_log import LoggedCall, calls_from_lines
-from acd.store import CallRecord, LogCursor, RingAttempt
 from foundation.db import Database, utcnow
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd import events as ev
-from acd.store import CallRecord, RingAttempt, table
+from acd.models import CallRecord, RingAttempt, table
+from acd.states import CallOutcome
 from foundation import bulk
 from foundation.db import Database
 
@@ -155,7 +156,7 @@ class Recorder:
     def _completed(self, s: Session, known: dict[str, Row], e: ev.CallCompleted) -> None:
         rec = self._record(s, known, e.uniqueid, e.queue,
                            e.at - timedelta(seconds=e.wait_s + e.talk_s))
-        rec.outcome, rec.agent = "answered", e.agent
+        rec.outcome, rec.agent = CallOutcome.ANSWERED, e.agent
         rec.wait_s, rec.talk_s = float(e.wait_s), float(e.talk_s)
         rec.answered_at = rec.answered_at or e.at - timedelta(seconds=e.talk_s)
         rec.ended_at, rec.hangup_side = e.at, e.hangup_side
@@ -163,12 +164,12 @@ class Recorder:
     def _abandoned(self, s: Session, known: dict[str, Row], e: ev.CallAbandoned) -> None:
         rec = self._record(s, known, e.uniqueid, e.queue, e.at - timedelta(seconds=e.wait_s))
         if rec.outcome is None and rec.answered_at is None:
-            rec.outcome, rec.wait_s, rec.ended_at = "abandoned", float(e.wait_s), e.at
+            rec.outcome, rec.wait_s, rec.ended_at = CallOutcome.ABANDONED, float(e.wait_s), e.at
             rec.hangup_side = "caller"
 
     def _exited(self, s: Session, known: dict[str, Row], e: ev.CallExited) -> None:
         rec = self._record(s, known, e.uniqueid, e.queue, e.at)
-        if rec.outcome in (None, "abandoned") and rec.answered_at is None:
+        if rec.outcome in (None, CallOutcome.ABANDONED) and rec.answered_at is None:
             rec.outcome, rec.exit_key, rec.hangup_side = e.outcome, e.key, None
             rec.ended_at = e.at
             if rec.wait_s is None:  # app_queue's own arithmetic: whole-second clocks
@@ -176,7 +177,7 @@ class Recorder:
 
     def _refused(self, s: Session, known: dict[str, Row], e: ev.CallRefused) -> None:
         rec = self._record(s, known, e.uniqueid, e.queue, e.at)
-        rec.outcome, rec.wait_s, rec.ended_at = "refused", 0.0, e.at
+        rec.outcome, rec.wait_s, rec.ended_at = CallOutcome.REFUSED, 0.0, e.at
         rec.caller_number = rec.caller_number or e.caller_number or None
         rec.ivr_path = rec.ivr_path or e.ivr_path or None
         rec.notes = e.reason
@@ -208,10 +209,10 @@ def close_cut_calls(db: Database, boot: datetime) -> int:
         for rec in cut:
             rec.ended_at, rec.hangup_side = boot, "system"
             if rec.answered_at is not None:
-                rec.outcome = "answered"
+                rec.outcome = CallOutcome.ANSWERED
                 rec.talk_s = float(max(0, int(boot.timestamp()) - int(rec.answered_at.timestamp())))
             else:
-                rec.outcome = "dropped"
+                rec.outcome = CallOutcome.DROPPED
                 rec.wait_s = float(max(0, int(boot.timestamp()) - int(rec.entered_at.timestamp())))
         return len(cut)
 

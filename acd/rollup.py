@@ -17,8 +17,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from acd.metrics import CallFacts, Summary, combine, summarize
+from acd.models import IntervalStat, LiveState
 from acd.queries import call_facts
-from acd.store import IntervalStat, LiveState
 from foundation.db import Database, utcnow
 from foundation.jobs import Job
 from foundation.settings import Settings

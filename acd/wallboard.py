@@ -16,20 +16,21 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from acd import live_store
 from acd.live import queue_tiles
 from acd.metrics import CallFacts, summarize
 from acd.queries import call_facts
+from acd.states import AgentState, CommandKind
 from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.users import Role
+from foundation.web import Mount
 from ivr.analytics import containment
 
 log = logging.getLogger(__name__)
-bp = Blueprint("wallboard", __name__, template_folder="templates")
 
 POLL_S = 0.2
 IVR_POLL_S = 1.0
@@ -180,100 +181,87 @@ def build_payload(settings: Settings, doc: dict[str, Any], today: dict[str, Any]
     }
 
 
-def hub() -> Hub:
-    ext = current_app.extensions
-    if "civic311.wallboard" not in ext:
-        ext["civic311.wallboard"] = Hub(ext["civic311.settings"], ext["civic311.db"])
-    return ext["civic311.wallboard"]  # type: ignore[no-any-return]
+def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
+    """The wallboard, agent console and agent commands, bound to ``settings`` and ``db``."""
+    bp = Blueprint("wallboard", __name__, template_folder="templates")
+    hub = Hub(settings, db)  # one per app: it polls while a stream is open
 
+    @bp.route("/wallboard")
+    @roles(Role.SUPERVISOR, Role.MANAGER)
+    def page() -> Any:
+        user = current_user()
+        can_command = user is not None and user.role in ("supervisor", "admin")
+        return render_template("acd/wallboard.html", settings=settings, user=user,
+                               can_command=can_command)
 
-def _settings() -> Settings:
-    return current_app.extensions["civic311.settings"]  # type: ignore[no-any-return]
+    @bp.route("/wallboard/stream")
+    @roles(Role.SUPERVISOR, Role.MANAGER)
+    def stream() -> Response:
+        return Response(hub.stream(), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
+    @bp.route("/api/v1/wallboard")
+    @roles(Role.SUPERVISOR, Role.MANAGER)
+    def snapshot() -> Any:
+        hub.refresh(force=not hub.watchers)  # no stream open: nothing keeps it fresh
+        return Response(hub.payload, mimetype="application/json")
 
-@bp.route("/wallboard")
-@roles(Role.SUPERVISOR, Role.MANAGER)
-def page() -> Any:
-    user = current_user()
-    return render_template("acd/wallboard.html", settings=_settings(), user=user,
-                           can_command=user is not None and user.role in ("supervisor", "admin"))
+    @bp.route("/api/v1/agents/<agent>/commands", methods=["POST"])
+    @roles(Role.SUPERVISOR, Role.AGENT)
+    def command(agent: str) -> Any:
+        """Log in/out, pause/unpause an agent. Agents may only command themselves."""
+        user = current_user()
+        assert user is not None
+        if user.role == Role.AGENT.value and user.agent_ext != agent:
+            return jsonify(error="forbidden",
+                           description="agents may only change their own state"), 403
+        data = request.get_json(silent=True) or request.form
+        reason = str(data.get("reason") or "")
+        pausing = data.get("action") == CommandKind.PAUSE
+        if pausing and reason and reason not in settings.pause_reasons:
+            return jsonify(error="bad_command",
+                           description=f"pause reason must be one of {settings.pause_reasons}"), 400
+        try:
+            with db.session() as s:
+                cmd = live_store.request_command(
+                    s, user.username, str(data.get("action") or ""), agent,
+                    str(data.get("queue") or "") or None, reason, settings.queue_names())
+                cid = cmd.id
+        except live_store.CommandError as exc:
+            return jsonify(error="bad_command", description=str(exc)), 400
+        return jsonify(id=cid, status="pending"), 202
 
+    @bp.route("/api/v1/agents/commands/<int:command_id>")
+    @roles(Role.SUPERVISOR, Role.AGENT)
+    def command_status(command_id: int) -> Any:
+        from acd.models import AgentCommand
 
-@bp.route("/wallboard/stream")
-@roles(Role.SUPERVISOR, Role.MANAGER)
-def stream() -> Response:
-    h = hub()
-    return Response(h.stream(), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-
-@bp.route("/api/v1/wallboard")
-@roles(Role.SUPERVISOR, Role.MANAGER)
-def snapshot() -> Any:
-    h = hub()
-    h.refresh(force=not h.watchers)  # no stream open: nothing keeps it fresh
-    return Response(h.payload, mimetype="application/json")
-
-
-@bp.route("/api/v1/agents/<agent>/commands", methods=["POST"])
-@roles(Role.SUPERVISOR, Role.AGENT)
-def command(agent: str) -> Any:
-    """Log in/out, pause/unpause an agent. Agents may only command themselves."""
-    user = current_user()
-    assert user is not None
-    if user.role == Role.AGENT.value and user.agent_ext != agent:
-        return jsonify(error="forbidden", description="agents may only change their own state"), 403
-    data = request.get_json(silent=True) or request.form
-    settings = _settings()
-    reason = str(data.get("reason") or "")
-    if data.get("action") == "pause" and reason and reason not in settings.pause_reasons:
-        return jsonify(error="bad_command",
-                       description=f"pause reason must be one of {settings.pause_reasons}"), 400
-    db: Database = current_app.extensions["civic311.db"]
-    try:
+        user = current_user()
         with db.session() as s:
-            cmd = live_store.request_command(
-                s, user.username, str(data.get("action") or ""), agent,
-                str(data.get("queue") or "") or None, reason, settings.queue_names())
-            cid = cmd.id
-    except live_store.CommandError as exc:
-        return jsonify(error="bad_command", description=str(exc)), 400
-    return jsonify(id=cid, status="pending"), 202
+            c = s.get(AgentCommand, command_id)
+            if c is None or (user is not None and user.role == Role.AGENT.value
+                             and c.agent != user.agent_ext):
+                return jsonify(error="not_found"), 404
+            return jsonify(id=c.id, action=c.action, agent=c.agent, queue=c.queue,
+                           status=c.status, detail=c.detail)
 
+    @bp.route("/agent/console")
+    @roles(Role.AGENT, Role.SUPERVISOR)
+    def agent_console() -> Any:
+        """The agent's own queue controls: log in/out per queue, pause with a reason."""
+        user = current_user()
+        return render_template("acd/agent.html", settings=settings, user=user,
+                               ext=(user.agent_ext if user else None) or "")
 
-@bp.route("/api/v1/agents/commands/<int:command_id>")
-@roles(Role.SUPERVISOR, Role.AGENT)
-def command_status(command_id: int) -> Any:
-    from acd.store import AgentCommand
+    @bp.route("/api/v1/agents/me")
+    @roles(Role.AGENT)
+    def agent_me() -> Any:
+        user = current_user()
+        with db.session() as s:
+            _, doc = live_store.board(s)
+        me = next((a for a in doc.get("agents", []) if user and a["agent"] == user.agent_ext), None)
+        return jsonify(agent=user.agent_ext if user else None, now=utcnow().isoformat(),
+                       state=me or {"state": AgentState.LOGGED_OUT, "queues": [], "paused_in": [],
+                                    "pause_reason": {}, "since": None, "reason": ""})
 
-    db: Database = current_app.extensions["civic311.db"]
-    user = current_user()
-    with db.session() as s:
-        c = s.get(AgentCommand, command_id)
-        if c is None or (user is not None and user.role == Role.AGENT.value
-                         and c.agent != user.agent_ext):
-            return jsonify(error="not_found"), 404
-        return jsonify(id=c.id, action=c.action, agent=c.agent, queue=c.queue,
-                       status=c.status, detail=c.detail)
-
-
-@bp.route("/agent/console")
-@roles(Role.AGENT, Role.SUPERVISOR)
-def agent_console() -> Any:
-    """The agent's own queue controls: log in/out per queue, pause with a reason."""
-    user = current_user()
-    return render_template("acd/agent.html", settings=_settings(), user=user,
-                           ext=(user.agent_ext if user else None) or "")
-
-
-@bp.route("/api/v1/agents/me")
-@roles(Role.AGENT)
-def agent_me() -> Any:
-    user = current_user()
-    db: Database = current_app.extensions["civic311.db"]
-    with db.session() as s:
-        _, doc = live_store.board(s)
-    me = next((a for a in doc.get("agents", []) if user and a["agent"] == user.agent_ext), None)
-    return jsonify(agent=user.agent_ext if user else None, now=utcnow().isoformat(),
-                   state=me or {"state": "logged_out", "queues": [], "paused_in": [],
-                                "pause_reason": {}, "since": None, "reason": ""})
+    return [Mount(bp)]

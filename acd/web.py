@@ -6,20 +6,15 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from acd import queries
 from foundation.auth import public, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.users import Role
+from foundation.web import Mount
 from ivr.analytics import containment
-
-bp = Blueprint("acd", __name__, template_folder="templates")
-
-
-def _ctx() -> tuple[Settings, Database]:
-    return current_app.extensions["civic311.settings"], current_app.extensions["civic311.db"]
 
 
 def today_bounds(settings: Settings, now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -45,29 +40,33 @@ def _when(name: str, default: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=ZoneInfo("UTC"))
 
 
-@bp.route("/api/v1/metrics")
-@roles(Role.SUPERVISOR, Role.MANAGER)
-def metrics_api() -> Any:
-    settings, db = _ctx()
-    start, end = today_bounds(settings)
-    try:
-        t0, t1 = _when("from", start), _when("to", end)
-    except BadRequest as exc:
-        return jsonify(error="bad_datetime", description=str(exc)), 400
-    if t1 <= t0:
-        return jsonify(error="bad_period", description="'to' must be after 'from'"), 400
-    with db.session() as s:
-        report = queries.report(s, t0, t1, request.args.get("queue") or None,
-                                settings.sl_thresholds_s, settings.short_abandon_s)
-        ivr = containment(s, t0, t1)  # IVR self-service: contained vs agent per menu option
-    return jsonify({**report, "ivr": ivr})
+def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
+    """The metrics API and the Prometheus exposition, bound to ``settings`` and ``db``."""
+    bp = Blueprint("acd", __name__, template_folder="templates")
+
+    @bp.route("/api/v1/metrics")
+    @roles(Role.SUPERVISOR, Role.MANAGER)
+    def metrics_api() -> Any:
+        start, end = today_bounds(settings)
+        try:
+            t0, t1 = _when("from", start), _when("to", end)
+        except BadRequest as exc:
+            return jsonify(error="bad_datetime", description=str(exc)), 400
+        if t1 <= t0:
+            return jsonify(error="bad_period", description="'to' must be after 'from'"), 400
+        with db.session() as s:
+            report = queries.report(s, t0, t1, request.args.get("queue") or None,
+                                    settings.sl_thresholds_s, settings.short_abandon_s)
+            ivr = containment(s, t0, t1)  # IVR self-service: contained vs agent per menu option
+        return jsonify({**report, "ivr": ivr})
 
 
-@bp.route("/metrics")
-@public
-def prometheus() -> Any:
-    from acd.prometheus import exposition
+    @bp.route("/metrics")
+    @public
+    def prometheus() -> Any:
+        from acd.prometheus import exposition
 
-    settings, db = _ctx()
-    body, content_type = exposition(settings, db, today_bounds(settings))
-    return Response(body, content_type=content_type)
+        body, content_type = exposition(settings, db, today_bounds(settings))
+        return Response(body, content_type=content_type)
+
+    return [Mount(bp)]

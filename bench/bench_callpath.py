@@ -22,13 +22,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from center import schema
 from foundation.db import Database
 from foundation.settings import default_cache_dir
 from telephony import sipp
-from tests.integration.pbx import Pbx, make_pbx, running_daemon, wait_until
-from tests.integration.truth import truth
+from tests.support.pbx import Pbx, make_pbx, running_daemon, wait_until
+from tests.support.truth import truth
 
 AGENTS = 100
 

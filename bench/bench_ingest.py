@@ -30,12 +30,13 @@ from panoramisk.message import Message
 from sqlalchemy import func, select
 
 from acd.daemon import Daemon
+from acd.models import CallRecord
 from acd.normalizer import normalize
 from acd.recorder import RECORD_EVENTS
-from acd.store import CallRecord
 from center import schema
 from foundation.db import Database
 from foundation.settings import load_settings
+from telephony.ami import flatten
 from telephony.provision import Install
 
 STREAM = Path(__file__).parents[1] / "tests" / "data" / "ami_mixed.txt"
@@ -58,7 +59,7 @@ def record_events(stream: bytes) -> int:
     blocks = stream.decode().split("\r\n\r\n")
     messages = (Message.from_line(b) for b in blocks if b.strip())
     return sum(1 for m in messages
-               if m is not None and isinstance(normalize(m), RECORD_EVENTS))
+               if m is not None and isinstance(normalize(flatten(m)), RECORD_EVENTS))
 
 
 class FakeAsterisk:

@@ -27,9 +27,9 @@ from foundation.settings import default_cache_dir
 from recordings import ami, asterisk_sync
 from recordings.catalog import Paths, catalog
 from recordings.policy import RecordingPolicy
-from tests.integration.pbx import Pbx, make_pbx
-from tests.integration.recordings.helpers import call_record, write_wav
-from tests.integration.recordings.phones import talking_caller
+from tests.support.pbx import Pbx, make_pbx
+from tests.support.recording_files import call_record, write_wav
+from tests.support.talking_phones import talking_caller
 
 AGENTS = ["100", "101", "102", "103", "104", "105", "106", "107"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-import acd.store  # noqa: F401  (each import registers its tables on Base.metadata)
+import acd.models  # noqa: F401  (each import registers its tables on Base.metadata)
 import crm_bridge.models  # noqa: F401
 import foundation.heartbeat  # noqa: F401
 import foundation.users  # noqa: F401

@@ -17,6 +17,7 @@ import crm_bridge.open311.server
 import crm_bridge.web.app
 import ivr.menu_twiml
 import ivr.web
+import recordings.qa.web
 import recordings.web
 import workforce.web
 from foundation import auth
@@ -31,7 +32,7 @@ from foundation.web import Mount
 # that authenticate otherwise (Open311 keys, Twilio signatures).
 WEB_MODULES: tuple[ModuleType, ...] = (
     acd.web, acd.wallboard, acd.reports, crm_bridge.open311.server, crm_bridge.web.app,
-    workforce.web, recordings.web, ivr.web, ivr.menu_twiml,
+    workforce.web, recordings.web, recordings.qa.web, ivr.web, ivr.menu_twiml,
 )
 
 bp = Blueprint("center", __name__)

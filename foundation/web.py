@@ -8,7 +8,10 @@ through ``current_app.extensions``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint
 
@@ -17,3 +20,13 @@ from flask import Blueprint
 class Mount:
     blueprint: Blueprint
     csrf_exempt: bool = False  # machine-to-machine endpoints that authenticate otherwise
+
+
+def local_time(tz: str) -> Callable[[datetime | None], str]:
+    """A formatter of UTC instants as wall-clock time in the city's zone (for templates)."""
+    zone = ZoneInfo(tz)
+
+    def local(at: datetime | None) -> str:
+        return "" if at is None else at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+    return local

@@ -17,9 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-
-from acd.store import CallRecord
+from acd import calls
 from crm_bridge.public import InvalidTicketNumber, public_status
 from foundation.db import Database
 from foundation.settings import Settings
@@ -191,12 +189,8 @@ class IvrHandler:
     def _aht_s(self, queue: str) -> float:
         since = self.clock() - timedelta(hours=2)
         with self.db.session() as s:
-            avg = s.scalar(select(func.avg(CallRecord.talk_s + CallRecord.hold_s
-                                           + CallRecord.acw_s))
-                           .where(CallRecord.queue == queue, CallRecord.outcome == "answered",
-                                  CallRecord.entered_at >= since,
-                                  CallRecord.talk_s.is_not(None)))
-        return float(avg) if avg else DEFAULT_AHT_S
+            avg = calls.average_handle_s(s, queue, since)
+        return avg or DEFAULT_AHT_S
 
     async def _say(self, channel: AgiChannel, menu: Menu, say: tuple[e.Speech, ...],
                    escape: str) -> str:

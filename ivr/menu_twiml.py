@@ -12,7 +12,7 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from acd.store import CallRecord
+from acd import calls
+from acd.calls import CallOutcome
 from crm_bridge.public import InvalidTicketNumber, public_status
 from foundation import auth
 from foundation.db import Database, utcnow
@@ -45,9 +46,11 @@ SAY_LANG = {"en": "en-US", "es": "es-MX"}
 VOICE = {"en": "Polly.Joanna", "es": "Polly.Mia"}
 MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
              "septiembre", "octubre", "noviembre", "diciembre")
-QUEUE_RESULT = {"bridged": "answered", "hangup": "abandoned", "leave": "exit_key",
-                "queue-full": "refused", "redirected": "dropped", "error": "dropped",
-                "system-shutdown": "dropped", "redirected-from-bridged": "answered"}
+QUEUE_RESULT = {"bridged": CallOutcome.ANSWERED, "hangup": CallOutcome.ABANDONED,
+                "leave": CallOutcome.EXIT_KEY, "queue-full": CallOutcome.REFUSED,
+                "redirected": CallOutcome.DROPPED, "error": CallOutcome.DROPPED,
+                "system-shutdown": CallOutcome.DROPPED,
+                "redirected-from-bridged": CallOutcome.ANSWERED}
 TERMINAL = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
@@ -353,20 +356,11 @@ def enqueued(ctx: Twiml) -> Response:
     now = utcnow()
     with db.session() as s:
         ivr = s.scalar(select(IvrCall).where(IvrCall.uniqueid == sid))
-        rec = s.scalar(select(CallRecord).where(CallRecord.uniqueid == sid))
-        if rec is None:
-            rec = CallRecord(uniqueid=sid, queue=queue, source="twilio",
-                             entered_at=now - timedelta(seconds=wait_s),
-                             caller_number=request.form.get("From"),
-                             ivr_path=ivr.ivr_path if ivr else None,
-                             ticket_number=ivr.ticket_number if ivr else None)
-            s.add(rec)
-        rec.wait_s = wait_s
-        rec.outcome = QUEUE_RESULT.get(result, "dropped")
-        if rec.outcome == "answered":
-            rec.answered_at = rec.entered_at + timedelta(seconds=wait_s)
-        else:
-            rec.ended_at = now
+        calls.left_queue(s, sid, queue, wait_s,
+                         QUEUE_RESULT.get(result, CallOutcome.DROPPED), now, source="twilio",
+                         caller_number=request.form.get("From"),
+                         ivr_path=ivr.ivr_path if ivr else None,
+                         ticket_number=ivr.ticket_number if ivr else None)
     return Response(str(VoiceResponse()), mimetype="text/xml")
 
 
@@ -385,11 +379,7 @@ def status(ctx: Twiml) -> Response:
                 ivr.ended_at = now
                 if ivr.outcome is None:
                     ivr.outcome = "contained" if ivr.option else "hangup"
-            rec = s.scalar(select(CallRecord).where(CallRecord.uniqueid == sid))
-            if rec is not None and rec.ended_at is None:
-                rec.ended_at = now
-                if rec.answered_at is not None:
-                    rec.talk_s = max(0.0, (now - rec.answered_at).total_seconds())
+            calls.call_ended(s, sid, now)
     return Response("", status=204)
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from acd.store import CallRecord
+from acd import calls
+from acd.calls import CallRecord
 from foundation.settings import Settings
 from recordings import policy_queries
 from recordings.audio import RecordingDefect, inspect
@@ -63,13 +64,8 @@ def _safe_name(uniqueid: str) -> bool:
 
 def pending_calls(session: Session, now: datetime) -> list[CallRecord]:
     done = select(Recording.uniqueid)
-    return list(session.scalars(
-        select(CallRecord).where(
-            CallRecord.outcome == "answered", CallRecord.ended_at.is_not(None),
-            CallRecord.ended_at >= now - LOOKBACK,
-            CallRecord.ended_at <= now - timedelta(seconds=GRACE_S),
-            CallRecord.uniqueid.not_in(done))
-        .order_by(CallRecord.ended_at)))
+    return calls.finished_answered(session, now - LOOKBACK, now - timedelta(seconds=GRACE_S),
+                                   done)
 
 
 def catalog(session: Session, paths: Paths, queues: list[str], now: datetime) -> Counter[str]:
@@ -139,13 +135,14 @@ def _catalog_one(call: CallRecord, paths: Paths, policies, now: datetime) -> Rec
 
 def _refresh_tickets(session: Session, now: datetime) -> None:
     """A ticket is often opened after the call: link it once the call record has it."""
-    rows = session.execute(
-        select(Recording, CallRecord.ticket_number)
-        .join(CallRecord, CallRecord.id == Recording.call_id)
-        .where(Recording.ticket_number.is_(None), CallRecord.ticket_number.is_not(None),
-               Recording.started_at >= now - LOOKBACK)).all()
-    for rec, number in rows:
-        rec.ticket_number = number
+    unlinked = (Recording.ticket_number.is_(None), Recording.started_at >= now - LOOKBACK)
+    numbers = calls.ticket_numbers(session, select(Recording.call_id).where(*unlinked))
+    if not numbers:
+        return
+    for rec in session.scalars(select(Recording).where(
+            *unlinked, Recording.call_id.in_(list(numbers)))):
+        if rec.call_id is not None:  # it is: the query asked for known ids
+            rec.ticket_number = numbers[rec.call_id]
 
 
 ORPHAN_AGE = timedelta(hours=1)
@@ -160,6 +157,5 @@ def orphans(session: Session, paths: Paths, now: datetime, limit: int = 500) -> 
     old = {f.stem: f for f in paths.incoming.glob("*.wav") if f.stat().st_mtime < cutoff}
     if not old:
         return []
-    answered = set(session.scalars(select(CallRecord.uniqueid).where(
-        CallRecord.uniqueid.in_(list(old)), CallRecord.outcome == "answered")))
+    answered = calls.answered_uniqueids(session, old)
     return sorted(uid for uid in old if uid not in answered)[:limit]

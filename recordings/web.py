@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -32,7 +29,7 @@ from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.users import Role
-from foundation.web import Mount
+from foundation.web import Mount, local_time
 from recordings import ami, policy_queries, queries
 from recordings.asterisk_sync import push_to_asterisk
 from recordings.catalog import orphans, paths_for
@@ -46,16 +43,6 @@ log = logging.getLogger(__name__)
 
 LISTENERS = (Role.SUPERVISOR, Role.QA)
 MIN_HOLD_REASON = 5  # characters
-
-
-def local_time(tz: str) -> Callable[[datetime | None], str]:
-    """A formatter of UTC instants as wall-clock time in the city's zone (for templates)."""
-    zone = ZoneInfo(tz)
-
-    def local(at: datetime | None) -> str:
-        return "" if at is None else at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
-
-    return local
 
 
 def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
@@ -248,6 +235,4 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
         flash(f"{mode.title()} on agent {agent}: your phone {phone} is connected.", "ok")
         return redirect(url_for("recordings.monitor_page"))
 
-    from recordings.qa import web as qa_web  # its views format times with local_time
-
-    return [Mount(bp), *qa_web.create_blueprints(settings, db)]
+    return [Mount(bp)]

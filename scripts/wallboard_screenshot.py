@@ -17,7 +17,7 @@ from foundation.users import create_user  # noqa: E402
 from tests.browser.conftest import start_web  # noqa: E402
 from tests.conftest import TEST_PASSWORD  # noqa: E402
 from tests.integration.acd.test_mixed_calls import place_mix  # noqa: E402
-from tests.integration.pbx import make_pbx, running_daemon  # noqa: E402
+from tests.support.pbx import make_pbx, running_daemon  # noqa: E402
 
 
 def main() -> None:

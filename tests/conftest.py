@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -15,20 +16,69 @@ from center import schema
 from foundation.db import Database
 from foundation.settings import Settings, default_cache_dir, load_settings
 from foundation.users import Role, create_user
-from tests.integration.pbx import DaemonProc, Pbx, make_pbx, running_daemon
+from tests.support.pbx import DaemonProc, Pbx, make_pbx, running_daemon
 
 PG_ADMIN_URL = os.environ.get("CIVIC311_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEST_PASSWORD = "correct-horse-battery"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests on the real Asterisk with SIPp phones get one second try, reported as a rerun
-    (``R`` in the summary): on a shared two-core machine a SIPp phone can miss its timing
-    (a late answer, a key pressed after the prompt ended) without anything being wrong in
-    civic311. A failure that repeats still fails the run."""
+RERUNS = int(os.environ.get("CIVIC311_TEST_RERUNS", "1"))
+# fixtures that always reach PostgreSQL (besides the "postgres" param of ``database``)
+PG_FIXTURES = {"pg_db", "pg"}
+
+
+def _pins_database(metafunc: pytest.Metafunc) -> bool:
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if "database" in (names.replace(" ", "").split(",") if isinstance(names, str) else names):
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The real-Asterisk tier runs on PostgreSQL (as in production); a test marked
+    ``sqlite_smoke`` also runs on SQLite. Tests without Asterisk keep both backends."""
+    if ("database" in metafunc.fixturenames and "pbx" in metafunc.fixturenames
+            and not _pins_database(metafunc)):
+        kinds = (["sqlite", "postgres"] if metafunc.definition.get_closest_marker("sqlite_smoke")
+                 else ["postgres"])
+        # as a marker, so the fixture's own params give way (as to a test's own parametrize)
+        metafunc.definition.add_marker(pytest.mark.parametrize("database", kinds, indirect=True))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Markers by path and by fixture: tests/browser -> ``browser``; the Asterisk fixture ->
+    ``asterisk``; a PostgreSQL database -> ``postgres``. So ``-m "not asterisk and not
+    browser and not postgres"`` needs nothing but Python.
+
+    Tests on the real Asterisk with SIPp phones get ``CIVIC311_TEST_RERUNS`` (default 1)
+    second tries: on a shared two-core machine a SIPp phone can miss its timing without
+    anything being wrong in civic311. Every rerun is listed loudly at the end of the run
+    (see ``pytest_terminal_summary``); a failure that repeats still fails the run."""
+    browser_dir = Path(__file__).parent / "browser"
     for item in items:
-        if item.get_closest_marker("asterisk") is not None:
-            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if browser_dir in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.browser)
+        if "pbx" in fixtures:
+            item.add_marker(pytest.mark.asterisk)
+        callspec = getattr(item, "callspec", None)
+        on_pg = callspec is not None and callspec.params.get("database") == "postgres"
+        if on_pg or fixtures & PG_FIXTURES:
+            item.add_marker(pytest.mark.postgres)
+        if RERUNS and item.get_closest_marker("asterisk") is not None:
+            item.add_marker(pytest.mark.flaky(reruns=RERUNS, reruns_delay=2))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say loudly which tests only passed on a second try: a rerun is a flake to fix."""
+    reruns = terminalreporter.stats.get("rerun", [])
+    if reruns:
+        terminalreporter.section(f"{len(reruns)} RERUN(S): flakes hidden by the one-rerun "
+                                 "safety net", sep="!", red=True, bold=True)
+        for report in reruns:
+            terminalreporter.write_line(f"RERUN {report.nodeid}", red=True)
 
 
 def _pg_available() -> bool:

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from acd.store import CallRecord
+from acd import calls as acd_calls
 from foundation.db import utcnow
 from workforce.forecast import Forecast
 from workforce.history import SpecialDay
@@ -74,20 +74,12 @@ def remove_special_day(session: Session, day: date, queue: str = "") -> bool:
 def call_history(session: Session, queue: str | None, start: datetime, end: datetime
                  ) -> list[tuple[datetime, str | None, float | None, float, float]]:
     """(entered_at, outcome, talk_s, acw_s, hold_s) of calls queued in [start, end)."""
-    q = select(CallRecord.entered_at, CallRecord.outcome, CallRecord.talk_s, CallRecord.acw_s,
-               CallRecord.hold_s).where(CallRecord.entered_at >= start,
-                                        CallRecord.entered_at < end)
-    if queue:
-        q = q.where(CallRecord.queue == queue)
-    return [tuple(row) for row in session.execute(q)]  # type: ignore[misc]
+    return acd_calls.history(session, queue, start, end)
 
 
 def arrivals(session: Session, queue: str, start: datetime, end: datetime) -> list[datetime]:
     """When each call offered to ``queue`` in [start, end) entered it (one column: cheap)."""
-    q = select(CallRecord.entered_at).where(CallRecord.queue == queue,
-                                            CallRecord.entered_at >= start,
-                                            CallRecord.entered_at < end)
-    return list(session.scalars(q))
+    return acd_calls.arrivals(session, queue, start, end)
 
 
 def save_forecast(session: Session, queue: str, fc: Forecast,

@@ -2,7 +2,7 @@
 intake with the type's probing questions, duplicate suggestions nearby and the SLA date to
 promise, and the wrap-up (call type and ticket number stored on the call record).
 
-The current call is the newest ``acd.store.CallRecord`` of the agent's extension that was
+The current call is the newest ``acd.calls.CallRecord`` of the agent's extension that was
 answered and has no outcome yet (the telephony daemon writes it at AgentConnect). The page
 refreshes the pop by polling ``/api/v1/crm/desktop/pop`` every 2 s.
 """
@@ -16,7 +16,8 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from acd.store import CallRecord
+from acd import calls
+from acd.calls import CallRecord
 from crm_bridge.config import CrmConfig
 from crm_bridge.models import ServiceType, Ticket
 from crm_bridge.open311.wire import iso
@@ -36,22 +37,12 @@ API = "/api/v1/crm/desktop"
 
 def current_call(session: Session, ext: str | None) -> CallRecord | None:
     """The call the agent is on now: answered by ``ext``, no outcome yet; newest first."""
-    if not ext:
-        return None
-    return session.scalar(select(CallRecord).where(
-        CallRecord.agent == ext, CallRecord.answered_at.is_not(None),
-        CallRecord.outcome.is_(None)).order_by(CallRecord.answered_at.desc(),
-                                               CallRecord.id.desc()).limit(1))
+    return calls.current_call(session, ext)
 
 
 def last_call(session: Session, ext: str | None) -> CallRecord | None:
     """The call to wrap up: the current one, else the newest answered call not wrapped up."""
-    call = current_call(session, ext)
-    if call is not None or not ext:
-        return call
-    return session.scalar(select(CallRecord).where(
-        CallRecord.agent == ext, CallRecord.answered_at.is_not(None),
-        CallRecord.call_type.is_(None)).order_by(CallRecord.answered_at.desc()).limit(1))
+    return calls.last_call(session, ext)
 
 
 def _brief(t: Ticket, tz: tzinfo) -> dict[str, Any]:
@@ -194,7 +185,7 @@ def register(bp: Blueprint, web: CrmWeb) -> None:
                 uniqueid = form_text(f, "call_uniqueid") or None
                 call = None
                 if uniqueid:
-                    call = s.scalar(select(CallRecord).where(CallRecord.uniqueid == uniqueid))
+                    call = calls.by_uniqueid(s, uniqueid)
                     if call is None or call.agent != u.agent_ext:
                         raise InvalidInput("call", "that call is not yours")
                 t = service.open_ticket(
@@ -215,7 +206,7 @@ def register(bp: Blueprint, web: CrmWeb) -> None:
                     routing.link(s, t, service.get_ticket(s, dup, lock=True), "duplicate",
                                  u.username)
                 if call is not None:
-                    call.ticket_number = t.number
+                    calls.link_ticket(call, t.number)
                 number = t.number
                 due = t.due_at.astimezone(web.cfg.calendar.tz).strftime("%A %B %-d, %Y") \
                     if t.due_at else ""
@@ -232,15 +223,14 @@ def register(bp: Blueprint, web: CrmWeb) -> None:
         u = user()
         try:
             with web.db.session() as s:
-                call = s.scalar(select(CallRecord).where(
-                    CallRecord.uniqueid == form_text(f, "call_uniqueid")))
+                call = calls.by_uniqueid(s, form_text(f, "call_uniqueid"))
                 if call is None or not u.agent_ext or call.agent != u.agent_ext:
                     raise InvalidInput("call", "no such call of yours to wrap up")
                 number = form_text(f, "ticket_number") or call.ticket_number
                 call_type = check_wrapup(form_text(f, "call_type"), number)
                 if number:
                     number = service.get_ticket(s, normalize(number)).number
-                call.call_type, call.ticket_number = call_type, number
+                calls.wrap_up(call, call_type, number)
         except DOMAIN_ERRORS as exc:
             return _page(web, exc, f)
         flash(f"Call wrapped up as {call_type.replace('_', ' ')}.", "ok")

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from acd.store import CALLBACK_PATH_PREFIX, CallRecord
+from acd import calls
+from acd.calls import CALLBACK_PATH_PREFIX
 from foundation.db import Database
 from ivr.callback import rules as cb
 from ivr.callback.models import CallbackRequest
@@ -44,7 +45,7 @@ def book(db: Database, original_uniqueid: str, queue: str, number: str, dial: st
             CallbackRequest.original_uniqueid == original_uniqueid))
         if found is not None:
             return Booked(found.id, False)
-        original = s.scalar(select(CallRecord).where(CallRecord.uniqueid == original_uniqueid))
+        original = calls.by_uniqueid(s, original_uniqueid)
         arrival = original.entered_at if original is not None else now
         row = CallbackRequest(original_uniqueid=original_uniqueid, queue=queue, number=number,
                               dial=dial, language=language or "en", arrival_at=arrival,
@@ -52,11 +53,8 @@ def book(db: Database, original_uniqueid: str, queue: str, number: str, dial: st
                               attempts=0,
                               updated_at=now, detail="")
         s.add(row)
-        if original is not None and original.answered_at is None and original.outcome in (
-                None, "exit_key", "abandoned"):
-            original.outcome = "callback"
-            original.ended_at = original.ended_at or now
-            original.hangup_side = None
+        if original is not None:
+            calls.close_as_callback(original, now)
         s.flush()
         return Booked(row.id, True)
 
@@ -125,9 +123,7 @@ def claim_hold(db: Database, cb_id: int, uniqueid: str, channel: str,
 def _waiting_arrivals(s: Session, me: CallbackRequest, now: datetime) -> list[datetime]:
     """When each caller now waiting in ``me.queue`` first arrived (a placeholder counts from
     its own caller's arrival)."""
-    open_calls = s.execute(select(CallRecord.uniqueid, CallRecord.entered_at).where(
-        CallRecord.queue == me.queue, CallRecord.outcome.is_(None),
-        CallRecord.answered_at.is_(None), CallRecord.entered_at >= now - WAITING_HORIZON)).all()
+    open_calls = calls.waiting(s, me.queue, now - WAITING_HORIZON)
     placeholders = {uid: at for uid, at in s.execute(select(
         CallbackRequest.placeholder_uniqueid, CallbackRequest.arrival_at).where(
         CallbackRequest.queue == me.queue, CallbackRequest.id != me.id,
@@ -180,6 +176,4 @@ def left_queue(db: Database, cb_id: int, queue_status: str, now: datetime) -> st
 def mark_original(db: Database, original_uniqueid: str) -> None:
     """Close the original call's record as ``callback`` if the live stream wrote it later."""
     with db.session() as s:
-        s.execute(update(CallRecord).where(
-            CallRecord.uniqueid == original_uniqueid, CallRecord.answered_at.is_(None),
-            CallRecord.outcome.in_(("exit_key", "abandoned"))).values(outcome="callback"))
+        calls.relabel_callback(s, original_uniqueid)

@@ -14,7 +14,7 @@ from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.users import Role
-from foundation.web import Mount
+from foundation.web import Mount, local_time
 from recordings import survey
 from recordings.models import (
     CalibrationSession,
@@ -26,7 +26,6 @@ from recordings.models import (
 from recordings.qa import queries as qa_queries
 from recordings.qa.rules import Criterion, QaError, month_of, monthly_means, spread, trend
 from recordings.qa.sampling import PER_AGENT, draw_month
-from recordings.web import local_time
 
 EVALUATORS = (Role.QA, Role.SUPERVISOR)
 

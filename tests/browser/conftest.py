@@ -17,7 +17,7 @@ import requests
 from foundation.db import Database
 from foundation.users import create_user
 from tests.conftest import TEST_PASSWORD, make_database
-from tests.integration.pbx import Pbx, wait_until
+from tests.support.pbx import Pbx, wait_until
 
 
 def free_port() -> int:

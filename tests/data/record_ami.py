@@ -17,7 +17,7 @@ from pathlib import Path
 
 from center import schema
 from foundation.settings import default_cache_dir
-from tests.integration.pbx import make_pbx, running_daemon
+from tests.support.pbx import make_pbx, running_daemon
 
 OUT = Path(__file__).with_name("ami_mixed.txt")
 QLOG = Path(__file__).with_name("queue_log_mixed.txt")

@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from acd.cdr import channel_ends
-from acd.store import CallRecord
+from acd.models import CallRecord
 from center.cli import cli
 from foundation.db import Database
-from tests.integration.pbx import DaemonProc, Pbx, wait_until
-from tests.integration.truth import truth
+from tests.support.pbx import DaemonProc, Pbx, wait_until
+from tests.support.truth import truth
 
 pytestmark = pytest.mark.asterisk
 
@@ -26,6 +26,7 @@ def final_records(db: Database) -> dict[str, CallRecord]:
         return {r.uniqueid: r for r in rows if r.outcome != "answered" or r.ended_at}
 
 
+@pytest.mark.sqlite_smoke
 def test_sipp_call_reaches_an_agent_and_is_recorded(clean_pbx: Pbx, daemon: DaemonProc,
                                                      database: Database) -> None:
     clean_pbx.add_agent("100", ["citywide"], ring_ms=300, talk_ms=1500)

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from acd.daemon import RECONCILE_EVERY_S
-from acd.store import CallRecord
+from acd.models import CallRecord
 from foundation.db import Database
-from tests.integration.pbx import Pbx, start_daemon, wait_until
-from tests.integration.truth import truth
+from tests.support.pbx import Pbx, start_daemon, wait_until
+from tests.support.truth import truth
 
 pytestmark = pytest.mark.asterisk
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from foundation.settings import default_cache_dir
-from tests.integration.pbx import wait_until
+from tests.support.pbx import wait_until
 
 pytestmark = pytest.mark.asterisk
 

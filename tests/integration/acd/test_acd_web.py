@@ -14,8 +14,8 @@ from sqlalchemy import select
 from acd import live_store, rollup
 from acd.live import LiveBoard
 from acd.metrics import summarize
+from acd.models import AgentCommand, AgentStateSpan, CallRecord, IntervalStat
 from acd.queries import facts
-from acd.store import AgentCommand, AgentStateSpan, CallRecord, IntervalStat
 from foundation.db import Database, utcnow
 from tests import conftest as c
 

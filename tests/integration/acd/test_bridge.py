@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from telephony.ami import AmiBridge, AmiError
-from tests.integration.pbx import Pbx
+from tests.support.pbx import Pbx
 
 
 class FakeAmi:
@@ -35,6 +35,16 @@ class FakeAmi:
             w.close()
 
 
+async def eventually(condition, within_s: float) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``condition`` every 50 ms until it holds (AssertionError after ``within_s``)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {within_s} s")
+        await asyncio.sleep(0.05)
+
+
 async def with_fake(test):  # type: ignore[no-untyped-def]
     fake = FakeAmi()
     server = await asyncio.start_server(fake.handle, "127.0.0.1", 0)
@@ -50,7 +60,7 @@ def test_unanswered_pings_force_a_reconnect() -> None:
         bridge = AmiBridge("127.0.0.1", port, "u", "p", ping_interval_s=0.3)
         async with bridge:
             await asyncio.wait_for(bridge.connected.wait(), 3)
-            await asyncio.sleep(2.5)
+            await eventually(lambda: fake.connections >= 2, 10)  # pings went unanswered
         return fake.connections
 
     assert asyncio.run(with_fake(test)) >= 2  # panoramisk alone never notices

@@ -4,7 +4,6 @@ with the daemon SIGKILLed mid-run, and with Asterisk itself restarted mid-run.""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,12 +14,12 @@ from sqlalchemy import func, select
 
 from acd import queries
 from acd.daemon import RECONCILE_EVERY_S
-from acd.store import CallRecord
+from acd.models import CallRecord
 from foundation.db import Database
 from telephony.sipp import SippProcess
 from tests.conftest import make_database
-from tests.integration.pbx import DaemonProc, Pbx, start_daemon, wait_until
-from tests.integration.truth import truth, truth_metrics
+from tests.support.pbx import DaemonProc, Pbx, start_daemon, wait_until
+from tests.support.truth import truth, truth_metrics
 
 pytestmark = pytest.mark.asterisk
 
@@ -50,6 +49,13 @@ def place_mix(pbx: Pbx) -> list[SippProcess]:
         line("environment", 20, 0.5, 30000, 4000, digits="5"),  # exit with key 5
         line("buildings", 20, 1, 10000, 5000),     # refused: nobody logged in
     ]
+
+
+def mid_run(pbx: Pbx) -> bool:
+    """Every kind of moment at once: talking, abandoned, timed out, and callers waiting."""
+    events = pbx.queue_log_events()
+    return ({"CONNECT", "ABANDON", "EXITWITHTIMEOUT"} <= set(events)
+            and events.count("ENTERQUEUE") > events.count("CONNECT") + 5)
 
 
 def mismatches(db: Database, logged: dict[str, dict[str, Any]], cut_ok: bool) -> list[Any]:
@@ -118,7 +124,8 @@ def run_mix(pbx: Pbx, db: Database, tmp_path: Path,
     try:
         callers = place_mix(pbx)
         if disturb:
-            time.sleep(12)  # mid-run: calls waiting, ringing, talking, timing out
+            # mid-run: calls waiting, talking, abandoned and timed out, as queue_log says
+            wait_until(lambda: mid_run(pbx), 60, interval=0.5, what="the mix under way")
             disturb(daemons)
         for c in callers:
             c.wait(240)
@@ -153,7 +160,9 @@ def test_mixed_calls_survive_a_daemon_sigkill(clean_pbx: Pbx, lite: Database,
                                               tmp_path: Path) -> None:
     def kill(daemons: list[DaemonProc]) -> None:
         daemons[-1].kill9()
-        time.sleep(3)
+        lines = len(clean_pbx.queue_log_events())  # calls move on while the daemon is gone
+        wait_until(lambda: len(clean_pbx.queue_log_events()) >= lines + 5, 30,
+                   what="calls to move on while the daemon is down")
         daemons.append(start_daemon(clean_pbx, lite.url, tmp_path / "daemon.log"))
 
     run_mix(clean_pbx, lite, tmp_path, disturb=kill)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from acd import queries
-from acd.store import CALLBACK_PATH_PREFIX, CallRecord
+from acd.models import CALLBACK_PATH_PREFIX, CallRecord
 from foundation.db import Database
 
 T0 = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)

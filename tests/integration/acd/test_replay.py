@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 
 from acd import events as ev
 from acd.cdr import CLOSED_FROM_CDR
+from acd.models import CallRecord, RingAttempt
 from acd.normalizer import normalize
 from acd.reconcile import reconcile
 from acd.recorder import Recorder
-from acd.store import CallRecord, RingAttempt
 from foundation.db import Database
-from tests.ami_stream import DATA, messages
-from tests.integration.truth import truth
+from tests.support.ami_stream import DATA, flat_messages
+from tests.support.truth import truth
 
 QLOG = DATA / "queue_log_mixed.txt"
 
@@ -42,7 +42,7 @@ def assert_matches_queue_log(db: Database) -> None:
 
 def test_ami_stream_builds_the_same_records_as_queue_log(database: Database) -> None:
     recorder = Recorder(database)
-    domain = [d for d in (normalize(m) for m in messages()) if d is not None]
+    domain = [d for d in (normalize(m) for m in flat_messages()) if d is not None]
     for i in range(0, len(domain), 7):  # odd batch sizes: ordering must not matter
         recorder.apply_batch(domain[i:i + 7])
     assert_matches_queue_log(database)
@@ -75,7 +75,7 @@ def test_log_wins_when_a_record_is_wrong(database: Database) -> None:
         assert rec is not None
         rec.outcome = "abandoned"  # as if only QueueCallerAbandon had been seen
     with database.session() as s:
-        from acd.store import LogCursor
+        from acd.models import LogCursor
 
         s.delete(s.get(LogCursor, "queue_log"))
     assert reconcile(database, QLOG).updated == 1
@@ -86,7 +86,7 @@ def test_a_missed_join_is_filled_from_the_log(database: Database) -> None:
     """A gap that swallowed QueueCallerJoin: the record starts from a later event and
     reconciliation gives it the caller's number and entry position (seen failing in CI)."""
     recorder = Recorder(database)
-    domain = [d for d in (normalize(m) for m in messages())
+    domain = [d for d in (normalize(m) for m in flat_messages())
               if d is not None and not isinstance(d, ev.CallerJoined)]
     recorder.apply_batch(domain)
     with database.session() as s:
@@ -117,7 +117,7 @@ def test_a_call_the_log_never_ended_is_closed_from_its_cdr(database: Database,
     own end, once it has one, replaces the CDR's."""
     uid, fresh = "1795388544.1", "1795399999.9"
     now = datetime.now(UTC)
-    domain = [d for d in (normalize(m) for m in messages()) if d is not None
+    domain = [d for d in (normalize(m) for m in flat_messages()) if d is not None
               and not (isinstance(d, ev.CallCompleted) and d.uniqueid == uid)]
     domain.append(ev.CallerJoined(now, fresh, fresh, "PJSIP/trunk-1", "citywide", 1, "", ""))
     Recorder(database).apply_batch(domain)

@@ -9,7 +9,7 @@ import pytest
 
 from acd import live_store
 from foundation.db import Database
-from tests.integration.pbx import Pbx, running_daemon, wait_until
+from tests.support.pbx import Pbx, running_daemon, wait_until
 
 pytestmark = pytest.mark.asterisk
 
@@ -46,7 +46,7 @@ def test_snapshot_on_start(clean_pbx: Pbx, sqlite_db: Database, tmp_path) -> Non
 
 def test_web_commands_reach_asterisk(clean_pbx: Pbx, sqlite_db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Commands queued as the web queues them are carried out by the daemon through AMI."""
-    from acd.store import AgentCommand
+    from acd.models import AgentCommand
 
     clean_pbx.add_agent("102", [])
     names = clean_pbx.settings.queue_names()

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from crm_bridge.models import Ticket
 from crm_bridge.tickets import service
 from crm_bridge.tickets.draft import TicketDraft

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from crm_bridge.tickets import service
 from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database
 from tests.conftest import csrf_token, login
-from tests.integration.pbx import DaemonProc, Pbx, wait_until
+from tests.support.pbx import DaemonProc, Pbx, wait_until
 
 pytestmark = pytest.mark.asterisk
 CALLER = "+12125550142"

@@ -90,7 +90,7 @@ def test_failed_send_is_retried(catalog: Database, cfg: CrmConfig, settings: Any
 
 def test_sms_through_twilio_rest(catalog: Database, settings: Any) -> None:
     from crm_bridge.config import from_settings
-    from tests.integration.crm_bridge.fake_remote import serve_fake_twilio
+    from tests.support.fake_remote import serve_fake_twilio
 
     with serve_fake_twilio() as (base, received):
         settings.twilio_account_sid, settings.twilio_auth_token = "AC123", "tok"

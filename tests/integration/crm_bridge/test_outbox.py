@@ -23,7 +23,7 @@ from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database
 from foundation.settings import load_settings
 from tests.integration.crm_bridge.conftest import MONDAY_10AM as T0
-from tests.integration.crm_bridge.fake_remote import Flaky, serve
+from tests.support.fake_remote import Flaky, serve
 
 DOWN = 4  # the first four POSTs find the remote down
 TICKETS = 3

@@ -6,18 +6,17 @@ and the call records and the callback row agree with Asterisk's queue_log."""
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from foundation.db import Database
 from ivr.callback.models import CallbackRequest
 from telephony import sipp
-from tests.integration.ivr.dtmf import unique_dtmf_block
-from tests.integration.pbx import DaemonProc, Pbx, wait_until
+from tests.support.dtmf import unique_dtmf_block
+from tests.support.pbx import DaemonProc, Pbx, wait_until
 
 pytestmark = pytest.mark.asterisk
 LINE = "queue-citywide"
@@ -55,7 +54,6 @@ def queue_log_events(pbx: Pbx) -> list[tuple[int, str, str, list[str]]]:
     return out
 
 
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_callback_keeps_the_place_in_line(clean_pbx: Pbx, daemon: DaemonProc,
                                           database: Database) -> None:
     clean_pbx.add_agent("100", ["citywide"], ring_ms=300, talk_ms=16000)
@@ -65,7 +63,9 @@ def test_callback_keeps_the_place_in_line(clean_pbx: Pbx, daemon: DaemonProc,
     # the first caller waits, presses 1 (callback), then 1 again (confirm their number)
     first = clean_pbx.call(number=LINE, digits="1,,,1", first_digit_ms=2500, hold_ms=40000,
                            caller_numbers=[FIRST], local_port=RESIDENT_PORT)
-    time.sleep(1.5)
+    # the one behind arrives once the first caller is in line (Asterisk's own word for it)
+    wait_until(lambda: [e for _, _, e, _ in queue_log_events(clean_pbx)].count("ENTERQUEUE")
+               >= 2, 20, what="the first caller in the queue (behind the filler)")
     behind = clean_pbx.call(number=LINE, hold_ms=90000, caller_numbers=[BEHIND])
     result = first.wait(60)
     assert result.successful == 1, first.log.read_text()[-2000:]  # Asterisk said goodbye

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from foundation.db import Database, utcnow
 from ivr.callback import queries as store
 from ivr.callback import rules as cb

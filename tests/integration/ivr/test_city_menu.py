@@ -23,7 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from crm_bridge.seed import seed_catalog
 from crm_bridge.tickets import service
 from crm_bridge.tickets.draft import TicketDraft
@@ -36,9 +36,9 @@ from ivr.models import IvrCall
 from telephony import sipp
 from telephony.provision import locate
 from tests.conftest import csrf_token, login
-from tests.integration.ivr.dtmf import unique_dtmf_block
 from tests.integration.ivr.test_notices_web import tone_wav
-from tests.integration.pbx import DaemonProc, Pbx, wait_until
+from tests.support.dtmf import unique_dtmf_block
+from tests.support.pbx import DaemonProc, Pbx, wait_until
 
 pytestmark = pytest.mark.asterisk
 CITY = "311"
@@ -80,7 +80,6 @@ def city_menu(pbx: Pbx, closed_today: bool) -> Iterator[None]:
 
 # SIPp time is the scarce resource: these run on SQLite; PostgreSQL is covered by the same
 # handler code in test_twilio.py and test_notices_web.py
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_every_branch_of_the_city_menu(clean_pbx: Pbx, daemon: DaemonProc,
                                        database: Database) -> None:
     with city_menu(clean_pbx, closed_today=False):
@@ -146,7 +145,6 @@ def walk_every_branch(clean_pbx: Pbx, database: Database) -> None:
     assert general.ivr_path == invalid.ivr_path
 
 
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_notice_posted_mid_test_then_after_hours(clean_pbx: Pbx, daemon: DaemonProc,
                                                  database: Database, app: Flask,
                                                  users: dict[str, str], tmp_path: Path) -> None:

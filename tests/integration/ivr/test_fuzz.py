@@ -13,9 +13,9 @@ from sqlalchemy import select
 from foundation.db import Database
 from ivr.models import IvrCall
 from telephony import sipp
-from tests.integration.ivr.dtmf import unique_dtmf_block
 from tests.integration.ivr.test_city_menu import CITY, city_menu, ivr_rows
-from tests.integration.pbx import DaemonProc, Pbx
+from tests.support.dtmf import unique_dtmf_block
+from tests.support.pbx import DaemonProc, Pbx
 
 pytestmark = pytest.mark.asterisk
 KEYS = "0123456789*#"
@@ -26,7 +26,6 @@ def distinct_key_presses(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     monkeypatch.setattr(sipp, "dtmf_block", unique_dtmf_block(tmp_path / "dtmf"))
 
 
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_random_keys_and_hangups(clean_pbx: Pbx, daemon: DaemonProc,
                                  database: Database) -> None:
     rng = random.Random(4311)

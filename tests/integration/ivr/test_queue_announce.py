@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from ivr.menu import DEFAULT_MENU

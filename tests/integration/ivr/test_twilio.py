@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from twilio.request_validator import RequestValidator
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from center.worker import collect_jobs
 from crm_bridge.models import ServiceType
 from crm_bridge.seed import seed_catalog
@@ -28,7 +28,7 @@ from ivr.callback import twilio_jobs as twilio_callbacks
 from ivr.callback.models import CallbackRequest
 from ivr.menu import DEFAULT_MENU
 from ivr.models import IvrCall, IvrNotice
-from tests.integration.crm_bridge.fake_remote import serve_fake_twilio
+from tests.support.fake_remote import serve_fake_twilio
 
 TOKEN = "test-twilio-token-1234"
 BASE = "https://311.civic.example"

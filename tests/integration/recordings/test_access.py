@@ -13,7 +13,7 @@ from sqlalchemy import select
 from foundation.db import Database, utcnow
 from recordings.models import Recording, RecordingAccess
 from tests.conftest import csrf_token, login
-from tests.integration.recordings.helpers import make_recording
+from tests.support.recording_files import make_recording
 
 
 @pytest.fixture

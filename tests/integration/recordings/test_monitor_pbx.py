@@ -14,9 +14,9 @@ from recordings import ami
 from recordings.monitor import MODES, MonitorError, SpyStarted, agent_channel, spy
 from telephony.ami import AmiBridge
 from tests.conftest import TEST_PASSWORD, csrf_token, login
-from tests.integration.pbx import Pbx, wait_until
-from tests.integration.recordings.helpers import pbx_app
-from tests.integration.recordings.phones import talking_caller
+from tests.support.pbx import Pbx, wait_until
+from tests.support.recording_files import pbx_app
+from tests.support.talking_phones import talking_caller
 
 pytestmark = pytest.mark.asterisk
 

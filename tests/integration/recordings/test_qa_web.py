@@ -14,7 +14,7 @@ from foundation.db import Database, utcnow
 from foundation.users import create_user
 from recordings.qa.rules import month_of
 from tests.conftest import TEST_PASSWORD, csrf_token, login
-from tests.integration.recordings.helpers import make_recording
+from tests.support.recording_files import make_recording
 
 
 def client_for(app: Flask, username: str) -> FlaskClient:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from foundation.db import Database, utcnow
 from foundation.users import create_user
 from recordings import ami, asterisk_sync, policy_queries
@@ -20,9 +20,9 @@ from recordings.catalog import Paths, catalog
 from recordings.models import Recording
 from recordings.policy import RecordingPolicy, bucket, should_record
 from tests.conftest import TEST_PASSWORD, csrf_token, login
-from tests.integration.pbx import DaemonProc, Pbx, wait_until
-from tests.integration.recordings.helpers import pbx_app
-from tests.integration.recordings.phones import talking_caller
+from tests.support.pbx import DaemonProc, Pbx, wait_until
+from tests.support.recording_files import pbx_app
+from tests.support.talking_phones import talking_caller
 
 pytestmark = pytest.mark.asterisk
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from center.worker import collect_jobs
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
@@ -19,7 +19,7 @@ from recordings.catalog import GRACE_S, Paths, catalog, orphans
 from recordings.models import CalibrationSession, QaEvaluation, QaForm, QaSample, Recording
 from recordings.policy import RecordingPolicy, bucket
 from tests.conftest import login
-from tests.integration.recordings.helpers import call_record, make_recording, write_wav
+from tests.support.recording_files import call_record, make_recording, write_wav
 
 
 def test_retention_deletes_exactly_the_expired_ones(settings: Settings,

@@ -10,12 +10,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from foundation.db import Database, utcnow
 from recordings import survey
 from recordings.models import SurveyResponse
 from tests.conftest import login
-from tests.integration.pbx import Pbx, running_daemon, wait_until
+from tests.support.pbx import Pbx, running_daemon, wait_until
 
 
 def responses(db: Database) -> dict[str, SurveyResponse]:
@@ -32,7 +32,6 @@ def answered(db: Database, caller: str) -> bool:
 
 
 @pytest.mark.asterisk
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_a_caller_rates_the_call_after_the_agent_hangs_up(clean_pbx: Pbx, database: Database,
                                                           tmp_path: Path) -> None:
     clean_pbx.add_agent("100", ["environment", "citywide"], ring_ms=300, talk_ms=2000)

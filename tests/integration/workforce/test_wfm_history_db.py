@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import sqlalchemy as sa
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from workforce import models, queries
 from workforce.history import SpecialDay, build, from_call_records
 

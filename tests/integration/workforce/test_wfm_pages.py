@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from center.worker import collect_jobs
 from tests.conftest import login
 from workforce.jobs import daily_forecasts

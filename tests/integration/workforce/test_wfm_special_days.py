@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from center.cli import cli
 from tests.conftest import csrf_token, login
 from tests.integration.workforce.test_wfm_pages import NOW, TZ, seed_calls

@@ -76,7 +76,7 @@ def test_events_queued_before_a_snapshot_are_recorded_too(tmp_path: Path) -> Non
     from sqlalchemy import select
 
     from acd.daemon import SNAPSHOT_BEGIN
-    from acd.store import CallRecord
+    from acd.models import CallRecord
 
     d = daemon(tmp_path)
     before = {**JOIN, "Uniqueid": "2.1"}

@@ -7,11 +7,11 @@ from panoramisk.message import Message
 from acd import events as ev
 from acd.normalizer import agent_of, normalize
 from telephony.ami import flatten
-from tests.ami_stream import messages
+from tests.support.ami_stream import flat_messages, messages
 
 
 def domain() -> list[ev.DomainEvent]:
-    return [d for d in (normalize(m) for m in messages()) if d is not None]
+    return [d for d in (normalize(m) for m in flat_messages()) if d is not None]
 
 
 def test_every_outcome_of_the_recording_is_typed() -> None:

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from telephony import sipp
-from tests.integration.pbx import EXPRESS_LINE
+from tests.support.pbx import EXPRESS_LINE
 
 
 def ulaw(sample: int) -> int:

@@ -8,7 +8,7 @@ import wave
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from acd.store import CallRecord
+from acd.models import CallRecord
 from foundation.db import Database
 from recordings.audio import inspect
 from recordings.models import Recording

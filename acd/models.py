@@ -1,4 +1,4 @@
-"""Call records and ring attempts: SQLAlchemy models and repository functions."""
+"""acd's SQLAlchemy models: call records, ring attempts, agent spans and commands, live state."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from acd.states import CallOutcome, CommandKind
 from foundation.db import Base, UTCDateTime
 
-OUTCOMES = ("answered", "abandoned", "timeout", "exit_key", "exit_empty", "refused", "callback",
-            "dropped")
+OUTCOMES = tuple(CallOutcome)
 # ivr_path of a callback's placeholder (ivr/callback_runner.py): the resident's call carried
 # on, not a new one; the original call was offered once and ended as ``callback``.
 CALLBACK_PATH_PREFIX = "callback:"
@@ -102,7 +102,7 @@ class AgentStateSpan(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
-COMMAND_ACTIONS = ("login", "logout", "pause", "unpause")
+COMMAND_ACTIONS = tuple(CommandKind)
 
 
 class AgentCommand(Base):

@@ -29,6 +29,8 @@ from telephony.provision import Install, provision
 # 311 is the city menu (tests/integration/ivr walk it); tests about queues and records dial
 # the express line: the IVR's one silent keypad pick, then the queue.
 EXPRESS_LINE = "3111"
+# the AstDB family civic311 writes (recordings.asterisk_sync.FAMILY); reset() clears it
+ASTDB_FAMILY = "civic311"
 
 # CIVIC311_TEST_PORT_OFFSET lets several checkouts run their suites side by side.
 _OFFSET = int(os.environ.get("CIVIC311_TEST_PORT_OFFSET", "0"))
@@ -46,6 +48,18 @@ TEST_QUEUES = [
     {"name": "buildings", "title": "Buildings", "agency": "DOB", "wrapup_s": 0},
     {"name": "noise", "title": "Noise", "agency": "NYPD", "wrapup_s": 0, "timeout_s": 4},
 ]
+
+
+def udp_port_taken(port: int) -> bool:
+    """True once something (a SIPp phone) listens on UDP ``port`` (read from /proc/net/udp,
+    so the check never holds the port itself)."""
+    want = f":{port:04X}"
+    for table in (Path("/proc/net/udp"), Path("/proc/net/udp6")):
+        with suppress(OSError):
+            for line in table.read_text().splitlines()[1:]:
+                if line.split()[1].endswith(want):
+                    return True
+    return False
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.2,
@@ -100,21 +114,42 @@ class Pbx:
         self.stop()
         self.start()
 
+    @property
+    def cdr_csv(self) -> Path:
+        return self.install.log_dir / "cdr-csv" / "Master.csv"
+
+    def queue_log_events(self) -> list[str]:
+        """The event name of every queue_log line so far (ENTERQUEUE, CONNECT, ...)."""
+        return [f[4] for f in (line.split("|") for line in
+                               self.queue_log.read_text().splitlines()) if len(f) > 4]
+
+    def active_channels(self) -> int:
+        """How many channels Asterisk has up (``core show channels count``)."""
+        m = re.search(r"(\d+) active channels?", self.rx("core show channels count"))
+        return int(m.group(1)) if m else 0
+
     def reset(self) -> None:
-        """A clean slate between tests: no members, no waiting calls, empty queue_log."""
+        """A clean slate between tests: no phones, no channels (waited for), no members,
+        and nothing left by the last test in AstDB (civic311/*), queue_log or the CDR file."""
         self.stop_phones()
         self.rx("channel request hangup all")
+        wait_until(lambda: self.active_channels() == 0, 15, interval=0.1,
+                   what="Asterisk's channels to drain")
         for q in self.settings.queue_names():
             for iface in set(re.findall(r"\((PJSIP/[^)\s]+)\)", self.rx(f"queue show {q}"))):
                 self.rx(f"queue remove member {iface} from {q}")
+        self.rx(f"database deltree {ASTDB_FAMILY}")
         self.queue_log.write_text("")
+        if self.cdr_csv.exists():
+            self.cdr_csv.write_text("")
 
     def add_agent(self, ext: str, queues: list[str], ring_ms: int = 500,
                   talk_ms: int = 2000) -> sipp.SippProcess:
-        phone = sipp.agent_phone(self.settings.agent_phone_port(ext), ring_ms=ring_ms,
-                                 talk_ms=talk_ms)
+        port = self.settings.agent_phone_port(ext)
+        phone = sipp.agent_phone(port, ring_ms=ring_ms, talk_ms=talk_ms)
         self.phones.append(phone)
-        time.sleep(0.2)
+        wait_until(lambda: udp_port_taken(port), 10, interval=0.05,
+                   what=f"the SIPp phone of agent {ext} to listen on {port}")
         for q in queues:
             self.rx(f"queue add member PJSIP/agent{ext} to {q} penalty 0 as {ext}")
         return phone

@@ -7,7 +7,9 @@ from typing import Any
 
 from panoramisk.message import Message
 
-DATA = Path(__file__).parent / "data"
+from telephony.ami import flatten
+
+DATA = Path(__file__).parents[1] / "data"
 
 
 def messages(name: str = "ami_mixed.txt") -> list[Any]:
@@ -18,3 +20,8 @@ def messages(name: str = "ami_mixed.txt") -> list[Any]:
         if msg is not None and "event" in msg:
             out.append(msg)
     return out
+
+
+def flat_messages(name: str = "ami_mixed.txt") -> list[dict[str, str]]:
+    """The stream as the AMI bridge hands it on: plain dicts (what the normalizer takes)."""
+    return [flatten(m) for m in messages(name)]

@@ -1,0 +1,90 @@
+"""The AMI effect of each agent command kind: one small action class each."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from acd.states import CommandKind
+from telephony.ami import AmiError
+
+
+class Ami(Protocol):
+    async def action(self, name: str, wait_s: float = ..., **fields: Any) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Command:
+    """What to carry out: ``queues`` are the queue asked for, else every queue."""
+
+    agent: str
+    queue: str | None
+    queues: Sequence[str]
+    reason: str
+
+    @property
+    def interface(self) -> str:
+        return f"PJSIP/agent{self.agent}"
+
+
+@dataclass(frozen=True)
+class LoginAction:
+    ami: Ami
+
+    async def run(self, c: Command) -> str:
+        await self.ami.action("QueueAdd", Queue=c.queue, Interface=c.interface,
+                              MemberName=c.agent, Penalty=0, Paused="false")
+        return f"logged in to {c.queue}"
+
+
+@dataclass(frozen=True)
+class LogoutAction:
+    ami: Ami
+
+    async def run(self, c: Command) -> str:
+        removed = []
+        for q in c.queues:
+            with contextlib.suppress(AmiError):  # not a member of that queue
+                await self.ami.action("QueueRemove", Queue=q, Interface=c.interface)
+                removed.append(q)
+        if not removed:
+            raise AmiError(f"agent {c.agent} is not logged in to {c.queue or 'any queue'}")
+        return f"logged out of {', '.join(removed)}"
+
+
+@dataclass(frozen=True)
+class PauseAction:
+    ami: Ami
+    paused: bool = True
+
+    async def run(self, c: Command) -> str:
+        fields: dict[str, Any] = {"Interface": c.interface,
+                                  "Paused": "true" if self.paused else "false"}
+        if c.queue:
+            fields["Queue"] = c.queue
+        if self.paused and c.reason:
+            fields["Reason"] = c.reason
+        await self.ami.action("QueuePause", **fields)
+        word = "paused" if self.paused else "unpaused"
+        return f"{word}{' (' + c.reason + ')' if c.reason else ''}"
+
+
+@dataclass(frozen=True)
+class UnpauseAction(PauseAction):
+    paused: bool = False
+
+
+Action = LoginAction | LogoutAction | PauseAction | UnpauseAction
+
+
+def action_for(kind: str, ami: Ami) -> Action:
+    """The action carrying out ``kind`` (anything unknown unpauses, as it always did)."""
+    if kind == CommandKind.LOGIN:
+        return LoginAction(ami)
+    if kind == CommandKind.LOGOUT:
+        return LogoutAction(ami)
+    if kind == CommandKind.PAUSE:
+        return PauseAction(ami)
+    return UnpauseAction(ami)

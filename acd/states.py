@@ -1,0 +1,46 @@
+"""acd's closed vocabularies: call outcomes, agent states, agent command kinds.
+
+Each value is the string stored in the database and shown in JSON, so a member compares
+equal to (and serializes as) the bare string it replaces.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CallOutcome(StrEnum):
+    """How a queued call ended (``call_records.outcome``; NULL while the call is live)."""
+
+    ANSWERED = "answered"
+    ABANDONED = "abandoned"
+    TIMEOUT = "timeout"
+    EXIT_KEY = "exit_key"
+    EXIT_EMPTY = "exit_empty"
+    REFUSED = "refused"
+    CALLBACK = "callback"
+    DROPPED = "dropped"
+
+
+# an unanswered call that left the queue this way may still be closed as ``callback``
+CALLBACK_REPLACES = (CallOutcome.EXIT_KEY, CallOutcome.ABANDONED)
+
+
+class AgentState(StrEnum):
+    """What an agent is doing (``agent_state_spans.state``)."""
+
+    LOGGED_OUT = "logged_out"
+    AVAILABLE = "available"
+    RINGING = "ringing"
+    ON_CALL = "on_call"
+    WRAPUP = "wrapup"
+    PAUSED = "paused"
+
+
+class CommandKind(StrEnum):
+    """A queue action asked for on the web (``agent_commands.action``)."""
+
+    LOGIN = "login"
+    LOGOUT = "logout"
+    PAUSE = "pause"
+    UNPAUSE = "unpause"
