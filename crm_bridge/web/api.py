@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import jsonify, request
+from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,14 +21,12 @@ from crm_bridge.tickets import routing, service
 from crm_bridge.tickets.draft import TicketDraft
 from crm_bridge.tickets.errors import InvalidInput
 from crm_bridge.tickets.lifecycle import Action, LinkKind, State, plain
-from crm_bridge.web.blueprint import bp
 from crm_bridge.web.context import (
     DOMAIN_ERRORS,
     STAFF,
+    CrmWeb,
     agency_scope,
-    cfg,
     code_of,
-    db,
     status_of,
     ticket_for,
     user,
@@ -82,10 +80,11 @@ def _text(data: dict[str, Any], name: str) -> str | None:
     return str(value).strip() or None
 
 
-def _change(number: str, do: Callable[[Session, Ticket, dict[str, Any]], Any]) -> Any:
+def _change(web: CrmWeb, number: str,
+            do: Callable[[Session, Ticket, dict[str, Any]], Any]) -> Any:
     try:
         data = _body()
-        with db().session() as s:
+        with web.db.session() as s:
             t = ticket_for(s, number, user(), lock=True)
             do(s, t, data)
             s.flush()
@@ -95,116 +94,113 @@ def _change(number: str, do: Callable[[Session, Ticket, dict[str, Any]], Any]) -
     return jsonify(body)
 
 
-@bp.route(f"{API}/tickets", methods=["GET"])
-@roles(*STAFF)
-def api_list() -> Any:
-    """Open tickets (or ``?status=closed``), optionally of one ``agency``; newest due first."""
-    scope = agency_scope(user())
-    code = scope or request.args.get("agency") or None
-    status = request.args.get("status") or "open"
-    if status not in ("open", "closed"):
-        return jsonify(error="status", description="status is open or closed"), 400
-    with db().session() as s:
-        q = select(Ticket).where(Ticket.wire_status == status)
-        if code:
-            agency = s.scalar(select(Agency).where(Agency.code == code))
-            if agency is None:
-                return jsonify(error="agency_not_found", description=f"no agency {code!r}"), 404
-            q = q.where(Ticket.agency_id == agency.id)
-        rows = s.scalars(q.order_by(Ticket.due_at, Ticket.id).limit(500)).all()
-        return jsonify([ticket_json(s, t) for t in rows])
+def register(bp: Blueprint, web: CrmWeb) -> None:
+    """Add the staff JSON API: list, open and read tickets, and every lifecycle change."""
 
+    @bp.route(f"{API}/tickets", methods=["GET"])
+    @roles(*STAFF)
+    def api_list() -> Any:
+        """Open tickets (or ``?status=closed``), optionally of one ``agency``; newest due first."""
+        scope = agency_scope(user())
+        code = scope or request.args.get("agency") or None
+        status = request.args.get("status") or "open"
+        if status not in ("open", "closed"):
+            return jsonify(error="status", description="status is open or closed"), 400
+        with web.db.session() as s:
+            q = select(Ticket).where(Ticket.wire_status == status)
+            if code:
+                agency = s.scalar(select(Agency).where(Agency.code == code))
+                if agency is None:
+                    return jsonify(error="agency_not_found", description=f"no agency {code!r}"), 404
+                q = q.where(Ticket.agency_id == agency.id)
+            rows = s.scalars(q.order_by(Ticket.due_at, Ticket.id).limit(500)).all()
+            return jsonify([ticket_json(s, t) for t in rows])
 
-@bp.route(f"{API}/tickets", methods=["POST"])
-@roles(Role.AGENT, Role.SUPERVISOR, Role.AGENCY)
-def api_create() -> Any:
-    try:
-        data = _body()
-        attrs = data.get("attributes") or {}
-        if not isinstance(attrs, dict):
-            raise InvalidInput("attributes", "attributes is an object {code: value}")
+    @bp.route(f"{API}/tickets", methods=["POST"])
+    @roles(Role.AGENT, Role.SUPERVISOR, Role.AGENCY)
+    def api_create() -> Any:
+        try:
+            data = _body()
+            attrs = data.get("attributes") or {}
+            if not isinstance(attrs, dict):
+                raise InvalidInput("attributes", "attributes is an object {code: value}")
 
-        def num(name: str) -> float | None:
-            v = data.get(name)
-            if v is None or v == "":
-                return None
-            try:
-                return float(v)
-            except (TypeError, ValueError):
-                raise InvalidInput(name, f"{name} must be a number") from None
+            def num(name: str) -> float | None:
+                v = data.get(name)
+                if v is None or v == "":
+                    return None
+                try:
+                    return float(v)
+                except (TypeError, ValueError):
+                    raise InvalidInput(name, f"{name} must be a number") from None
 
-        with db().session() as s:
-            t = service.open_ticket(
-                s, TicketDraft(
-                    _text(data, "service_code") or "",
-                    description=_text(data, "description") or "",
-                    channel=_text(data, "channel") or "phone", actor=user().username,
-                    attributes=attrs, address=_text(data, "address"), lat=num("lat"),
-                    long=num("long"), first_name=_text(data, "first_name"),
-                    last_name=_text(data, "last_name"), email=_text(data, "email"),
-                    phone=_text(data, "phone"), call_uniqueid=_text(data, "call_uniqueid")
-                ), config=cfg())
-            body = ticket_json(s, t)
-    except DOMAIN_ERRORS as exc:
-        return _error(exc)
-    return jsonify(body), 201
+            with web.db.session() as s:
+                t = service.open_ticket(
+                    s, TicketDraft(
+                        _text(data, "service_code") or "",
+                        description=_text(data, "description") or "",
+                        channel=_text(data, "channel") or "phone", actor=user().username,
+                        attributes=attrs, address=_text(data, "address"), lat=num("lat"),
+                        long=num("long"), first_name=_text(data, "first_name"),
+                        last_name=_text(data, "last_name"), email=_text(data, "email"),
+                        phone=_text(data, "phone"), call_uniqueid=_text(data, "call_uniqueid")
+                    ), config=web.cfg)
+                body = ticket_json(s, t)
+        except DOMAIN_ERRORS as exc:
+            return _error(exc)
+        return jsonify(body), 201
 
+    @bp.route(f"{API}/tickets/<number>")
+    @roles(*STAFF)
+    def api_get(number: str) -> Any:
+        try:
+            with web.db.session() as s:
+                return jsonify(ticket_json(s, ticket_for(s, number, user()), with_events=True))
+        except DOMAIN_ERRORS as exc:
+            return _error(exc)
 
-@bp.route(f"{API}/tickets/<number>")
-@roles(*STAFF)
-def api_get(number: str) -> Any:
-    try:
-        with db().session() as s:
-            return jsonify(ticket_json(s, ticket_for(s, number, user()), with_events=True))
-    except DOMAIN_ERRORS as exc:
-        return _error(exc)
+    @bp.route(f"{API}/tickets/<number>/actions", methods=["POST"])
+    @roles(*STAFF)
+    def api_action(number: str) -> Any:
+        """``{"action": acknowledge|assign|start|hold|resume|close|reopen, "comment", "assignee",
+        "reason", "override"}`` (override: supervisors only, reopen past the window)."""
+        def do(s: Session, t: Ticket, data: dict[str, Any]) -> None:
+            action = _text(data, "action") or ""
+            if action not in {a.value for a in Action}:
+                raise InvalidInput("action_unknown", f"unknown action {action!r}")
+            override = bool(data.get("override")) and user().role in ("supervisor", "admin")
+            service.act(s, t, action, user().username, comment=_text(data, "comment"),
+                        assignee=_text(data, "assignee"), reason=_text(data, "reason"),
+                        override=override, config=web.cfg)
 
+        return _change(web, number, do)
 
-@bp.route(f"{API}/tickets/<number>/actions", methods=["POST"])
-@roles(*STAFF)
-def api_action(number: str) -> Any:
-    """``{"action": acknowledge|assign|start|hold|resume|close|reopen, "comment", "assignee",
-    "reason", "override"}`` (override: supervisors only, reopen past the window)."""
-    def do(s: Session, t: Ticket, data: dict[str, Any]) -> None:
-        action = _text(data, "action") or ""
-        if action not in {a.value for a in Action}:
-            raise InvalidInput("action_unknown", f"unknown action {action!r}")
-        override = bool(data.get("override")) and user().role in ("supervisor", "admin")
-        service.act(s, t, action, user().username, comment=_text(data, "comment"),
-                    assignee=_text(data, "assignee"), reason=_text(data, "reason"),
-                    override=override, config=cfg())
+    @bp.route(f"{API}/tickets/<number>/transfer", methods=["POST"])
+    @roles(*STAFF)
+    def api_transfer(number: str) -> Any:
+        def do(s: Session, t: Ticket, data: dict[str, Any]) -> None:
+            routing.transfer(s, t, _text(data, "agency") or "", user().username,
+                             _text(data, "comment") or "", config=web.cfg)
 
-    return _change(number, do)
+        return _change(web, number, do)
 
+    @bp.route(f"{API}/tickets/<number>/link", methods=["POST"])
+    @roles(*STAFF)
+    def api_link(number: str) -> Any:
+        def do(s: Session, t: Ticket, data: dict[str, Any]) -> None:
+            kind = _text(data, "kind") or "duplicate"
+            if kind not in {k.value for k in LinkKind}:
+                raise InvalidInput("link_kind", "kind is duplicate or child")
+            parent = service.get_ticket(s, _text(data, "parent") or "", lock=True)
+            routing.link(s, t, parent, kind, user().username)
 
-@bp.route(f"{API}/tickets/<number>/transfer", methods=["POST"])
-@roles(*STAFF)
-def api_transfer(number: str) -> Any:
-    def do(s: Session, t: Ticket, data: dict[str, Any]) -> None:
-        routing.transfer(s, t, _text(data, "agency") or "", user().username,
-                         _text(data, "comment") or "", config=cfg())
+        return _change(web, number, do)
 
-    return _change(number, do)
+    @bp.route(f"{API}/tickets/<number>/comments", methods=["POST"])
+    @roles(*STAFF)
+    def api_comment(number: str) -> Any:
+        def do(s: Session, t: Ticket, data: dict[str, Any]) -> None:
+            service.comment(s, t, user().username, _text(data, "text") or "",
+                            public=data.get("public", True) is not False)
 
-
-@bp.route(f"{API}/tickets/<number>/link", methods=["POST"])
-@roles(*STAFF)
-def api_link(number: str) -> Any:
-    def do(s: Session, t: Ticket, data: dict[str, Any]) -> None:
-        kind = _text(data, "kind") or "duplicate"
-        if kind not in {k.value for k in LinkKind}:
-            raise InvalidInput("link_kind", "kind is duplicate or child")
-        parent = service.get_ticket(s, _text(data, "parent") or "", lock=True)
-        routing.link(s, t, parent, kind, user().username)
-
-    return _change(number, do)
-
-
-@bp.route(f"{API}/tickets/<number>/comments", methods=["POST"])
-@roles(*STAFF)
-def api_comment(number: str) -> Any:
-    def do(s: Session, t: Ticket, data: dict[str, Any]) -> None:
-        service.comment(s, t, user().username, _text(data, "text") or "",
-                        public=data.get("public", True) is not False)
-
-    return _change(number, do)
+        return _change(web, number, do)

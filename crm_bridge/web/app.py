@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from flask import Blueprint
+
+from crm_bridge.config import from_settings
 from crm_bridge.web import admin, api, desktop, pages
-from crm_bridge.web.blueprint import bp
+from crm_bridge.web.context import CrmWeb
 from foundation.db import Database
 from foundation.settings import Settings
 from foundation.web import Mount
 
-ROUTE_MODULES = (pages, admin, desktop, api)  # each adds its views to ``bp`` when imported
+# The worker pages, the admin catalog, the agent desktop and the staff JSON API: each module's
+# ``register(bp, web)`` adds its views to the one "crm" blueprint.
+ROUTE_MODULES = (pages, admin, desktop, api)
 
 
 def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     """The "crm" blueprint with every CRM page and staff API route on it."""
+    web = CrmWeb(settings=settings, db=db, cfg=from_settings(settings))
+    bp = Blueprint("crm", __name__, template_folder="templates")
+    for module in ROUTE_MODULES:
+        module.register(bp, web)
     return [Mount(bp)]

@@ -1,14 +1,14 @@
-"""What every CRM page and JSON route shares: the database, the CRM config, who may see a
-ticket, and the one table that maps domain errors to HTTP statuses."""
+"""What every CRM page and JSON route shares: the services the app factory hands them
+(``CrmWeb``), who may see a ticket, and the one table that maps domain errors to HTTP statuses."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
-from crm_bridge.config import CrmConfig, from_settings
+from crm_bridge.config import CrmConfig
 from crm_bridge.models import Ticket
 from crm_bridge.tickets import service
 from crm_bridge.tickets.checkdigit import InvalidTicketNumber
@@ -18,6 +18,16 @@ from foundation import auth
 from foundation.db import Database
 from foundation.settings import Settings
 from foundation.users import Role, User
+
+
+@dataclass(frozen=True)
+class CrmWeb:
+    """What the CRM views are built with (``crm_bridge.web.app.create_blueprints``)."""
+
+    settings: Settings
+    db: Database
+    cfg: CrmConfig  # ``crm_bridge.config.from_settings(settings)``, computed once
+
 
 # Domain error -> HTTP status (most specific class first). The error's ``code`` travels as is.
 STATUS: list[tuple[type[Exception], int]] = [
@@ -39,21 +49,6 @@ def status_of(exc: Exception) -> int:
 
 def code_of(exc: Exception) -> str:
     return getattr(exc, "code", "invalid_ticket_number")
-
-
-def db() -> Database:
-    return current_app.extensions["civic311.db"]  # type: ignore[no-any-return]
-
-
-def settings() -> Settings:
-    return current_app.extensions["civic311.settings"]  # type: ignore[no-any-return]
-
-
-def cfg() -> CrmConfig:
-    ext = current_app.extensions
-    if "civic311.crm_config" not in ext:
-        ext["civic311.crm_config"] = from_settings(settings())
-    return ext["civic311.crm_config"]  # type: ignore[no-any-return]
 
 
 def user() -> User:
