@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -13,7 +12,7 @@ from acd.wallboard import SelfService
 from foundation.auth import public, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
-from foundation.timeparse import city_today
+from foundation.timeparse import city_today, parse_instant
 from foundation.users import Role
 from foundation.web import Mount
 
@@ -32,10 +31,9 @@ def _when(name: str, default: datetime) -> datetime:
     if not raw:
         return default
     try:
-        value = datetime.fromisoformat(raw)
+        return parse_instant(raw)  # a machine interface: no offset means UTC
     except ValueError as exc:
-        raise BadRequest(f"{name}: not an ISO 8601 date/time: {raw!r}") from exc
-    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo("UTC"))
+        raise BadRequest(f"{name}: {exc}") from exc
 
 
 def create_blueprints(settings: Settings, db: Database, self_service: SelfService) -> list[Mount]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from foundation.timeparse import parse_instant
 from recordings.models import PROBLEMS, STATUSES, Recording
 
 PAGE_SIZE = 200
@@ -48,14 +47,10 @@ def filtered(args: Mapping[str, str], tz: str,
     for name, op in (("from", "__ge__"), ("to", "__lt__")):
         raw = args.get(name)
         if raw:
-            try:
-                at = datetime.fromisoformat(raw)
+            try:  # a page: no offset means the city's clock; a bare "to" date, its end
+                at = parse_instant(raw, naive_zone=tz, end_of_day=name == "to")
             except ValueError as exc:
-                raise BadFilter(f"{name}: not an ISO 8601 date/time: {raw!r}") from exc
-            if at.tzinfo is None:
-                at = at.replace(tzinfo=ZoneInfo(tz))
-            if name == "to" and len(raw) == 10:
-                at += timedelta(days=1)  # a date: up to the end of that day
+                raise BadFilter(f"{name}: {exc}") from exc
             q = q.where(getattr(Recording.started_at, op)(at))
     return q.order_by(Recording.started_at.desc(), Recording.id.desc()).limit(PAGE_SIZE)
 
