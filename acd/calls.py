@@ -7,13 +7,15 @@ plain values. acd's own recorder and reconciliation write the rest of the record
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from acd import twilio_events
 from acd.models import CALLBACK_PATH_PREFIX, CallRecord
+from acd.recorder import apply_events
 from acd.states import CALLBACK_REPLACES, CallOutcome
 
 __all__ = ["CALLBACK_PATH_PREFIX", "CallOutcome", "CallRecord", "answered_uniqueids",
@@ -139,27 +141,31 @@ def left_queue(session: Session, uniqueid: str, queue: str, wait_s: float,
                caller_number: str | None = None, ivr_path: str | None = None,
                ticket_number: str | None = None) -> CallRecord:
     """A call left a queue the telephony edge does not report through AMI (Twilio):
-    record it (creating the row on first sight) with its wait and outcome."""
-    rec = by_uniqueid(session, uniqueid)
-    if rec is None:
-        rec = CallRecord(uniqueid=uniqueid, queue=queue, source=source,
-                         entered_at=now - timedelta(seconds=wait_s),
-                         caller_number=caller_number, ivr_path=ivr_path,
-                         ticket_number=ticket_number)
-        session.add(rec)
-    rec.wait_s = wait_s
-    rec.outcome = outcome
-    if outcome is CallOutcome.ANSWERED:
-        rec.answered_at = rec.entered_at + timedelta(seconds=wait_s)
-    else:
-        rec.ended_at = now
+    the recorder applies it as events (creating the row on first sight); a repeat is a no-op."""
+    if source != twilio_events.SOURCE:
+        raise ValueError(f"no events for calls reported by {source!r}")
+    new = session.scalar(select(CallRecord.id).where(CallRecord.uniqueid == uniqueid)) is None
+    apply_events(session, twilio_events.queue_left(now, uniqueid, queue, wait_s, outcome,
+                                                   caller_number, ivr_path))
+    if new and ticket_number is not None:  # not the recorder's: the IVR's note on the row
+        session.execute(update(CallRecord).where(CallRecord.uniqueid == uniqueid)
+                        .values(ticket_number=ticket_number))
+    rec = session.scalar(select(CallRecord).where(CallRecord.uniqueid == uniqueid)
+                         .execution_options(populate_existing=True))
+    assert rec is not None  # the recorder wrote it
     return rec
 
 
 def call_ended(session: Session, uniqueid: str, now: datetime) -> None:
     """The call hung up (Twilio's terminal status): end its record, talk time up to now."""
-    rec = by_uniqueid(session, uniqueid)
-    if rec is not None and rec.ended_at is None:
-        rec.ended_at = now
-        if rec.answered_at is not None:
-            rec.talk_s = max(0.0, (now - rec.answered_at).total_seconds())
+    row = session.execute(select(CallRecord.queue, CallRecord.answered_at, CallRecord.ended_at,
+                                 CallRecord.wait_s)
+                          .where(CallRecord.uniqueid == uniqueid)).first()
+    if row is None or row.ended_at is not None:
+        return
+    if row.answered_at is not None:
+        apply_events(session, [twilio_events.hung_up(now, uniqueid, row.queue, row.answered_at,
+                                                     row.wait_s or 0.0)])
+    else:  # never left a queue (no Enqueue action came): no outcome to decide
+        session.execute(update(CallRecord).where(CallRecord.uniqueid == uniqueid)
+                        .values(ended_at=now))

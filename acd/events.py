@@ -62,8 +62,9 @@ class CallAnswered:
     uniqueid: str
     queue: str
     agent: str
-    wait_s: int
+    wait_s: float
     ring_s: int
+    source: str = "ami"  # not ami: the edge's own report, the queue leg over (no agent, ring)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +73,10 @@ class CallCompleted:
     uniqueid: str
     queue: str
     agent: str
-    wait_s: int
-    talk_s: int
+    wait_s: float
+    talk_s: float
     hangup_side: str  # caller | agent | transfer
+    source: str = "ami"  # not ami: the edge knows only the end and the talk time
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,8 @@ class CallAbandoned:
     queue: str
     position: int
     original_position: int
-    wait_s: int
+    wait_s: float
+    source: str = "ami"  # not ami: the edge does not say who hung up
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +101,7 @@ class CallExited:
     queue: str
     outcome: str  # timeout | exit_empty | exit_key
     key: str | None
-    wait_s: int | None = None  # queue_log states it; on AMI the recorder derives it
+    wait_s: float | None = None  # queue_log and Twilio state it; on AMI the recorder derives it
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +160,9 @@ class WaitingCaller:
     uniqueid: str
     queue: str
     position: int
-    wait_s: int
+    wait_s: float
     caller_number: str
+    source: str = "ami"  # who reports the call: a record first seen here is created with it
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,12 +73,14 @@ class Row:
 
 
 class Recorder:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database | None) -> None:
         self.db = db
         self.pending_ivr: dict[str, str] = {}
         self.applied = 0
 
     def apply_batch(self, batch: Sequence[ev.DomainEvent]) -> None:
+        if self.db is None:
+            raise RuntimeError("a recorder without a database applies only in a session")
         with self.db.session() as s:
             self.apply_in(s, batch)
 
@@ -109,12 +111,12 @@ class Recorder:
         bulk.insert_rows(conn, table(RingAttempt), RING_FIELDS, attempts)
 
     def _record(self, s: Session, known: dict[str, Row], uid: str, queue: str,
-                entered: object) -> Row:
+                entered: object, source: str = "ami") -> Row:
         rec = known.get(uid)
         if rec is None:
             values: dict[str, Any] = dict.fromkeys(FIELDS)
             values.update(uniqueid=uid, queue=queue, entered_at=entered, hold_s=0.0,
-                          acw_s=0.0, source="ami", ivr_path=self.pending_ivr.pop(uid, None))
+                          acw_s=0.0, source=source, ivr_path=self.pending_ivr.pop(uid, None))
             rec = known[uid] = Row(values, None)
         return rec
 
@@ -139,7 +141,8 @@ class Recorder:
         rec.entered_at = min(rec.entered_at, e.at)
 
     def _waiting(self, s: Session, known: dict[str, Row], e: ev.WaitingCaller) -> None:
-        rec = self._record(s, known, e.uniqueid, e.queue, e.at - timedelta(seconds=e.wait_s))
+        rec = self._record(s, known, e.uniqueid, e.queue, e.at - timedelta(seconds=e.wait_s),
+                           e.source)
         rec.caller_number = rec.caller_number or e.caller_number or None
 
     def _no_answer(self, s: Session, known: dict[str, Row], e: ev.AgentNoAnswer) -> None:
@@ -148,32 +151,44 @@ class Recorder:
                           "at": e.at})
 
     def _answered(self, s: Session, known: dict[str, Row], e: ev.CallAnswered) -> None:
-        rec = self._record(s, known, e.uniqueid, e.queue, e.at - timedelta(seconds=e.wait_s))
+        rec = self._record(s, known, e.uniqueid, e.queue, e.at - timedelta(seconds=e.wait_s),
+                           e.source)
+        if e.source != "ami":  # the edge's report once the queue leg is over: it is answered
+            if rec.outcome is None and rec.answered_at is None:
+                rec.outcome, rec.answered_at = CallOutcome.ANSWERED, e.at
+                rec.wait_s = float(e.wait_s)
+            return
         rec.answered_at, rec.agent, rec.wait_s = e.at, e.agent, float(e.wait_s)
         rec.rings.append({"agent": e.agent, "ring_ms": e.ring_s * 1000, "outcome": "connected",
                           "at": e.at})
 
     def _completed(self, s: Session, known: dict[str, Row], e: ev.CallCompleted) -> None:
         rec = self._record(s, known, e.uniqueid, e.queue,
-                           e.at - timedelta(seconds=e.wait_s + e.talk_s))
+                           e.at - timedelta(seconds=e.wait_s + e.talk_s), e.source)
+        if e.source != "ami":  # the edge's hang-up: it ends an answered call still open
+            if rec.answered_at is not None and rec.ended_at is None:
+                rec.outcome, rec.talk_s, rec.ended_at = CallOutcome.ANSWERED, e.talk_s, e.at
+            return
         rec.outcome, rec.agent = CallOutcome.ANSWERED, e.agent
         rec.wait_s, rec.talk_s = float(e.wait_s), float(e.talk_s)
         rec.answered_at = rec.answered_at or e.at - timedelta(seconds=e.talk_s)
         rec.ended_at, rec.hangup_side = e.at, e.hangup_side
 
     def _abandoned(self, s: Session, known: dict[str, Row], e: ev.CallAbandoned) -> None:
-        rec = self._record(s, known, e.uniqueid, e.queue, e.at - timedelta(seconds=e.wait_s))
+        rec = self._record(s, known, e.uniqueid, e.queue, e.at - timedelta(seconds=e.wait_s),
+                           e.source)
         if rec.outcome is None and rec.answered_at is None:
             rec.outcome, rec.wait_s, rec.ended_at = CallOutcome.ABANDONED, float(e.wait_s), e.at
-            rec.hangup_side = "caller"
+            rec.hangup_side = "caller" if e.source == "ami" else None
 
     def _exited(self, s: Session, known: dict[str, Row], e: ev.CallExited) -> None:
         rec = self._record(s, known, e.uniqueid, e.queue, e.at)
         if rec.outcome in (None, CallOutcome.ABANDONED) and rec.answered_at is None:
             rec.outcome, rec.exit_key, rec.hangup_side = e.outcome, e.key, None
             rec.ended_at = e.at
-            if rec.wait_s is None:  # app_queue's own arithmetic: whole-second clocks
-                rec.wait_s = float(int(e.at.timestamp()) - int(rec.entered_at.timestamp()))
+            if rec.wait_s is None:  # stated by the edge (Twilio), else app_queue's arithmetic
+                rec.wait_s = (float(e.wait_s) if e.wait_s is not None  # whole-second clocks:
+                              else float(int(e.at.timestamp()) - int(rec.entered_at.timestamp())))
 
     def _refused(self, s: Session, known: dict[str, Row], e: ev.CallRefused) -> None:
         rec = self._record(s, known, e.uniqueid, e.queue, e.at)
@@ -195,6 +210,11 @@ APPLY: dict[type, Callable[[Recorder, Session, dict[str, Row], Any], None]] = {
     ev.CallRefused: Recorder._refused, ev.CallTransferred: Recorder._transferred,
 }
 RECORD_EVENTS = tuple(APPLY)  # the events that change a call record
+
+
+def apply_events(s: Session, batch: Sequence[ev.DomainEvent]) -> None:
+    """Apply ``batch`` inside ``s`` with a one-off recorder (an edge other than the daemon)."""
+    Recorder(None).apply_in(s, batch)
 
 
 def close_cut_calls(db: Database, boot: datetime) -> int:
