@@ -30,8 +30,8 @@ class LoggedCall:
     outcome: str | None = None
     answered_at: datetime | None = None
     ended_at: datetime | None = None
-    wait_s: int | None = None
-    talk_s: int | None = None
+    wait_s: float | None = None  # whole seconds here; float as the events type them
+    talk_s: float | None = None
     agent: str | None = None
     exit_key: str | None = None
     hangup_side: str | None = None

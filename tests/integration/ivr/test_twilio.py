@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from twilio.request_validator import RequestValidator
 
-from acd.models import CallRecord
+from acd.models import CallRecord, RingAttempt
 from center.worker import collect_jobs
 from crm_bridge.models import ServiceType
 from crm_bridge.seed import seed_catalog
@@ -164,6 +164,59 @@ def test_status_lookup_faq_report_and_invalid_keys(twilio_app: Flask,
     with database.session() as s:
         rec = s.scalar(select(CallRecord).where(CallRecord.uniqueid == "CA-wrong"))
         assert rec is not None and (rec.outcome, rec.wait_s) == ("abandoned", 40.0)
+
+
+def call_record(db: Database, sid: str) -> dict[str, Any]:
+    with db.session() as s:
+        rec = s.scalar(select(CallRecord).where(CallRecord.uniqueid == sid))
+        assert rec is not None
+        return {c.key: getattr(rec, c.key) for c in CallRecord.__table__.columns}
+
+
+def test_repeated_or_late_callbacks_change_a_record_once(twilio_app: Flask,
+                                                         database: Database) -> None:
+    client = twilio_app.test_client()
+    answered = Caller(client, "CA-twice")
+    answered.start()
+    answered.press("1")
+    assert ">citywide</Enqueue>" in answered.press("0")
+    bridged = {"QueueResult": "bridged", "QueueTime": "7"}
+    assert answered.post("/twilio/enqueued?q=citywide", **bridged).status_code == 200
+    first = call_record(database, "CA-twice")
+    assert (first["source"], first["outcome"], first["wait_s"], first["agent"],
+            first["hangup_side"], first["ended_at"]) == ("twilio", "answered", 7.0, None, None,
+                                                         None)
+    assert first["answered_at"] == first["entered_at"] + timedelta(seconds=7)
+    assert answered.post("/twilio/enqueued?q=citywide", **bridged).status_code == 200
+    assert answered.post("/twilio/enqueued?q=citywide", QueueResult="hangup",
+                         QueueTime="9").status_code == 200  # late and contradicting
+    assert call_record(database, "CA-twice") == first
+    answered.hang_up()
+    ended = call_record(database, "CA-twice")
+    assert ended["ended_at"] is not None and ended["talk_s"] is not None
+    assert ended["talk_s"] == (ended["ended_at"] - ended["answered_at"]).total_seconds()
+    assert {k: v for k, v in ended.items() if k not in ("ended_at", "talk_s")} == {
+        k: v for k, v in first.items() if k not in ("ended_at", "talk_s")}
+    answered.hang_up()
+    assert answered.post("/twilio/status", CallStatus="canceled").status_code == 204
+    assert call_record(database, "CA-twice") == ended
+
+    gone = Caller(client, "CA-gone")
+    gone.start()
+    gone.press("1")
+    gone.press("0")
+    assert gone.post("/twilio/enqueued?q=citywide", QueueResult="hangup",
+                     QueueTime="15").status_code == 200
+    left = call_record(database, "CA-gone")
+    assert (left["outcome"], left["wait_s"], left["hangup_side"]) == ("abandoned", 15.0, None)
+    assert left["ended_at"] == left["entered_at"] + timedelta(seconds=15)
+    assert gone.post("/twilio/enqueued?q=citywide", QueueResult="hangup",
+                     QueueTime="15").status_code == 200
+    gone.hang_up()
+    gone.hang_up()
+    assert call_record(database, "CA-gone") == left
+    with database.session() as s:  # the edge reports no ring attempts
+        assert s.scalar(select(func.count()).select_from(RingAttempt)) == 0
 
 
 def test_notice_and_after_hours(twilio_app: Flask, database: Database) -> None:
