@@ -152,7 +152,8 @@ def left_queue(session: Session, uniqueid: str, queue: str, wait_s: float,
                         .values(ticket_number=ticket_number))
     rec = session.scalar(select(CallRecord).where(CallRecord.uniqueid == uniqueid)
                          .execution_options(populate_existing=True))
-    assert rec is not None  # the recorder wrote it
+    if rec is None:  # the recorder writes it: not having it is a bug, said plainly
+        raise RuntimeError(f"the recorder kept no record of call {uniqueid}")
     return rec
 
 
