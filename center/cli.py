@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from acd.cli import report
+from acd.cli import calls_group, report
 from center import schema
 from crm_bridge.cli import apikey, catalog, opendata
 from foundation.cli import Context, pass_ctx
@@ -130,7 +130,7 @@ def user_create(c: Context, username: str, role: str, password: str, full_name: 
 def _mount_capabilities() -> None:
     """Every capability's command group, named here explicitly (capabilities never import
     this module: it is the root)."""
-    for group in (asterisk, report, wfm, apikey, catalog, opendata, recordings):
+    for group in (asterisk, report, calls_group, wfm, apikey, catalog, opendata, recordings):
         cli.add_command(group)
 
 

@@ -30,8 +30,8 @@ def truth(queue_log: Path) -> dict[str, dict[str, object]]:
             c["outcome"] = TERMINAL[event]
             if event.startswith("COMPLETE"):
                 c["wait_s"], c["talk_s"], c["agent"] = int(data[0]), int(data[1]), agent
-            elif event.endswith("TRANSFER"):
-                c["wait_s"], c["talk_s"], c["agent"] = int(data[1]), int(data[2]), agent
+            elif event.endswith("TRANSFER"):  # ...|holdtime|calltime|position
+                c["wait_s"], c["talk_s"], c["agent"] = int(data[-3]), int(data[-2]), agent
             elif event == "EXITWITHKEY":
                 c["wait_s"] = int(data[3])
             elif event == "REFUSED":
