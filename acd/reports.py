@@ -58,7 +58,8 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
             if queue and queue not in settings.queue_names():
                 raise ValueError(f"unknown queue {queue!r}")
             with db.session() as s:
-                rows = rollup.intervals(s, start, end, minutes, queue, settings.sl_thresholds_s)
+                rows = rollup.intervals(s, start, end, minutes, queue, settings.sl_thresholds_s,
+                                       settings.short_abandon_s)
                 as_of = rollup.computed_at(s)
         except ValueError as exc:
             abort(400, description=str(exc))

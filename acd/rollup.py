@@ -101,17 +101,37 @@ def _summary(row: IntervalStat, thresholds_s: Sequence[int]) -> Summary:
 
 
 def intervals(s: Session, start: datetime, end: datetime, minutes: int, queue: str | None,
-              thresholds_s: Sequence[int]) -> list[tuple[datetime, Summary]]:
-    """Every ``minutes``-long interval of [start, end) with its (combined) summary."""
+              thresholds_s: Sequence[int],
+              short_abandon_s: float | None = None) -> list[tuple[datetime, Summary]]:
+    """Every ``minutes``-long interval of [start, end) with its (combined) summary.
+
+    With ``short_abandon_s`` the figures are live: the 15-minute intervals the rollups do
+    not cover (before their coverage starts, and from their last run on) are summarized
+    from the call records themselves, so today's page shows the calls of the last minutes.
+    Without it, only the rollups are read (settled history).
+    """
     if minutes not in INTERVAL_CHOICES:
         raise ValueError(f"interval must be one of {INTERVAL_CHOICES} minutes, not {minutes}")
-    stmt = select(IntervalStat).where(IntervalStat.interval_start >= start,
-                                      IntervalStat.interval_start < end)
+    settled = (start, end)  # the span read from the rollups; the rest from the records
+    if short_abandon_s is not None:
+        covered = coverage(s)
+        settled = (start, start) if covered is None else (
+            max(start, covered[0]), min(end, floor(covered[1])))
+    stmt = select(IntervalStat).where(IntervalStat.interval_start >= settled[0],
+                                      IntervalStat.interval_start < settled[1])
     if queue:
         stmt = stmt.where(IntervalStat.queue == queue)
     parts: dict[datetime, list[Summary]] = defaultdict(list)
     for row in s.scalars(stmt):
         parts[floor(row.interval_start, minutes)].append(_summary(row, thresholds_s))
+    if short_abandon_s is not None:
+        fresh: dict[datetime, list[CallFacts]] = defaultdict(list)
+        for lo, hi in ((start, max(start, settled[0])), (max(start, settled[1]), end)):
+            for f in call_facts(s, lo, hi) if lo < hi else ():
+                if not queue or f.queue == queue:
+                    fresh[floor(f.entered_at, minutes)].append(f)
+        for t, facts in fresh.items():
+            parts[t].append(summarize(facts, thresholds_s, short_abandon_s))
     out = []
     t = floor(start, minutes)
     while t < end:
