@@ -78,7 +78,7 @@ def calls_group() -> None:
 @pass_ctx
 def import_cmd(c: Context, queue_log: Path, cdr: Path | None, as_json: bool) -> None:
     """Load queue_log (and CDRs) into call records and rollups; importing again changes nothing."""
-    from acd.history import import_history
+    from acd.log_import import import_history
 
     s = c.settings
     got = import_history(c.db, queue_log, cdr, s.sl_thresholds_s, s.short_abandon_s)

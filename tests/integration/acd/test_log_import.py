@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from acd import queries, rollup
-from acd.history import import_history
+from acd.log_import import import_history
 from acd.metrics import combine
 from acd.models import CallRecord, RingAttempt
 from center import schema
