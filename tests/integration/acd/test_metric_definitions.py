@@ -201,6 +201,12 @@ def test_wallboard_alarm_follows_the_goals(app: Any, database: Database,
     assert quiet["goal_alarm"] == 0 and quiet["goals"]["service_level"]["met"] is None
     page = client.get("/wallboard").get_data(as_text=True)
     assert "Service level (entered queue)" in page and "tile turns amber" in page
+    # Prometheus follows the same definition and says which
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    assert 'civic311_service_level_today{queue="citywide",threshold_s="30"} 0.9' in text
+    assert 'civic311_calls_not_served_today{queue="citywide"} 1.0' in text
+    assert 'civic311_calls_refused_today{queue="citywide"} 0.0' in text
+    assert "Service level today (definition entered_queue:" in text
 
 
 def test_rollups_without_a_new_answer_time_are_never_read_as_zero(
