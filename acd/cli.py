@@ -26,7 +26,10 @@ def report() -> None:
 @click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per queued call.")
 @pass_ctx
 def calls(c: Context, start: str, end: str, queue: str | None, as_json: bool, as_csv: bool) -> None:
-    """Offered, answered, abandoned, service level, ASA, AHT, occupancy, calls per agent."""
+    """Offered, answered, abandoned, service level, ASA, AHT, occupancy, calls per agent.
+
+    The JSON names the definitions its rates follow (``definitions``) and judges the goals
+    (``goals``: met true/false) of the queue, or of the center for all queues."""
     if as_json == as_csv:
         raise click.UsageError("choose exactly one of --json or --csv")
     t0, t1 = parse_when(start), parse_when(end)
@@ -35,8 +38,7 @@ def calls(c: Context, start: str, end: str, queue: str | None, as_json: bool, as
     s = c.settings
     with c.db.session() as session:
         if as_json:
-            echo_json(queries.report(session, t0, t1, queue, s.sl_thresholds_s,
-                                     s.short_abandon_s))
+            echo_json(queries.report(session, t0, t1, queue, s))
             return
         out = csv.writer(sys.stdout, lineterminator="\n")
         out.writerow(queries.CSV_HEADER)

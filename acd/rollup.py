@@ -92,8 +92,17 @@ def _row(interval: datetime, queue: str, summary: Summary, now: datetime) -> Int
         **{c: getattr(summary, c) for c in COUNTS})
 
 
+class MissingThreshold(ValueError):
+    """A stored interval was rolled up before an answer time was configured."""
+
+
 def _summary(row: IntervalStat, thresholds_s: Sequence[int]) -> Summary:
     within = {int(k): v for k, v in json.loads(row.answered_within).items()}
+    missing = [t for t in thresholds_s if t not in within]
+    if missing:  # counting it as 0 answered in time would be a wrong figure, not a gap
+        raise MissingThreshold(
+            f"the rollup of {row.interval_start.isoformat()} has no service level at {missing} s"
+            " (configured since): recompute it with `civic311 report rollup --from ...`")
     return Summary(**{c: getattr(row, c) for c in COUNTS},
                    answered_within={t: within.get(t, 0) for t in thresholds_s},
                    total_wait_answered_s=row.total_wait_answered_s,

@@ -12,9 +12,10 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from acd import queries, rollup
+from acd import rollup
+from acd.facts import call_facts
 from acd.log_import import import_history
-from acd.metrics import combine
+from acd.metrics import combine, summarize
 from acd.models import CallRecord, RingAttempt
 from center import schema
 from center.cli import cli
@@ -103,7 +104,7 @@ def test_import_rebuilds_every_call_and_its_rollups(database: Database, tmp_path
     # the rollups the import wrote sum to what the records say over the whole span
     start, end = DAY0 - timedelta(days=1), DAY0 + timedelta(days=4)
     with database.session() as s:
-        direct = queries.report(s, start, end, None, (30, 60), 5)
+        direct = summarize(call_facts(s, start, end), (30, 60), 5).as_dict()
         rows = rollup.intervals(s, start, end, 60, None, (30, 60))
         rings = s.scalar(select(func.count(RingAttempt.id)))
     rolled = combine([m for _, m in rows]).as_dict()
