@@ -67,3 +67,22 @@ def serve_fake_twilio() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
     with serve(app) as base:
         yield base, received
+
+
+class Updates:
+    """A remote's ``GET requests.json`` answering with whatever ``body`` holds (the rows of a
+    well-behaved remote, or garbage); ``status`` other than 200 is a remote in trouble."""
+
+    def __init__(self, body: Any, status: int = 200) -> None:
+        self.body, self.status = body, status
+        self.gets = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        import json
+
+        request = Request(environ)
+        if request.method != "GET" or not request.path.endswith("/requests.json"):
+            return Response("not found", status=404)(environ, start_response)
+        self.gets += 1
+        return Response(json.dumps(self.body), status=self.status,
+                        content_type="application/json")(environ, start_response)
