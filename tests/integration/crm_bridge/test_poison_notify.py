@@ -61,3 +61,41 @@ def test_a_poison_notice_among_good_ones(catalog: Database, cfg: CrmConfig, smtp
         sms_row = s.scalars(select(Notification).where(Notification.channel == "sms")).one()
         assert sms_row.status == "failed" and sms_row.attempts == 2
     assert len(smtp.messages) == 3 + 6  # nothing sent twice
+
+
+def test_a_poison_ticket_among_sla_checks(catalog: Database, cfg: CrmConfig, smtp: Inbox,
+                                          settings: Any) -> None:
+    from sqlalchemy import update
+
+    from crm_bridge.models import ServiceType, Ticket, TicketEvent
+    from crm_bridge.tickets.sla import CHECK_MAX
+
+    with catalog.session() as s:
+        poison = service.open_ticket(s, TicketDraft(
+            "graffiti", attributes={"surface": "sign", "offensive": "no"}, address="1 Elm"),
+            now=T0, config=cfg).number
+        good = [service.open_ticket(s, TicketDraft("streetlight-out", address=f"{i} Oak"),
+                                    now=T0, config=cfg) for i in range(2)]
+        due = max(t.due_at for t in good if t.due_at)
+    with catalog.session() as s:  # a service type whose SLA no longer reads (an old row)
+        s.execute(update(ServiceType).where(ServiceType.code == "graffiti")
+                  .values(sla_unit="fortnights"))
+        s.execute(update(Ticket).where(Ticket.number == poison).values(sla_next_check_at=T0))
+    late = due + timedelta(hours=1)
+    assert run_sla_checks(catalog, cfg, now=late) == 2 * 2  # a warning and an escalation each
+    deliver_pending(catalog, settings, now=late)
+    assert len(smtp.to("borough-engineer@dot.civic.example")) == 2
+    with catalog.session() as s:
+        t = service.get_ticket(s, poison)
+        assert t.sla_next_check_at is not None and t.sla_next_check_at > late
+        [event] = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id,
+                                                      TicketEvent.kind == "sla_check_failed"))
+        assert "fortnights" in event.text and not event.public
+    for hours in range(1, CHECK_MAX):
+        run_sla_checks(catalog, cfg, now=late + timedelta(days=hours))
+    with catalog.session() as s:
+        t = s.scalars(select(Ticket).where(Ticket.number == poison)).one()
+        assert t.sla_next_check_at is None  # stopped, and says so
+        texts = s.scalars(select(TicketEvent.text).where(
+            TicketEvent.ticket_id == t.id, TicketEvent.kind == "sla_check_failed")).all()
+        assert len(texts) == CHECK_MAX and "SLA checks stopped" in texts[-1]
