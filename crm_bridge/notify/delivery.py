@@ -64,6 +64,8 @@ def send_sms(settings: Settings, to: str, body: str) -> str:
     url = f"{settings.twilio_api_base.rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
     resp = requests.post(url, data={"To": to, "From": settings.twilio_from_number, "Body": body},
                          auth=(sid, token), timeout=15)
+    if resp.status_code == 400:  # Twilio refuses the message itself (an invalid number)
+        raise retry.Permanent(f"Twilio refused the message: {resp.text[:200]}")
     if resp.status_code >= 400:
         raise RuntimeError(f"Twilio answered {resp.status_code}: {resp.text[:200]}")
     return str(resp.json().get("sid", ""))

@@ -4,6 +4,8 @@ civic311 app) that fails on purpose, and a Twilio-compatible Messages endpoint."
 from __future__ import annotations
 
 import base64
+import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -61,6 +63,10 @@ def serve_fake_twilio() -> Iterator[tuple[str, list[dict[str, Any]]]]:
             return Response("not found", status=404)
         auth = request.headers.get("Authorization", "")
         user, _, pw = base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":")
+        if not re.fullmatch(r"\+[1-9]\d{7,14}", request.form.get("To", "")):
+            return Response(json.dumps({  # what Twilio answers for a number it cannot dial
+                "code": 21211, "message": f"Invalid 'To' Phone Number: {request.form.get('To')}",
+                "status": 400}), status=400, content_type="application/json")
         received.append({**request.form.to_dict(), "auth": (user, pw), "path": request.path})
         return Response('{"sid": "SM0001", "status": "queued"}', status=201,
                         content_type="application/json")
@@ -78,8 +84,6 @@ class Updates:
         self.gets = 0
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        import json
-
         request = Request(environ)
         if request.method != "GET" or not request.path.endswith("/requests.json"):
             return Response("not found", status=404)(environ, start_response)
