@@ -7,6 +7,7 @@ a run cut between the two leaves rows the next run finishes (reconciled)."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -68,3 +69,33 @@ def test_one_undeletable_file_among_good_ones(database: Database, tmp_path: Path
     rows = _rows(database)
     assert rows["2.2"].path is None and rows["2.2"].detail == \
         "deleted by retention (365 days for queue citywide)"
+
+
+def test_catalog_goes_on_past_a_file_it_cannot_read(database: Database, tmp_path: Path) -> None:
+    """A directory where Asterisk's file should be (it cannot be read as audio): that call's
+    recording is ``failed`` with the reason, the calls after it are catalogued."""
+    from recordings.catalog import Paths, catalog
+    from tests.support.recording_files import call_record, write_wav
+
+    paths = Paths(tmp_path / "data", tmp_path / "spool")
+    paths.incoming.mkdir(parents=True)
+    answered = utcnow() - timedelta(minutes=30)
+    closed = (utcnow() - timedelta(minutes=5)).timestamp()
+    uids = ("3.1", "3.2", "3.3")
+    with database.session() as s:
+        for n, uid in enumerate(uids):
+            s.add(call_record(uid, "citywide", "100", answered + timedelta(seconds=n), 2.0))
+    write_wav(paths.incoming / "3.1.wav", 2.0)
+    (paths.incoming / "3.2.wav").mkdir()
+    write_wav(paths.incoming / "3.3.wav", 2.0)
+    for f in paths.incoming.iterdir():
+        os.utime(f, (closed, closed))
+    with database.session() as s:
+        counts = catalog(s, paths, ["citywide"], utcnow())
+    assert counts == {"ok": 2, "failed": 1}
+    rows = _rows(database)
+    assert rows["3.1"].status == rows["3.3"].status == "ok"
+    assert rows["3.2"].status == "failed" and "could not be catalogued" in rows["3.2"].detail
+    assert "IsADirectoryError" in rows["3.2"].detail
+    with database.session() as s:
+        assert catalog(s, paths, ["citywide"], utcnow()) == {}  # recorded once, not retried
