@@ -14,29 +14,13 @@ from crm_bridge.models import Notification, Ticket
 from crm_bridge.tickets import catalog as catalog_import
 from crm_bridge.tickets.errors import InvalidInput
 from foundation.db import Database
-from foundation.header_values import email_problem, one_line
 from tests.conftest import csrf_token, login
 
 INJECTED = "ana@example.org\r\nBcc: everyone@example.org"
-BAD = [INJECTED, "ana@example.org\n", "ana@exam\x00ple.org", "no-at-sign.example.org",
-       "two@@example.org", "ana@localhost", "a b@example.org", "x" * 250 + "@example.org"]
-
-
 def _count(db: Database) -> tuple[int, int]:
     with db.session() as s:
         return (s.scalar(select(func.count()).select_from(Ticket)) or 0,
                 s.scalar(select(func.count()).select_from(Notification)) or 0)
-
-
-@pytest.mark.parametrize("value", BAD)
-def test_the_rule(value: str) -> None:
-    assert email_problem(value)
-
-
-def test_the_rule_accepts_real_addresses() -> None:
-    for ok in ("ana@example.org", "o'brien+311@mail.civic.example", "josé@correo.example.es"):
-        assert email_problem(ok) is None, ok
-    assert one_line("Request 1\r\nBcc: x") == "Request 1  Bcc: x"
 
 
 def test_open311_post_answers_an_error_array(app: Any, catalog: Database, api_key: str) -> None:
