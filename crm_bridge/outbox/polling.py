@@ -43,6 +43,12 @@ def _parse(value: Any) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def _text(value: Any, limit: int | None = None) -> str:
+    """A remote's value as text a column takes (no NUL, which PostgreSQL refuses)."""
+    text = str(value or "").replace("\x00", "")
+    return text[:limit] if limit else text
+
+
 def poll_remote(db: Database, cfg: CrmConfig, now: datetime | None = None,
                 max_pages: int = 20) -> int:
     """Pull each Open311 remote's changes since its cursor, then apply the due ones; returns
@@ -91,20 +97,19 @@ def _store(db: Database, agency_id: int, rows: list[Any], now: datetime) -> date
     rows = [r for r in rows if isinstance(r, dict)]
     dates = [d for d in (_parse(r.get("updated_datetime")) for r in rows) if d]
     with db.session() as s:
-        ids = {str(r.get("service_request_id") or "")[:128] for r in rows}
+        ids = {_text(r.get("service_request_id"), 128) for r in rows}
         ours = set(s.scalars(select(OutboxItem.remote_id).where(
             OutboxItem.agency_id == agency_id, OutboxItem.remote_id.in_(ids))))
         seen = {(u.remote_id, u.remote_updated) for u in s.scalars(select(RemoteUpdate).where(
             RemoteUpdate.agency_id == agency_id, RemoteUpdate.remote_id.in_(ours)))}
         for r in rows:
-            key = (str(r.get("service_request_id") or "")[:128],
-                   str(r.get("updated_datetime") or "")[:64])
+            key = (_text(r.get("service_request_id"), 128), _text(r.get("updated_datetime"), 64))
             if key[0] not in ours or key in seen:
                 continue
             seen.add(key)
             s.add(RemoteUpdate(agency_id=agency_id, remote_id=key[0], remote_updated=key[1],
-                               remote_status=str(r.get("status") or "")[:16],
-                               notes=str(r.get("status_notes") or "").strip(),
+                               remote_status=_text(r.get("status"), 16),
+                               notes=_text(r.get("status_notes")).strip(),
                                next_attempt_at=now, created_at=now))
     return min(max(dates), now) if dates else None
 

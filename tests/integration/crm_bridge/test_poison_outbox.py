@@ -96,7 +96,7 @@ def test_polling_poison_updates_among_good_ones(catalog: Database, cfg: CrmConfi
         _row("A-date", "closed", "Filled it in", at="the day before yesterday"),
         _row("A-unknown", "closed", "Not one of ours"),
         _row("A-good", "closed", "Filled the pothole", at="2026-03-03T14:00:00Z"),
-        _row("A-note", "open", "Crew scheduled for Tuesday"),
+        _row("A-note", "open", "Crew scheduled\x00 for Tuesday"),  # NUL: PostgreSQL refuses it
         "not a request",
     ])
     remote_b = Updates({"error": "maintenance"})  # not a list of requests
@@ -120,7 +120,9 @@ def test_polling_poison_updates_among_good_ones(catalog: Database, cfg: CrmConfi
         now = T0 + timedelta(days=2)
         assert poll_remote(catalog, cfg, now=now) == 3  # A-good, A-note, C-good
         assert (_state(catalog, good), _state(catalog, tree)) == ("closed", "closed")
-        assert _state(catalog, noted) == "new"
+        with catalog.session() as s:
+            t = service.get_ticket(s, noted)
+            assert (t.state, t.status_notes) == ("new", "Crew scheduled for Tuesday")
         assert [_state(catalog, n) for n in (short, parent, dated)] == ["new"] * 3
         assert remote_b.gets == 1 and remote_c.gets == 1  # B's garbage did not stop C
         with catalog.session() as s:
