@@ -70,3 +70,13 @@ def test_catalog_refuses_an_oversight_address_with_a_line_break(catalog: Databas
     with catalog.session() as s, pytest.raises(InvalidInput) as err:
         catalog_import.upsert_agency(s, raw)
     assert err.value.code == "agency_email" and "DOT" in str(err.value)
+
+
+def test_catalog_refuses_names_with_line_breaks(catalog: Database) -> None:
+    with catalog.session() as s, pytest.raises(InvalidInput) as err:
+        catalog_import.upsert_service_type(s, {"code": "pothole", "name": "Pothole\r\nBcc: x",
+                                               "agency": "DOT"})
+    assert err.value.code == "service_type_name"
+    with catalog.session() as s, pytest.raises(InvalidInput) as err:
+        catalog_import.upsert_agency(s, {"code": "DOT", "name": "Transport\nBcc: x"})
+    assert err.value.code == "agency_name"
