@@ -111,6 +111,7 @@ def _deliver(db: Database, settings: Settings, nid: int, now: datetime) -> int:
             return 1
         settle(n, outcome.error or "", now, settings.notify_max_attempts,
                permanent=outcome.permanent)
-        log.warning("notification %s (%s) failed, attempt %s: %s", nid, channel, n.attempts,
-                    outcome.error)
+        log.log(logging.WARNING if outcome.expected else logging.ERROR,
+                "notification %s (%s) failed, attempt %s: %s", nid, channel, n.attempts,
+                outcome.error)
         return 0

@@ -73,8 +73,9 @@ def _deliver(db: Database, senders: dict[str, Sender], item_id: int, now: dateti
             # defect of this item: failed now (Permanent) or after BROKEN_MAX attempts
             settle(item, outcome.error or "", now, BROKEN_MAX if not outcome.expected else None,
                    permanent=outcome.permanent)
-            log.warning("outbox %s to %s failed (attempt %s): %s", item_id, code,
-                        item.attempts, outcome.error)
+            log.log(logging.WARNING if outcome.expected else logging.ERROR,
+                    "outbox %s to %s failed (attempt %s): %s", item_id, code, item.attempts,
+                    outcome.error)
             return 0
         item.attempts += 1
         item.locked_until = None
