@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from acd.history import SOURCE, History
 from acd.models import AgentStateSpan, CallRecord, RingAttempt, table
-from acd.states import CallOutcome
 from acd.recorder import FIELDS, RING_FIELDS
+from acd.states import CallOutcome
 from foundation import bulk
 
 CALL_FIELDS = (*FIELDS, "call_type", "ticket_number")
