@@ -100,12 +100,13 @@ class _Agent:
 
 
 def _shifts(day: date, tz: tzinfo, agents: Sequence[str]) -> dict[str, Shift]:
-    """Who works ``day``: everyone on weekdays, three agents in turn at weekends."""
+    """Who works ``day``: everyone on weekdays, three in eight in turn at weekends (the
+    shift patterns repeat for more agents)."""
     if day.weekday() < 5:
-        return dict(zip(agents, WEEKDAY_SHIFTS, strict=False))
+        return {a: WEEKDAY_SHIFTS[k % len(WEEKDAY_SHIFTS)] for k, a in enumerate(agents)}
     first = day.toordinal() % max(1, len(agents))
-    turn = [agents[(first + k) % len(agents)] for k in range(min(3, len(agents)))]
-    return dict(zip(turn, WEEKEND_SHIFTS, strict=False))
+    turn = [agents[(first + k) % len(agents)] for k in range(math.ceil(3 * len(agents) / 8))]
+    return {a: WEEKEND_SHIFTS[k % len(WEEKEND_SHIFTS)] for k, a in enumerate(turn)}
 
 
 def _day(rng: np.random.Generator, day: date, tz: tzinfo, queues: Sequence[QueueMix],

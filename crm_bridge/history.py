@@ -71,6 +71,7 @@ def _answers(defs: list[dict[str, Any]], rng: random.Random) -> dict[str, Any]:
 
 
 def _fate(rng: random.Random, age: timedelta, sla_span: timedelta) -> State:
+    weights: tuple[tuple[State, int], ...]
     if age > sla_span:  # its SLA has run out: mostly closed by now, some left overdue
         weights = ((State.CLOSED, 86), (State.IN_PROGRESS, 4), (State.ON_HOLD, 3),
                    (State.REOPENED, 4), (State.ASSIGNED, 2), (State.ACKNOWLEDGED, 1))
@@ -78,8 +79,7 @@ def _fate(rng: random.Random, age: timedelta, sla_span: timedelta) -> State:
         weights = ((State.CLOSED, 40), (State.NEW, 14), (State.ACKNOWLEDGED, 14),
                    (State.ASSIGNED, 10), (State.IN_PROGRESS, 15), (State.ON_HOLD, 5),
                    (State.REOPENED, 2))
-    states, w = zip(*weights, strict=True)
-    return rng.choices(states, w)[0]
+    return rng.choices([st for st, _ in weights], [w for _, w in weights])[0]
 
 
 def generate(session: Session, cfg: CrmConfig, start: datetime, end: datetime,
@@ -101,7 +101,7 @@ def generate(session: Session, cfg: CrmConfig, start: datetime, end: datetime,
                    key=lambda c: c[1])
     others = [(None, start + (end - start) * rng.random()) for _ in range(total - len(calls))]
     plan = sorted([*calls, *others], key=lambda c: c[1])
-    channels, cw = zip(*CHANNELS, strict=True)
+    channels, cw = [c for c, _ in CHANNELS], [w for _, w in CHANNELS]
     linked: dict[str, str] = {}
     for k, (uid, at) in enumerate(plan):
         st = rng.choice(types)
