@@ -188,7 +188,7 @@ def _call(rng: np.random.Generator, uid: str, entered: datetime, q: QueueMix,
     ring_s = int(rng.integers(2, 9))
     wait = queued_s + ring_s
     patience = float(rng.exponential(MEAN_PATIENCE_S))
-    if rng.random() < 0.02:  # a misdial or second thoughts: within the short-abandon window
+    if rng.random() < 0.01:  # a misdial or second thoughts: within the short-abandon window
         patience = float(rng.uniform(0.5, 4.5))
     if min(patience, q.timeout_s) < wait:
         gone = round(min(patience, q.timeout_s), 1)

@@ -59,7 +59,7 @@ class HistoryOptions:
             raise ValueError("volume and tickets per day must be at least 0 (and sane)")
 
 
-def _crm_config(settings: Settings) -> CrmConfig:
+def crm_config(settings: Settings) -> CrmConfig:
     if settings.secret_key:
         return from_settings(settings)
     # residents of the made-up past leave no e-mail, so no reopen link is ever signed
@@ -107,8 +107,8 @@ def seed_history(settings: Settings, db: Database,
             yield "history: tickets already stored"
         else:
             linked = tickets_history.generate(
-                s, _crm_config(settings), start, end, history_store.service_request_calls(s),
-                o.tickets_per_day, o.seed)
+                s, crm_config(settings), start, end, history_store.service_request_calls(s),
+                o.tickets_per_day, o.seed, now)
             history_store.link_tickets(s, linked)
             yield f"history: {tickets_history.present(s)} tickets in every state " \
                   f"({len(linked)} opened on calls)"

@@ -84,10 +84,11 @@ def _fate(rng: random.Random, age: timedelta, sla_span: timedelta) -> State:
 
 def generate(session: Session, cfg: CrmConfig, start: datetime, end: datetime,
              phone_calls: Sequence[tuple[str, datetime]], per_day: float,
-             seed: int = 311) -> dict[str, str]:
+             seed: int = 311, now: datetime | None = None) -> dict[str, str]:
     """Open and work tickets requested in [start, end) (``per_day`` a day on average, about
-    half of them on the given (uniqueid, ended_at) calls); returns uniqueid -> ticket
-    number of the calls that got one. Nothing when generated tickets exist already."""
+    half of them on the given (uniqueid, ended_at) calls), their SLA clocks run up to
+    ``now`` (default ``end``); returns uniqueid -> ticket number of the calls that got one.
+    Nothing when generated tickets exist already."""
     if present(session):
         return {}
     rng = random.Random(seed)
@@ -119,7 +120,7 @@ def generate(session: Session, cfg: CrmConfig, start: datetime, end: datetime,
         fate = EVERY_STATE[forced] if forced < len(EVERY_STATE) else \
             _fate(rng, end - at, t.due_at - at)
         _work(session, t, fate, at, end, rng, cfg)
-    _settle(session, end, cfg)
+    _settle(session, max(end, now or end), cfg)
     return linked
 
 
@@ -131,7 +132,7 @@ def _work(session: Session, t: Ticket, fate: State, at: datetime, end: datetime,
     assert t.due_at is not None
     room = end - at
     sla_span = max(t.due_at - at, timedelta(hours=4))
-    close_after = min(sla_span * rng.uniform(0.2, 1.5), room * 0.8)
+    close_after = min(sla_span * rng.uniform(0.15, 1.3), room * 0.8)
     steps = [at + close_after * f for f in (0.05, 0.15, 0.3)]
     worker = f"{t.agency.code.lower()}-crew-{rng.randint(1, 4)}"
     actor = f"{t.agency.code.lower()}-dispatch"
@@ -165,7 +166,8 @@ def _work(session: Session, t: Ticket, fate: State, at: datetime, end: datetime,
 
 def _settle(session: Session, end: datetime, cfg: CrmConfig) -> None:
     """Run the SLA clock up to ``end`` (warnings, escalations of the overdue), and mark what
-    the past would have mailed as sent when it was made."""
+    the past would have mailed as sent when it was made (so the worker's first run does not
+    mail a burst of old escalations)."""
     session.flush()
     for t in session.scalars(select(Ticket).where(Ticket.source_client == SOURCE,
                                                   Ticket.sla_next_check_at <= end)):

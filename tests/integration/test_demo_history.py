@@ -13,11 +13,13 @@ from click.testing import CliRunner
 
 from acd.history import SOURCE
 from acd.models import AgentStateSpan, CallRecord, IntervalStat
-from center.history import HistoryOptions, seed_history
+from center.history import HistoryOptions, crm_config, seed_history
 from center.seed import seed_demo
 from crm_bridge.models import Notification, Ticket
 from crm_bridge.tickets.lifecycle import State
+from crm_bridge.tickets.sla import run_sla_checks
 from foundation.db import utcnow
+from recordings.catalog import pending_calls
 from recordings.models import QaEvaluation, QaSample, Recording, RecordingStatus
 from tests.conftest import login
 from workforce.models import WfmForecast, WfmSchedule
@@ -74,6 +76,10 @@ def test_history_has_every_state_and_is_written_once(settings, database) -> None
         assert all((settings.data_dir / str(r.path)).stat().st_size > 1000 for r in sampled)
         assert {e.agent for e in s.scalars(sa.select(QaEvaluation))} <= set(
             settings.agent_extensions)
+    # the worker's first run finds no past work: no SLA stage due, no call to catalogue
+    assert run_sla_checks(database, crm_config(settings), now=utcnow()) == 0
+    with database.session() as s:
+        assert pending_calls(s, utcnow()) == []
     again = list(seed_history(settings, database, SMALL))
     assert _counts(database) == first
     assert all("already" in line for line in again), again
