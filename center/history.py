@@ -118,7 +118,9 @@ def seed_history(settings: Settings, db: Database,
         else:
             done = qa_history.generate(s, Paths(settings.data_dir, settings.data_dir),
                                        settings.timezone, now, history_store.answered(s),
-                                       o.seed)
+                                       o.seed, survey_queues=[q.name for q in settings.queues
+                                                              if q.survey],
+                                       evaluators=["supervisor"])
             yield f"history: {done} QA evaluations of sampled calls"
     if o.plan:
         yield from _plan(settings, db, now)

@@ -1,5 +1,6 @@
 """The QA side of a made-up past: a catalog row for every answered call of the generated
-history, monthly QA samples per agent, and evaluations of most of them on the standard form.
+history, monthly QA samples per agent, evaluations of most of them on the standard form, a
+closed calibration session, and post-call survey answers on the queues that ask.
 
 No real conversation exists, so a sampled call's file is a short tone that stands in for it
 (the row's ``detail`` says so); every other call's row is ``skipped`` with that reason. The
@@ -25,9 +26,17 @@ from sqlalchemy.orm import Session
 from foundation import bulk
 from recordings.audio import inspect
 from recordings.catalog import Paths
-from recordings.models import QaEvaluation, QaSample, Recording, RecordingStatus
+from recordings.models import (
+    CalibrationSession,
+    QaEvaluation,
+    QaForm,
+    QaSample,
+    Recording,
+    RecordingStatus,
+    SurveyResponse,
+)
 from recordings.qa.queries import criteria_of, ensure_default_form, evaluate
-from recordings.qa.rules import month_of
+from recordings.qa.rules import Criterion, month_of
 from recordings.qa.sampling import PER_AGENT
 
 EVALUATOR = "qa"  # the demo's QA user
@@ -67,9 +76,12 @@ def _tone(path: Path, rng: random.Random) -> None:
 
 def generate(session: Session, paths: Paths, tz: str, now: datetime,
              calls: Sequence[tuple[int, str, str, str, datetime, float, str | None]],
-             seed: int = 311, per_agent: int = PER_AGENT, scored: float = 0.8) -> int:
+             seed: int = 311, per_agent: int = PER_AGENT, scored: float = 0.8,
+             survey_queues: Sequence[str] = (), evaluators: Sequence[str] = ()) -> int:
     """Catalog rows, samples and evaluations for answered ``calls`` (call id, uniqueid,
-    queue, agent, answered_at, talk_s, ticket number); returns the evaluations written."""
+    queue, agent, answered_at, talk_s, ticket number), survey answers for those on
+    ``survey_queues``, and one calibration of a sampled call by ``EVALUATOR`` and
+    ``evaluators``; returns the evaluations written (calibration ones excluded)."""
     if present(session) or not calls:
         return 0
     rng = random.Random(seed)
@@ -107,12 +119,53 @@ def generate(session: Session, paths: Paths, tz: str, now: datetime,
         session.add(QaSample(month=wanted[rec.uniqueid], agent=rec.agent,
                              recording_id=rec.id, drawn_at=rec.started_at))
         if rng.random() < scored:
-            skill = rng.uniform(0.55, 1.0)
-            points = {c.name: max(0, min(c.max_points, round(c.max_points * skill
-                                                            + rng.uniform(-1, 1))))
-                      for c in criteria}
+            points = _points(criteria, rng, rng.uniform(0.55, 1.0))
             when = min(now, rec.started_at + timedelta(days=rng.uniform(1, 6)))
             evaluate(session, rec, form, EVALUATOR, points, rng.choice(COMMENTS), when)
             done += 1
+    if recs and evaluators:
+        _calibration(session, recs[len(recs) // 2], form, [EVALUATOR, *evaluators], rng, now)
+    _surveys(session, calls, survey_queues, rng)
     session.flush()
     return done
+
+
+def _points(criteria: list[Criterion], rng: random.Random, skill: float) -> dict[str, int]:
+    return {c.name: max(0, min(c.max_points, round(c.max_points * skill + rng.uniform(-1, 1))))
+            for c in criteria}
+
+
+def _calibration(session: Session, rec: Recording, form: QaForm, who: Sequence[str],
+                 rng: random.Random, now: datetime) -> None:
+    """Several evaluators score the same call; the session is closed after."""
+    at = min(now, rec.started_at + timedelta(days=7))
+    cal = CalibrationSession(recording_id=rec.id, form_id=form.id, created_by=EVALUATOR,
+                             title="Monthly calibration", created_at=at)
+    session.add(cal)
+    session.flush()
+    skill = rng.uniform(0.6, 0.9)
+    for k, evaluator in enumerate(who):
+        evaluate(session, rec, form, evaluator, _points(criteria_of(form), rng, skill),
+                 "Calibration scoring.", at + timedelta(hours=k), cal)
+    cal.closed_at = at + timedelta(days=2)
+
+
+SURVEY_FIELDS = ("uniqueid", "queue", "agent", "score", "language", "at")
+SCORES = ((5, 45), (4, 25), (3, 12), (2, 6), (1, 7), (None, 5))
+
+
+def _surveys(session: Session, calls: Sequence[tuple[int, str, str, str, datetime, float,
+                                                    str | None]],
+             queues: Sequence[str], rng: random.Random, asked: float = 0.35) -> None:
+    """About a third of the callers on a survey queue stay on the line to rate the call."""
+    rows = []
+    for _, uid, queue, agent, at, talk, _ in calls:
+        if queue in queues and rng.random() < asked:
+            rows.append({"uniqueid": uid, "queue": queue, "agent": agent,
+                         "score": rng.choices([v for v, _ in SCORES], [w for _, w in SCORES])[0],
+                         "language": "es" if rng.random() < 0.15 else "en",
+                         "at": at + timedelta(seconds=talk + 20)})
+    conn = session.connection()
+    for i in range(0, len(rows), 5000):
+        bulk.insert_rows(conn, SurveyResponse.__table__, SURVEY_FIELDS,  # type: ignore[arg-type]
+                         rows[i:i + 5000])

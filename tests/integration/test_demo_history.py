@@ -20,13 +20,20 @@ from crm_bridge.tickets.lifecycle import State
 from crm_bridge.tickets.sla import run_sla_checks
 from foundation.db import utcnow
 from recordings.catalog import pending_calls
-from recordings.models import QaEvaluation, QaSample, Recording, RecordingStatus
+from recordings.models import (
+    CalibrationSession,
+    QaEvaluation,
+    QaSample,
+    Recording,
+    RecordingStatus,
+    SurveyResponse,
+)
 from tests.conftest import login
 from workforce.models import WfmForecast, WfmSchedule
 
 SMALL = HistoryOptions(months=0.75, volume=120, tickets_per_day=8, seed=5)
 TABLES = (CallRecord, AgentStateSpan, IntervalStat, Ticket, Recording, QaSample, QaEvaluation,
-          WfmForecast, WfmSchedule, Notification)
+          CalibrationSession, SurveyResponse, WfmForecast, WfmSchedule, Notification)
 
 
 def _seed(settings, db):  # type: ignore[no-untyped-def]
@@ -121,7 +128,15 @@ def test_pages_show_the_past(settings, database, app) -> None:  # type: ignore[n
     samples = c.get(f"/qa/?month={month}").get_data(as_text=True)
     assert len(re.findall(r'data-recording="\d+"', samples)) >= len(settings.agent_extensions)
     scores = c.get("/qa/scores").get_data(as_text=True)
-    assert month in scores and settings.agent_extensions[0] in scores
+    agent = settings.agent_extensions[0]
+    assert f'data-month="{month}"' in scores and f'data-key="{agent}"' in scores
+    with database.session() as s:
+        cal = s.scalar(sa.select(CalibrationSession.id))
+        asked = s.scalar(sa.select(sa.func.count()).select_from(SurveyResponse))
+    spread = c.get(f"/qa/calibrations/{cal}").get_data(as_text=True)
+    assert 'data-evaluator="qa"' in spread and 'data-evaluator="supervisor"' in spread
+    surveys = c.get("/qa/surveys?days=60").get_data(as_text=True)
+    assert asked > 0 and f'data-key="{agent}"' in surveys
 
 
 def test_seed_demo_command_writes_history_unless_told_not_to(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
