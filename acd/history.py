@@ -1,6 +1,8 @@
 """A 311 line's past, made up (pure): calls with the daily and weekly shape of a real line,
 served by the demo's agents on their shifts, as call-record rows, ring attempts and agent
-state spans. ``civic311 seed demo``, the report tests and the benchmark use it.
+state spans. The first queue is the general line (callers ask the menu for an agent); the
+others are agency lines (callers report a problem). ``civic311 seed demo``, the report
+tests and the benchmark use it.
 
 Arrivals are Poisson per 15-minute interval at a rate of ``volume`` (calls on an average
 weekday) x the weekday factor (Monday the peak, weekends low) x the hour's share (a
@@ -35,6 +37,8 @@ MEAN_PATIENCE_S = 400.0
 CALLBACK_SHARE = 0.15  # of callers who would hang up after a minute: they book a callback
 RNA_SHARE = 0.06  # calls that first rang an agent who did not answer (ring-no-answer)
 RNA_RING_S = 15
+IVR_SHARE = 0.7  # callers who reach the queue through the 311 menu (ivr_path as ivr.engine)
+SPANISH_SHARE = 0.15
 PAUSES = (("break", 150, 15), ("lunch", 240, 30), ("break", 390, 15))  # minutes into shift
 
 
@@ -140,7 +144,7 @@ def _day(rng: np.random.Generator, day: date, tz: tzinfo, queues: Sequence[Queue
     arrivals.sort()
     for i, entered in enumerate(arrivals):
         q = queues[int(rng.choice(len(queues), p=weights))]
-        row = _call(rng, f"hist-{day:%Y%m%d}-{i:05d}", entered, q, staff)
+        row = _call(rng, f"hist-{day:%Y%m%d}-{i:05d}", entered, q, staff, queues[0].name)
         if row["agent"]:
             a = row["agent"]
             ring0 = row["answered_at"] - timedelta(seconds=row["rings"][-1]["ring_ms"] / 1000)
@@ -161,7 +165,7 @@ def _start_time(a: _Agent, t: datetime) -> datetime | None:
 
 
 def _call(rng: np.random.Generator, uid: str, entered: datetime, q: QueueMix,
-          staff: list[_Agent]) -> dict[str, Any]:
+          staff: list[_Agent], general: str) -> dict[str, Any]:
     row: dict[str, Any] = {
         "uniqueid": uid, "linkedid": uid, "channel": f"PJSIP/resident-{uid[-5:]}",
         "caller_number": f"+1718{int(rng.integers(2_000_000, 9_999_999))}", "caller_name": None,
@@ -170,6 +174,10 @@ def _call(rng: np.random.Generator, uid: str, entered: datetime, q: QueueMix,
         "acw_s": 0.0, "agent": None, "outcome": None, "exit_key": None, "transfer_target": None,
         "hangup_side": None, "call_type": None, "ticket_number": None, "source": SOURCE,
         "notes": None, "rings": []}
+    if rng.random() < IVR_SHARE:  # came through the 311 menu (the rest dialled a line)
+        lang = "es" if rng.random() < SPANISH_SHARE else "en"
+        row["ivr_path"] = f"menu:start>lang:{lang}>" + (
+            "agent" if q.name == general else f"report>report:{q.name}")
     logged_in = [a for a in staff if a.windows[0][0] <= entered < a.windows[-1][1]]
     if not logged_in:  # nobody in the queue: app_queue refuses the caller at join
         row.update(outcome=CallOutcome.REFUSED, wait_s=0.0, ended_at=entered,

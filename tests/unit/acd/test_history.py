@@ -45,6 +45,10 @@ def test_outcomes_are_plausible(made) -> None:  # type: ignore[no-untyped-def]
                 and c["wait_s"] < 5)
     assert short > 0
     assert Counter(c["queue"] for c in made.calls)["citywide"] > 0.4 * n
+    menu = [c for c in made.calls if c["ivr_path"]]
+    assert 0.6 < len(menu) / n < 0.8  # most came through the 311 menu, as ivr.engine writes
+    assert all(c["ivr_path"].endswith("agent" if c["queue"] == "citywide"
+                                      else f">report>report:{c['queue']}") for c in menu)
 
 
 def test_every_record_keeps_the_recorders_invariants(made) -> None:  # type: ignore[no-untyped-def]
