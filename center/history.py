@@ -60,6 +60,7 @@ class HistoryOptions:
 
 
 def crm_config(settings: Settings) -> CrmConfig:
+    """The CRM's config; without a secret key too (the history signs no reopen link)."""
     if settings.secret_key:
         return from_settings(settings)
     # residents of the made-up past leave no e-mail, so no reopen link is ever signed
@@ -116,7 +117,8 @@ def seed_history(settings: Settings, db: Database,
         if qa_history.present(s):
             yield "history: QA evaluations already stored"
         else:
-            done = qa_history.generate(s, Paths(settings.data_dir, settings.data_dir),
+            paths = Paths(settings.data_dir, spool_dir=settings.data_dir)  # no spool is read
+            done = qa_history.generate(s, paths,
                                        settings.timezone, now, history_store.answered(s),
                                        o.seed, survey_queues=[q.name for q in settings.queues
                                                               if q.survey],
