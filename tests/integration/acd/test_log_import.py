@@ -173,3 +173,45 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path, database: Database) -> 
                                    str(tmp_path / "nope")])
     assert res.exit_code == 2 and "does not exist" in res.output
     assert records(database) == {}
+
+
+def test_the_19_call_day_imported_gives_the_same_figures(database: Database,
+                                                        tmp_path: Path) -> None:
+    """Issue 13's day as Asterisk would log it (8 answered within 30 s, 5 refused, 5 timed
+    out, 1 abandoned), imported and reported through the CLI: the strict figures of
+    tests/unit/acd/test_definitions.py, with the definitions named."""
+    t0 = int(DAY0.timestamp())
+    lines = []
+    for i, wait in enumerate((5, 8, 10, 15, 20, 22, 28, 30)):
+        uid, t = f"{t0 + i * 60}.{i}", t0 + i * 60
+        lines += [f"{t}|{uid}|citywide|NONE|ENTERQUEUE|menu:0|+1212555010{i}|1",
+                  f"{t + wait}|{uid}|citywide|PJSIP/agent100|CONNECT|{wait}|{uid}9|1",
+                  f"{t + wait + 120}|{uid}|citywide|PJSIP/agent100|COMPLETECALLER|{wait}|120|1"]
+    for i in range(5):
+        t = t0 + 1200 + i * 60
+        lines.append(f"{t}|{t}.{20 + i}|citywide|NONE|REFUSED|JOINEMPTY|+1718555020{i}|menu:0")
+    for i in range(5):
+        uid, t = f"{t0 + 2400 + i * 60}.{40 + i}", t0 + 2400 + i * 60
+        lines += [f"{t}|{uid}|citywide|NONE|ENTERQUEUE|menu:0|+1646555030{i}|1",
+                  f"{t + 600}|{uid}|citywide|NONE|EXITWITHTIMEOUT|1|1|600"]
+    t = t0 + 3540
+    lines += [f"{t}|{t}.59|citywide|NONE|ENTERQUEUE|menu:0|+13475550400|1",
+              f"{t + 45}|{t}.59|citywide|NONE|ABANDON|1|1|45"]
+    log = tmp_path / "queue_log"
+    log.write_text("".join(f"{line}\n" for line in sorted(lines)))
+    base = ["--data-dir", str(tmp_path / "data"), "--database-url", database.url]
+    res = CliRunner().invoke(cli, [*base, "calls", "import", "--queue-log", str(log)])
+    assert res.exit_code == 0 and "19 calls created" in res.output, res.output
+
+    res = CliRunner().invoke(cli, [*base, "report", "calls", "--from", "2025-03-03T00:00:00Z",
+                                   "--to", "2025-03-04T00:00:00Z", "--json"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.output)
+    assert (got["offered"], got["answered"], got["refused"], got["timed_out"],
+            got["abandoned"], got["not_served"]) == (19, 8, 5, 5, 1, 6)
+    assert got["service_level"]["30"] == 0.5714  # 8 / 14 who entered a queue
+    assert (got["abandon_rate"], got["refused_rate"]) == (0.3158, 0.2632)  # 6/19, 5/19
+    assert got["asa_s"] == 17.25
+    assert got["definitions"]["service_level"]["name"] == "entered_queue"
+    assert got["goals"]["service_level"]["met"] is False
+    assert got["goals"]["abandon_rate"]["met"] is False and got["goals"]["asa_s"]["met"] is True
