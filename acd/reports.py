@@ -49,7 +49,8 @@ def _mark(met: object) -> str:
     return "" if met is None else "met" if met else "missed"
 
 
-def _row(label: str, m: Summary, d: definitions.Definitions, g: goals.Goals) -> dict[str, Any]:
+def table_row(label: str, m: Summary, d: definitions.Definitions,
+              g: goals.Goals) -> dict[str, Any]:
     """One line of the interval table: the figures by the center's definitions and the
     goals' marks (met / missed; empty when no call counts)."""
     marks = goals.marks(m, d, g)
@@ -92,8 +93,8 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
             abort(400, description=str(exc))
         tz = ZoneInfo(settings.timezone)
         d, g = definitions.from_settings(settings), goals.goals_for(settings, queue)
-        table = [_row(t.astimezone(tz).strftime("%H:%M"), m, d, g) for t, m in rows]
-        total = _row("Day", combine([m for _, m in rows], d.thresholds_s), d, g)
+        table = [table_row(t.astimezone(tz).strftime("%H:%M"), m, d, g) for t, m in rows]
+        total = table_row("Day", combine([m for _, m in rows], d.thresholds_s), d, g)
         if request.args.get("format") == "csv":
             out = io.StringIO()
             w = csv.writer(out, lineterminator="\n")
