@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,7 +33,8 @@ def _range(settings: Settings) -> tuple[Range, str, str | None, int]:
     today = utcnow().astimezone(tz).date()
     a = request.args
     try:
-        first = date.fromisoformat(a.get("from") or str(today.replace(day=1)))
+        month_ago = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        first = date.fromisoformat(a.get("from") or str(month_ago))  # last month and this
         last = date.fromisoformat(a.get("to") or str(today))
         repeat_days = int(a.get("repeat_days") or 7)
     except ValueError as exc:
@@ -95,7 +96,7 @@ def create_blueprints(settings: Settings, db: Database,
                 **extra, "ivr": ivr})
         peak = max((m.offered for m in hours.values()), default=0)
         return render_template(
-            "acd/calls_report.html", r=r, by=by, queue=queue, rows=rows, periods=PERIODS,
+            "acd/calls_report.html", span=r, by=by, queue=queue, rows=rows, periods=PERIODS,
             total=table_row("Total", total, d, g),
             last_year=table_row("A year before", last_year, d, g),
             hours=hours, days=[(WEEKDAYS[w], m) for w, m in days.items()], peak=peak,
