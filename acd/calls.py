@@ -60,9 +60,9 @@ def wrap_up(call: CallRecord, call_type: str | None, number: str | None) -> None
 
 
 def average_handle_s(session: Session, queue: str, since: datetime) -> float | None:
-    """Mean talk + hold + after-call work of calls answered in ``queue`` since ``since``."""
-    avg = session.scalar(select(func.avg(CallRecord.talk_s + CallRecord.hold_s
-                                         + CallRecord.acw_s))
+    """Mean talk (hold included) + after-call work of calls answered in ``queue`` since
+    ``since``."""
+    avg = session.scalar(select(func.avg(CallRecord.talk_s + CallRecord.acw_s))
                          .where(CallRecord.queue == queue,
                                 CallRecord.outcome == CallOutcome.ANSWERED,
                                 CallRecord.entered_at >= since,
@@ -120,8 +120,9 @@ def ticket_numbers(session: Session, call_ids: Any) -> dict[int, str]:
 
 
 def history(session: Session, queue: str | None, start: datetime, end: datetime
-            ) -> list[tuple[datetime, str | None, float | None, float, float]]:
-    """(entered_at, outcome, talk_s, acw_s, hold_s) of calls queued in [start, end)."""
+            ) -> list[tuple[datetime, str | None, float | None, float, float | None]]:
+    """(entered_at, outcome, talk_s, acw_s, hold_s) of calls queued in [start, end); talk
+    includes hold, and hold_s is None where it was not measured."""
     q = select(CallRecord.entered_at, CallRecord.outcome, CallRecord.talk_s, CallRecord.acw_s,
                CallRecord.hold_s).where(CallRecord.entered_at >= start,
                                         CallRecord.entered_at < end)

@@ -126,6 +126,16 @@ class CallbackBooked:
 
 
 @dataclass(frozen=True, slots=True)
+class CallHeld:
+    """A party of a queued call put it on hold (``held``) or took it off hold (AMI Hold /
+    Unhold on either channel; ``uniqueid`` is the queued caller's, the channels' linkedid)."""
+
+    at: datetime
+    uniqueid: str
+    held: bool
+
+
+@dataclass(frozen=True, slots=True)
 class CallTransferred:
     at: datetime
     uniqueid: str
@@ -175,6 +185,7 @@ class SnapshotDone:
 DomainEvent = (
     CallerJoined | CallerLeft | IvrPathSet | AgentRinging | AgentNoAnswer | CallAnswered
     | CallCompleted | CallAbandoned | CallExited | CallRefused | CallbackBooked | CallTransferred
+    | CallHeld
     | AsteriskBooted
     | MemberState | WaitingCaller | SnapshotDone
 )

@@ -18,7 +18,9 @@ references, in ``acd.definitions`` (and the ``definitions`` object of every repo
 - Refused rate = refused / (offered - short abandoned), reported beside the abandon rate, so
   answered + not served + refused + callback shares add up to the whole.
 - ASA = total wait of answered calls / answered calls (seconds).
-- AHT = (talk + hold + after-call work) / answered calls (seconds).
+- AHT = (talk + after-call work) / answered calls (seconds). Talk is app_queue's: from the
+  connect to the hang-up, hold included (``hold_s`` says how much of it was on hold, from
+  AMI's Hold/Unhold; None where not measured, e.g. calls rebuilt from queue_log).
 - Longest wait = the longest wait_s of any call in the set, whatever its outcome.
 - Callback = left the queue for a callback that keeps their place (offered once); the
   callback's placeholder call is not offered again (``acd.queries`` leaves it out). Not
@@ -26,7 +28,7 @@ references, in ``acd.definitions`` (and the ``definitions`` object of every repo
 - Dropped = cut off by the PBX itself (an Asterisk restart): offered, neither answered
   nor abandoned; not served.
 - Occupancy = handle time / staffed time, from the agent state spans clipped to the period:
-  handle time = on_call + wrapup (talk + hold + after-call work); staffed time = logged in
+  handle time = on_call + wrapup (talk, hold in it, + after-call work); staffed time = logged in
   and not paused = available + ringing + on_call + wrapup, i.e. handle time + available idle
   time (ringing counts as idle: the agent is reserved, not yet handling). Paused and logged
   out time count in neither. All queues: every agent with a span in the period. One queue:
@@ -168,7 +170,7 @@ def summarize(
         if c.outcome == CallOutcome.ANSWERED:
             counts["answered"] += 1
             wait_answered += c.wait_s
-            handle += c.talk_s + c.hold_s + c.acw_s
+            handle += c.talk_s + c.acw_s  # hold is part of the talk time
             for t in within:
                 if c.wait_s <= t:
                     within[t] += 1
@@ -316,7 +318,7 @@ def agent_stats(calls: Iterable[CallFacts], spans: Iterable[Span], start: dateti
         if c.outcome == CallOutcome.ANSWERED and c.agent:
             a = answered.setdefault(c.agent, [0, 0.0, 0.0])
             a[0] += 1
-            a[1] += c.talk_s + c.hold_s
+            a[1] += c.talk_s
             a[2] += c.acw_s
     seconds = seconds_by_agent(spans, start, end)
     agents = sorted(set(answered) | set(seconds))

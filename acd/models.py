@@ -39,7 +39,7 @@ class CallRecord(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     wait_s: Mapped[float | None] = mapped_column(default=None)
     talk_s: Mapped[float | None] = mapped_column(default=None)
-    hold_s: Mapped[float] = mapped_column(default=0.0)
+    hold_s: Mapped[float | None] = mapped_column(default=0.0)  # None: not measured
     acw_s: Mapped[float] = mapped_column(default=0.0)
     agent: Mapped[str | None] = mapped_column(String(64), default=None)
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)

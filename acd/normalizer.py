@@ -127,6 +127,8 @@ DISPATCH: dict[str, Callable[[Msg], ev.DomainEvent | None]] = {
     "AgentConnect": _connect,
     "AgentComplete": _complete,
     "UserEvent": _user,
+    "Hold": lambda m: ev.CallHeld(at(m), m["Linkedid"], True),
+    "Unhold": lambda m: ev.CallHeld(at(m), m["Linkedid"], False),
     "BlindTransfer": _transfer,
     "AttendedTransfer": _transfer,
     "FullyBooted": _booted,

@@ -32,7 +32,7 @@ def records(session: Session, start: datetime, end: datetime,
 def facts(record: CallRecord) -> CallFacts:
     return CallFacts(
         queue=record.queue, entered_at=record.entered_at, outcome=record.outcome or "",
-        wait_s=record.wait_s or 0.0, talk_s=record.talk_s or 0.0, hold_s=record.hold_s,
+        wait_s=record.wait_s or 0.0, talk_s=record.talk_s or 0.0, hold_s=record.hold_s or 0.0,
         acw_s=record.acw_s, agent=record.agent,
     )
 

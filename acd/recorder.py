@@ -48,7 +48,7 @@ class Row:
     ended_at: datetime | None
     wait_s: float | None
     talk_s: float | None
-    hold_s: float
+    hold_s: float | None
     acw_s: float
     agent: str | None
     outcome: str | None
@@ -89,6 +89,7 @@ class Recorder:
         self.pending_ivr: dict[str, str] = {}
         self.applied = 0
         self.created = self.updated = 0  # records inserted / changed, over the recorder's life
+        self.on_hold: dict[str, datetime] = {}  # uniqueid -> since when (an open Hold)
 
     def apply_batch(self, batch: Sequence[ev.DomainEvent]) -> None:
         if self.db is None:
@@ -136,8 +137,9 @@ class Recorder:
         rec = known.get(uid)
         if rec is None:
             values: dict[str, Any] = dict.fromkeys(FIELDS)
-            values.update(uniqueid=uid, queue=queue, entered_at=entered, hold_s=0.0,
-                          acw_s=0.0, source=source, ivr_path=self.pending_ivr.pop(uid, None))
+            values.update(uniqueid=uid, queue=queue, entered_at=entered, acw_s=0.0,
+                          hold_s=0.0 if source == "ami" else None,  # only AMI reports hold
+                          source=source, ivr_path=self.pending_ivr.pop(uid, None))
             rec = known[uid] = Row(values, None)
         return rec
 
@@ -186,6 +188,7 @@ class Recorder:
                 rec.outcome, rec.talk_s, rec.ended_at = CallOutcome.ANSWERED, e.talk_s, e.at
             return
         rec.outcome, rec.agent = CallOutcome.ANSWERED, e.agent
+        self._held(s, known, ev.CallHeld(e.at, e.uniqueid, False))  # ended while on hold
         rec.wait_s, rec.talk_s = float(e.wait_s), float(e.talk_s)
         rec.answered_at = rec.answered_at or e.at - timedelta(seconds=e.talk_s)
         rec.ended_at, rec.hangup_side = e.at, e.hangup_side
@@ -217,6 +220,18 @@ class Recorder:
         if e.uniqueid in known:
             known[e.uniqueid].transfer_target = e.target
 
+    def _held(self, s: Session, known: dict[str, Row], e: ev.CallHeld) -> None:
+        """Hold time of a connected call, from each Hold to its Unhold (or the call's end);
+        a repeated Hold keeps the first start. Part of the talk time, as app_queue counts."""
+        rec = known.get(e.uniqueid)
+        if rec is None or rec.answered_at is None or rec.hold_s is None:
+            return
+        if e.held:
+            if rec.ended_at is None:
+                self.on_hold.setdefault(e.uniqueid, e.at)
+        elif (since := self.on_hold.pop(e.uniqueid, None)) is not None:
+            rec.hold_s += max(0.0, (e.at - since).total_seconds())
+
 
 APPLY: dict[type, Handler] = {
     ev.IvrPathSet: Recorder._ivr_path, ev.CallerJoined: Recorder._joined,
@@ -224,6 +239,7 @@ APPLY: dict[type, Handler] = {
     ev.CallAnswered: Recorder._answered, ev.CallCompleted: Recorder._completed,
     ev.CallAbandoned: Recorder._abandoned, ev.CallExited: Recorder._exited,
     ev.CallRefused: Recorder._refused, ev.CallTransferred: Recorder._transferred,
+    ev.CallHeld: Recorder._held,
 }
 Recorder.RULES = APPLY
 RECORD_EVENTS = tuple(APPLY)  # the events that change a call record

@@ -62,7 +62,7 @@ def call_steps(call: CallRecord) -> list[Step]:
         steps.append(Step(call.answered_at, f"answered by agent {call.agent} after "
                                             f"{call.wait_s or 0:.0f} s waiting"))
     if call.hold_s:
-        steps.append(Step(None, f"on hold {call.hold_s:.0f} s in all"))
+        steps.append(Step(None, f"on hold {call.hold_s:.0f} s in all (part of the talk time)"))
     if call.transfer_target:
         steps.append(Step(call.ended_at, f"transferred to {call.transfer_target}"))
     if call.ended_at is not None:

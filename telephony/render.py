@@ -22,7 +22,7 @@ TEMPLATES = Path(str(resources.files("asterisk_conf") / "templates"))
 # and system (FullyBooted). Everything else is cut at the source by the event filter.
 AMI_EVENTS = [
     "FullyBooted", "Shutdown", "Reload",
-    "QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon",
+    "QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon", "Hold", "Unhold",
     "AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer", "AgentDump",
     "QueueMemberAdded", "QueueMemberRemoved", "QueueMemberPause", "QueueMemberStatus",
     "QueueMemberRinginuse", "QueueMemberPenalty",

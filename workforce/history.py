@@ -114,21 +114,22 @@ def read_csv(fh: IO[str]) -> list[Interval]:
     return out
 
 
-def from_call_records(records: Iterable[tuple[datetime, str | None, float | None, float, float]],
-                      interval_minutes: int, start: datetime, end: datetime) -> list[Interval]:
+def from_call_records(
+        records: Iterable[tuple[datetime, str | None, float | None, float, float | None]],
+        interval_minutes: int, start: datetime, end: datetime) -> list[Interval]:
     """Offered calls and handle time per interval from (entered_at, outcome, talk_s, acw_s,
     hold_s) tuples; every interval in [start, end) gets a row, zero-call ones included."""
     step = timedelta(minutes=interval_minutes)
     first = floor_time(start, interval_minutes).astimezone(UTC)  # UTC: no wall-clock DST jumps
     n = max(0, math.ceil((end - first) / step))
     calls, handled, handle = np.zeros(n), np.zeros(n), np.zeros(n)
-    for entered_at, outcome, talk_s, acw_s, hold_s in records:
+    for entered_at, outcome, talk_s, acw_s, _hold_s in records:
         i = int((entered_at - first) // step)
         if 0 <= i < n:
             calls[i] += 1
             if outcome == ANSWERED and talk_s is not None:
                 handled[i] += 1
-                handle[i] += talk_s + (acw_s or 0.0) + (hold_s or 0.0)
+                handle[i] += talk_s + (acw_s or 0.0)  # talk includes any hold
     return [Interval(first + i * step, float(calls[i]), float(handled[i]), float(handle[i]))
             for i in range(n)]
 

@@ -72,7 +72,7 @@ def remove_special_day(session: Session, day: date, queue: str = "") -> bool:
 
 
 def call_history(session: Session, queue: str | None, start: datetime, end: datetime
-                 ) -> list[tuple[datetime, str | None, float | None, float, float]]:
+                 ) -> list[tuple[datetime, str | None, float | None, float, float | None]]:
     """(entered_at, outcome, talk_s, acw_s, hold_s) of calls queued in [start, end)."""
     return acd_calls.history(session, queue, start, end)
 

@@ -46,11 +46,11 @@ def test_offered_calls_and_handle_time_per_interval(database):
     assert [r.start for r in got] == [start, start + timedelta(minutes=15),
                                       start + timedelta(minutes=30)]
     assert [(r.calls, r.handled, r.handle_s) for r in got] == [
-        (3.0, 1.0, 200.0), (3.0, 1.0, 100.0), (0.0, 0.0, 0.0)]
+        (3.0, 1.0, 180.0), (3.0, 1.0, 100.0), (0.0, 0.0, 0.0)]  # talk (hold in it) + ACW
     h = build(got, 30, TZ)
     assert h.slots == [time(9, 0), time(9, 30)] and h.days == [date(2024, 3, 4)]
     assert h.calls.tolist() == [[6.0, 0.0]]  # a quiet interval is zero calls, not a gap
-    assert h.handle_s[0, 0] / h.handled[0, 0] == 150.0  # AHT of the answered calls
+    assert h.handle_s[0, 0] / h.handled[0, 0] == 140.0  # AHT of the answered calls
 
 
 def test_weeks_of_records_on_the_city_grid_with_a_storm_day(database):

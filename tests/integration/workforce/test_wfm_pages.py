@@ -25,7 +25,8 @@ SHIFTS = [ShiftTemplate("day", 480, every(time(8), time(10), 60)),
 
 
 def seed_calls(db, queue="citywide", weeks=6, until=NOW):
-    """Calls 08:00-18:00 every day with a weekly pattern, answered, AHT about 200 s."""
+    """Calls 08:00-18:00 every day with a weekly pattern, answered, AHT 200 s (180 s talk,
+    10 of it on hold, + 20 s wrap-up)."""
     rng = np.random.default_rng(11)
     start = datetime.combine((until - timedelta(weeks=weeks)).date(), time(0), tzinfo=TZ)
     rows, n = [], 0
@@ -39,7 +40,7 @@ def seed_calls(db, queue="citywide", weeks=6, until=NOW):
                     continue
                 n += 1
                 rows.append({"uniqueid": f"u{n}", "queue": queue, "entered_at": at,
-                             "outcome": "answered", "wait_s": 5.0, "talk_s": 170.0,
+                             "outcome": "answered", "wait_s": 5.0, "talk_s": 180.0,
                              "acw_s": 20.0, "hold_s": 10.0, "answered_at": at, "source": "test"})
         day += timedelta(days=1)
     with db.session() as s:

@@ -88,7 +88,7 @@ def test_from_call_records_counts_offered_and_handle_time():
             (T0 + timedelta(hours=5), "answered", 1.0, 0.0, 0.0)]  # outside the window
     rows = from_call_records(recs, 15, T0, T0 + timedelta(minutes=45))
     assert [(r.calls, r.handled, r.handle_s) for r in rows] == [
-        (2.0, 1.0, 130.0), (1.0, 1.0, 200.0), (0.0, 0.0, 0.0)]
+        (2.0, 1.0, 120.0), (1.0, 1.0, 200.0), (0.0, 0.0, 0.0)]  # hold is inside the talk time
 
 
 def test_special_days_csv():
