@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 import acd.range_web
 import acd.reports
-import acd.timeline
+import acd.timeline_web
 import acd.wallboard
 import acd.web
 import crm_bridge.call_facet
@@ -40,7 +40,7 @@ def mounts(settings: Settings, db: Database) -> list[Mount]:
         *acd.wallboard.create_blueprints(settings, db, self_service=ivr.analytics.containment),
         *acd.reports.create_blueprints(settings, db),
         *acd.range_web.create_blueprints(settings, db, self_service=ivr.analytics.containment),
-        *acd.timeline.create_blueprints(settings, db, facets=(
+        *acd.timeline_web.create_blueprints(settings, db, facets=(
             ivr.call_facet.ivr_facet, crm_bridge.call_facet.tickets_facet,
             recordings.call_facet.recording_facet)),
         *crm_bridge.open311.server.create_blueprints(settings, db),
