@@ -14,6 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from foundation.settings import Settings
+from telephony import phones
 from telephony.install import Install, write_atomic
 
 TEMPLATES = Path(str(resources.files("asterisk_conf") / "templates"))
@@ -34,12 +35,10 @@ AMI_EVENTS = [
 
 
 def context(settings: Settings, install: Install) -> dict[str, Any]:
-    agents = [
-        {"ext": ext, "port": settings.agent_phone_port(ext)} for ext in settings.agent_extensions
-    ]
     return {
         "s": settings,
-        "agents": agents,
+        "accounts": phones.accounts(settings),
+        "transports": phones.transports(settings),
         "queues": settings.queues,
         "ami_events": AMI_EVENTS,
         "install": install,
@@ -96,6 +95,9 @@ def write_hold_music(install: Install) -> Path:
     return target
 
 
+PRIVATE = {"manager.conf", "pjsip.conf"}  # they hold passwords
+
+
 def write_config(settings: Settings, install: Install) -> list[Path]:
     install.etc_dir.mkdir(parents=True, exist_ok=True)
     write_hold_music(install)
@@ -106,6 +108,6 @@ def write_config(settings: Settings, install: Install) -> list[Path]:
             stale.unlink()  # only what we render is read: no stock config left behind
     for name, text in files.items():
         path = install.etc_dir / name
-        write_atomic(path, text, 0o640 if name == "manager.conf" else 0o644)
+        write_atomic(path, text, 0o640 if name in PRIVATE else 0o644)
         written.append(path)
     return written

@@ -51,18 +51,6 @@ TEST_QUEUES = [
 ]
 
 
-def udp_port_taken(port: int) -> bool:
-    """True once something (a SIPp phone) listens on UDP ``port`` (read from /proc/net/udp,
-    so the check never holds the port itself)."""
-    want = f":{port:04X}"
-    for table in (Path("/proc/net/udp"), Path("/proc/net/udp6")):
-        with suppress(OSError):
-            for line in table.read_text().splitlines()[1:]:
-                if line.split()[1].endswith(want):
-                    return True
-    return False
-
-
 def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.2,
                what: str = "condition") -> Any:
     deadline = time.monotonic() + timeout
@@ -144,13 +132,25 @@ class Pbx:
         if self.cdr_csv.exists():
             self.cdr_csv.write_text("")
 
+    def phone(self, ext: str, ring_ms: int = 500, talk_ms: int = 2000,
+              password: str | None = None, bind_ip: str = "127.0.0.1") -> sipp.SippProcess:
+        """Agent ``ext``'s SIPp phone, started (its own password unless one is given)."""
+        port = self.settings.agent_phone_port(ext)
+        phone = sipp.agent_phone(port, self.sip_target, f"agent{ext}",
+                                 password or self.settings.agent_sip_passwords[ext],
+                                 ring_ms=ring_ms, talk_ms=talk_ms, bind_ip=bind_ip)
+        self.phones.append(phone)
+        return phone
+
     def add_agent(self, ext: str, queues: list[str], ring_ms: int = 500,
                   talk_ms: int = 2000) -> sipp.SippProcess:
-        port = self.settings.agent_phone_port(ext)
-        phone = sipp.agent_phone(port, ring_ms=ring_ms, talk_ms=talk_ms)
-        self.phones.append(phone)
-        wait_until(lambda: udp_port_taken(port), 10, interval=0.05,
-                   what=f"the SIPp phone of agent {ext} to listen on {port}")
+        """Agent ``ext``'s phone registered (its contact reachable) and logged in to ``queues``."""
+        phone = self.phone(ext, ring_ms=ring_ms, talk_ms=talk_ms)
+        try:
+            runtime.wait_registered(self.install, f"agent{ext}", f";line={phone.line}",
+                                    alive=lambda: phone.proc.poll() is None)
+        except TimeoutError as exc:
+            raise AssertionError(f"{exc}: {phone.log.read_text()[-2000:]}") from None
         for q in queues:
             self.rx(f"queue add member PJSIP/agent{ext} to {q} penalty 0 as {ext}")
         return phone
@@ -176,6 +176,7 @@ def make_pbx(tmp: Path, cache_dir: Path, **overrides: str) -> Pbx:
         "CIVIC311_ASTERISK_ROOT_DIR": str(tmp / "asterisk-root"),
         "CIVIC311_QUEUES": json.dumps(TEST_QUEUES),
         "CIVIC311_LOG_LEVEL": "INFO",
+        "CIVIC311_RESIDENT_TRUST_LOCAL": "true",  # SIPp residents call from 127.0.0.1
         **{f"CIVIC311_{k.upper()}": str(v) for k, v in TEST_PORTS.items()},
         **{f"CIVIC311_{k.upper()}": v for k, v in overrides.items()},
     }
