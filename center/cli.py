@@ -13,6 +13,7 @@ from foundation.cli import Context, pass_ctx
 from foundation.settings import configure_logging, load_settings
 from recordings.cli import recordings
 from telephony.cli import asterisk
+from telephony.phones_cli import agent
 from workforce.cli import wfm
 
 
@@ -133,7 +134,7 @@ def user_create(c: Context, username: str, role: str, password: str, full_name: 
 def _mount_capabilities() -> None:
     """Every capability's command group, named here explicitly (capabilities never import
     this module: it is the root)."""
-    for group in (asterisk, report, wfm, apikey, catalog, opendata, recordings):
+    for group in (asterisk, agent, report, wfm, apikey, catalog, opendata, recordings):
         cli.add_command(group)
 
 

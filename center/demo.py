@@ -54,7 +54,7 @@ class DemoRunner:
         for ext, phone in zip(agents, self.phones, strict=True):
             try:  # registered and answering qualify before it joins a queue
                 runtime.wait_registered(self.install, f"agent{ext}", f";line={phone.line}",
-                                        alive=lambda p=phone: p.proc.poll() is None)
+                                        alive=phone.running)
             except TimeoutError as exc:
                 log.warning("demo: agent %s's phone is not registered (%s); see %s",
                             ext, exc, phone.log)

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, current_app, jsonify, redirect, render_templ
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 
+import acd.phone_web
 import acd.reports
 import acd.wallboard
 import acd.web
@@ -34,6 +35,7 @@ def mounts(settings: Settings, db: Database) -> list[Mount]:
         *acd.web.create_blueprints(settings, db, self_service=ivr.analytics.containment),
         *acd.wallboard.create_blueprints(settings, db, self_service=ivr.analytics.containment),
         *acd.reports.create_blueprints(settings, db),
+        *acd.phone_web.create_blueprints(settings, db),
         *crm_bridge.open311.server.create_blueprints(settings, db),
         *crm_bridge.web.app.create_blueprints(settings, db),
         *workforce.web.create_blueprints(settings, db),

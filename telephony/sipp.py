@@ -102,6 +102,9 @@ class SippProcess:
         head, last = rows[0], rows[-1]
         return int(last[head.index("SuccessfulCall(C)")]), int(last[head.index("FailedCall(C)")])
 
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
     def events(self) -> list[str]:
         """What an agent phone logged: "registered", "registration refused", "rung"."""
         path = self.workdir / "phone.log"

@@ -148,7 +148,7 @@ class Pbx:
         phone = self.phone(ext, ring_ms=ring_ms, talk_ms=talk_ms)
         try:
             runtime.wait_registered(self.install, f"agent{ext}", f";line={phone.line}",
-                                    alive=lambda: phone.proc.poll() is None)
+                                    alive=phone.running)
         except TimeoutError as exc:
             raise AssertionError(f"{exc}: {phone.log.read_text()[-2000:]}") from None
         for q in queues:

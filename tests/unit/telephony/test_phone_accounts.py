@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 
@@ -140,3 +141,23 @@ def test_the_account_an_agent_is_shown(settings: Settings) -> None:
     assert phones.account(named, "101").server == "pbx.city.gov"
     with pytest.raises(phones.UnknownAgent, match="no agent seat '999'; the agents are 100..102"):
         phones.account(settings, "999")
+
+
+def test_civic311_agent_phone_prints_the_account(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from center.cli import cli
+
+    monkeypatch.delenv("CIVIC311_AGENT_COUNT", raising=False)
+    data = ["--data-dir", str(tmp_path)]
+    password = load_settings(data_dir=str(tmp_path)).agent_sip_passwords["102"]
+    out = CliRunner().invoke(cli, [*data, "agent", "phone", "102"])
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines() == [
+        "server     127.0.0.1", "port       5060", "transport  udp (5060), tcp (5060)",
+        "user       agent102", f"password   {password}"]
+    out = CliRunner().invoke(cli, [*data, "agent", "phone", "102", "--json"])
+    assert json.loads(out.output)["password"] == password
+    out = CliRunner().invoke(cli, [*data, "agent", "phone", "99"])
+    assert out.exit_code == 1 and "no agent seat '99'" in out.output
