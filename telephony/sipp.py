@@ -188,3 +188,15 @@ def resident_phone(port: int, *, ring_ms: int = 1000, talk_ms: int = 3000,
             "-mp", str(40000 + 4 * (port % 6000)), "-trace_logs", "-log_file",
             str(workdir / "phone.log")]
     return _start(argv, workdir)
+
+
+def stranger(target: str, *, number: str, user: str, bind_ip: str,
+             workdir: Path | None = None) -> SippProcess:
+    """One INVITE from ``bind_ip`` with no credentials; its ``events()`` say "refused"
+    (401/403) or "answered"."""
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="civic311-stranger-"))
+    scenario = render("stranger.xml", workdir, number=number, user=user)
+    argv = [target, "-sf", str(scenario), "-m", "1", "-i", bind_ip, "-mi", bind_ip,
+            "-mp", str(30000 + 4 * random.randrange(2000)), "-timeout", "30s",
+            "-timeout_error", "-trace_logs", "-log_file", str(workdir / "phone.log")]
+    return _start(argv, workdir)
