@@ -229,6 +229,10 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         stored = load_secrets(settings.data_dir, agents)
         for key in missing:
             setattr(settings, key, stored.values[key])
+        bad = [e for e in agents if not SIP_PASSWORD.fullmatch(stored.agents[e])]
+        if bad:
+            raise ValueError(f"{settings.data_dir / 'secrets.toml'}: the SIP password of agent "
+                             f"{bad[0]} must be 12 to 128 letters, digits or ._~-")
         settings.agent_sip_passwords = {**{e: stored.agents[e] for e in agents},
                                         **settings.agent_sip_passwords}
     return settings

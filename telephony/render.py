@@ -34,8 +34,32 @@ AMI_EVENTS = [
 ]
 
 
+def tls_files(settings: Settings, install: Install) -> tuple[Path, Path] | None:
+    """Where Asterisk reads the SIP TLS certificate and key: the configured files, or for a
+    chroot their copies under ``<etc>/keys`` (a chroot cannot see the host's paths)."""
+    if not (settings.sip_tls_cert_file and settings.sip_tls_key_file):
+        return None
+    if install.root is None:
+        return settings.sip_tls_cert_file, settings.sip_tls_key_file
+    keys = install.etc_dir / "keys"
+    return keys / "sip-tls.crt", keys / "sip-tls.key"
+
+
+def copy_tls_files(settings: Settings, install: Install) -> None:
+    target = tls_files(settings, install)
+    if target is None or install.root is None:
+        return
+    target[0].parent.mkdir(parents=True, exist_ok=True)
+    for src, dest in zip((settings.sip_tls_cert_file, settings.sip_tls_key_file), target,
+                         strict=True):
+        assert src is not None
+        write_atomic(dest, src.read_text(), 0o600)
+
+
 def context(settings: Settings, install: Install) -> dict[str, Any]:
+    tls = tls_files(settings, install)
     return {
+        "tls": {"cert": install.inner(tls[0]), "key": install.inner(tls[1])} if tls else None,
         "s": settings,
         "accounts": phones.accounts(settings),
         "transports": phones.transports(settings),
@@ -101,6 +125,7 @@ PRIVATE = {"manager.conf", "pjsip.conf"}  # they hold passwords
 def write_config(settings: Settings, install: Install) -> list[Path]:
     install.etc_dir.mkdir(parents=True, exist_ok=True)
     write_hold_music(install)
+    copy_tls_files(settings, install)
     written = []
     files = render_all(settings, install)
     for stale in install.etc_dir.glob("*.conf"):

@@ -71,6 +71,11 @@ def test_a_configured_password_wins_and_a_bad_one_is_refused(tmp_path: Path) -> 
     assert s.agent_sip_passwords["101"] != "chosen-by-the-city-1"
     with pytest.raises(ValidationError, match="agent 100's SIP password must be 12 to 128"):
         load_settings(data_dir=str(tmp_path), agent_sip_passwords={"100": "short;comment"})
+    secrets_file = tmp_path / "secrets.toml"
+    secrets_file.write_text(secrets_file.read_text().replace(
+        s.agent_sip_passwords["101"], "hand edited; oops"))
+    with pytest.raises(ValueError, match="the SIP password of agent 101 must be"):
+        load_settings(data_dir=str(tmp_path), agent_count=2)
 
 
 def test_each_agent_is_a_digest_account_with_a_dynamic_qualified_aor(
@@ -103,6 +108,25 @@ def test_udp_and_tcp_always_tls_only_with_a_certificate(tmp_path: Path,
     assert (got["bind"], got["cert_file"], got["priv_key_file"]) == (
         "127.0.0.1:5071", "/etc/ssl/pbx.pem", "/etc/ssl/pbx.key")
     assert [t.protocol for t in phones.account(tls, "100").transports] == ["udp", "tcp", "tls"]
+
+
+def test_a_chroot_reads_its_own_copy_of_the_tls_files(tmp_path: Path,
+                                                      settings: Settings) -> None:
+    (tmp_path / "pbx.pem").write_text("CERT")
+    (tmp_path / "pbx.key").write_text("KEY")
+    tls = settings.model_copy(update={"sip_tls_cert_file": tmp_path / "pbx.pem",
+                                      "sip_tls_key_file": tmp_path / "pbx.key"})
+    root = tmp_path / "root"
+    install = Install(root, root / "etc" / "asterisk", root / "log", root / "run",
+                      root / "sounds", root / "spool")
+    (root / "sounds" / "moh").mkdir(parents=True)
+    (root / "sounds" / "moh" / "hold.wav").write_bytes(b"")
+    write_config(tls, install)
+    got = of_type((install.etc_dir / "pjsip.conf").read_text(), "transport")["transport-tls"]
+    assert (got["cert_file"], got["priv_key_file"]) == (
+        "/etc/asterisk/keys/sip-tls.crt", "/etc/asterisk/keys/sip-tls.key")
+    key = install.etc_dir / "keys" / "sip-tls.key"
+    assert key.read_text() == "KEY" and key.stat().st_mode & 0o077 == 0
 
 
 def test_local_callers_are_trusted_only_when_the_setting_says_so(
