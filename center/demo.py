@@ -81,5 +81,6 @@ class DemoRunner:
 
     def stop(self) -> None:
         self._stop.set()
-        for proc in [*self.callers, *self.phones]:
+        for proc in self.callers:
             proc.stop()
+        sipp.log_off(self.phones)

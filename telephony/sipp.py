@@ -88,6 +88,7 @@ class SippProcess:
     log: Path
     argv: list[str] = field(default_factory=list)
     line: str = ""  # an agent phone's unique Contact parameter (see register.xml)
+    log_off: list[str] | None = None  # an agent phone's unregistration (SIPp arguments)
 
     def wait(self, timeout: float | None = None) -> SippResult:
         rc = self.proc.wait(timeout)
@@ -175,7 +176,29 @@ def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms:
             "-trace_logs", "-log_file", str(workdir / "phone.log"), "-max_recv_loops", "10000"]
     phone = _start(argv, workdir)
     phone.line = line
+    off = render("unregister.xml", workdir, user=user, password=password)
+    phone.log_off = [registrar, "-sf", str(off), "-m", "1", "-i", bind_ip, "-timeout", "10s",
+                     "-timeout_error"]
     return phone
+
+
+def log_off(phones: list[SippProcess], timeout: float = 15) -> None:
+    """Stop phones; the agent phones among them then unregister (all at once), as a desk
+    phone does when it is switched off, so Asterisk marks the agents unavailable at once
+    instead of at their next qualify (and no stale contact points at a port another phone
+    may listen on next)."""
+    for phone in phones:
+        phone.stop()
+    offs = []
+    for phone in phones:
+        if phone.log_off:
+            workdir = Path(tempfile.mkdtemp(prefix="civic311-logoff-", dir=phone.workdir))
+            offs.append(_start(phone.log_off, workdir))
+    for off in offs:
+        try:
+            off.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            off.stop()
 
 
 def resident_phone(port: int, *, ring_ms: int = 1000, talk_ms: int = 3000,

@@ -39,6 +39,12 @@ def test_only_a_phone_registered_with_its_password_is_rung(clean_pbx: Pbx) -> No
     assert "rung" not in intruder.events()
     assert "registered" not in intruder.events()
 
+    # a phone that logs off (unregisters) makes its agent unavailable at once
+    clean_pbx.stop_phones()
+    wait_until(lambda: re.search(r"PJSIP/agent100\).*\(Unavailable\)",
+                                 clean_pbx.rx("queue show sanitation")), 10,
+               what="agent 100 unavailable once the phone logged off")
+
 
 def test_an_invite_from_an_untrusted_address_never_reaches_the_dialplan(
         clean_pbx: Pbx) -> None:

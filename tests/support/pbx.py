@@ -32,9 +32,6 @@ from telephony.provision import provision
 EXPRESS_LINE = "3111"
 # the AstDB family civic311 writes (recordings.asterisk_sync.FAMILY); reset() clears it
 ASTDB_FAMILY = "civic311"
-# where Asterisk's registrar keeps the phones' contacts; reset() forgets the last test's
-# phones, so a stale registration never points at a port the next test's phone listens on
-REGISTRATIONS = "registrar/contact"
 
 # CIVIC311_TEST_PORT_OFFSET lets several checkouts run their suites side by side.
 _OFFSET = int(os.environ.get("CIVIC311_TEST_PORT_OFFSET", "0"))
@@ -122,8 +119,8 @@ class Pbx:
 
     def reset(self) -> None:
         """A clean slate between tests: no phones, no channels (waited for), no members,
-        and nothing left by the last test in AstDB (civic311/*, the phones' registrations),
-        queue_log or the CDR file."""
+        and nothing left by the last test in AstDB (civic311/*), queue_log or the CDR file.
+        The last test's agent phones unregistered when they stopped."""
         self.stop_phones()
         self.rx("channel request hangup all")
         wait_until(lambda: self.active_channels() == 0, 15, interval=0.1,
@@ -132,7 +129,6 @@ class Pbx:
             for iface in set(re.findall(r"\((PJSIP/[^)\s]+)\)", self.rx(f"queue show {q}"))):
                 self.rx(f"queue remove member {iface} from {q}")
         self.rx(f"database deltree {ASTDB_FAMILY}")
-        self.rx(f"database deltree {REGISTRATIONS}")
         self.queue_log.write_text("")
         if self.cdr_csv.exists():
             self.cdr_csv.write_text("")
@@ -161,8 +157,8 @@ class Pbx:
         return phone
 
     def stop_phones(self) -> None:
-        for phone in self.phones:
-            phone.stop()
+        """Stop every phone; the agents' phones unregister (``sipp.log_off``)."""
+        sipp.log_off(self.phones)
         self.phones.clear()
 
     def call(self, calls: int = 1, rate: float = 1, digits: str = "", hold_ms: int = 20000,
