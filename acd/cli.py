@@ -1,9 +1,11 @@
-"""``civic311 report calls``: metrics (JSON) or one CSV row per queued call."""
+"""``civic311 report calls``: metrics (JSON) or one CSV row per queued call; and
+``civic311 calls import``: an existing Asterisk's queue_log as call records."""
 
 from __future__ import annotations
 
 import csv
 import sys
+from pathlib import Path
 
 import click
 
@@ -24,7 +26,10 @@ def report() -> None:
 @click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per queued call.")
 @pass_ctx
 def calls(c: Context, start: str, end: str, queue: str | None, as_json: bool, as_csv: bool) -> None:
-    """Offered, answered, abandoned, service level, ASA, AHT, occupancy, calls per agent."""
+    """Offered, answered, abandoned, service level, ASA, AHT, occupancy, calls per agent.
+
+    The JSON names the definitions its rates follow (``definitions``) and judges the goals
+    (``goals``: met true/false) of the queue, or of the center for all queues."""
     if as_json == as_csv:
         raise click.UsageError("choose exactly one of --json or --csv")
     t0, t1 = parse_when(start), parse_when(end)
@@ -33,8 +38,7 @@ def calls(c: Context, start: str, end: str, queue: str | None, as_json: bool, as
     s = c.settings
     with c.db.session() as session:
         if as_json:
-            echo_json(queries.report(session, t0, t1, queue, s.sl_thresholds_s,
-                                     s.short_abandon_s))
+            echo_json(queries.report(session, t0, t1, queue, s))
             return
         out = csv.writer(sys.stdout, lineterminator="\n")
         out.writerow(queries.CSV_HEADER)
@@ -59,3 +63,33 @@ def rollup_cmd(c: Context, start: str, end: str | None) -> None:
         raise click.BadParameter("--to must be after --from")
     rows = rollup.rollup(c.db, t0, t1, c.settings.sl_thresholds_s, c.settings.short_abandon_s)
     click.echo(f"{rows} queue intervals rolled up from {t0.isoformat()} to {t1.isoformat()}")
+
+
+@click.group("calls")
+def calls_group() -> None:
+    """Call records: bring in an existing Asterisk's history."""
+
+
+@calls_group.command("import")
+@click.option("--queue-log", "queue_log", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Asterisk's queue_log file (years of it are fine: it is streamed).")
+@click.option("--cdr", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Asterisk's cdr_csv Master.csv: closes calls the log never ended.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@pass_ctx
+def import_cmd(c: Context, queue_log: Path, cdr: Path | None, as_json: bool) -> None:
+    """Load queue_log (and CDRs) into call records and rollups; importing again changes nothing."""
+    from acd.log_import import import_history
+
+    s = c.settings
+    got = import_history(c.db, queue_log, cdr, s.sl_thresholds_s, s.short_abandon_s)
+    if as_json:
+        echo_json({"lines": got.lines, "created": got.created, "updated": got.updated,
+                   "closed_from_cdr": got.closed_from_cdr, "intervals": got.intervals,
+                   "first": got.first.isoformat() if got.first else None,
+                   "last": got.last.isoformat() if got.last else None})
+        return
+    span = f" from {got.first:%Y-%m-%d} to {got.last:%Y-%m-%d}" if got.first and got.last else ""
+    click.echo(f"{got.lines} lines{span}: {got.created} calls created, {got.updated} corrected, "
+               f"{got.closed_from_cdr} closed from CDRs; {got.intervals} queue intervals rolled up")

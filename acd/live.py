@@ -15,6 +15,7 @@ from typing import Any
 
 from acd import events as ev
 from acd.agents import AgentTracker, Transition, WrapupEnded
+from acd.definitions import Definitions
 from acd.metrics import Summary
 from acd.states import AgentState
 
@@ -112,8 +113,10 @@ class LiveBoard:
 
 
 def queue_tiles(doc: Mapping[str, Any], today: Mapping[str, Summary], queues: Sequence[str],
-                thresholds_s: Sequence[int]) -> list[dict[str, Any]]:
-    """Per queue: waiting callers, agents by state, and today's figures (plain JSON)."""
+                definitions: Definitions) -> list[dict[str, Any]]:
+    """Per queue: waiting callers, agents by state, and today's figures (plain JSON), the
+    rates by ``definitions``."""
+    d = definitions
     tiles = []
     for q in queues:
         waiting = doc.get("queues", {}).get(q, [])
@@ -137,7 +140,12 @@ def queue_tiles(doc: Mapping[str, Any], today: Mapping[str, Summary], queues: Se
             "offered": s.offered if s else 0,
             "answered": s.answered if s else 0,
             "abandoned": s.abandoned if s else 0,
-            "service_level": {str(t): (s.service_level(t) if s else None) for t in thresholds_s},
-            "abandon_rate": s.abandon_rate if s else None,
+            "not_served": s.not_served if s else 0,
+            "refused": s.refused if s else 0,
+            "service_level": {str(t): (s.service_level(t, d.service_level) if s else None)
+                              for t in d.thresholds_s},
+            "abandon_rate": s.abandon_rate(d.abandon_rate) if s else None,
+            "refused_rate": s.refused_rate if s else None,
+            "asa_s": s.asa_s if s else None,
         })
     return tiles

@@ -1,17 +1,30 @@
 """Queue metrics as pure functions over call facts (the industry definitions).
 
-- Offered = entered the queue + refused at join.
-- Short abandon = abandoned before ``short_abandon_s`` seconds of waiting; excluded from
-  the abandon rate and from the service-level denominator.
-- Service level(T) = answered with wait_s <= T / (answered + abandoned, short ones excluded).
+Every rate names its definition; the choices a center makes are documented, with their
+references, in ``acd.definitions`` (and the ``definitions`` object of every report).
+
+- Offered = entered the queue + refused at join (no agent logged in, queue full).
+- Entered queue = offered - refused.
+- Short abandon = abandoned before ``short_abandon_s`` seconds of waiting; left out of every
+  rate's denominator (and of the numerators).
+- Not served = abandoned (not short) + timed out + exit by key + exit empty + dropped: the
+  callers who entered a queue and left it without an agent and without a callback.
+- Service level(T) = answered with wait_s <= T / a denominator chosen by
+  ``ServiceLevelBasis``: ``entered_queue`` (default: entered queue - short abandoned; every
+  timeout, exit and abandon counts as not answered in time), ``answered_abandoned``
+  (answered + abandoned, short ones out) or ``answered`` (answered only).
+- Abandon rate = not served (``AbandonBasis.NOT_SERVED``, default) or abandoned only
+  (``ABANDONED_ONLY``) / (offered - short abandoned).
+- Refused rate = refused / (offered - short abandoned), reported beside the abandon rate, so
+  answered + not served + refused + callback shares add up to the whole.
 - ASA = total wait of answered calls / answered calls (seconds).
 - AHT = (talk + hold + after-call work) / answered calls (seconds).
-- Abandon rate = abandoned (not short) / (offered - short abandoned).
 - Longest wait = the longest wait_s of any call in the set, whatever its outcome.
 - Callback = left the queue for a callback that keeps their place (offered once); the
-  callback's placeholder call is not offered again (``acd.queries`` leaves it out).
+  callback's placeholder call is not offered again (``acd.queries`` leaves it out). Not
+  "not served" (the callback serves them) but counted in the ``entered_queue`` denominator.
 - Dropped = cut off by the PBX itself (an Asterisk restart): offered, neither answered
-  nor abandoned.
+  nor abandoned; not served.
 - Occupancy = handle time / staffed time, from the agent state spans clipped to the period:
   handle time = on_call + wrapup (talk + hold + after-call work); staffed time = logged in
   and not paused = available + ringing + on_call + wrapup, i.e. handle time + available idle
@@ -32,7 +45,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from acd.states import AgentState, CallOutcome
+from acd.states import AbandonBasis, AgentState, CallOutcome, ServiceLevelBasis
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +79,25 @@ class Summary:
     total_handle_s: float
     longest_wait_s: float
 
-    def service_level(self, threshold_s: int) -> float | None:
-        """Fraction answered within threshold_s seconds; None when nothing counts."""
-        denominator = self.answered + self.abandoned
+    @property
+    def entered_queue(self) -> int:
+        """Callers who entered a queue: offered minus those refused at join."""
+        return self.offered - self.refused
+
+    @property
+    def not_served(self) -> int:
+        """Entered a queue and left it with neither an agent nor a callback (short ones out)."""
+        return self.abandoned + self.timed_out + self.exit_key + self.exit_empty + self.dropped
+
+    def service_level(self, threshold_s: int,
+                      basis: ServiceLevelBasis = ServiceLevelBasis.ENTERED_QUEUE) -> float | None:
+        """Fraction answered within threshold_s seconds over ``basis``; None when nothing counts."""
+        if basis == ServiceLevelBasis.ENTERED_QUEUE:
+            denominator = self.entered_queue - self.short_abandoned
+        elif basis == ServiceLevelBasis.ANSWERED_ABANDONED:
+            denominator = self.answered + self.abandoned
+        else:
+            denominator = self.answered
         if denominator == 0:
             return None
         return self.answered_within[threshold_s] / denominator
@@ -81,13 +110,22 @@ class Summary:
     def aht_s(self) -> float | None:
         return self.total_handle_s / self.answered if self.answered else None
 
-    @property
-    def abandon_rate(self) -> float | None:
+    def abandon_rate(self, basis: AbandonBasis = AbandonBasis.NOT_SERVED) -> float | None:
+        """Not served (or abandoned only) over offered minus short abandons; None if none."""
         denominator = self.offered - self.short_abandoned
-        return self.abandoned / denominator if denominator else None
+        numerator = self.not_served if basis == AbandonBasis.NOT_SERVED else self.abandoned
+        return numerator / denominator if denominator else None
 
-    def as_dict(self) -> dict[str, object]:
-        """The stable JSON contract of ``report calls --json`` and ``/api/v1/metrics``."""
+    @property
+    def refused_rate(self) -> float | None:
+        """Refused at join over offered minus short abandons (beside the abandon rate)."""
+        denominator = self.offered - self.short_abandoned
+        return self.refused / denominator if denominator else None
+
+    def as_dict(self, sl_basis: ServiceLevelBasis = ServiceLevelBasis.ENTERED_QUEUE,
+                abandon_basis: AbandonBasis = AbandonBasis.NOT_SERVED) -> dict[str, object]:
+        """The stable JSON contract of ``report calls --json`` and ``/api/v1/metrics``; the
+        rates follow the bases given (the caller adds the ``definitions`` object naming them)."""
         return {
             "offered": self.offered,
             "answered": self.answered,
@@ -99,15 +137,18 @@ class Summary:
             "refused": self.refused,
             "callback": self.callback,
             "dropped": self.dropped,
-            "service_level": {str(t): _round(self.service_level(t)) for t in self.answered_within},
-            "abandon_rate": _round(self.abandon_rate),
-            "asa_s": _round(self.asa_s),
-            "aht_s": _round(self.aht_s),
-            "longest_wait_s": _round(self.longest_wait_s),
+            "not_served": self.not_served,
+            "service_level": {str(t): round4(self.service_level(t, sl_basis))
+                              for t in self.answered_within},
+            "abandon_rate": round4(self.abandon_rate(abandon_basis)),
+            "refused_rate": round4(self.refused_rate),
+            "asa_s": round4(self.asa_s),
+            "aht_s": round4(self.aht_s),
+            "longest_wait_s": round4(self.longest_wait_s),
         }
 
 
-def _round(value: float | None) -> float | None:
+def round4(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
@@ -246,7 +287,7 @@ class Staffing:
 
     def as_dict(self) -> dict[str, object]:
         """Keys added to the ``report calls --json`` / ``/api/v1/metrics`` object."""
-        return {"occupancy": _round(self.occupancy), "calls_per_agent": _round(
+        return {"occupancy": round4(self.occupancy), "calls_per_agent": round4(
             self.calls_per_agent), "agents_answering": self.agents}
 
 

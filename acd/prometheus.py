@@ -11,7 +11,7 @@ from datetime import datetime
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
-from acd import queries
+from acd import definitions, queries
 from acd.metrics import staffing
 from foundation.db import Database
 from foundation.settings import Settings
@@ -20,13 +20,17 @@ from foundation.settings import Settings
 def exposition(settings: Settings, db: Database,
                period: tuple[datetime, datetime]) -> tuple[bytes, str]:
     registry = CollectorRegistry()
+    d = definitions.from_settings(settings)
     labels = ["queue"]
     counts = {
         name: Gauge(f"civic311_calls_{name}_today", f"Calls {name} today (city day)", labels,
                     registry=registry)
-        for name in ("offered", "answered", "abandoned", "short_abandoned", "timed_out")
+        for name in ("offered", "answered", "abandoned", "short_abandoned", "timed_out",
+                     "refused", "not_served")
     }
-    sl = Gauge("civic311_service_level_today", "Service level today", labels + ["threshold_s"],
+    sl = Gauge("civic311_service_level_today",
+               f"Service level today (definition {d.service_level.value}: "
+               f"{definitions.SERVICE_LEVEL[d.service_level]})", labels + ["threshold_s"],
                registry=registry)
     asa = Gauge("civic311_asa_seconds_today", "Average speed of answer today", labels,
                 registry=registry)
@@ -56,11 +60,11 @@ def exposition(settings: Settings, db: Database,
                 per_agent.labels(queue).set(staff.calls_per_agent)
             summary = queries.summary(s, *period, queue, settings.sl_thresholds_s,
                                       settings.short_abandon_s)
-            data = summary.as_dict()
+            data = summary.as_dict(d.service_level, d.abandon_rate)
             for name, gauge in counts.items():
                 gauge.labels(queue).set(float(data[name]))  # type: ignore[arg-type]
             for t in settings.sl_thresholds_s:
-                value = summary.service_level(t)
+                value = summary.service_level(t, d.service_level)
                 if value is not None:
                     sl.labels(queue, str(t)).set(value)
             if summary.asa_s is not None:

@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from acd import rollup
+from acd import definitions, goals, rollup
 from acd.facts import NOT_PLACEHOLDER
 from acd.metrics import CallFacts, Span, Summary, combine, seconds_by_agent, staffing, summarize
 from acd.models import AgentStateSpan, CallRecord
 from acd.states import CallOutcome
 from foundation.db import utcnow
+from foundation.settings import Settings
 
 
 def _period(start: datetime, end: datetime, queue: str | None) -> Select[CallRecord]:
@@ -49,7 +50,8 @@ def summary(session: Session, start: datetime, end: datetime, queue: str | None,
     stored rollups (fast at millions of calls), the rest from the call records themselves.
 
     Rollups are used only inside the span they cover without a gap, up to ``SETTLE`` before
-    the last run (a call may still finish there); everything else is read from the records.
+    the last run (a call may still finish there); everything else is read from the records,
+    and so is the whole period when a rollup lacks one of ``thresholds_s``.
     """
     covered = rollup.coverage(session)
     if covered is None:
@@ -60,8 +62,11 @@ def summary(session: Session, start: datetime, end: datetime, queue: str | None,
     horizon = rollup.floor(min(end, covered[1] - rollup.SETTLE))
     if horizon - first < timedelta(hours=rollup.MIN_SPAN_H):
         return raw_summary(session, start, end, queue, thresholds_s, short_abandon_s)
-    parts = [s for _, s in rollup.intervals(session, first, horizon, rollup.BASE_MINUTES, queue,
-                                            thresholds_s)]
+    try:
+        parts = [s for _, s in rollup.intervals(session, first, horizon, rollup.BASE_MINUTES,
+                                                queue, thresholds_s)]
+    except rollup.MissingThreshold:  # rolled up before an answer time was added
+        return raw_summary(session, start, end, queue, thresholds_s, short_abandon_s)
     parts.append(raw_summary(session, start, first, queue, thresholds_s, short_abandon_s))
     parts.append(raw_summary(session, horizon, end, queue, thresholds_s, short_abandon_s))
     return combine(parts, thresholds_s)
@@ -98,13 +103,19 @@ def staffing_inputs(session: Session, start: datetime, end: datetime, now: datet
 
 
 def report(session: Session, start: datetime, end: datetime, queue: str | None,
-           thresholds_s: list[int], short_abandon_s: float,
-           now: datetime | None = None) -> dict[str, object]:
-    """The ``report calls --json`` / ``/api/v1/metrics`` object: queue metrics, then
-    occupancy and calls per agent (``metrics.staffing``) of the same queue and period."""
-    s = summary(session, start, end, queue, thresholds_s, short_abandon_s)
+           settings: Settings, now: datetime | None = None) -> dict[str, object]:
+    """The ``report calls --json`` / ``/api/v1/metrics`` object: queue metrics by the
+    center's definitions, occupancy and calls per agent (``metrics.staffing``) of the same
+    queue and period, the ``definitions`` that produced them, and the ``goals`` (the
+    queue's, or the center's for all queues) with met true/false."""
+    d = definitions.from_settings(settings)
+    s = summary(session, start, end, queue, list(d.thresholds_s), d.short_abandon_s)
     answered, seconds = staffing_inputs(session, start, end, now)
-    return {**s.as_dict(), **staffing(answered, seconds, queue).as_dict()}
+    return {**s.as_dict(d.service_level, d.abandon_rate),
+            **staffing(answered, seconds, queue).as_dict(),
+            "definitions": d.as_dict(),
+            "goals": {"queue": queue if queue and settings.queue(queue) else None,
+                      **goals.marks(s, d, goals.goals_for(settings, queue))}}
 
 
 CSV_HEADER = ("uniqueid", "queue", "entered_at", "outcome", "wait_s", "talk_s", "agent")

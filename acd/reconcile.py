@@ -1,30 +1,37 @@
 """Fill any gap in the AMI stream from Asterisk's own queue_log, then its CDRs (idempotent).
 
-Run on every (re)connection to AMI and on a timer. Records are keyed by uniqueid, so running
-it twice, or over lines the live bridge already applied, never duplicates a call; where the
-log and a record disagree about a finished call, the log wins (it is the ground truth).
+Run on every (re)connection to AMI and on a timer. The log's lines become the same domain
+events as AMI's (``acd.queue_log``) and the same recorder applies them, with the log's
+rules (``LogRecorder``). Records are keyed by uniqueid, so running it twice, or over lines
+the live bridge already applied, never duplicates a call; where the log and a record
+disagree about a finished call, the log wins (it is the ground truth).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from acd import events as ev
 from acd.cdr import CLOSED_FROM_CDR, channel_ends, close_ended
-from acd.models import CallRecord, LogCursor, RingAttempt
-from acd.queue_log import LoggedCall, calls_from_lines
+from acd.models import LogCursor, RingAttempt, table
+from acd.queue_log import events_from_line
+from acd.recorder import Recorder, Row
+from acd.states import CallOutcome
+from foundation import bulk
 from foundation.db import Database, utcnow
 
 log = logging.getLogger(__name__)
 
 # Re-read this much before the cursor: calls that were live at the last pass finish here.
 OVERLAP_BYTES = 256 * 1024
-FINAL_FIELDS = ("outcome", "wait_s", "talk_s", "agent", "ended_at", "exit_key", "hangup_side",
-                "transfer_target")
 
 
 @dataclass(frozen=True)
@@ -59,99 +66,168 @@ def read_new_lines(db: Database, path: Path, name: str = "queue_log") -> tuple[l
     return text.splitlines(), st.st_ino, end
 
 
-def apply_logged(db: Database, calls: list[LoggedCall]) -> tuple[int, int]:
-    created = updated = 0
+class LogRecorder(Recorder):
+    """The recorder with the log's rules: queue_log events fill what a record lacks, and
+    where the log's end of a call differs from the record, the log's figures replace it.
+
+    Lines are re-read (``OVERLAP_BYTES``), so every rule is idempotent. A fragment (events
+    of a call whose join lies before the lines read and which the records do not know) is
+    held until the batch shows the call's join or end, and dropped if it never does.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.held: dict[str, list[Any]] = {}
+        self.rings_of: dict[int, list[tuple[str, str, float]]] = {}  # the records' own rings
+
+    def _begin(self, conn: Any, known: dict[str, Row]) -> None:
+        ids = [r.call_id for r in known.values() if r.call_id is not None]
+        self.rings_of, self.held = {}, {}
+        for ring in bulk.rows_where_in(conn, table(RingAttempt), ("call_id", "agent", "outcome",
+                                                                  "at"), "call_id", ids):
+            self.rings_of.setdefault(ring.call_id, []).append(
+                (ring.agent, ring.outcome, _epoch(ring.at)))
+
+    def _logged(self, s: Session, known: dict[str, Row], e: Any, entered: datetime) -> Row:
+        """The record of ``e``'s call, created from the log (with the call's held events)."""
+        if e.uniqueid in known:
+            return known[e.uniqueid]
+        rec = self._record(s, known, e.uniqueid, e.queue, entered, "queue_log")
+        for held in self.held.pop(e.uniqueid, ()):
+            self.RULES[type(held)](self, s, known, held)
+        return rec
+
+    def _hold(self, known: dict[str, Row], e: Any) -> bool:
+        """True (and kept for later) when ``e`` belongs to a call not known yet."""
+        if e.uniqueid in known:
+            return False
+        self.held.setdefault(e.uniqueid, []).append(e)
+        return True
+
+    def _ring(self, rec: Row, agent: str, ring_ms: int, outcome: str, at: datetime) -> None:
+        """A ring attempt the record does not hold yet (the live stream's clock is finer
+        than the log's whole seconds, so the same attempt is within a second)."""
+        t = _epoch(at)
+        have = self.rings_of.get(rec.call_id, []) if rec.call_id is not None else []
+        if any(a == agent and o == outcome and abs(t - ts) <= 1 for a, o, ts in have) or any(
+                r["agent"] == agent and r["outcome"] == outcome and r["at"] == at
+                for r in rec.rings):
+            return
+        rec.rings.append({"agent": agent, "ring_ms": ring_ms, "outcome": outcome, "at": at})
+
+    def _joined(self, s: Session, known: dict[str, Row], e: ev.CallerJoined) -> None:
+        rec = self._logged(s, known, e, e.at)
+        if not rec.caller_number and e.caller_number:
+            rec.caller_number = e.caller_number
+        if rec.position is None:
+            rec.position = e.position
+
+    def _ivr_path(self, s: Session, known: dict[str, Row], e: ev.IvrPathSet) -> None:
+        if not self._hold(known, e):
+            known[e.uniqueid].ivr_path = known[e.uniqueid].ivr_path or e.path or None
+
+    def _no_answer(self, s: Session, known: dict[str, Row], e: ev.AgentNoAnswer) -> None:
+        if not self._hold(known, e):
+            self._ring(known[e.uniqueid], e.agent, e.ring_ms, "noanswer", e.at)
+
+    def _answered(self, s: Session, known: dict[str, Row], e: ev.CallAnswered) -> None:
+        if self._hold(known, e):
+            return
+        rec = known[e.uniqueid]
+        if rec.answered_at is None:
+            rec.answered_at = e.at
+            if rec.outcome is None:  # still talking: the log says who and after how long
+                rec.agent, rec.wait_s = e.agent, float(e.wait_s)
+        self._ring(rec, e.agent, e.ring_s * 1000, "connected", e.at)
+
+    def _transferred(self, s: Session, known: dict[str, Row], e: ev.CallTransferred) -> None:
+        if not self._hold(known, e):
+            known[e.uniqueid].transfer_target = e.target or None
+
+    def _completed(self, s: Session, known: dict[str, Row], e: ev.CallCompleted) -> None:
+        answered = e.at - timedelta(seconds=e.talk_s)
+        rec = self._logged(s, known, e, answered - timedelta(seconds=e.wait_s))
+        target = rec.transfer_target if e.hangup_side == "transfer" else None
+        if self._ends(rec, outcome=CallOutcome.ANSWERED, agent=e.agent, wait_s=e.wait_s,
+                      talk_s=e.talk_s, ended_at=e.at, hangup_side=e.hangup_side,
+                      exit_key=None, transfer_target=target):
+            rec.answered_at = rec.answered_at or answered
+
+    def _abandoned(self, s: Session, known: dict[str, Row], e: ev.CallAbandoned) -> None:
+        rec = self._logged(s, known, e, e.at - timedelta(seconds=e.wait_s))
+        self._ends(rec, outcome=CallOutcome.ABANDONED, wait_s=e.wait_s, ended_at=e.at,
+                   hangup_side="caller", exit_key=None, transfer_target=None)
+
+    def _exited(self, s: Session, known: dict[str, Row], e: ev.CallExited) -> None:
+        rec = self._logged(s, known, e, e.at - timedelta(seconds=e.wait_s or 0))
+        self._ends(rec, outcome=e.outcome, wait_s=e.wait_s, ended_at=e.at, exit_key=e.key,
+                   transfer_target=None)
+
+    def _booked(self, s: Session, known: dict[str, Row], e: ev.CallbackBooked) -> None:
+        if not self._hold(known, e):  # left by a key first: that line made the record
+            rec = known[e.uniqueid]
+            self._ends(rec, outcome=CallOutcome.CALLBACK, ended_at=rec.ended_at or e.at)
+
+    def _refused(self, s: Session, known: dict[str, Row], e: ev.CallRefused) -> None:
+        rec = self._logged(s, known, e, e.at)
+        rec.caller_number = rec.caller_number or e.caller_number or None
+        rec.ivr_path = rec.ivr_path or e.ivr_path or None
+        if self._ends(rec, outcome=CallOutcome.REFUSED, wait_s=0, ended_at=e.at, exit_key=None,
+                      transfer_target=None):
+            rec.notes = rec.notes or e.reason or None
+
+    @staticmethod
+    def _ends(rec: Row, **final: Any) -> bool:
+        """The log's end of the call replaces the record's where they differ (None: the log
+        does not say). An end time differs only when the record has none: the live stream's
+        is finer than the log's whole seconds. True when the record took the log's end."""
+        if not any(_differs(getattr(rec, name), value, name) for name, value in final.items()):
+            return False
+        if rec.notes == CLOSED_FROM_CDR:
+            rec.notes = None  # the log's own end replaces the CDR's
+        for name, value in final.items():
+            if value is not None or name in ("exit_key", "transfer_target"):
+                if name in ("wait_s", "talk_s"):
+                    value = float(value)
+                setattr(rec, name, value if value != "" else None)
+        return True
+
+
+def _epoch(at: datetime) -> float:
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
+
+
+def _differs(current: Any, value: Any, name: str) -> bool:
+    if value is None:
+        return False
+    if name in ("wait_s", "talk_s"):
+        return current is None or abs(float(current) - float(value)) > 1e-6
+    if name == "ended_at":
+        return current is None
+    return bool((current or "") != (value or ""))
+
+
+LogRecorder.RULES = {
+    ev.CallerJoined: LogRecorder._joined, ev.IvrPathSet: LogRecorder._ivr_path,
+    ev.AgentNoAnswer: LogRecorder._no_answer, ev.CallAnswered: LogRecorder._answered,
+    ev.CallTransferred: LogRecorder._transferred, ev.CallCompleted: LogRecorder._completed,
+    ev.CallAbandoned: LogRecorder._abandoned, ev.CallExited: LogRecorder._exited,
+    ev.CallbackBooked: LogRecorder._booked, ev.CallRefused: LogRecorder._refused,
+}
+
+
+def apply_log(db: Database, lines: Iterable[str]) -> tuple[int, int]:
+    """Apply queue_log lines to the records (log wins); returns (created, updated)."""
+    recorder = LogRecorder()
     with db.session() as s:
-        uids = [c.uniqueid for c in calls]
-        known: dict[str, CallRecord] = {}
-        for i in range(0, len(uids), 500):
-            chunk = uids[i:i + 500]
-            known.update({r.uniqueid: r for r in s.scalars(
-                select(CallRecord).where(CallRecord.uniqueid.in_(chunk)))})
-        for call in calls:
-            rec = known.get(call.uniqueid)
-            if rec is None:
-                if not call.seen_enter and call.outcome is None:
-                    continue  # a fragment of a call we know nothing else about yet
-                rec = CallRecord(uniqueid=call.uniqueid, queue=call.queue,
-                                 entered_at=call.entered_at, source="queue_log", hold_s=0.0,
-                                 acw_s=0.0, caller_number=call.caller_number or None,
-                                 ivr_path=call.ivr_path or None, position=call.position)
-                s.add(rec)
-                known[call.uniqueid] = rec
-                created += 1
-            elif call.outcome is None:
-                filled = _fill_identity(rec, call)
-                if rec.answered_at is None and call.answered_at is not None:
-                    _answered(rec, call)
-                    filled = True
-                updated += filled
-                continue
-            elif not _differs(rec, call):
-                updated += _fill_identity(rec, call)
-                continue
-            else:
-                _fill_identity(rec, call)
-                updated += 1
-            if call.outcome is not None:
-                if rec.notes == CLOSED_FROM_CDR:
-                    rec.notes = None  # the log's own end replaces the CDR's
-                for name in FINAL_FIELDS:
-                    value = getattr(call, name)
-                    if name in ("wait_s", "talk_s") and value is not None:
-                        value = float(value)
-                    if value is not None or name in ("exit_key", "transfer_target"):
-                        setattr(rec, name, value if value != "" else None)
-                rec.answered_at = rec.answered_at or call.answered_at
-            elif call.answered_at is not None:
-                _answered(rec, call)
-            if not rec.ivr_path and call.ivr_path:
-                rec.ivr_path = call.ivr_path
-            if not rec.rings and call.rings:
-                rec.rings = [RingAttempt(agent=a, ring_ms=ms, outcome=o, at=t)
-                             for a, ms, o, t in call.rings]
-    return created, updated
-
-
-def _fill_identity(rec: CallRecord, call: LoggedCall) -> bool:
-    """Who called and where they joined, when the live stream missed the join (a gap)."""
-    filled = False
-    if not rec.caller_number and call.caller_number:
-        rec.caller_number, filled = call.caller_number, True
-    if rec.position is None and call.seen_enter and call.position is not None:
-        rec.position, filled = call.position, True
-    return filled
-
-
-def _answered(rec: CallRecord, call: LoggedCall) -> None:
-    """A call the log shows connected but not yet finished (its outcome stays open)."""
-    rec.answered_at, rec.agent = call.answered_at, call.agent
-    if call.wait_s is not None:
-        rec.wait_s = float(call.wait_s)
-
-
-def _differs(rec: CallRecord, call: LoggedCall) -> bool:
-    for name in FINAL_FIELDS:
-        value = getattr(call, name)
-        if value is None:
-            continue
-        current = getattr(rec, name)
-        if name in ("wait_s", "talk_s"):
-            if current is None or abs(float(current) - value) > 1e-6:
-                return True
-        elif name == "ended_at":
-            if current is None:
-                return True
-        elif (current or "") != (value or ""):
-            return True
-    return False
+        recorder.apply_in(s, [e for line in lines for e in events_from_line(line)])
+    return recorder.created, recorder.updated
 
 
 def reconcile(db: Database, queue_log: Path, cdr: Path | None = None) -> ReconcileResult:
     """queue_log first; then the CDRs close what the log never ended (``acd/cdr.py``)."""
     lines, inode, end = read_new_lines(db, queue_log)
-    calls = list(calls_from_lines(lines))
-    created, updated = apply_logged(db, calls) if calls else (0, 0)
+    created, updated = apply_log(db, lines)
     _advance(db, "queue_log", inode, end)
     if created or updated:
         log.info("reconciled from queue_log: %d calls created, %d corrected", created, updated)

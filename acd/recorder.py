@@ -72,11 +72,23 @@ class Row:
         return self.call_id is None or self.values() != self.before
 
 
+Handler = Callable[[Any, Session, dict[str, Row], Any], None]
+
+
 class Recorder:
+    """The live rules: each event from the edge (AMI, Twilio) moves its call forward.
+
+    ``RULES`` maps an event type to the method that applies it; a subclass with other rules
+    (``acd.reconcile.LogRecorder``: the log's figures win) shares the reading and writing.
+    """
+
+    RULES: dict[type, Handler]
+
     def __init__(self, db: Database | None) -> None:
         self.db = db
         self.pending_ivr: dict[str, str] = {}
         self.applied = 0
+        self.created = self.updated = 0  # records inserted / changed, over the recorder's life
 
     def apply_batch(self, batch: Sequence[ev.DomainEvent]) -> None:
         if self.db is None:
@@ -86,7 +98,8 @@ class Recorder:
 
     def apply_in(self, s: Session, batch: Sequence[ev.DomainEvent]) -> None:
         """Apply a batch inside the caller's transaction (the daemon adds its own writes)."""
-        relevant: list[Any] = [e for e in batch if type(e) in APPLY]  # all carry a uniqueid
+        rules = self.RULES
+        relevant: list[Any] = [e for e in batch if type(e) in rules]  # all carry a uniqueid
         if not relevant:
             return
         conn = s.connection()
@@ -95,17 +108,25 @@ class Recorder:
                                       {e.uniqueid for e in relevant}):
             values = row._asdict()
             known[values["uniqueid"]] = Row({f: values[f] for f in FIELDS}, values["id"])
-        for e in relevant:
-            self._apply(s, known, e)
+        self._begin(conn, known)
+        for e in relevant:  # one dict lookup: a match on ten classes cost more at speed
+            rules[type(e)](self, s, known, e)
         self._write(conn, known)
         self.applied += len(relevant)
 
-    @staticmethod
-    def _write(conn: Any, rows: dict[str, Row]) -> None:
+    def _begin(self, conn: Any, known: dict[str, Row]) -> None:
+        """Called once a batch's records are read, before its events apply (a rules hook)."""
+
+    def _write(self, conn: Any, rows: dict[str, Row]) -> None:
         """New and changed records in one upsert; new ring attempts in one insert."""
-        todo = [r.values() for r in rows.values() if r.changed]
-        for call_id, uid in bulk.insert_rows(conn, table(CallRecord), FIELDS, todo,
-                                             upsert_on="uniqueid", returning=("id", "uniqueid")):
+        todo = [r for r in rows.values() if r.changed]
+        self.created += sum(r.call_id is None for r in todo)
+        self.updated += sum(r.call_id is not None for r in todo)
+        self.updated += sum(bool(r.rings) for r in rows.values()
+                            if r.call_id is not None and not r.changed)
+        for call_id, uid in bulk.insert_rows(conn, table(CallRecord), FIELDS,
+                                             [r.values() for r in todo], upsert_on="uniqueid",
+                                             returning=("id", "uniqueid")):
             rows[uid].call_id = call_id
         attempts = [{**a, "call_id": r.call_id} for r in rows.values() for a in r.rings]
         bulk.insert_rows(conn, table(RingAttempt), RING_FIELDS, attempts)
@@ -119,11 +140,6 @@ class Recorder:
                           acw_s=0.0, source=source, ivr_path=self.pending_ivr.pop(uid, None))
             rec = known[uid] = Row(values, None)
         return rec
-
-    def _apply(self, s: Session, known: dict[str, Row], e: ev.DomainEvent) -> None:
-        handler = APPLY.get(type(e))
-        if handler is not None:  # one dict lookup: a match on ten classes cost more at speed
-            handler(self, s, known, e)
 
     def _ivr_path(self, s: Session, known: dict[str, Row], e: ev.IvrPathSet) -> None:
         if e.uniqueid in known:
@@ -202,13 +218,14 @@ class Recorder:
             known[e.uniqueid].transfer_target = e.target
 
 
-APPLY: dict[type, Callable[[Recorder, Session, dict[str, Row], Any], None]] = {
+APPLY: dict[type, Handler] = {
     ev.IvrPathSet: Recorder._ivr_path, ev.CallerJoined: Recorder._joined,
     ev.WaitingCaller: Recorder._waiting, ev.AgentNoAnswer: Recorder._no_answer,
     ev.CallAnswered: Recorder._answered, ev.CallCompleted: Recorder._completed,
     ev.CallAbandoned: Recorder._abandoned, ev.CallExited: Recorder._exited,
     ev.CallRefused: Recorder._refused, ev.CallTransferred: Recorder._transferred,
 }
+Recorder.RULES = APPLY
 RECORD_EVENTS = tuple(APPLY)  # the events that change a call record
 
 

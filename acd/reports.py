@@ -1,4 +1,5 @@
-"""Report pages: queue figures per interval (from the rollups) and agent performance."""
+"""Report pages: queue figures per interval (from the rollups), by the center's definitions and
+marked met / missed against the goals (``acd.goals``), and agent performance."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, render_template, request
 from sqlalchemy import or_, select
 
-from acd import queries, rollup
-from acd.metrics import Span, agent_stats
+from acd import definitions, goals, queries, rollup
+from acd.metrics import Span, Summary, agent_stats, combine
 from acd.models import AgentStateSpan, CallRecord
 from acd.states import AgentState
 from foundation.auth import current_user, roles
@@ -44,6 +45,33 @@ def _num(v: float | None) -> str:
     return "" if v is None else f"{v:.1f}"
 
 
+def _mark(met: object) -> str:
+    return "" if met is None else "met" if met else "missed"
+
+
+def table_row(label: str, m: Summary, d: definitions.Definitions,
+              g: goals.Goals) -> dict[str, Any]:
+    """One line of the interval table: the figures by the center's definitions and the
+    goals' marks (met / missed; empty when no call counts)."""
+    marks = goals.marks(m, d, g)
+    return {
+        "start": label, "offered": m.offered, "answered": m.answered, "abandoned": m.abandoned,
+        "short": m.short_abandoned, "not_served": m.not_served, "refused": m.refused,
+        "callback": m.callback,
+        "sl": _pct(m.service_level(g.answer_s, d.service_level)),
+        "abandon_rate": _pct(m.abandon_rate(d.abandon_rate)), "refused_rate": _pct(m.refused_rate),
+        "asa": _num(m.asa_s), "aht": _num(m.aht_s), "longest": _num(m.longest_wait_s),
+        "sl_goal": _mark(marks["service_level"]["met"]),
+        "abandon_goal": _mark(marks["abandon_rate"]["met"]),
+        "asa_goal": _mark(marks["asa_s"]["met"]),
+    }
+
+
+CSV_COLUMNS = (("offered", "offered"), ("answered", "answered"), ("abandoned", "abandoned"),
+               ("short_abandoned", "short"), ("not_served", "not_served"),
+               ("refused", "refused"), ("callback", "callback"))
+
+
 def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     """The report pages, bound to ``settings`` and ``db``."""
     bp = Blueprint("reports", __name__, template_folder="templates")
@@ -58,35 +86,33 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
             if queue and queue not in settings.queue_names():
                 raise ValueError(f"unknown queue {queue!r}")
             with db.session() as s:
-                rows = rollup.intervals(s, start, end, minutes, queue, settings.sl_thresholds_s)
+                rows = rollup.intervals(s, start, end, minutes, queue, settings.sl_thresholds_s,
+                                       settings.short_abandon_s)
                 as_of = rollup.computed_at(s)
         except ValueError as exc:
             abort(400, description=str(exc))
         tz = ZoneInfo(settings.timezone)
-        t1 = settings.sl_thresholds_s[0]
-        table = [{
-            "start": t.astimezone(tz).strftime("%H:%M"), "offered": m.offered,
-            "answered": m.answered, "abandoned": m.abandoned, "short": m.short_abandoned,
-            "other": m.timed_out + m.exit_key + m.exit_empty + m.refused + m.callback + m.dropped,
-            "sl": _pct(m.service_level(t1)), "abandon_rate": _pct(m.abandon_rate),
-            "asa": _num(m.asa_s), "aht": _num(m.aht_s), "longest": _num(m.longest_wait_s),
-        } for t, m in rows]
+        d, g = definitions.from_settings(settings), goals.goals_for(settings, queue)
+        table = [table_row(t.astimezone(tz).strftime("%H:%M"), m, d, g) for t, m in rows]
+        total = table_row("Day", combine([m for _, m in rows], d.thresholds_s), d, g)
         if request.args.get("format") == "csv":
             out = io.StringIO()
             w = csv.writer(out, lineterminator="\n")
-            w.writerow(["interval_start", "offered", "answered", "abandoned", "short_abandoned",
-                        "other", f"service_level_{t1}s_pct", "abandon_rate_pct", "asa_s", "aht_s",
-                        "longest_wait_s"])
+            t1 = g.answer_s
+            w.writerow(["interval_start", *(name for name, _ in CSV_COLUMNS),
+                        f"service_level_{t1}s_pct", "abandon_rate_pct", "refused_rate_pct",
+                        "asa_s", "aht_s", "longest_wait_s", "service_level_goal",
+                        "abandon_rate_goal", "asa_goal"])
             for (t, _), r in zip(rows, table, strict=True):
-                w.writerow([t.astimezone(tz).isoformat(), r["offered"], r["answered"],
-                            r["abandoned"], r["short"], r["other"], r["sl"], r["abandon_rate"],
-                            r["asa"], r["aht"], r["longest"]])
+                w.writerow([t.astimezone(tz).isoformat(), *(r[k] for _, k in CSV_COLUMNS),
+                            r["sl"], r["abandon_rate"], r["refused_rate"], r["asa"], r["aht"],
+                            r["longest"], r["sl_goal"], r["abandon_goal"], r["asa_goal"]])
             name = f"intervals-{day}-{minutes}min{'-' + queue if queue else ''}.csv"
             return Response(out.getvalue(), mimetype="text/csv",
                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
         return render_template("acd/intervals.html", settings=settings, user=current_user(),
                                day=day, minutes=minutes, queue=queue or "", table=table,
-                               as_of=as_of, threshold=t1)
+                               total=total, as_of=as_of, goals=g, definitions=d.as_dict())
 
     @bp.route("/reports/agents")
     @roles(Role.SUPERVISOR, Role.MANAGER)

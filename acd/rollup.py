@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -22,6 +23,8 @@ from acd.models import IntervalStat, LiveState
 from foundation.db import Database, utcnow
 from foundation.jobs import Job
 from foundation.settings import Settings
+
+K = TypeVar("K", bound=Hashable)
 
 BASE_MINUTES = 15
 SETTLE = timedelta(hours=1)  # a rolled-up interval may still change this long after it ends
@@ -92,30 +95,70 @@ def _row(interval: datetime, queue: str, summary: Summary, now: datetime) -> Int
         **{c: getattr(summary, c) for c in COUNTS})
 
 
+class MissingThreshold(ValueError):
+    """A stored interval was rolled up before an answer time was configured."""
+
+
 def _summary(row: IntervalStat, thresholds_s: Sequence[int]) -> Summary:
     within = {int(k): v for k, v in json.loads(row.answered_within).items()}
+    missing = [t for t in thresholds_s if t not in within]
+    if missing:  # counting it as 0 answered in time would be a wrong figure, not a gap
+        raise MissingThreshold(
+            f"the rollup of {row.interval_start.isoformat()} has no service level at {missing} s"
+            " (configured since): recompute it with `civic311 report rollup --from ...`")
     return Summary(**{c: getattr(row, c) for c in COUNTS},
                    answered_within={t: within.get(t, 0) for t in thresholds_s},
                    total_wait_answered_s=row.total_wait_answered_s,
                    total_handle_s=row.total_handle_s, longest_wait_s=row.longest_wait_s)
 
 
-def intervals(s: Session, start: datetime, end: datetime, minutes: int, queue: str | None,
-              thresholds_s: Sequence[int]) -> list[tuple[datetime, Summary]]:
-    """Every ``minutes``-long interval of [start, end) with its (combined) summary."""
-    if minutes not in INTERVAL_CHOICES:
-        raise ValueError(f"interval must be one of {INTERVAL_CHOICES} minutes, not {minutes}")
-    stmt = select(IntervalStat).where(IntervalStat.interval_start >= start,
-                                      IntervalStat.interval_start < end)
+def buckets(s: Session, start: datetime, end: datetime, queue: str | None,
+            thresholds_s: Sequence[int], short_abandon_s: float | None,
+            key: Callable[[datetime], K]) -> dict[K, Summary]:
+    """Summaries of [start, end) grouped by ``key`` of each call's 15-minute interval start
+    (``key`` must not split a 15-minute interval: hours, days, months in the city do not).
+
+    With ``short_abandon_s`` the figures are live: the 15-minute intervals the rollups do
+    not cover (before their coverage starts, and from their last run on) are summarized
+    from the call records themselves, so today's figures include the last minutes. Without
+    it, only the rollups are read (settled history).
+    """
+    settled = (start, end)  # the span read from the rollups; the rest from the records
+    if short_abandon_s is not None:
+        covered = coverage(s)
+        settled = (start, start) if covered is None else (
+            max(start, covered[0]), min(end, floor(covered[1])))
+    stmt = select(IntervalStat).where(IntervalStat.interval_start >= settled[0],
+                                      IntervalStat.interval_start < settled[1])
     if queue:
         stmt = stmt.where(IntervalStat.queue == queue)
-    parts: dict[datetime, list[Summary]] = defaultdict(list)
+    parts: dict[K, list[Summary]] = defaultdict(list)
     for row in s.scalars(stmt):
-        parts[floor(row.interval_start, minutes)].append(_summary(row, thresholds_s))
+        parts[key(row.interval_start)].append(_summary(row, thresholds_s))
+    if short_abandon_s is not None:
+        fresh: dict[K, list[CallFacts]] = defaultdict(list)
+        for lo, hi in ((start, max(start, settled[0])), (max(start, settled[1]), end)):
+            for f in call_facts(s, lo, hi) if lo < hi else ():
+                if not queue or f.queue == queue:
+                    fresh[key(floor(f.entered_at))].append(f)
+        for k, facts in fresh.items():
+            parts[k].append(summarize(facts, thresholds_s, short_abandon_s))
+    return {k: combine(v, thresholds_s) for k, v in parts.items()}
+
+
+def intervals(s: Session, start: datetime, end: datetime, minutes: int, queue: str | None,
+              thresholds_s: Sequence[int],
+              short_abandon_s: float | None = None) -> list[tuple[datetime, Summary]]:
+    """Every ``minutes``-long interval of [start, end) with its (combined) summary; live
+    with ``short_abandon_s`` (``buckets``)."""
+    if minutes not in INTERVAL_CHOICES:
+        raise ValueError(f"interval must be one of {INTERVAL_CHOICES} minutes, not {minutes}")
+    parts = buckets(s, start, end, queue, thresholds_s, short_abandon_s,
+                    lambda t: floor(t, minutes))
     out = []
     t = floor(start, minutes)
     while t < end:
-        out.append((t, combine(parts.get(t, []), thresholds_s)))
+        out.append((t, parts.get(t) or combine([], thresholds_s)))
         t += timedelta(minutes=minutes)
     return out
 

@@ -44,3 +44,18 @@ class CommandKind(StrEnum):
     LOGOUT = "logout"
     PAUSE = "pause"
     UNPAUSE = "unpause"
+
+
+class ServiceLevelBasis(StrEnum):
+    """Whom service level counts in its denominator (``acd.definitions`` documents each)."""
+
+    ENTERED_QUEUE = "entered_queue"  # every caller who entered a queue, short abandons out
+    ANSWERED_ABANDONED = "answered_abandoned"  # answered + abandoned (short ones out)
+    ANSWERED = "answered"  # answered calls only
+
+
+class AbandonBasis(StrEnum):
+    """Which unanswered callers the abandon rate counts (``acd.definitions``)."""
+
+    NOT_SERVED = "not_served"  # abandoned, timed out, exit by key, exit empty, dropped
+    ABANDONED_ONLY = "abandoned_only"  # callers who hung up while waiting, nothing else

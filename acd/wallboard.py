@@ -5,6 +5,8 @@ on a change it builds the wallboard payload once (the board plus today's figures
 queue) and wakes every open stream, so a hundred supervisors cost one query, not a hundred.
 IVR self-service changes no board version (a contained call never reaches a queue), so the
 hub also reads today's containment once a second and rebuilds the payload when it moved.
+Each tile's figures follow the center's definitions (``acd.definitions``) and its alarm the
+queue's goals (``acd.goals``): amber when one is missed today, red when missed by far.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy.orm import Session
 
-from acd import live_store
+from acd import definitions, goals, live_store
 from acd.facts import call_facts
 from acd.live import queue_tiles
 from acd.metrics import CallFacts, summarize
@@ -167,20 +169,27 @@ def ivr_tile(stats: dict[str, Any] | None, top: int = IVR_TOP) -> dict[str, Any]
 
 def build_payload(settings: Settings, doc: dict[str, Any], today: dict[str, Any],
                   ivr: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The wallboard's JSON: per queue tile today's figures by the center's definitions, its
+    goals (met / missed) and ``goal_alarm`` (0 ok, 1 amber: a goal missed, 2 red)."""
+    d = definitions.from_settings(settings)
     titles = {q.name: q.title for q in settings.queues}
-    tiles = queue_tiles(doc, today, settings.queue_names(), settings.sl_thresholds_s)
+    tiles = queue_tiles(doc, today, settings.queue_names(), d)
     for t in tiles:
         t["title"] = titles.get(t["queue"], t["queue"])
+        g = goals.goals_for(settings, t["queue"])
+        s = today.get(t["queue"]) or summarize([], d.thresholds_s, d.short_abandon_s)
+        t["goals"] = goals.marks(s, d, g)
+        t["goal_alarm"] = goals.alarm_level(s, d, g, settings.alarm_sl_red_points,
+                                            settings.alarm_red_over_goal)
     return {
         "version": doc.get("version", 0),
         "tiles": tiles,
         "agents": doc.get("agents", []),
         "ivr": ivr_tile(ivr),
+        "definitions": d.as_dict(),
         "thresholds": {
             "waiting": settings.alarm_waiting, "longest_wait_s": settings.alarm_longest_wait_s,
-            "service_level": settings.alarm_service_level,
-            "abandon_rate": settings.alarm_abandon_rate, "paused_s": settings.alarm_paused_s,
-            "sl_threshold_s": settings.sl_thresholds_s[0],
+            "paused_s": settings.alarm_paused_s,
         },
     }
 
@@ -196,7 +205,8 @@ def create_blueprints(settings: Settings, db: Database, self_service: SelfServic
         user = current_user()
         can_command = user is not None and user.role in ("supervisor", "admin")
         return render_template("acd/wallboard.html", settings=settings, user=user,
-                               can_command=can_command)
+                               can_command=can_command,
+                               definitions=definitions.from_settings(settings).as_dict())
 
     @bp.route("/wallboard/stream")
     @roles(Role.SUPERVISOR, Role.MANAGER)

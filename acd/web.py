@@ -51,8 +51,7 @@ def create_blueprints(settings: Settings, db: Database, self_service: SelfServic
         if t1 <= t0:
             return jsonify(error="bad_period", description="'to' must be after 'from'"), 400
         with db.session() as s:
-            report = queries.report(s, t0, t1, request.args.get("queue") or None,
-                                    settings.sl_thresholds_s, settings.short_abandon_s)
+            report = queries.report(s, t0, t1, request.args.get("queue") or None, settings)
             ivr = self_service(s, t0, t1)  # IVR self-service: contained vs agent per option
         return jsonify({**report, "ivr": ivr})
 

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from acd.cli import report
+from acd.cli import calls_group, report
 from center import schema
 from crm_bridge.cli import apikey, catalog, opendata
 from foundation.cli import Context, pass_ctx
@@ -94,14 +94,31 @@ def seed() -> None:
 
 
 @seed.command("demo")
+@click.option("--history/--no-history", default=True, show_default=True,
+              help="Also write months of past calls, tickets, QA and a forecast (once).")
+@click.option("--months", type=click.FloatRange(0, 36, min_open=True), default=3.0,
+              show_default=True, help="How many months of history.")
+@click.option("--volume", type=click.FloatRange(0, 100_000), default=500.0, show_default=True,
+              help="History: calls on an average weekday.")
+@click.option("--tickets-per-day", type=click.FloatRange(0, 10_000), default=20.0,
+              show_default=True, help="History: service requests a day.")
+@click.option("--seed", "rng_seed", type=int, default=311, show_default=True,
+              help="History: random seed (same seed, same past).")
 @pass_ctx
-def seed_demo(c: Context) -> None:
-    """A sample city: agencies, queues, agents, service types and one user per role."""
+def seed_demo(c: Context, history: bool, months: float, volume: float, tickets_per_day: float,
+              rng_seed: int) -> None:
+    """A sample city: agencies, queues, agents, service types, one user per role and (unless
+    --no-history) months of history, each written once: running it again adds nothing."""
+    from center.history import HistoryOptions, seed_history
     from center.seed import seed_demo as run_seed
 
+    options = HistoryOptions(months, volume, tickets_per_day, rng_seed)
     schema.upgrade(c.db)
     for line in run_seed(c.settings, c.db):
         click.echo(line)
+    if history:
+        for line in seed_history(c.settings, c.db, options):
+            click.echo(line)
 
 
 @cli.group()
@@ -134,7 +151,8 @@ def user_create(c: Context, username: str, role: str, password: str, full_name: 
 def _mount_capabilities() -> None:
     """Every capability's command group, named here explicitly (capabilities never import
     this module: it is the root)."""
-    for group in (asterisk, agent, report, wfm, apikey, catalog, opendata, recordings):
+    for group in (asterisk, agent, report, calls_group, wfm, apikey, catalog, opendata,
+                  recordings):
         cli.add_command(group)
 
 

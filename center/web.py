@@ -10,14 +10,19 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 
 import acd.phone_web
+import acd.range_web
 import acd.reports
+import acd.timeline
 import acd.wallboard
 import acd.web
+import crm_bridge.call_facet
 import crm_bridge.open311.server
 import crm_bridge.web.app
 import ivr.analytics
+import ivr.call_facet
 import ivr.menu_twiml
 import ivr.web
+import recordings.call_facet
 import recordings.qa.web
 import recordings.web
 import workforce.web
@@ -36,6 +41,10 @@ def mounts(settings: Settings, db: Database) -> list[Mount]:
         *acd.wallboard.create_blueprints(settings, db, self_service=ivr.analytics.containment),
         *acd.reports.create_blueprints(settings, db),
         *acd.phone_web.create_blueprints(settings, db),
+        *acd.range_web.create_blueprints(settings, db, self_service=ivr.analytics.containment),
+        *acd.timeline.create_blueprints(settings, db, facets=(
+            ivr.call_facet.ivr_facet, crm_bridge.call_facet.tickets_facet,
+            recordings.call_facet.recording_facet)),
         *crm_bridge.open311.server.create_blueprints(settings, db),
         *crm_bridge.web.app.create_blueprints(settings, db),
         *workforce.web.create_blueprints(settings, db),

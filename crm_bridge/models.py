@@ -1,12 +1,12 @@
 """CRM tables: catalog (agencies, escalation contacts, service types), tickets, activity log,
-notifications, the outbox to external CRMs, and Open311 API keys."""
+notifications, the outbox to external CRMs and the updates they send back, Open311 API keys."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from foundation.db import Base, UTCDateTime, utcnow
@@ -201,6 +201,32 @@ class RemoteCursor(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("crm_agencies.id"), primary_key=True)
     updated_after: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class RemoteUpdate(Base):
+    """One change a remote reported on a ticket we sent it, waiting to be applied here.
+
+    Polling stores these and moves the cursor on; applying them is a claim/retry loop like the
+    outbox's, so an update that cannot be applied (yet) is retried, then ``failed``, and never
+    holds back the others or the cursor."""
+
+    __tablename__ = "crm_remote_updates"
+    __table_args__ = (Index("ix_crm_remote_updates_due", "status", "next_attempt_at"),
+                      UniqueConstraint("agency_id", "remote_id", "remote_updated",
+                                       name="uq_crm_remote_updates_change"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("crm_agencies.id"))
+    remote_id: Mapped[str] = mapped_column(String(128))
+    remote_updated: Mapped[str] = mapped_column(String(64))  # as the remote wrote it
+    remote_status: Mapped[str] = mapped_column(String(16))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending|applied|failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ApiKey(Base):

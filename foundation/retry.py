@@ -1,6 +1,10 @@
 """Retry policy shared by every claim/attempt/backoff loop (CRM outbox, resident notifications,
 Twilio callbacks): one attempt outside any database transaction, its error caught as text, and
-exponential backoff before the next one. Pure: the claim on the rows is ``foundation.claims``."""
+exponential backoff before the next one. Pure: the claim on the rows is ``foundation.claims``.
+
+An attempt never raises: an error the caller expects (``errors``) is retried; ``Permanent``
+says no retry can help (the row fails at once); any other exception is a defect of this one
+item, recorded on it like a failure, so one bad row never stops the rows claimed with it."""
 
 from __future__ import annotations
 
@@ -37,12 +41,18 @@ def backoff(attempts: int, base_s: float = 30.0, cap_s: float = 3600.0) -> timed
     return Backoff(base_s, cap_s).delay(attempts)
 
 
+class Permanent(Exception):
+    """An attempt that no retry will fix (a malformed address, an item that cannot be built)."""
+
+
 @dataclass(frozen=True)
 class Outcome(Generic[R]):
     """What one attempt gave: its value, or the error as text (never both)."""
 
     value: R | None = None
     error: str | None = None
+    permanent: bool = False  # no retry will help: fail the row now
+    expected: bool = True  # False: an exception outside ``errors`` (a defect, logged in full)
 
     @property
     def ok(self) -> bool:
@@ -50,13 +60,22 @@ class Outcome(Generic[R]):
         return self.error is None
 
 
+def as_text(exc: BaseException) -> str:
+    """``TypeName: message``, the way rows record an unexpected error."""
+    return f"{type(exc).__name__}: {exc}"
+
+
 def attempt(send: Callable[[], R], errors: tuple[type[BaseException], ...],
             describe: Callable[[BaseException], str] = str) -> Outcome[R]:
-    """Run ``send`` once; an exception of ``errors`` becomes ``Outcome.error`` (clipped)."""
+    """Run ``send`` once; any exception becomes ``Outcome.error`` (clipped), never a raise."""
     try:
         return Outcome(value=send())
+    except Permanent as exc:
+        return Outcome(error=describe(exc)[:ERROR_CHARS], permanent=True)
     except errors as exc:
         return Outcome(error=describe(exc)[:ERROR_CHARS])
+    except Exception as exc:
+        return Outcome(error=as_text(exc)[:ERROR_CHARS], expected=False)
 
 
 def exhausted(attempts: int, max_attempts: int) -> bool:

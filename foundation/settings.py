@@ -13,9 +13,9 @@ import os
 import re
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, field_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -39,13 +39,35 @@ def default_cache_dir() -> Path:
 _TOML_FILE: ContextVar[str | None] = ContextVar("civic311_toml_file", default=None)
 
 
+class GoalSettings(BaseModel):
+    """The center's service goals (``acd.goals``): ``service_level`` of callers answered within
+    ``answer_s`` seconds, abandon rate at most ``abandon_rate``, ASA at most ``asa_s`` seconds."""
+
+    service_level: float = Field(default=0.90, gt=0, le=1)
+    answer_s: int = Field(default=30, gt=0)
+    abandon_rate: float = Field(default=0.05, ge=0, le=1)
+    asa_s: float = Field(default=30.0, gt=0)
+
+
+class QueueGoalSettings(BaseModel):
+    """One queue's own goals; a goal left out (None) is the center's. The queue's answer time
+    is its ``sl_threshold_s``."""
+
+    service_level: float | None = Field(default=None, gt=0, le=1)
+    abandon_rate: float | None = Field(default=None, ge=0, le=1)
+    asa_s: float | None = Field(default=None, gt=0)
+
+
 class QueueDef(BaseModel):
     """One ACD queue: a phone line of an agency, or the general line."""
 
     name: str
     title: str
     agency: str | None = None
-    sl_threshold_s: int = 30
+    # The answer time T of the queue's service-level goal (and Asterisk's ``servicelevel``);
+    # left out, it is the center's ``goals.answer_s``.
+    sl_threshold_s: int = Field(default=30, gt=0)
+    goals: QueueGoalSettings = Field(default_factory=QueueGoalSettings)
     timeout_s: int = 600
     wrapup_s: int = 15
     survey: bool = False  # after the agent hangs up, the caller rates the call 1-5 by keypad
@@ -117,17 +139,32 @@ class Settings(BaseSettings):
     asterisk_log_dir: Path | None = None
     asterisk_sounds_dir: Path | None = None
     asterisk_root_dir: Path | None = None  # default: <cache_dir>/asterisk-root
-    queues: list[QueueDef] = Field(default_factory=lambda: list(DEFAULT_QUEUES))
-    short_abandon_s: int = 5
+    # copies: the validator below fills in each queue's answer time from this center's goals
+    queues: list[QueueDef] = Field(
+        default_factory=lambda: [q.model_copy(deep=True) for q in DEFAULT_QUEUES])
+    short_abandon_s: int = Field(default=5, ge=0)
+    # Service level is reported at each of these answer times; every goal's answer time is
+    # added when missing (so a goal can always be judged).
     sl_thresholds_s: list[int] = Field(default_factory=lambda: [30, 60])
+    # Which definition the figures follow (acd/definitions.py names and documents each):
+    # service level over "entered_queue" (every caller who entered a queue, short abandons
+    # out), "answered_abandoned" (answered + abandoned) or "answered" (answered only);
+    # abandon rate counting every caller "not_served" or "abandoned_only".
+    service_level_definition: Literal["entered_queue", "answered_abandoned",
+                                      "answered"] = "entered_queue"
+    abandon_rate_definition: Literal["not_served", "abandoned_only"] = "not_served"
+    goals: GoalSettings = Field(default_factory=GoalSettings)
     pause_reasons: list[str] = Field(default_factory=lambda: [
         "break", "lunch", "training", "meeting", "coaching", "technical", "outbound"])
     # Wallboard alarms: a tile turns amber at the first figure and red at the second.
     alarm_waiting: tuple[int, int] = (5, 15)
     alarm_longest_wait_s: tuple[int, int] = (60, 180)
-    alarm_service_level: tuple[float, float] = (0.80, 0.70)  # below these
-    alarm_abandon_rate: tuple[float, float] = (0.05, 0.10)
     alarm_paused_s: tuple[int, int] = (900, 1800)
+    # ... and amber as soon as a goal is missed today; red when service level is more than
+    # ``alarm_sl_red_points`` below its goal, or abandon rate / ASA above
+    # ``alarm_red_over_goal`` times theirs.
+    alarm_sl_red_points: float = Field(default=0.10, ge=0, le=1)
+    alarm_red_over_goal: float = Field(default=2.0, ge=1)
 
     twilio_auth_token: str | None = Field(
         default=None,
@@ -181,6 +218,23 @@ class Settings(BaseSettings):
         if toml_path:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
+
+    @model_validator(mode="after")
+    def _goal_thresholds(self) -> Settings:
+        """A queue without its own answer time takes the center's; every goal's answer time
+        is one of ``sl_thresholds_s`` (added at the end when missing)."""
+        for q in self.queues:
+            if "sl_threshold_s" not in q.model_fields_set:
+                q.sl_threshold_s = self.goals.answer_s
+        for t in [self.goals.answer_s, *(q.sl_threshold_s for q in self.queues)]:
+            if t not in self.sl_thresholds_s:
+                self.sl_thresholds_s.append(t)
+        if not self.sl_thresholds_s or min(self.sl_thresholds_s) <= 0:
+            raise ValueError("sl_thresholds_s: answer times must be positive seconds")
+        return self
+
+    def queue(self, name: str) -> QueueDef | None:
+        return next((q for q in self.queues if q.name == name), None)
 
     # ---- derived values -------------------------------------------------------------------
     @property

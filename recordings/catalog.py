@@ -77,7 +77,12 @@ def catalog(session: Session, paths: Paths, queues: list[str], now: datetime) ->
         if _safe_name(call.uniqueid) and src.exists() and \
                 src.stat().st_mtime > now.timestamp() - SETTLE_S:
             continue  # still being written: next run
-        rec = _catalog_one(call, paths, policies, now)
+        try:
+            rec = _catalog_one(call, paths, policies, now)
+        except Exception as exc:  # one file's trouble never stops the others
+            log.exception("recording of call %s could not be catalogued", call.uniqueid)
+            rec = _uncatalogued(call, now, f"could not be catalogued: "
+                                           f"{type(exc).__name__}: {exc}"[:500])
         session.add(rec)
         session.flush()
         counts[str(rec.status)] += 1
@@ -85,6 +90,16 @@ def catalog(session: Session, paths: Paths, queues: list[str], now: datetime) ->
             log.warning("recording of call %s %s: %s", call.uniqueid, rec.status, rec.detail)
     _refresh_tickets(session, now)
     return counts
+
+
+def _uncatalogued(call: CallRecord, now: datetime, detail: str) -> Recording:
+    """The row of a call whose file could not be handled: ``failed``, with the reason (the
+    problems list shows it); the file, if any, is left where it was."""
+    return Recording(uniqueid=call.uniqueid, call_id=call.id, queue=call.queue,
+                     agent=call.agent, ticket_number=call.ticket_number,
+                     started_at=call.answered_at or call.entered_at, talk_s=call.talk_s,
+                     status=RecordingStatus.FAILED, detail=detail, catalogued_at=now,
+                     legal_hold=False, hold_reason="")
 
 
 def _catalog_one(call: CallRecord, paths: Paths, policies, now: datetime) -> Recording:  # type: ignore[no-untyped-def]

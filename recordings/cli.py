@@ -31,9 +31,8 @@ def retention_cmd(c: Context) -> None:
     """Delete the recordings past their queue's retention now (the worker does it hourly)."""
     from recordings.retention import run_retention
 
-    with c.db.session() as s:
-        deleted = run_retention(s, c.settings.data_dir, c.settings.queue_names(), utcnow())
-    echo_json({"deleted": deleted})
+    run = run_retention(c.db, c.settings.data_dir, c.settings.queue_names(), utcnow())
+    echo_json({"deleted": run.deleted, "files_left": run.files_left})
 
 
 @recordings.command("push-policy")

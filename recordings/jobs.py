@@ -25,8 +25,7 @@ def jobs(settings: Settings, db: Database) -> list[Job]:
             catalog(s, paths, queues, utcnow())
 
     def retention_job() -> None:
-        with db.session() as s:
-            run_retention(s, settings.data_dir, queues, utcnow())
+        run_retention(db, settings.data_dir, queues, utcnow())
 
     def policy_job() -> None:
         from recordings.asterisk_sync import push_to_asterisk

@@ -3,6 +3,11 @@ QA review (sampled and not yet scored, or in an open calibration session) or leg
 
 ``expired`` is the pure rule; ``run_retention`` applies it (the worker's job). The catalog
 row stays, marked ``deleted`` with the date, so a deleted recording is never silently absent.
+
+The rows are marked and committed first, then the files are removed, one at a time: a file
+that cannot be removed (or lies outside the data directory) keeps its path on the deleted row
+with the reason in ``detail``, is never served again, and is tried again on the next run;
+the other files are removed all the same.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from foundation.db import Database
 from recordings import policy_queries
 from recordings.models import (
     CalibrationSession,
@@ -61,9 +67,57 @@ def under_review(session: Session) -> set[int]:
     return (sampled - scored) | calibrating
 
 
-def run_retention(session: Session, data_dir: Path, queues: list[str],
-                  now: datetime) -> list[str]:
-    """Delete the expired files; returns the uniqueids deleted."""
+@dataclass(frozen=True)
+class RetentionRun:
+    deleted: list[str]  # uniqueids marked deleted by this run
+    files_left: list[str]  # uniqueids of deleted recordings whose file could not be removed
+
+
+def run_retention(db: Database, data_dir: Path, queues: list[str], now: datetime) -> RetentionRun:
+    """Mark the expired recordings deleted (committed), then remove their files."""
+    with db.session() as s:
+        deleted = _mark(s, queues, now)
+    with db.session() as s:
+        pending = [(r.id, r.uniqueid, str(r.path), r.detail) for r in s.scalars(
+            select(Recording).where(Recording.deleted_at.is_not(None),
+                                    Recording.path.is_not(None)))]
+    left = []
+    for rid, uniqueid, relative, detail in pending:
+        error = _remove(data_dir, relative)
+        with db.session() as s:
+            rec = s.get(Recording, rid)
+            if rec is None:
+                continue
+            base = detail.split(NOT_REMOVED)[0]
+            if error is None:
+                rec.path, rec.detail = None, base
+            else:
+                rec.detail = f"{base}{NOT_REMOVED}{error}"[:500]
+                left.append(uniqueid)
+                log.warning("retention: the file of recording %s was not removed: %s",
+                            uniqueid, error)
+    if deleted:
+        log.info("retention deleted %d recording(s)", len(deleted))
+    return RetentionRun(deleted, left)
+
+
+NOT_REMOVED = "; the file could not be removed yet: "
+
+
+def _remove(data_dir: Path, relative: str) -> str | None:
+    """Remove one recording file; the reason it could not be, or None."""
+    base = data_dir.resolve()
+    path = (base / relative).resolve()
+    if not path.is_relative_to(base):
+        return f"{relative} is outside the data directory"
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc.strerror or exc}"
+    return None
+
+
+def _mark(session: Session, queues: list[str], now: datetime) -> list[str]:
     policies = policy_queries.load(session, queues)
     rows = {r.id: r for r in session.scalars(
         select(Recording).where(Recording.deleted_at.is_(None), Recording.path.is_not(None)))}
@@ -73,12 +127,8 @@ def run_retention(session: Session, data_dir: Path, queues: list[str],
     deleted = []
     for rid in doomed:
         rec = rows[rid]
-        path = data_dir / str(rec.path)
-        path.unlink(missing_ok=True)
         days = (policies.get(rec.queue) or RecordingPolicy(rec.queue)).retention_days
-        rec.status, rec.deleted_at, rec.path = RecordingStatus.DELETED, now, None
+        rec.status, rec.deleted_at = RecordingStatus.DELETED, now
         rec.detail = f"deleted by retention ({days} days for queue {rec.queue})"
         deleted.append(rec.uniqueid)
-    if deleted:
-        log.info("retention deleted %d recording(s)", len(deleted))
     return deleted

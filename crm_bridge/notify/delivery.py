@@ -2,7 +2,9 @@
 
 Rows are claimed (``foundation.claims``) so two workers never send the same message; each is
 sent outside any transaction and a failure is recorded and retried with the shared backoff
-(``foundation.retry``) until ``notify_max_attempts``.
+(``foundation.retry``) until ``notify_max_attempts``. A message that can never be sent (an
+address with a line break, stored before the edges checked it) fails at once; whatever goes
+wrong with one message is recorded on it and the rest of the batch is still sent.
 """
 
 from __future__ import annotations
@@ -18,30 +20,34 @@ import requests
 
 from crm_bridge.models import Notification, TicketEvent
 from foundation import retry
-from foundation.claims import claim
+from foundation.claims import claim, each, settle
 from foundation.db import Database, utcnow
+from foundation.header_values import email_problem, one_line
 from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 SEND_ERRORS = (OSError, smtplib.SMTPException, RuntimeError, requests.RequestException)
 
 
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
 def _send(settings: Settings, channel: str, to: str, subject: str, body: str) -> str:
     if channel == "email":
         return send_email(settings, to, subject, body)
-    return send_sms(settings, to, body)
+    if channel == "sms":
+        return send_sms(settings, to, body)
+    raise retry.Permanent(f"no such channel {channel!r}")
 
 
 def send_email(settings: Settings, to: str, subject: str, body: str,
                message_id: str | None = None) -> str:
+    """Send one message over SMTP; returns its Message-ID. A malformed recipient raises
+    ``retry.Permanent`` before any connection; the subject is kept to one line."""
+    problem = email_problem(to)
+    if problem:
+        raise retry.Permanent(f"recipient refused: {problem}")
     msg = EmailMessage()
     msg["From"] = settings.mail_from
     msg["To"] = to
-    msg["Subject"] = subject
+    msg["Subject"] = one_line(subject)
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message_id or make_msgid(domain="civic311")
     msg.set_content(body)
@@ -58,6 +64,8 @@ def send_sms(settings: Settings, to: str, body: str) -> str:
     url = f"{settings.twilio_api_base.rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
     resp = requests.post(url, data={"To": to, "From": settings.twilio_from_number, "Body": body},
                          auth=(sid, token), timeout=15)
+    if resp.status_code == 400:  # Twilio refuses the message itself (an invalid number)
+        raise retry.Permanent(f"Twilio refused the message: {resp.text[:200]}")
     if resp.status_code >= 400:
         raise RuntimeError(f"Twilio answered {resp.status_code}: {resp.text[:200]}")
     return str(resp.json().get("sid", ""))
@@ -75,32 +83,35 @@ def deliver_pending(db: Database, settings: Settings, now: datetime | None = Non
                     limit: int = 100) -> int:
     """Send due notifications; returns how many were sent."""
     now = now or utcnow()
-    sent = 0
-    for nid in claim(db, Notification, now, limit):
-        with db.session() as s:
-            n = s.get(Notification, nid)
-            assert n is not None
-            channel, to, subject, body = n.channel, n.recipient, n.subject, n.body
-        outcome = retry.attempt(partial(_send, settings, channel, to, subject, body),
-                                SEND_ERRORS, _describe)
-        error = outcome.error
-        with db.session() as s:
-            n = s.get(Notification, nid)
-            assert n is not None
+    return each(db, Notification, claim(db, Notification, now, limit),
+                lambda nid: _deliver(db, settings, nid, now), now,
+                settings.notify_max_attempts)
+
+
+def _deliver(db: Database, settings: Settings, nid: int, now: datetime) -> int:
+    with db.session() as s:
+        n = s.get(Notification, nid)
+        if n is None:
+            return 0
+        channel, to, subject, body = n.channel, n.recipient, n.subject, n.body
+    outcome = retry.attempt(partial(_send, settings, channel, to, subject, body),
+                            SEND_ERRORS, retry.as_text)
+    with db.session() as s:
+        n = s.get(Notification, nid)
+        if n is None:
+            return 0
+        if outcome.ok:
             n.attempts += 1
             n.locked_until = None
-            if error is None:
-                n.status, n.sent_at, n.last_error = "sent", utcnow(), None
-                sent += 1
-                if n.ticket_id:
-                    s.add(TicketEvent(ticket_id=n.ticket_id, kind="notified", actor="system",
-                                      at=utcnow(), public=False,
-                                      text=f"{n.kind} {channel} to {mask(to)}"))
-            else:
-                n.last_error = error
-                n.next_attempt_at = retry.DEFAULT.next_attempt(n.attempts, now)
-                if retry.exhausted(n.attempts, settings.notify_max_attempts):
-                    n.status = "failed"
-                log.warning("notification %s (%s) failed, attempt %s: %s", nid, channel,
-                            n.attempts, error)
-    return sent
+            n.status, n.sent_at, n.last_error = "sent", utcnow(), None
+            if n.ticket_id:
+                s.add(TicketEvent(ticket_id=n.ticket_id, kind="notified", actor="system",
+                                  at=utcnow(), public=False,
+                                  text=f"{n.kind} {channel} to {mask(to)}"))
+            return 1
+        settle(n, outcome.error or "", now, settings.notify_max_attempts,
+               permanent=outcome.permanent)
+        log.log(logging.WARNING if outcome.expected else logging.ERROR,
+                "notification %s (%s) failed, attempt %s: %s", nid, channel, n.attempts,
+                outcome.error)
+        return 0

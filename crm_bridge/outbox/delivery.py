@@ -7,6 +7,7 @@ that is down delays delivery (exponential backoff, capped at an hour), never dro
 
 One item is three steps: claim it (committed), build its request from the rows in a short
 transaction and send it with no transaction open, then record the result in a new one.
+Whatever goes wrong with one item is recorded on it; the items after it are still sent.
 """
 
 from __future__ import annotations
@@ -20,14 +21,18 @@ from crm_bridge.outbox.errors import SendError
 from crm_bridge.outbox.senders import Send, Sender
 from crm_bridge.tickets import records
 from foundation import retry
-from foundation.claims import claim
+from foundation.claims import claim, each, settle
 from foundation.db import Database, utcnow
 
 log = logging.getLogger(__name__)
+BROKEN_MAX = 5  # attempts at an item that fails for a reason other than the remote being down
 
 
 def _prepare(senders: dict[str, Sender], item: OutboxItem, t: Ticket, agency: Agency) -> Send:
-    return senders[item.destination].prepare(item, t, agency)
+    sender = senders.get(item.destination)
+    if sender is None:
+        raise retry.Permanent(f"no sender for destination {item.destination!r}")
+    return sender.prepare(item, t, agency)
 
 
 def _sent(send: Send | None) -> str:
@@ -40,38 +45,42 @@ def process_outbox(db: Database, senders: dict[str, Sender], now: datetime | Non
                    limit: int = 50) -> int:
     """Send due outbox items; returns how many were delivered."""
     now = now or utcnow()
-    delivered = 0
-    for item_id in claim(db, OutboxItem, now, limit):
-        with db.session() as s:
-            item = s.get(OutboxItem, item_id)
-            t = s.get(Ticket, item.ticket_id) if item else None
-            agency = s.get(Agency, item.agency_id) if item else None
-            if item is None or t is None or agency is None:
-                log.warning("outbox %s: its ticket or agency is gone; skipped", item_id)
-                continue
-            destination, code = item.destination, agency.code
-            prepared = retry.attempt(partial(_prepare, senders, item, t, agency),
-                                     (SendError, KeyError))
-        # the transaction is over: the remote may take its time (up to 15 s) holding no lock
-        outcome: retry.Outcome[str] = retry.attempt(partial(_sent, prepared.value), (SendError,)) \
-            if prepared.ok else retry.Outcome(error=prepared.error)
-        with db.session() as s:
-            item = s.get(OutboxItem, item_id)
-            t = s.get(Ticket, item.ticket_id) if item else None
-            if item is None or t is None:
-                continue
-            item.attempts += 1
-            item.locked_until = None
-            if outcome.ok:
-                item.status, item.remote_id, item.sent_at, item.last_error = \
-                    "sent", outcome.value, utcnow(), None
-                records.log(s, t, "routed", "system",
-                            f"delivered to {code} ({destination}) as {outcome.value}",
-                            public=False)
-                delivered += 1
-            else:
-                item.last_error = outcome.error
-                item.next_attempt_at = retry.DEFAULT.next_attempt(item.attempts, now)
-                log.warning("outbox %s to %s failed (attempt %s): %s", item_id, code,
-                            item.attempts, outcome.error)
-    return delivered
+    return each(db, OutboxItem, claim(db, OutboxItem, now, limit),
+                lambda item_id: _deliver(db, senders, item_id, now), now, BROKEN_MAX)
+
+
+def _deliver(db: Database, senders: dict[str, Sender], item_id: int, now: datetime) -> int:
+    with db.session() as s:
+        item = s.get(OutboxItem, item_id)
+        t = s.get(Ticket, item.ticket_id) if item else None
+        agency = s.get(Agency, item.agency_id) if item else None
+        if item is None or t is None or agency is None:
+            log.warning("outbox %s: its ticket or agency is gone; skipped", item_id)
+            return 0
+        destination, code = item.destination, agency.code
+        prepared = retry.attempt(partial(_prepare, senders, item, t, agency), (SendError,))
+    # the transaction is over: the remote may take its time (up to 15 s) holding no lock
+    outcome: retry.Outcome[str] = retry.attempt(partial(_sent, prepared.value), (SendError,)) \
+        if prepared.ok else retry.Outcome(error=prepared.error, permanent=prepared.permanent,
+                                          expected=prepared.expected)
+    with db.session() as s:
+        item = s.get(OutboxItem, item_id)
+        t = s.get(Ticket, item.ticket_id) if item else None
+        if item is None or t is None:
+            return 0
+        if not outcome.ok:
+            # a remote that is down (SendError) delays, never drops; anything else is a
+            # defect of this item: failed now (Permanent) or after BROKEN_MAX attempts
+            settle(item, outcome.error or "", now, BROKEN_MAX if not outcome.expected else None,
+                   permanent=outcome.permanent)
+            log.log(logging.WARNING if outcome.expected else logging.ERROR,
+                    "outbox %s to %s failed (attempt %s): %s", item_id, code, item.attempts,
+                    outcome.error)
+            return 0
+        item.attempts += 1
+        item.locked_until = None
+        item.status, item.remote_id, item.sent_at, item.last_error = \
+            "sent", outcome.value, utcnow(), None
+        records.log(s, t, "routed", "system",
+                    f"delivered to {code} ({destination}) as {outcome.value}", public=False)
+        return 1

@@ -15,6 +15,7 @@ from crm_bridge.models import Agency, EscalationContact, ServiceType
 from crm_bridge.tickets.attributes import normalize_definitions
 from crm_bridge.tickets.business_calendar import SlaUnit
 from crm_bridge.tickets.errors import InvalidInput
+from foundation.header_values import email_problem, has_control
 
 AGENCY_FIELDS = ("name", "email", "phone")
 
@@ -40,13 +41,22 @@ def upsert_agency(session: Session, raw: dict[str, Any]) -> tuple[Agency, str]:
     code = str(raw.get("code") or "").strip().upper()
     if not code or not raw.get("name"):
         raise InvalidInput("agency", "every agency needs a code and a name")
+    if has_control(code) or has_control(str(raw["name"]).strip()):  # both go into mail text
+        raise InvalidInput("agency_name", f"{code!r}: no line breaks or control characters "
+                           "in an agency's code or name")
+    ext = raw.get("external") or {}
+    addresses = [raw.get("email"), ext.get("email"),
+                 *(c.get("email") for c in raw.get("contacts") or [])]
+    for address in addresses:
+        problem = email_problem(str(address)) if address else None
+        if problem:
+            raise InvalidInput("agency_email", f"{code}: {problem}")
     agency = session.scalar(select(Agency).where(Agency.code == code))
     verb = "unchanged"
     if agency is None:
         agency = Agency(code=code, name=raw["name"])
         session.add(agency)
         verb = "created"
-    ext = raw.get("external") or {}
     values = {k: raw.get(k) for k in AGENCY_FIELDS if k in raw}
     values.update({"external_kind": ext.get("kind"), "external_url": ext.get("url"),
                    "external_api_key": ext.get("api_key"), "external_email": ext.get("email")})
@@ -68,6 +78,9 @@ def upsert_service_type(session: Session, raw: dict[str, Any]) -> tuple[ServiceT
     code = str(raw.get("code") or "").strip()
     if not code or not raw.get("name"):
         raise InvalidInput("service_type", "every service type needs a code and a name")
+    if has_control(code) or has_control(str(raw["name"]).strip()):  # both go into mail subjects
+        raise InvalidInput("service_type_name", f"{code!r}: no line breaks or control "
+                           "characters in a service type's code or name")
     agency = session.scalar(select(Agency).where(Agency.code == str(raw.get("agency", "")).upper()))
     if agency is None:
         raise InvalidInput("service_type_agency", f"{code}: unknown agency {raw.get('agency')!r}")

@@ -43,6 +43,7 @@ from crm_bridge.tickets.records import (
     unpause,
 )
 from foundation.db import utcnow
+from foundation.header_values import email_problem
 
 CHANNELS = ("phone", "ivr", "web", "open311", "email", "sms")
 
@@ -97,6 +98,9 @@ def open_ticket(session: Session, draft: TicketDraft, *, now: datetime | None = 
              *(str(v) for v in attributes.values())]
     if any("\x00" in x for x in texts if x):
         raise InvalidInput("nul", "text must not contain NUL characters")
+    problem = email_problem(d.email) if d.email else None
+    if problem:
+        raise InvalidInput("email", problem)
     answers = validate_answers(st.attributes or [], attributes)
     pol = policy(st)
     due = cfg.calendar.due(pol, now)

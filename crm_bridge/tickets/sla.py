@@ -4,22 +4,34 @@ Each open ticket carries ``sla_next_check_at``: the instant its SLA clock reache
 stage (75% warning, 100% breach, then every further 50%). The job only reads tickets whose
 check is due, so it stays cheap at a million tickets, and it is idempotent: a stage is
 acted on once, when ``sla_stage`` moves past it.
+
+Each ticket is checked in a transaction of its own. A ticket whose check fails (a service type
+whose SLA no longer reads, say) gets an internal ``sla_check_failed`` entry with the error and
+its next check backed off; after ``CHECK_MAX`` failures its checks stop, and say so. The
+other tickets are warned and escalated all the same.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from crm_bridge.config import CrmConfig
-from crm_bridge.models import Agency, ServiceType, Ticket
+from crm_bridge.models import Agency, ServiceType, Ticket, TicketEvent
 from crm_bridge.notify import notices
 from crm_bridge.tickets.business_calendar import next_check_at, stage_for
 from crm_bridge.tickets.records import escalate, log, policy
+from foundation import retry
 from foundation.db import Database, utcnow
+
+logger = logging.getLogger(__name__)
+CHECK_MAX = 5
+FAILED = "sla_check_failed"
 
 
 def check_ticket(session: Session, t: Ticket, now: datetime, cfg: CrmConfig) -> list[str]:
@@ -51,14 +63,43 @@ def run_sla_checks(db: Database, cfg: CrmConfig, now: datetime | None = None,
                    batch: int = 500) -> int:
     """Worker job: warn and escalate every ticket whose next SLA check is due."""
     now = now or utcnow()
-    acted = 0
     with db.session() as s:
-        due = s.scalars(select(Ticket).where(Ticket.sla_next_check_at <= now)
-                        .order_by(Ticket.sla_next_check_at).limit(batch)
-                        .with_for_update(skip_locked=True)).all()
-        for t in due:
-            acted += len(check_ticket(s, t, now, cfg))
+        due = list(s.scalars(select(Ticket.id).where(Ticket.sla_next_check_at <= now)
+                             .order_by(Ticket.sla_next_check_at).limit(batch)))
+    acted = 0
+    for ticket_id in due:
+        outcome = retry.attempt(partial(_check_one, db, ticket_id, now, cfg), (),
+                                retry.as_text)
+        if outcome.ok:
+            acted += outcome.value or 0
+        else:
+            _failed(db, ticket_id, outcome.error or "", now)
     return acted
+
+
+def _check_one(db: Database, ticket_id: int, now: datetime, cfg: CrmConfig) -> int:
+    with db.session() as s:
+        t = s.scalar(select(Ticket).where(Ticket.id == ticket_id, Ticket.sla_next_check_at <= now)
+                     .with_for_update(skip_locked=True))
+        return len(check_ticket(s, t, now, cfg)) if t is not None else 0
+
+
+def _failed(db: Database, ticket_id: int, error: str, now: datetime) -> None:
+    """Record a failed check on the ticket; back off, and stop after CHECK_MAX failures."""
+    logger.warning("SLA check of ticket %s failed: %s", ticket_id, error)
+    with db.session() as s:
+        t = s.get(Ticket, ticket_id)
+        if t is None:
+            return
+        failures = 1 + (s.scalar(select(func.count()).select_from(TicketEvent).where(
+            TicketEvent.ticket_id == ticket_id, TicketEvent.kind == FAILED)) or 0)
+        if retry.exhausted(failures, CHECK_MAX):
+            t.sla_next_check_at = None
+            error += f" (failed {failures} times: SLA checks stopped for this ticket)"
+        else:
+            t.sla_next_check_at = retry.DEFAULT.next_attempt(failures, now)
+        log(s, t, FAILED, "system", f"SLA check failed: {error}"[:retry.ERROR_CHARS],
+            public=False, now=now)
 
 
 def on_time_report(session: Session, start: datetime, end: datetime) -> list[dict[str, Any]]:

@@ -5,15 +5,16 @@ from __future__ import annotations
 from flask import Blueprint
 
 from crm_bridge.config import from_settings
-from crm_bridge.web import admin, api, desktop, pages
+from crm_bridge.web import admin, api, desktop, pages, performance, reports
 from crm_bridge.web.context import CrmWeb
 from foundation.db import Database
 from foundation.settings import Settings
 from foundation.web import Mount
 
-# The worker pages, the admin catalog, the agent desktop and the staff JSON API: each module's
+# The worker pages, the admin catalog, the agent desktop, the staff JSON API, the public
+# performance page and the request reports: each module's
 # ``register(bp, web)`` adds its views to the one "crm" blueprint.
-ROUTE_MODULES = (pages, admin, desktop, api)
+ROUTE_MODULES = (pages, admin, desktop, api, performance, reports)
 
 
 def create_blueprints(settings: Settings, db: Database) -> list[Mount]:

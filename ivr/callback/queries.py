@@ -161,6 +161,16 @@ def finish_dial(db: Database, cb_id: int, dial_status: str, answered_s: int,
         return row.state
 
 
+def give_up(db: Database, cb_id: int, now: datetime, why: str) -> str | None:
+    """A dial that can never succeed (the number is refused): ``failed`` now, with the reason."""
+    with db.session() as s:
+        row = s.get(CallbackRequest, cb_id, with_for_update=True)
+        if row is None or row.state != S.CALLING:
+            return None
+        _back(row, now, why[:500], S.FAILED, None)
+        return row.state
+
+
 def left_queue(db: Database, cb_id: int, queue_status: str, now: datetime) -> str | None:
     """The placeholder left the queue without an agent (closed, emptied): try again later."""
     with db.session() as s:

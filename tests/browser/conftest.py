@@ -47,9 +47,12 @@ def pg_db(tmp_path: Path) -> Iterator[Database]:
     yield from make_database("postgres", tmp_path)
 
 
-def start_web(pbx: Pbx, db: Database, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_web(pbx: Pbx | None, db: Database, log: Path,
+              extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """A real ``civic311 web``; without a ``pbx``, pass its data directory in ``extra_env``."""
     port = free_port()
-    env = {**os.environ, **pbx.env, "DATABASE_URL": db.url, "CIVIC311_WEB_WORKERS": "2"}
+    env = {**os.environ, **(pbx.env if pbx else {}), **(extra_env or {}), "DATABASE_URL": db.url,
+           "CIVIC311_WEB_WORKERS": "2"}
     proc = subprocess.Popen([sys.executable, "-m", "center", "web", "--host", "127.0.0.1",
                              "--port", str(port)], env=env, stdout=log.open("ab"),
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

@@ -4,6 +4,8 @@ civic311 app) that fails on purpose, and a Twilio-compatible Messages endpoint."
 from __future__ import annotations
 
 import base64
+import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -61,9 +63,30 @@ def serve_fake_twilio() -> Iterator[tuple[str, list[dict[str, Any]]]]:
             return Response("not found", status=404)
         auth = request.headers.get("Authorization", "")
         user, _, pw = base64.b64decode(auth.removeprefix("Basic ")).decode().partition(":")
+        if not re.fullmatch(r"\+[1-9]\d{7,14}", request.form.get("To", "")):
+            return Response(json.dumps({  # what Twilio answers for a number it cannot dial
+                "code": 21211, "message": f"Invalid 'To' Phone Number: {request.form.get('To')}",
+                "status": 400}), status=400, content_type="application/json")
         received.append({**request.form.to_dict(), "auth": (user, pw), "path": request.path})
         return Response('{"sid": "SM0001", "status": "queued"}', status=201,
                         content_type="application/json")
 
     with serve(app) as base:
         yield base, received
+
+
+class Updates:
+    """A remote's ``GET requests.json`` answering with whatever ``body`` holds (the rows of a
+    well-behaved remote, or garbage); ``status`` other than 200 is a remote in trouble."""
+
+    def __init__(self, body: Any, status: int = 200) -> None:
+        self.body, self.status = body, status
+        self.gets = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        if request.method != "GET" or not request.path.endswith("/requests.json"):
+            return Response("not found", status=404)(environ, start_response)
+        self.gets += 1
+        return Response(json.dumps(self.body), status=self.status,
+                        content_type="application/json")(environ, start_response)

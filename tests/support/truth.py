@@ -30,8 +30,8 @@ def truth(queue_log: Path) -> dict[str, dict[str, object]]:
             c["outcome"] = TERMINAL[event]
             if event.startswith("COMPLETE"):
                 c["wait_s"], c["talk_s"], c["agent"] = int(data[0]), int(data[1]), agent
-            elif event.endswith("TRANSFER"):
-                c["wait_s"], c["talk_s"], c["agent"] = int(data[1]), int(data[2]), agent
+            elif event.endswith("TRANSFER"):  # ...|holdtime|calltime|position
+                c["wait_s"], c["talk_s"], c["agent"] = int(data[-3]), int(data[-2]), agent
             elif event == "EXITWITHKEY":
                 c["wait_s"] = int(data[3])
             elif event == "REFUSED":
@@ -45,7 +45,8 @@ def truth_metrics(calls: dict[str, dict[str, object]], short_abandon_s: int,
                   thresholds: tuple[int, ...]) -> dict[str, object]:
     """The queue metrics by their textbook definitions, straight from the logged calls.
 
-    Calls with no end in the log (cut off by an Asterisk restart) count as offered only.
+    Calls with no end in the log (cut off by an Asterisk restart) count as offered, entered
+    a queue, and not served.
     """
     out: dict[str, object] = {k: 0 for k in (
         "answered", "abandoned", "short_abandoned", "timeout", "exit_key", "exit_empty",
@@ -67,7 +68,14 @@ def truth_metrics(calls: dict[str, dict[str, object]], short_abandon_s: int,
                 within[t] += wait <= t
     answered, abandoned = out["answered"], out["abandoned"]
     out["offered"] = len(calls)
-    out["sl"] = {t: within[t] / (answered + abandoned) for t in thresholds}  # type: ignore[operator]
+    # service level over every caller who entered a queue (the refused never did), short
+    # abandons out; calls cut off count as entered and not answered
+    entered = len(calls) - out["refused"] - out["short_abandoned"]  # type: ignore[operator]
+    out["sl"] = {t: within[t] / entered for t in thresholds}
+    out["sl_answered_abandoned"] = {t: within[t] / (answered + abandoned)  # type: ignore[operator]
+                                    for t in thresholds}
+    out["not_served"] = sum(out[k] for k in (  # type: ignore[misc]
+        "abandoned", "timeout", "exit_key", "exit_empty", "cut"))
     answered_waits = [int(c["wait_s"]) for c in calls.values()  # type: ignore[call-overload]
                       if c["outcome"] == "answered"]
     out["asa_s"] = sum(answered_waits) / len(answered_waits)

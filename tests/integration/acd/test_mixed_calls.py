@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from acd import queries
 from acd.daemon import RECONCILE_EVERY_S
 from acd.models import CallRecord
+from acd.states import ServiceLevelBasis
 from foundation.db import Database
 from telephony.sipp import SippProcess
 from tests.conftest import make_database
@@ -113,6 +114,9 @@ def check_metrics(db: Database, logged: dict[str, dict[str, Any]]) -> None:
         theirs["timeout"], theirs["exit_key"], theirs["refused"], theirs["cut"])
     for t in (30, 60):
         assert mine.service_level(t) == pytest.approx(theirs["sl"][t])
+        assert mine.service_level(t, ServiceLevelBasis.ANSWERED_ABANDONED) == pytest.approx(
+            theirs["sl_answered_abandoned"][t])
+    assert mine.not_served == theirs["not_served"]
     assert mine.asa_s == pytest.approx(theirs["asa_s"])
     assert mine.longest_wait_s >= theirs["longest_wait_s"]
 

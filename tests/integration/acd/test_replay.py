@@ -12,7 +12,7 @@ from acd import events as ev
 from acd.cdr import CLOSED_FROM_CDR
 from acd.models import CallRecord, RingAttempt
 from acd.normalizer import normalize
-from acd.reconcile import reconcile
+from acd.reconcile import apply_log, reconcile
 from acd.recorder import Recorder
 from foundation.db import Database
 from tests.support.ami_stream import DATA, flat_messages
@@ -144,3 +144,21 @@ def test_a_call_the_log_never_ended_is_closed_from_its_cdr(database: Database,
     assert (rec.outcome, rec.talk_s, rec.hangup_side, rec.notes) == ("answered", 5.0, "agent",
                                                                       None)
     assert set(records(database)) - {fresh} == set(truth(QLOG))
+
+
+def test_queue_log_callback_line_closes_the_original_call_as_callback(database: Database) -> None:
+    """Our CALLBACK line (ivr/callback/agi.py) after an exit by key: the call ends as
+    ``callback`` at the time it left the queue; a caller who declined stays ``exit_key``."""
+    lines = [
+        "1772463600|1772463600.10|citywide|NONE|ENTERQUEUE|direct|+12125550001|1",
+        "1772463640|1772463600.10|citywide|NONE|EXITWITHKEY|1|1|1|40",
+        "1772463652|1772463600.10|citywide|NONE|CALLBACK|7",
+        "1772463700|1772463700.20|citywide|NONE|ENTERQUEUE|direct|+12125550002|1",
+        "1772463750|1772463700.20|citywide|NONE|EXITWITHKEY|1|1|1|50",
+    ]
+    assert apply_log(database, lines) == (2, 0)
+    calls = records(database)
+    booked, declined = calls["1772463600.10"], calls["1772463700.20"]
+    assert (booked.outcome, booked.wait_s, booked.exit_key) == ("callback", 40, "1")
+    assert booked.ended_at == datetime.fromtimestamp(1772463640, UTC)  # left the queue then
+    assert declined.outcome == "exit_key"

@@ -376,3 +376,29 @@ def test_an_after_hours_callback_is_placed_through_twilio(twilio_app: Flask,
     with database.session() as s:
         two = s.get(CallbackRequest, id2)
         assert two is not None and (two.state, two.attempts) == ("requested", 2)
+
+
+def test_a_callback_twilio_refuses_never_stops_the_others(twilio_app: Flask,
+                                                          database: Database) -> None:
+    """Among due callbacks, one to a number Twilio refuses (400, code 21211): the others are
+    placed, that one fails at once with Twilio's reason, and is never retried."""
+    from ivr.callback import queries as store
+
+    settings = twilio_app.extensions["civic311.settings"]
+    now = utcnow()
+    ids = {number: store.book(database, f"orig-{i}", "citywide", number, "twilio", "en",
+                              now - timedelta(minutes=5 - i)).id
+           for i, number in enumerate(("+12125550781", "anonymous", "+12125550782"))}
+    with serve_fake_twilio() as (api, received):
+        settings.twilio_api_base = api
+        assert twilio_callbacks.place_due(settings, database, now) == 2
+        assert sorted(r["To"] for r in received) == ["+12125550781", "+12125550782"]
+        assert twilio_callbacks.place_due(settings, database, now + timedelta(minutes=1)) == 0
+        assert len(received) == 2  # the refused one is not tried again
+    with database.session() as s:
+        rows = {n: s.get(CallbackRequest, i) for n, i in ids.items()}
+    bad = rows["anonymous"]
+    assert bad is not None and (bad.state, bad.attempts) == ("failed", 1)
+    assert "21211" in bad.detail and bad.ended_at is not None
+    assert [(r.state, r.attempts) for n, r in rows.items() if r and n != "anonymous"] == \
+        [("calling", 1)] * 2

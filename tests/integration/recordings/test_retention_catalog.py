@@ -196,7 +196,7 @@ def test_cli_runs_the_jobs_and_lists_problems(database: Database, tmp_path: Path
     runner = CliRunner()
     out = runner.invoke(cli, [*base, "recordings", "retention"])
     assert out.exit_code == 0, out.output
-    assert json.loads(out.output) == {"deleted": ["1.1"]}
+    assert json.loads(out.output) == {"deleted": ["1.1"], "files_left": []}
     out = runner.invoke(cli, [*base, "recordings", "problems"])
     assert [p["uniqueid"] for p in json.loads(out.output)["problems"]] == ["1.2"]
     out = runner.invoke(cli, [*base, "recordings", "catalog"])

@@ -8,6 +8,7 @@ import pytest
 
 from acd import events as ev
 from acd.agents import AgentTracker, Transition, WrapupEnded
+from acd.definitions import Definitions
 from acd.live import LiveBoard, queue_tiles
 from acd.metrics import CallFacts, Span, agent_stats, combine, summarize
 
@@ -87,7 +88,7 @@ def test_live_board_waiting_callers_and_tiles() -> None:
     assert [c["uniqueid"] for c in doc["queues"]["citywide"]] == ["u2"]
     today = {"citywide": summarize([CallFacts("citywide", T, "answered", 10),
                                     CallFacts("citywide", T, "abandoned", 8)])}
-    (tile,) = queue_tiles(doc, today, ["citywide"], [30])
+    (tile,) = queue_tiles(doc, today, ["citywide"], Definitions(thresholds_s=(30,)))
     assert (tile["waiting"], tile["agents"]["available"], tile["agents"]["paused"]) == (1, 1, 1)
     assert tile["oldest_since"] == at(2).isoformat()
     assert tile["service_level"]["30"] == 0.5 and tile["abandon_rate"] == 0.5

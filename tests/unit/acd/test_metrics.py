@@ -27,19 +27,23 @@ def test_counts_follow_the_industry_definitions() -> None:
     assert s.offered == 11
     assert (s.answered, s.abandoned, s.short_abandoned) == (4, 2, 1)
     assert (s.timed_out, s.exit_key, s.refused, s.callback) == (1, 1, 1, 1)
-    # SL(T) = answered within T / (answered + abandoned after the short threshold)
-    assert s.service_level(30) == pytest.approx(2 / 6)
-    assert s.service_level(60) == pytest.approx(3 / 6)
+    # default SL(T) = answered within T / (entered a queue - short abandons):
+    # 11 offered - 1 refused - 1 short = 9 (was over answered + abandoned = 6)
+    assert s.service_level(30) == pytest.approx(2 / 9)
+    assert s.service_level(60) == pytest.approx(3 / 9)
     assert s.asa_s == pytest.approx((10 + 30 + 31 + 61) / 4)
     assert s.aht_s == pytest.approx((220 + 110 + 150 + 50) / 4)
-    assert s.abandon_rate == pytest.approx(2 / (11 - 1))
+    # default abandon rate = not served (2 abandoned + 1 timeout + 1 exit by key) over
+    # offered - short (was abandoned only: 2 / 10)
+    assert s.abandon_rate() == pytest.approx(4 / (11 - 1))
+    assert s.refused_rate == pytest.approx(1 / 10)
     assert s.longest_wait_s == 600
 
 
 def test_threshold_is_inclusive_and_short_abandon_exclusive() -> None:
     s = summarize([call("answered", 30), call("abandoned", 4.99), call("abandoned", 5)],
                   (30,), short_abandon_s=5)
-    assert s.service_level(30) == 1 / 2
+    assert s.service_level(30) == 1 / 2  # 3 entered - 1 short
     assert (s.short_abandoned, s.abandoned) == (1, 1)
 
 

@@ -1,5 +1,4 @@
-"""Virtual hold rules: the confirmation sub-menu, the place in line, retries, the way back,
-and the queue_log line that closes the original call as ``callback``."""
+"""Virtual hold rules: the confirmation sub-menu, the place in line, retries, the way back."""
 
 from __future__ import annotations
 
@@ -7,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from acd.queue_log import calls_from_lines
 from ivr.callback import rules as cb
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -84,18 +82,3 @@ def test_the_way_back_is_the_way_the_call_came_in() -> None:
 def test_every_prompt_exists_in_both_languages() -> None:
     assert set(cb.TEXTS["en"]) == set(cb.TEXTS["es"])
     assert cb.text("fr", "offer") == cb.TEXTS["en"]["offer"]
-
-
-def test_queue_log_callback_line_closes_the_original_call_as_callback() -> None:
-    lines = [
-        "1772463600|1772463600.10|citywide|NONE|ENTERQUEUE|direct|+12125550001|1",
-        "1772463640|1772463600.10|citywide|NONE|EXITWITHKEY|1|1|1|40",
-        "1772463652|1772463600.10|citywide|NONE|CALLBACK|7",
-        "1772463700|1772463700.20|citywide|NONE|ENTERQUEUE|direct|+12125550002|1",
-        "1772463750|1772463700.20|citywide|NONE|EXITWITHKEY|1|1|1|50",
-    ]
-    calls = {c.uniqueid: c for c in calls_from_lines(lines)}
-    booked, declined = calls["1772463600.10"], calls["1772463700.20"]
-    assert (booked.outcome, booked.wait_s, booked.exit_key) == ("callback", 40, "1")
-    assert booked.ended_at == datetime.fromtimestamp(1772463640, UTC)  # left the queue then
-    assert declined.outcome == "exit_key"

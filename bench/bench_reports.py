@@ -1,0 +1,116 @@
+"""Call reports at two sizes of history, side by side: the month report (``report calls``,
+from the rollups plus the unsettled edges read from records), a day's interval page, and a
+day read from the records alone — each at a small and a large database, and their ratio.
+
+The history is the demo's generator (``acd.history``: the daily and weekly shape of a 311
+line, agents on shifts), written in weekly chunks, then rolled up as ``seed demo`` does.
+The target of issue 13 is a ratio of at most 3x between 20k and 2M call records.
+
+Run: ``.venv/bin/python -m bench.bench_reports [--small 20000] [--large 200000]
+[--days 91] [--db postgres|sqlite] [--repeat 5]`` (``--large 2000000`` for the full size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from acd import history, history_store, queries, rollup
+from bench.bench_ingest import fresh_database
+from foundation.db import Database
+
+TZ = ZoneInfo("America/New_York")
+QUEUES = [history.QueueMix("citywide", 0.5), *(history.QueueMix(q, 0.1) for q in (
+    "sanitation", "transportation", "environment", "buildings", "noise"))]
+THRESHOLDS = [30, 60]
+MEAN_DAY = sum(history.WEEKDAY_FACTOR) / 7  # an average day's share of a weekday's calls
+CHUNK_DAYS = 7
+
+
+def fill(db: Database, calls: int, first: date, days: int) -> int:
+    """About ``calls`` call records over ``days`` from ``first``; returns how many."""
+    volume = calls / (days * MEAN_DAY * 0.99)
+    agents = [str(1000 + i) for i in range(max(8, math.ceil(volume / 60)))]
+    written = 0
+    for k in range(0, days, CHUNK_DAYS):
+        part = history.generate(first + timedelta(days=k), min(CHUNK_DAYS, days - k), TZ,
+                                QUEUES, agents, volume, seed=k)
+        with db.session() as s:
+            written += history_store.insert(s, part)
+    start = datetime.combine(first, clock(0), tzinfo=TZ)
+    rollup.rollup(db, start, datetime.now(TZ) + timedelta(minutes=15), THRESHOLDS, 5)
+    return written
+
+
+def best(fn: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def measure(db: Database, first: date, days: int, repeat: int) -> dict[str, float]:
+    end_day = first + timedelta(days=days)
+    month0 = datetime.combine(end_day - timedelta(days=30), clock(0), tzinfo=TZ)
+    day0 = datetime.combine(end_day - timedelta(days=3), clock(0), tzinfo=TZ)
+    day1 = day0 + timedelta(days=1)
+
+    def month_report() -> None:
+        with db.session() as s:
+            queries.report(s, month0, month0 + timedelta(days=30), None, THRESHOLDS, 5)
+
+    def interval_page() -> None:
+        with db.session() as s:
+            rollup.intervals(s, day0, day1, 30, None, THRESHOLDS)
+
+    def day_from_records() -> None:
+        with db.session() as s:
+            queries.raw_summary(s, day0, day1, "citywide", THRESHOLDS, 5)
+
+    return {name: best(fn, repeat) for name, fn in (
+        ("month report (rollups)", month_report), ("day's interval page", interval_page),
+        ("one queue's day from records", day_from_records))}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--small", type=int, default=20_000)
+    ap.add_argument("--large", type=int, default=200_000)
+    ap.add_argument("--days", type=int, default=91)
+    ap.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    first = datetime.now(TZ).date() - timedelta(days=args.days)
+    results: dict[int, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in (args.small, args.large):
+            db, drop = fresh_database(args.db, Path(tmp))
+            try:
+                t0 = time.perf_counter()
+                n = fill(db, size, first, args.days)
+                print(f"{n} call records over {args.days} days written and rolled up in "
+                      f"{time.perf_counter() - t0:.1f} s ({args.db})")
+                results[n] = measure(db, first, args.days, args.repeat)
+            finally:
+                drop()
+    (small, a), (large, b) = results.items()
+    print(f"\n| report | {small:,} records s | {large:,} records s | ratio |")
+    print("|---|---|---|---|")
+    for name in a:
+        print(f"| {name} | {a[name]:.4f} | {b[name]:.4f} | {b[name] / a[name]:.2f}x |")
+    print(f"\nmedian ratio {statistics.median(b[k] / a[k] for k in a):.2f}x (target <= 3x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The call report over any range, on seeded months of history: every period's figures,
+the year-before comparison, the profiles, the breakdowns and the repeat callers equal an
+independent computation over the call records."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from acd.models import AgentStateSpan, CallRecord
+from center.history import HistoryOptions, seed_history
+from center.seed import seed_demo
+from foundation.db import utcnow
+from tests.conftest import login
+
+PAST = HistoryOptions(months=2.5, volume=40, tickets_per_day=1, seed=12, plan=False)
+
+
+def figures(calls: list[CallRecord]) -> dict[str, object]:
+    """Offered, answered and the strict service level / abandon rate (default definitions)."""
+    short = sum(1 for c in calls if c.outcome == "abandoned" and (c.wait_s or 0) < 5)
+    refused = sum(1 for c in calls if c.outcome == "refused")
+    within = sum(1 for c in calls if c.outcome == "answered" and (c.wait_s or 0) <= 30)
+    not_served = sum(1 for c in calls if c.outcome in ("timeout", "exit_key", "exit_empty",
+                                                       "dropped")
+                     or (c.outcome == "abandoned" and (c.wait_s or 0) >= 5))
+    entered = len(calls) - refused - short
+    return {"offered": len(calls), "answered": sum(c.outcome == "answered" for c in calls),
+            "sl": round(within / entered, 4) if entered else None,
+            "abandon_rate": round(not_served / (len(calls) - short), 4)
+            if len(calls) - short else None}
+
+
+def test_range_report_equals_the_records(settings, database, app, users) -> None:  # type: ignore[no-untyped-def]
+    list(seed_demo(settings, database))
+    list(seed_history(settings, database, PAST))
+    tz = ZoneInfo(settings.timezone)
+    today = utcnow().astimezone(tz).date()
+    first, last = today.replace(day=1) - timedelta(days=45), today - timedelta(days=1)
+    first = first.replace(day=1)
+    ago = datetime.combine(first.replace(year=first.year - 1), time(10), tz)
+    with database.session() as s:  # two calls a year before, for the comparison
+        for i, outcome in enumerate(("answered", "abandoned")):
+            s.add(CallRecord(uniqueid=f"ago{i}", queue="citywide", entered_at=ago, wait_s=12.0,
+                             outcome=outcome, talk_s=60.0 if i == 0 else None, hold_s=0,
+                             acw_s=0, agent="100" if i == 0 else None, source="ami"))
+        calls = [c for c in s.scalars(sa.select(CallRecord).where(
+            CallRecord.outcome.is_not(None))) if not (c.ivr_path or "").startswith("callback:")]
+        spans = list(s.scalars(sa.select(AgentStateSpan).where(
+            AgentStateSpan.state == "paused")))
+        s.expunge_all()
+    client = app.test_client()
+    login(client, users["manager"])
+    doc = client.get(f"/reports/calls?from={first}&to={last}&by=month&format=json").get_json()
+
+    def local(c: CallRecord) -> date:
+        return c.entered_at.astimezone(tz).date()
+
+    inside = [c for c in calls if first <= local(c) <= last]
+    assert len(inside) > 500
+    for p in doc["periods"]:
+        start = date.fromisoformat(p["start"])
+        mine = [c for c in inside if (local(c).year, local(c).month) == (start.year,
+                                                                          start.month)]
+        want = figures(mine)
+        assert (p["offered"], p["answered"], p["service_level"]["30"], p["abandon_rate"]) == (
+            want["offered"], want["answered"], want["sl"], want["abandon_rate"]), start
+    assert doc["total"]["offered"] == len(inside)
+    assert doc["a_year_before"]["offered"] == 2 and doc["a_year_before"]["answered"] == 1
+    assert sum(doc["by_hour"].values()) == len(inside) == sum(doc["by_weekday"].values())
+    hours = Counter(c.entered_at.astimezone(tz).hour for c in inside)
+    assert {int(h): n for h, n in doc["by_hour"].items() if n} == dict(hours)
+    weekdays = Counter(local(c).strftime("%a") for c in inside)
+    assert doc["by_weekday"]["Mon"] == weekdays["Mon"] > doc["by_weekday"]["Sun"]
+    answered = [c for c in inside if c.outcome == "answered"]
+    assert doc["hangup_side"] == dict(Counter(c.hangup_side or "none" for c in answered))
+    assert doc["call_types"] == dict(Counter(c.call_type or "none" for c in answered))
+
+    by_number: dict[str, list[datetime]] = {}
+    for c in sorted(calls, key=lambda c: c.entered_at):
+        if c.caller_number:
+            by_number.setdefault(c.caller_number, []).append(c.entered_at)
+    repeats = 0
+    for c in answered:
+        later = [t for t in by_number.get(c.caller_number or "", []) if t > c.entered_at]
+        repeats += bool(c.caller_number) and bool(later) and later[0] - c.entered_at <= \
+            timedelta(days=7)
+    rc = doc["repeat_callers"]
+    assert (rc["answered"], rc["repeated"]) == (sum(1 for c in answered if c.caller_number),
+                                                repeats)
+    t0 = datetime.combine(first, time(), tz)
+    t1 = datetime.combine(last + timedelta(days=1), time(), tz)
+    paused = sum((min(sp.ended_at or t1, t1) - max(sp.started_at, t0)).total_seconds()
+                 for sp in spans if sp.started_at < t1 and (sp.ended_at or t1) > t0)
+    assert abs(sum(doc["pause_by_reason_s"].values()) - paused) < 1e-6
+
+    weeks = client.get(f"/reports/calls?from={first}&to={last}&by=week&format=csv")
+    lines = weeks.get_data(as_text=True).splitlines()
+    assert all(date.fromisoformat(line.split(",")[0]).weekday() == 0 for line in lines[2:])
+    page = client.get(f"/reports/calls?from={first}&to={last}&by=month")
+    assert page.status_code == 200 and 'id="by-hour"' in page.get_data(as_text=True)
+    for bad in ("by=decade", "from=2026-02-30", f"from={last}&to={first}", "repeat_days=0",
+                "queue=atlantis", "from=1990-01-01&to=2026-01-01"):
+        assert client.get(f"/reports/calls?{bad}").status_code == 400, bad
+    agent = app.test_client()
+    login(agent, users["agent"])
+    assert agent.get("/reports/calls").status_code == 403
