@@ -3,7 +3,7 @@
 1. Asterisk alone: SIPp callers to the self-test line (3119: answer, 1 s of audio, hang up),
    no FastAGI, no AMI bridge, at rising rates; the highest rate with zero failed calls.
 2. The full path: SIPp callers to the express line 3111 -> FastAGI IVR -> queue -> 100
-   agents (one SIPp UAS answering for all of them) with the daemon recording every call; the
+   agents (a registered SIPp phone each) with the daemon recording every call; the
    highest rate with zero failed calls AND zero lost or mismatched records (compared with
    queue_log).
 
@@ -83,21 +83,18 @@ def main() -> None:
     args = ap.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="civic311-bench-"))
-    pbx = make_pbx(tmp, default_cache_dir(), agent_count=str(AGENTS), agent_phone_stride="0",
+    pbx = make_pbx(tmp, default_cache_dir(), agent_count=str(AGENTS),
                    queues=json.dumps([{"name": "citywide", "title": "311", "wrapup_s": 0}]),
                    log_level="WARNING")
     pbx.start()
-    phone = None
     try:
         pbx.reset()
         print("# Asterisk alone (self-test line 3119)", flush=True)
         alone, alone_rows = ceiling(pbx, "3119", rates, args.seconds)
 
         db = make_db(args.db, tmp)
-        phone = sipp.agent_phone(pbx.settings.agent_phone_port("100"), ring_ms=0, talk_ms=500)
-        time.sleep(0.5)
-        for ext in pbx.settings.agent_extensions:
-            pbx.rx(f"queue add member PJSIP/agent{ext} to citywide penalty 0 as {ext}")
+        for ext in pbx.settings.agent_extensions:  # each registers, then logs in
+            pbx.add_agent(ext, ["citywide"], ring_ms=0, talk_ms=500)
 
         def check(calls: int) -> dict[str, object]:
             logged = wait_until(lambda: (t := truth(pbx.queue_log)) and len(t) == calls
@@ -129,8 +126,7 @@ def main() -> None:
                           "ratio": round(full / alone, 3) if alone else None,
                           "seconds_per_step": args.seconds, "db": args.db}), flush=True)
     finally:
-        if phone is not None:
-            phone.stop()
+        pbx.stop_phones()
         pbx.stop()
 
 

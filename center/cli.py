@@ -13,6 +13,7 @@ from foundation.cli import Context, pass_ctx
 from foundation.settings import configure_logging, load_settings
 from recordings.cli import recordings
 from telephony.cli import asterisk
+from telephony.phones_cli import agent
 from workforce.cli import wfm
 
 
@@ -39,7 +40,10 @@ def up(c: Context, demo: bool) -> None:
     """Start and supervise Asterisk, the telephony daemon, the web server and the worker."""
     from center.supervisor import run_all
 
-    sys.exit(run_all(c.settings, demo=demo))
+    settings = c.settings
+    if demo:  # the simulated residents call from 127.0.0.1 without credentials
+        settings = settings.model_copy(update={"resident_trust_local": True})
+    sys.exit(run_all(settings, demo=demo))
 
 
 @cli.command()
@@ -147,7 +151,8 @@ def user_create(c: Context, username: str, role: str, password: str, full_name: 
 def _mount_capabilities() -> None:
     """Every capability's command group, named here explicitly (capabilities never import
     this module: it is the root)."""
-    for group in (asterisk, report, calls_group, wfm, apikey, catalog, opendata, recordings):
+    for group in (asterisk, agent, report, calls_group, wfm, apikey, catalog, opendata,
+                  recordings):
         cli.add_command(group)
 
 

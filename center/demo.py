@@ -45,10 +45,20 @@ class DemoRunner:
 
     def start(self) -> None:
         agents = self.settings.agent_extensions[:6]
+        registrar = f"127.0.0.1:{self.settings.sip_port}"
         for i, ext in enumerate(agents):
-            phone = sipp.agent_phone(self.settings.agent_phone_port(ext),
+            phone = sipp.agent_phone(self.settings.agent_phone_port(ext), registrar,
+                                     f"agent{ext}", self.settings.agent_sip_passwords[ext],
                                      ring_ms=800 + 300 * i, talk_ms=15_000 + 5_000 * i)
             self.phones.append(phone)
+        for ext, phone in zip(agents, self.phones, strict=True):
+            try:  # registered and answering qualify before it joins a queue
+                runtime.wait_registered(self.install, f"agent{ext}", f";line={phone.line}",
+                                        alive=phone.running)
+            except TimeoutError as exc:
+                log.warning("demo: agent %s's phone is not registered (%s); see %s",
+                            ext, exc, phone.log)
+        for i, ext in enumerate(agents):
             queues = self.settings.queue_names()
             member_of = [queues[0], queues[1 + i % (len(queues) - 1)]]
             for q in member_of:
@@ -71,5 +81,6 @@ class DemoRunner:
 
     def stop(self) -> None:
         self._stop.set()
-        for proc in [*self.callers, *self.phones]:
+        for proc in self.callers:
             proc.stop()
+        sipp.log_off(self.phones)

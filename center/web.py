@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, current_app, jsonify, redirect, render_templ
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 
+import acd.phone_web
 import acd.range_web
 import acd.reports
 import acd.timeline_web
@@ -39,6 +40,7 @@ def mounts(settings: Settings, db: Database) -> list[Mount]:
         *acd.web.create_blueprints(settings, db, self_service=ivr.analytics.containment),
         *acd.wallboard.create_blueprints(settings, db, self_service=ivr.analytics.containment),
         *acd.reports.create_blueprints(settings, db),
+        *acd.phone_web.create_blueprints(settings, db),
         *acd.range_web.create_blueprints(settings, db, self_service=ivr.analytics.containment),
         *acd.timeline_web.create_blueprints(settings, db, facets=(
             ivr.call_facet.ivr_facet, crm_bridge.call_facet.tickets_facet,

@@ -1,27 +1,29 @@
 """One typed settings object: defaults in code < TOML file < environment < CLI.
 
 Loaded once in ``main()`` and passed down; nothing reads the environment elsewhere.
-Secrets (AMI password, web session key) have no defaults: when unset they are generated once
-per installation into ``<data_dir>/secrets.toml`` (mode 600) and read back from there.
+Secrets (AMI password, web session key, every agent phone's SIP password) have no defaults:
+when unset they are generated once per installation into ``<data_dir>/secrets.toml`` (mode
+600) and read back from there (``foundation.secret_store``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import secrets
-import tomllib
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from foundation.secret_store import SECRETS, load_secrets
 
 
 def default_data_dir() -> Path:
@@ -110,12 +112,23 @@ class Settings(BaseSettings):
     sip_secret: str | None = None  # the "resident" softphone account's password
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
-    sip_host: str = "127.0.0.1"
-    sip_port: int = 5060
+    sip_host: str = "127.0.0.1"  # the address Asterisk's SIP transports bind to
+    sip_port: int = 5060  # UDP and TCP
+    sip_server: str | None = None  # what phones are told to register to (default: sip_host)
+    # SIP over TLS for desk phones and softphones: rendered only when both files are set
+    sip_tls_port: int = 5061
+    sip_tls_cert_file: Path | None = None
+    sip_tls_key_file: Path | None = None
+    # Calls from 127.0.0.1 enter as residents without authentication (SIPp callers of the demo
+    # and the tests). Off by default: then a resident call authenticates like any endpoint.
+    resident_trust_local: bool = False
+    # extension -> SIP digest password of that agent's phone account; any extension not
+    # given here gets a generated one in secrets.toml
+    agent_sip_passwords: dict[str, str] = Field(default_factory=dict)
+    agent_qualify_s: int = 30  # Asterisk checks each registered phone this often (OPTIONS)
     agent_count: int = 8
     agent_first_ext: int = 100
     agent_phone_base_port: int = 5080
-    agent_phone_stride: int = 1  # 0: every agent phone on one port (one SIPp UAS, benches)
     rtp_start: int = 10000
     rtp_end: int = 20000
 
@@ -181,6 +194,16 @@ class Settings(BaseSettings):
     twilio_api_base: str = "https://api.twilio.com"
     notify_max_attempts: int = 10
 
+    @field_validator("agent_sip_passwords")
+    @classmethod
+    def _plain_passwords(cls, value: dict[str, str]) -> dict[str, str]:
+        for ext, password in value.items():
+            if not SIP_PASSWORD.fullmatch(password):
+                raise ValueError(
+                    f"agent {ext}'s SIP password must be 12 to 128 letters, digits or "
+                    "._~- (it is written into pjsip.conf, where ; starts a comment)")
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -226,35 +249,23 @@ class Settings(BaseSettings):
     def agent_extensions(self) -> list[str]:
         return [str(self.agent_first_ext + i) for i in range(self.agent_count)]
 
+    @property
+    def sip_server_name(self) -> str:
+        return self.sip_server or self.sip_host
+
+    @property
+    def sip_tls(self) -> bool:
+        return bool(self.sip_tls_cert_file and self.sip_tls_key_file)
+
     def agent_phone_port(self, ext: str) -> int:
-        return self.agent_phone_base_port + self.agent_phone_stride * (
-            int(ext) - self.agent_first_ext)
+        """Where the simulated (SIPp) phone of agent ``ext`` listens."""
+        return self.agent_phone_base_port + int(ext) - self.agent_first_ext
 
     def queue_names(self) -> list[str]:
         return [q.name for q in self.queues]
 
 
-SECRETS = ("ami_secret", "secret_key", "sip_secret")
-
-
-def _load_secrets(data_dir: Path) -> dict[str, str]:
-    """Secrets generated once per installation, kept in ``secrets.toml`` (mode 600)."""
-    path = data_dir / "secrets.toml"
-    values: dict[str, str] = {}
-    if path.exists():
-        with path.open("rb") as fh:
-            values = {k: str(v) for k, v in tomllib.load(fh).items()}
-    if all(k in values for k in SECRETS):
-        return values
-    for key in SECRETS:
-        values.setdefault(key, secrets.token_urlsafe(24))
-    data_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.writelines(f'{k} = "{v}"\n' for k, v in values.items())
-    tmp.replace(path)
-    return values
+SIP_PASSWORD = re.compile(r"[A-Za-z0-9._~-]{12,128}")
 
 
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
@@ -267,10 +278,17 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         _TOML_FILE.reset(token)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     missing = {k for k in SECRETS if not getattr(settings, k)}
-    if missing:
-        stored = _load_secrets(settings.data_dir)
+    agents = [e for e in settings.agent_extensions if e not in settings.agent_sip_passwords]
+    if missing or agents:
+        stored = load_secrets(settings.data_dir, agents)
         for key in missing:
-            setattr(settings, key, stored[key])
+            setattr(settings, key, stored.values[key])
+        bad = [e for e in agents if not SIP_PASSWORD.fullmatch(stored.agents[e])]
+        if bad:
+            raise ValueError(f"{settings.data_dir / 'secrets.toml'}: the SIP password of agent "
+                             f"{bad[0]} must be 12 to 128 letters, digits or ._~-")
+        settings.agent_sip_passwords = {**{e: stored.agents[e] for e in agents},
+                                        **settings.agent_sip_passwords}
     return settings
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from foundation.settings import Settings
+from telephony import phones
 from telephony.install import Install, write_atomic
 
 TEMPLATES = Path(str(resources.files("asterisk_conf") / "templates"))
@@ -33,13 +34,35 @@ AMI_EVENTS = [
 ]
 
 
+def tls_files(settings: Settings, install: Install) -> tuple[Path, Path] | None:
+    """Where Asterisk reads the SIP TLS certificate and key: the configured files, or for a
+    chroot their copies under ``<etc>/keys`` (a chroot cannot see the host's paths)."""
+    if not (settings.sip_tls_cert_file and settings.sip_tls_key_file):
+        return None
+    if install.root is None:
+        return settings.sip_tls_cert_file, settings.sip_tls_key_file
+    keys = install.etc_dir / "keys"
+    return keys / "sip-tls.crt", keys / "sip-tls.key"
+
+
+def copy_tls_files(settings: Settings, install: Install) -> None:
+    target = tls_files(settings, install)
+    if target is None or install.root is None:
+        return
+    target[0].parent.mkdir(parents=True, exist_ok=True)
+    for src, dest in zip((settings.sip_tls_cert_file, settings.sip_tls_key_file), target,
+                         strict=True):
+        assert src is not None
+        write_atomic(dest, src.read_text(), 0o600)
+
+
 def context(settings: Settings, install: Install) -> dict[str, Any]:
-    agents = [
-        {"ext": ext, "port": settings.agent_phone_port(ext)} for ext in settings.agent_extensions
-    ]
+    tls = tls_files(settings, install)
     return {
+        "tls": {"cert": install.inner(tls[0]), "key": install.inner(tls[1])} if tls else None,
         "s": settings,
-        "agents": agents,
+        "accounts": phones.accounts(settings),
+        "transports": phones.transports(settings),
         "queues": settings.queues,
         "ami_events": AMI_EVENTS,
         "install": install,
@@ -96,9 +119,13 @@ def write_hold_music(install: Install) -> Path:
     return target
 
 
+PRIVATE = {"manager.conf", "pjsip.conf"}  # they hold passwords
+
+
 def write_config(settings: Settings, install: Install) -> list[Path]:
     install.etc_dir.mkdir(parents=True, exist_ok=True)
     write_hold_music(install)
+    copy_tls_files(settings, install)
     written = []
     files = render_all(settings, install)
     for stale in install.etc_dir.glob("*.conf"):
@@ -106,6 +133,6 @@ def write_config(settings: Settings, install: Install) -> list[Path]:
             stale.unlink()  # only what we render is read: no stock config left behind
     for name, text in files.items():
         path = install.etc_dir / name
-        write_atomic(path, text, 0o640 if name == "manager.conf" else 0o644)
+        write_atomic(path, text, 0o640 if name in PRIVATE else 0o644)
         written.append(path)
     return written

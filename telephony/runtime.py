@@ -6,6 +6,7 @@ import logging
 import re
 import subprocess
 import time
+from collections.abc import Callable
 
 from telephony.install import Install
 
@@ -72,3 +73,34 @@ def stop(install: Install, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while is_running(install) and time.monotonic() < deadline:
         time.sleep(0.2)
+
+
+def parse_aor_contact(text: str, aor: str) -> tuple[str, str] | None:
+    """(contact URI, status) of the one contact in ``pjsip show aor AOR`` output, or None.
+
+    The status (Avail, Unavail, Unknown...) comes from the contacts table, whose column cuts
+    long URIs short; the full URI comes from the ``contact`` parameter line.
+    """
+    uri = re.search(r"(?m)^\s*contact\s*:\s*(\S+)", text)
+    row = re.search(rf"Contact:\s+{re.escape(aor)}/\S+\s+[0-9a-f]+\s+(\w+)", text)
+    return (uri.group(1), row.group(1)) if uri and row else None
+
+
+def registered_contact(install: Install, aor: str) -> tuple[str, str] | None:
+    """What phone is registered to ``aor`` now, and whether it answers qualify."""
+    return parse_aor_contact(rx(install, f"pjsip show aor {aor}"), aor)
+
+
+def wait_registered(install: Install, aor: str, marker: str, timeout: float = 15,
+                    alive: Callable[[], bool] = lambda: True) -> None:
+    """Wait until the contact registered to ``aor`` contains ``marker`` (a phone's unique
+    Contact parameter) and is reachable (``Avail``: it answered Asterisk's OPTIONS)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive():
+            raise TimeoutError(f"the phone registering to {aor} exited")
+        got = registered_contact(install, aor)
+        if got and marker in got[0] and got[1] == "Avail":
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"no reachable phone registered to {aor} within {timeout:.0f} s")

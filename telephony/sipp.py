@@ -87,6 +87,8 @@ class SippProcess:
     stat_file: Path
     log: Path
     argv: list[str] = field(default_factory=list)
+    line: str = ""  # an agent phone's unique Contact parameter (see register.xml)
+    log_off: list[str] | None = None  # an agent phone's unregistration (SIPp arguments)
 
     def wait(self, timeout: float | None = None) -> SippResult:
         rc = self.proc.wait(timeout)
@@ -100,6 +102,14 @@ class SippProcess:
             return 0, 0
         head, last = rows[0], rows[-1]
         return int(last[head.index("SuccessfulCall(C)")]), int(last[head.index("FailedCall(C)")])
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def events(self) -> list[str]:
+        """What an agent phone logged: "registered", "registration refused", "rung"."""
+        path = self.workdir / "phone.log"
+        return path.read_text().splitlines() if path.exists() else []
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -142,11 +152,74 @@ def callers(target: str, *, calls: int, rate: float, digits: str = "", hold_ms: 
     return _start(argv, workdir)
 
 
-def agent_phone(port: int, *, ring_ms: int = 1000, talk_ms: int = 3000,
+# a phone asks for this registration lifetime and refreshes a little before it runs out
+REGISTER_EXPIRES_S = 300
+REGISTER_REFRESH_MS = 240_000
+
+
+def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms: int = 1000,
+                talk_ms: int = 3000, bind_ip: str = "127.0.0.1",
                 workdir: Path | None = None) -> SippProcess:
-    """A SIPp agent phone listening on ``port``: rings, answers, talks, hangs up."""
+    """A SIPp agent phone on ``bind_ip:port``: registers as ``user`` at ``registrar``
+    (host:port) with digest auth, then for each call rings, answers, talks and hangs up.
+
+    The password goes into the scenario in the private work directory (mkdtemp: mode 700),
+    never onto the command line where any local user could read it.
+    """
     workdir = workdir or Path(tempfile.mkdtemp(prefix=f"civic311-agent{port}-"))
+    line = f"{port}x{random.randrange(16**8):08x}"
+    register = render("register.xml", workdir, user=user, password=password, line=line,
+                      expires_s=REGISTER_EXPIRES_S, refresh_ms=REGISTER_REFRESH_MS)
+    answer = render("agent.xml", workdir, ring_ms=ring_ms, talk_ms=talk_ms)
+    argv = [registrar, "-sf", str(register), "-oocsf", str(answer), "-m", "1", "-p", str(port),
+            "-i", bind_ip, "-mi", bind_ip, "-mp", str(40000 + 4 * (port % 6000)),
+            "-trace_logs", "-log_file", str(workdir / "phone.log"), "-max_recv_loops", "10000"]
+    phone = _start(argv, workdir)
+    phone.line = line
+    off = render("unregister.xml", workdir, user=user, password=password)
+    phone.log_off = [registrar, "-sf", str(off), "-m", "1", "-i", bind_ip, "-timeout", "10s",
+                     "-timeout_error"]
+    return phone
+
+
+def log_off(phones: list[SippProcess], timeout: float = 15) -> None:
+    """Stop phones; the agent phones among them then unregister (all at once), as a desk
+    phone does when it is switched off, so Asterisk marks the agents unavailable at once
+    instead of at their next qualify (and no stale contact points at a port another phone
+    may listen on next)."""
+    for phone in phones:
+        phone.stop()
+    offs = []
+    for phone in phones:
+        if phone.log_off:
+            workdir = Path(tempfile.mkdtemp(prefix="civic311-logoff-", dir=phone.workdir))
+            offs.append(_start(phone.log_off, workdir))
+    for off in offs:
+        try:
+            off.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            off.stop()
+
+
+def resident_phone(port: int, *, ring_ms: int = 1000, talk_ms: int = 3000,
+                   workdir: Path | None = None) -> SippProcess:
+    """A phone that registers nowhere and answers on ``port`` (a resident Asterisk calls
+    back through the trunk): rings, answers, talks, hangs up."""
+    workdir = workdir or Path(tempfile.mkdtemp(prefix=f"civic311-resident{port}-"))
     scenario = render("agent.xml", workdir, ring_ms=ring_ms, talk_ms=talk_ms)
     argv = ["-sf", str(scenario), "-p", str(port), "-i", "127.0.0.1", "-mi", "127.0.0.1",
-            "-mp", str(40000 + 4 * (port % 6000)), "-aa"]
+            "-mp", str(40000 + 4 * (port % 6000)), "-trace_logs", "-log_file",
+            str(workdir / "phone.log")]
+    return _start(argv, workdir)
+
+
+def stranger(target: str, *, number: str, user: str, bind_ip: str,
+             workdir: Path | None = None) -> SippProcess:
+    """One INVITE from ``bind_ip`` with no credentials; its ``events()`` say "refused"
+    (401/403) or "answered"."""
+    workdir = workdir or Path(tempfile.mkdtemp(prefix="civic311-stranger-"))
+    scenario = render("stranger.xml", workdir, number=number, user=user)
+    argv = [target, "-sf", str(scenario), "-m", "1", "-i", bind_ip, "-mi", bind_ip,
+            "-mp", str(30000 + 4 * random.randrange(2000)), "-timeout", "30s",
+            "-timeout_error", "-trace_logs", "-log_file", str(workdir / "phone.log")]
     return _start(argv, workdir)

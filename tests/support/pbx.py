@@ -51,18 +51,6 @@ TEST_QUEUES = [
 ]
 
 
-def udp_port_taken(port: int) -> bool:
-    """True once something (a SIPp phone) listens on UDP ``port`` (read from /proc/net/udp,
-    so the check never holds the port itself)."""
-    want = f":{port:04X}"
-    for table in (Path("/proc/net/udp"), Path("/proc/net/udp6")):
-        with suppress(OSError):
-            for line in table.read_text().splitlines()[1:]:
-                if line.split()[1].endswith(want):
-                    return True
-    return False
-
-
 def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.2,
                what: str = "condition") -> Any:
     deadline = time.monotonic() + timeout
@@ -131,7 +119,8 @@ class Pbx:
 
     def reset(self) -> None:
         """A clean slate between tests: no phones, no channels (waited for), no members,
-        and nothing left by the last test in AstDB (civic311/*), queue_log or the CDR file."""
+        and nothing left by the last test in AstDB (civic311/*), queue_log or the CDR file.
+        The last test's agent phones unregistered when they stopped."""
         self.stop_phones()
         self.rx("channel request hangup all")
         wait_until(lambda: self.active_channels() == 0, 15, interval=0.1,
@@ -144,20 +133,32 @@ class Pbx:
         if self.cdr_csv.exists():
             self.cdr_csv.write_text("")
 
+    def phone(self, ext: str, ring_ms: int = 500, talk_ms: int = 2000,
+              password: str | None = None, bind_ip: str = "127.0.0.1") -> sipp.SippProcess:
+        """Agent ``ext``'s SIPp phone, started (its own password unless one is given)."""
+        port = self.settings.agent_phone_port(ext)
+        phone = sipp.agent_phone(port, self.sip_target, f"agent{ext}",
+                                 password or self.settings.agent_sip_passwords[ext],
+                                 ring_ms=ring_ms, talk_ms=talk_ms, bind_ip=bind_ip)
+        self.phones.append(phone)
+        return phone
+
     def add_agent(self, ext: str, queues: list[str], ring_ms: int = 500,
                   talk_ms: int = 2000) -> sipp.SippProcess:
-        port = self.settings.agent_phone_port(ext)
-        phone = sipp.agent_phone(port, ring_ms=ring_ms, talk_ms=talk_ms)
-        self.phones.append(phone)
-        wait_until(lambda: udp_port_taken(port), 10, interval=0.05,
-                   what=f"the SIPp phone of agent {ext} to listen on {port}")
+        """Agent ``ext``'s phone registered (its contact reachable) and logged in to ``queues``."""
+        phone = self.phone(ext, ring_ms=ring_ms, talk_ms=talk_ms)
+        try:
+            runtime.wait_registered(self.install, f"agent{ext}", f";line={phone.line}",
+                                    alive=phone.running)
+        except TimeoutError as exc:
+            raise AssertionError(f"{exc}: {phone.log.read_text()[-2000:]}") from None
         for q in queues:
             self.rx(f"queue add member PJSIP/agent{ext} to {q} penalty 0 as {ext}")
         return phone
 
     def stop_phones(self) -> None:
-        for phone in self.phones:
-            phone.stop()
+        """Stop every phone; the agents' phones unregister (``sipp.log_off``)."""
+        sipp.log_off(self.phones)
         self.phones.clear()
 
     def call(self, calls: int = 1, rate: float = 1, digits: str = "", hold_ms: int = 20000,
@@ -176,6 +177,7 @@ def make_pbx(tmp: Path, cache_dir: Path, **overrides: str) -> Pbx:
         "CIVIC311_ASTERISK_ROOT_DIR": str(tmp / "asterisk-root"),
         "CIVIC311_QUEUES": json.dumps(TEST_QUEUES),
         "CIVIC311_LOG_LEVEL": "INFO",
+        "CIVIC311_RESIDENT_TRUST_LOCAL": "true",  # SIPp residents call from 127.0.0.1
         **{f"CIVIC311_{k.upper()}": str(v) for k, v in TEST_PORTS.items()},
         **{f"CIVIC311_{k.upper()}": v for k, v in overrides.items()},
     }

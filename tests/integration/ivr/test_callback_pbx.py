@@ -69,7 +69,7 @@ def test_callback_keeps_the_place_in_line(clean_pbx: Pbx, daemon: DaemonProc,
     behind = clean_pbx.call(number=LINE, hold_ms=90000, caller_numbers=[BEHIND])
     result = first.wait(60)
     assert result.successful == 1, first.log.read_text()[-2000:]  # Asterisk said goodbye
-    resident = sipp.agent_phone(RESIDENT_PORT, ring_ms=500, talk_ms=4000)
+    resident = sipp.resident_phone(RESIDENT_PORT, ring_ms=500, talk_ms=4000)
     clean_pbx.phones.append(resident)  # stopped with the agents
 
     row = wait_until(lambda: (c := callback_row(database)) and c.state == "connected" and c,
