@@ -159,9 +159,11 @@ REGISTER_REFRESH_MS = 240_000
 
 def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms: int = 1000,
                 talk_ms: int = 3000, bind_ip: str = "127.0.0.1",
-                workdir: Path | None = None) -> SippProcess:
+                hold: tuple[int, int] | None = None, workdir: Path | None = None) -> SippProcess:
     """A SIPp agent phone on ``bind_ip:port``: registers as ``user`` at ``registrar``
-    (host:port) with digest auth, then for each call rings, answers, talks and hangs up.
+    (host:port) with digest auth, then for each call rings, answers, talks and hangs up;
+    with ``hold`` = (after_ms, for_ms) it also puts each call on hold once (hold.xml), and
+    talks ``talk_ms`` after taking it off.
 
     The password goes into the scenario in the private work directory (mkdtemp: mode 700),
     never onto the command line where any local user could read it.
@@ -170,7 +172,11 @@ def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms:
     line = f"{port}x{random.randrange(16**8):08x}"
     register = render("register.xml", workdir, user=user, password=password, line=line,
                       expires_s=REGISTER_EXPIRES_S, refresh_ms=REGISTER_REFRESH_MS)
-    answer = render("agent.xml", workdir, ring_ms=ring_ms, talk_ms=talk_ms)
+    block = "" if hold is None else (SCENARIOS / "hold.xml").read_text().replace(
+        "@HOLD_AFTER_MS@", str(hold[0])).replace("@HOLD_MS@", str(hold[1]))
+    answer = render("agent.xml", workdir, ring_ms=ring_ms, talk_ms=talk_ms, hold_block=block,
+                    ack_optional="true" if hold is None else "false")  # SIPp refuses an
+    # optional message right before a pause
     argv = [registrar, "-sf", str(register), "-oocsf", str(answer), "-m", "1", "-p", str(port),
             "-i", bind_ip, "-mi", bind_ip, "-mp", str(40000 + 4 * (port % 6000)),
             "-trace_logs", "-log_file", str(workdir / "phone.log"), "-max_recv_loops", "10000"]

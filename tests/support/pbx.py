@@ -134,19 +134,20 @@ class Pbx:
             self.cdr_csv.write_text("")
 
     def phone(self, ext: str, ring_ms: int = 500, talk_ms: int = 2000,
-              password: str | None = None, bind_ip: str = "127.0.0.1") -> sipp.SippProcess:
+              password: str | None = None, bind_ip: str = "127.0.0.1",
+              hold: tuple[int, int] | None = None) -> sipp.SippProcess:
         """Agent ``ext``'s SIPp phone, started (its own password unless one is given)."""
         port = self.settings.agent_phone_port(ext)
         phone = sipp.agent_phone(port, self.sip_target, f"agent{ext}",
                                  password or self.settings.agent_sip_passwords[ext],
-                                 ring_ms=ring_ms, talk_ms=talk_ms, bind_ip=bind_ip)
+                                 ring_ms=ring_ms, talk_ms=talk_ms, bind_ip=bind_ip, hold=hold)
         self.phones.append(phone)
         return phone
 
     def add_agent(self, ext: str, queues: list[str], ring_ms: int = 500,
-                  talk_ms: int = 2000) -> sipp.SippProcess:
+                  talk_ms: int = 2000, hold: tuple[int, int] | None = None) -> sipp.SippProcess:
         """Agent ``ext``'s phone registered (its contact reachable) and logged in to ``queues``."""
-        phone = self.phone(ext, ring_ms=ring_ms, talk_ms=talk_ms)
+        phone = self.phone(ext, ring_ms=ring_ms, talk_ms=talk_ms, hold=hold)
         try:
             runtime.wait_registered(self.install, f"agent{ext}", f";line={phone.line}",
                                     alive=phone.running)
