@@ -96,6 +96,10 @@ def _deliver(db: Database, settings: Settings, send_id: int, now: datetime) -> i
         if send is None:
             return 0
         sub = send.subscription
+        if sub.removed_at is not None:  # removed after this period was planned
+            send.status, send.locked_until = "failed", None
+            send.last_error = "the subscription was removed before the report went out"
+            return 0
         frequency = Frequency(sub.frequency)
         to, agency = sub.email, sub.agency.code if sub.agency else None
         report = content.build(s, settings, frequency, ReportKind(sub.kind),

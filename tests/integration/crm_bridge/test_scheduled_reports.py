@@ -56,10 +56,12 @@ def test_monthly_report_arrives_with_csv_and_pdf(settings, database, app, users,
     res = _subscribe(manager, name="Council clerk", email="clerk@council.example",
                      frequency="monthly", kind="summary", agency="")
     assert res.status_code == 303
+    assert _subscribe(manager, name="Sanitation lead", email="lead@dsny.example",
+                      frequency="monthly", kind="requests", agency="DSNY").status_code == 303
     assert "Council clerk" in manager.get(PATH).get_data(as_text=True)
     _backdate(database)
 
-    assert delivery.run(database, settings) == 1
+    assert delivery.run(database, settings) == 2
     [mail] = smtp.to("clerk@council.example")
     tz = ZoneInfo(settings.timezone)
     period, _ = latest_due(Frequency.MONTHLY, utcnow().astimezone(tz), settings.report_send_hour)
@@ -110,11 +112,31 @@ def test_monthly_report_arrives_with_csv_and_pdf(settings, database, app, users,
     pages = sorted(tmp_path.glob("page*.png"))
     assert len(pages) >= 1 and all(p.stat().st_size > 1000 for p in pages)
 
-    # a second run sends nothing: the period is logged as sent
+    # the agency contact gets that agency's requests, as its own workers' page shows them
+    [lead] = smtp.to("lead@dsny.example")
+    html = lead.get_body(preferencelist=("html",)).get_content()
+    assert 'id="calls"' not in html and "(DSNY)" in lead["Subject"]
+    agency = app.test_client()
+    login(agency, users["agency"])
+    own = agency.get(f"/crm/reports/requests?from={period.first}&to={period.last}"
+                     "&format=json").get_json()
+    assert own["agency"] == "DSNY"
+    mine = _html_figures(html, "requests")
+    assert int(mine["received"]) == own["received"]["total"] < int(requests["received"])
+    assert int(mine["closed"]) == own["outcomes"]["closed"]
+    lead_pdf = tmp_path / "lead.pdf"
+    lead_pdf.write_bytes(next(p for p in lead.iter_attachments()
+                              if p.get_filename().endswith(".pdf")).get_content())
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(lead_pdf), str(tmp_path / "lead")],
+                   check=True, timeout=60)
+    assert list(tmp_path.glob("lead*.png"))
+
+    # a second run sends nothing: each period is logged as sent
     assert delivery.run(database, settings) == 0
-    assert len(smtp.to("clerk@council.example")) == 1
+    assert len(smtp.to("clerk@council.example")) == 1 and len(smtp.messages) == 2
     with database.session() as s:
-        [send] = s.scalars(sa.select(ReportSend))
+        send = s.scalars(sa.select(ReportSend).join(ReportSubscription)
+                         .where(ReportSubscription.name == "Council clerk")).one()
         assert (send.status, send.attempts, send.period_start) == ("sent", 1, period.first)
         assert send.sent_at is not None and send.message_id == mail["Message-ID"]
     log = manager.get(PATH).get_data(as_text=True)
@@ -139,6 +161,14 @@ def test_server_down_is_retried_and_delivered_once(settings, sqlite_db) -> None:
     assert sends["Director"][:2] == ("pending", 1) and "refused" in sends["Director"][2].lower()
     assert sends["Typo"][:2] == ("failed", 1)  # never retried: no retry fixes the address
     assert delivery.run(db, settings, now + timedelta(seconds=5)) == 0  # backing off
+    with db.session() as s:  # a third, removed while its report waits: it is not sent
+        s.add(ReportSubscription(name="Gone", email="gone@civic.example", frequency="daily",
+                                 kind="calls", created_by="m1",
+                                 created_at=utcnow() - timedelta(days=3)))
+    delivery.plan(db, settings, now)
+    with db.session() as s:
+        s.scalars(sa.select(ReportSubscription).where(
+            ReportSubscription.name == "Gone")).one().removed_at = utcnow()
 
     inbox = Inbox()
     inbox.start()
@@ -156,6 +186,9 @@ def test_server_down_is_retried_and_delivered_once(settings, sqlite_db) -> None:
         director = s.scalar(sa.select(ReportSend).join(ReportSubscription)
                             .where(ReportSubscription.name == "Director"))
         assert (director.status, director.attempts, director.last_error) == ("sent", 2, None)
+        gone = s.scalar(sa.select(ReportSend).join(ReportSubscription)
+                        .where(ReportSubscription.name == "Gone"))
+        assert gone.status == "failed" and "removed" in gone.last_error
 
 
 BAD_FORMS = [
