@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from acd.models import CallRecord
 from center.history import HistoryOptions, seed_history
 from center.seed import seed_demo
+from center.worker import collect_jobs
 from crm_bridge.models import Ticket
 from crm_bridge.scheduled import delivery
 from crm_bridge.scheduled.models import ReportSend, ReportSubscription
@@ -182,6 +183,7 @@ def test_server_down_is_retried_and_delivered_once(settings, sqlite_db) -> None:
         assert len(list(mail.iter_attachments())) == 1  # no PDF for a daily report
     finally:
         inbox.stop()
+    assert "crm.scheduled_reports" in {j.id for j in collect_jobs(settings, db)}
     with db.session() as s:
         director = s.scalar(sa.select(ReportSend).join(ReportSubscription)
                             .where(ReportSubscription.name == "Director"))
