@@ -1,4 +1,5 @@
-"""Worker jobs of the CRM: SLA warnings/escalations, notifications, outbox, remote polling."""
+"""Worker jobs of the CRM: SLA warnings/escalations, notifications, outbox, remote polling,
+scheduled reports."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from crm_bridge.notify.delivery import deliver_pending
 from crm_bridge.outbox.delivery import process_outbox
 from crm_bridge.outbox.polling import poll_remote
 from crm_bridge.outbox.senders import default_senders
+from crm_bridge.scheduled import delivery as scheduled_reports
 from crm_bridge.tickets.sla import run_sla_checks
 from foundation.db import Database
 from foundation.jobs import Job
@@ -21,4 +23,5 @@ def jobs(settings: Settings, db: Database) -> list[Job]:
         Job("crm.notify", lambda: deliver_pending(db, settings), seconds=15),
         Job("crm.outbox", lambda: process_outbox(db, senders), seconds=20),
         Job("crm.poll", lambda: poll_remote(db, cfg), seconds=300),
+        *scheduled_reports.jobs(settings, db),
     ]

@@ -193,6 +193,9 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = None
     twilio_api_base: str = "https://api.twilio.com"
     notify_max_attempts: int = 10
+    # scheduled reports go out at this hour of the city's day (daily; Mondays; the 1st)
+    report_send_hour: int = Field(default=7, ge=0, le=23)
+    report_max_attempts: int = Field(default=8, ge=1)
 
     @field_validator("agent_sip_passwords")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from crm_bridge.config import from_settings
+from crm_bridge.scheduled import web as scheduled
 from crm_bridge.web import admin, api, desktop, pages, performance, reports
 from crm_bridge.web.context import CrmWeb
 from foundation.db import Database
@@ -12,9 +13,9 @@ from foundation.settings import Settings
 from foundation.web import Mount
 
 # The worker pages, the admin catalog, the agent desktop, the staff JSON API, the public
-# performance page and the request reports: each module's
+# performance page, the request reports and the scheduled reports: each module's
 # ``register(bp, web)`` adds its views to the one "crm" blueprint.
-ROUTE_MODULES = (pages, admin, desktop, api, performance, reports)
+ROUTE_MODULES = (pages, admin, desktop, api, performance, reports, scheduled)
 
 
 def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
