@@ -144,6 +144,22 @@ def user_create(c: Context, username: str, role: str, password: str, full_name: 
     click.echo(f"user {username} ({role}) created")
 
 
+@user.command("password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@pass_ctx
+def user_password(c: Context, username: str, password: str) -> None:
+    """Give a user a new password; every session the user had is ended."""
+    from foundation.users import UserError, set_password
+
+    try:
+        with c.db.session() as s:
+            set_password(s, username, password)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"password of {username} changed; its sessions are ended")
+
+
 def _mount_capabilities() -> None:
     """Every capability's command group, named here explicitly (capabilities never import
     this module: it is the root)."""

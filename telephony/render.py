@@ -106,6 +106,8 @@ def write_config(settings: Settings, install: Install) -> list[Path]:
             stale.unlink()  # only what we render is read: no stock config left behind
     for name, text in files.items():
         path = install.etc_dir / name
-        write_atomic(path, text, 0o640 if name == "manager.conf" else 0o644)
+        # 0640: pjsip.conf and manager.conf hold the SIP and AMI secrets, and nothing here
+        # is for other users of the machine (Asterisk runs as us, or as root in compose)
+        write_atomic(path, text, 0o640)
         written.append(path)
     return written
