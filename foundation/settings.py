@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     login_window_s: int = Field(default=900, gt=0)
     login_lockout_s: int = Field(default=900, gt=0)  # the first lock; each next one doubles
     login_lockout_max_s: int = Field(default=86400, gt=0)
+    # Roles that must pass a TOTP second factor (e.g. ["admin", "supervisor"]); anyone who
+    # enrolled is asked for it too. Enrol with ``civic311 user totp NAME``.
+    totp_roles: list[str] = Field(default_factory=list)
 
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038

@@ -38,6 +38,10 @@ class User(Base):
     # Every session cookie carries the epoch it was issued under; log-out and a password
     # change move it on, so every earlier cookie (a copied one too) stops working at once.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    # TOTP second factor (foundation/second_factor.py): the shared secret once enrolled, and
+    # the last 30-second step a code was accepted for (no code works twice)
+    totp_secret: Mapped[str | None] = mapped_column(String(32), default=None)
+    totp_last_step: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def check_password(self, password: str) -> bool:
@@ -93,6 +97,17 @@ def set_password(session: Session, username: str, password: str) -> User:
     if user is None:
         raise UserError(f"no user {username!r}")
     user.password_hash = _hasher.hash(password)
+    user.session_epoch += 1
+    session.flush()
+    return user
+
+
+def set_second_factor(session: Session, username: str, secret: str | None) -> User:
+    """Enrol ``username`` with this TOTP secret (None: remove it); its sessions end."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UserError(f"no user {username!r}")
+    user.totp_secret, user.totp_last_step = secret, None
     user.session_epoch += 1
     session.flush()
     return user

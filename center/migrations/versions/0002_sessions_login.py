@@ -1,4 +1,5 @@
-"""Sessions and log-in: revocable sessions (users.session_epoch) and log-in throttling.
+"""Sessions and log-in: revocable sessions (users.session_epoch), TOTP second factor and
+log-in throttling.
 
 Revision ID: 0002_sessions_login
 Revises: 0001_foundation
@@ -19,6 +20,8 @@ def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("session_epoch", sa.Integer(), nullable=False,
                                    server_default="0"))
+        batch.add_column(sa.Column("totp_secret", sa.String(length=32), nullable=True))
+        batch.add_column(sa.Column("totp_last_step", sa.Integer(), nullable=True))
     op.create_table(
         "login_throttle",
         sa.Column("scope", sa.String(length=8), nullable=False),
@@ -34,4 +37,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("login_throttle")
     with op.batch_alter_table("users") as batch:
+        batch.drop_column("totp_last_step")
+        batch.drop_column("totp_secret")
         batch.drop_column("session_epoch")
