@@ -34,7 +34,7 @@ from flask import (
     url_for,
 )
 
-from foundation import throttle
+from foundation import sso, throttle
 from foundation.db import Database, utcnow
 from foundation.second_factor import check_code
 from foundation.settings import Settings
@@ -151,7 +151,7 @@ class Auth:
             flash("Your role logs in with a second factor (an authenticator app code) and "
                   "none is set up for you yet: ask an administrator to enrol you.", "error")
             return render_template("login.html"), 403
-        return self._start(user)
+        return self.start_session(user)
 
     def login_code(self) -> Any:
         """The second step: the authenticator code, within five minutes of the password."""
@@ -177,7 +177,7 @@ class Auth:
                 self._count_failure(s, keys, now)
         if not ok:
             return self._refused(keys, now, "login_code.html", "Wrong or already used code.")
-        return self._start(user)
+        return self.start_session(user)
 
     def _count_failure(self, s: Any, keys: dict[Scope, str], now: datetime) -> None:
         throttle.record_failure(
@@ -192,11 +192,11 @@ class Auth:
         flash(message, "error")
         return render_template(template), 401
 
-    def _start(self, user: User) -> Any:
+    def start_session(self, user: User, target: str | None = None) -> Any:
         session.clear()
         session["uid"], session["epoch"] = user.id, user.session_epoch
         session.permanent = True
-        target = request.args.get("next") or url_for("center.home")
+        target = target or request.args.get("next") or url_for("center.home")
         if not target.startswith("/") or target.startswith("//"):
             target = url_for("center.home")
         return redirect(target)
@@ -234,6 +234,11 @@ def install(app: Flask, db: Database, settings: Settings,
     def login_code() -> Any:
         return auth.login_code()
 
+    views = sso.build(app, db, settings, auth.start_session)
+    if views is not None:
+        bp.add_url_rule("/login/sso", "sso_start", public(views[0]))
+        bp.add_url_rule("/login/sso/callback", "sso_callback", public(views[1]))
+
     @bp.route("/logout", methods=["POST"])
     @roles(*Role)
     def logout() -> Any:
@@ -244,4 +249,4 @@ def install(app: Flask, db: Database, settings: Settings,
 
     @app.context_processor
     def _user() -> dict[str, Any]:
-        return {"user": g.get("user")}
+        return {"user": g.get("user"), "sso_enabled": views is not None}

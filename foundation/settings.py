@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     # Roles that must pass a TOTP second factor (e.g. ["admin", "supervisor"]); anyone who
     # enrolled is asked for it too. Enrol with ``civic311 user totp NAME``.
     totp_roles: list[str] = Field(default_factory=list)
+    # Single sign-on with OpenID Connect (foundation/sso.py); off while oidc_issuer is unset.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_groups_claim: str = "groups"
+    oidc_roles: dict[str, str] = Field(default_factory=dict)  # group -> role, first match wins
 
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038

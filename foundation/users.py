@@ -42,6 +42,8 @@ class User(Base):
     # the last 30-second step a code was accepted for (no code works twice)
     totp_secret: Mapped[str | None] = mapped_column(String(32), default=None)
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
+    # "<issuer> <sub>" of a user who logs in by single sign-on (foundation/sso.py)
+    sso_subject: Mapped[str | None] = mapped_column(String(255), unique=True, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def check_password(self, password: str) -> bool:

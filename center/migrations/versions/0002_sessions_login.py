@@ -1,5 +1,5 @@
-"""Sessions and log-in: revocable sessions (users.session_epoch), TOTP second factor and
-log-in throttling.
+"""Sessions and log-in: revocable sessions (users.session_epoch), TOTP second factor,
+single sign-on subjects and log-in throttling.
 
 Revision ID: 0002_sessions_login
 Revises: 0001_foundation
@@ -22,6 +22,8 @@ def upgrade() -> None:
                                    server_default="0"))
         batch.add_column(sa.Column("totp_secret", sa.String(length=32), nullable=True))
         batch.add_column(sa.Column("totp_last_step", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("sso_subject", sa.String(length=255), nullable=True))
+        batch.create_unique_constraint(op.f("uq_users_sso_subject"), ["sso_subject"])
     op.create_table(
         "login_throttle",
         sa.Column("scope", sa.String(length=8), nullable=False),
@@ -37,6 +39,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("login_throttle")
     with op.batch_alter_table("users") as batch:
+        batch.drop_constraint(op.f("uq_users_sso_subject"), type_="unique")
+        batch.drop_column("sso_subject")
         batch.drop_column("totp_last_step")
         batch.drop_column("totp_secret")
         batch.drop_column("session_epoch")
