@@ -3,7 +3,8 @@ while, and each lock that follows soon after doubles.
 
 The counters live in the database (``login_throttle``), so every web process (gunicorn
 workers, several hosts) sees the same ones. A row is locked while it is updated (``SELECT
-... FOR UPDATE`` on PostgreSQL; SQLite serialises writers), so concurrent failures all count.
+... FOR UPDATE`` on PostgreSQL; on SQLite the write lock is taken before the read), so
+concurrent failures all count.
 A lock is applied to the user name as typed, whether or not such a user exists, so the lock
 message tells an attacker nothing about which accounts exist.
 """
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import String, delete
+from sqlalchemy import String, delete, false, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -80,6 +81,10 @@ def locked_until(session: Session, keys: dict[Scope, str], now: datetime) -> dat
 
 def record_failure(session: Session, keys: dict[Scope, tuple[str, Policy]],
                    now: datetime) -> None:
+    if session.get_bind().dialect.name == "sqlite":
+        # take SQLite's write lock before reading the counters (it has no FOR UPDATE), so
+        # two processes counting at once cannot both read 3 and both write 4
+        session.execute(update(LoginThrottle).where(false()).values(failures=0))
     for scope, (value, policy) in keys.items():
         count_failure(_row(session, scope, _key(value)), policy, now)
     session.flush()

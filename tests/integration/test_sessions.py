@@ -5,6 +5,7 @@ over https, the request size limit and the minimal anonymous /status."""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from flask.testing import FlaskClient
 
 from center.cli import cli
 from center.web import create_app
+from foundation import throttle
 from foundation.db import Database
 from foundation.settings import Settings
 from tests.conftest import TEST_PASSWORD, csrf_token, login
@@ -224,3 +226,20 @@ def test_status_is_minimal_for_anyone_but_admins_and_supervisors(
         assert body["components"]["database"]["ok"] is True
         assert body["components"]["daemon"]["ok"] is False
     assert not re.search(r"sqlite|postgres", text(anon))
+
+
+def test_failures_counted_at_once_are_all_counted(database: Database, clock: Clock) -> None:
+    policy = throttle.Policy(100, timedelta(minutes=15), timedelta(minutes=15),
+                             timedelta(days=1))
+    other = Database(database.url)  # a second process's engine
+
+    def fail(db: Database) -> None:
+        with db.session() as s:
+            throttle.record_failure(s, {throttle.Scope.ACCOUNT: ("agent1", policy)}, clock())
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(fail, [database, other] * 6))
+    other.dispose()
+    with database.session() as s:
+        row = s.get(throttle.LoginThrottle, ("account", "agent1"))
+        assert row is not None and row.failures == 12
