@@ -13,6 +13,7 @@ from flask import (
     jsonify,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_wtf.csrf import CSRFProtect
@@ -138,6 +139,9 @@ def status_page() -> Any:
 def _too_large(exc: RequestEntityTooLarge) -> Any:
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     message = f"request body too large: at most {limit} bytes"
+    if request.path.startswith(crm_bridge.open311.server.PREFIX + "/"):
+        fmt = "xml" if request.path.endswith(".xml") else "json"
+        return crm_bridge.open311.server.error_response(fmt, 413, message)
     if auth.wants_json():
         return jsonify({"error": "too_large", "message": message}), 413
     return render_template("error.html", code=413, message=message), 413
@@ -153,7 +157,6 @@ def create_app(settings: Settings, db: Database | None = None,
         SESSION_COOKIE_SECURE=settings.cookie_secure,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
-        MAX_FORM_MEMORY_SIZE=settings.max_request_bytes,
         WTF_CSRF_TIME_LIMIT=None,
     )
     if not settings.secret_key:
