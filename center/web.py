@@ -86,7 +86,7 @@ def home() -> Any:
         (rule.rule, rule.endpoint)
         for rule in current_app.url_map.iter_rules()
         if "GET" in (rule.methods or ()) and not rule.arguments and _allowed(rule.endpoint)
-        and rule.endpoint not in {"static", "center.home", "auth.login"}
+        and rule.endpoint not in {"static", "center.home"} and not rule.endpoint.startswith("auth.")
         and not rule.rule.startswith(("/api/", "/open311/", "/twilio/", "/metrics"))
     ]
     return render_template("home.html", links=sorted(links))
