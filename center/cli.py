@@ -148,6 +148,44 @@ def user_create(c: Context, username: str, role: str, password: str, full_name: 
     click.echo(f"user {username} ({role}) created")
 
 
+@user.command("password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@pass_ctx
+def user_password(c: Context, username: str, password: str) -> None:
+    """Give a user a new password; every session the user had is ended."""
+    from foundation.users import UserError, set_password
+
+    try:
+        with c.db.session() as s:
+            set_password(s, username, password)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"password of {username} changed; its sessions are ended")
+
+
+@user.command("totp")
+@click.argument("username")
+@click.option("--remove", is_flag=True, help="Take the second factor away instead.")
+@pass_ctx
+def user_totp(c: Context, username: str, remove: bool) -> None:
+    """Enrol a user in the TOTP second factor: prints, once, the otpauth:// URI to add to an
+    authenticator app (a new secret replaces any earlier one). Ends the user's sessions."""
+    from foundation.second_factor import new_secret, provisioning_uri
+    from foundation.users import UserError, set_second_factor
+
+    secret = None if remove else new_secret()
+    try:
+        with c.db.session() as s:
+            set_second_factor(s, username, secret)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if secret is None:
+        click.echo(f"second factor of {username} removed")
+    else:
+        click.echo(provisioning_uri(secret, username, f"{c.settings.city_name} 311"))
+
+
 def _mount_capabilities() -> None:
     """Every capability's command group, named here explicitly (capabilities never import
     this module: it is the root)."""

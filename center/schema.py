@@ -11,6 +11,7 @@ import acd.models  # noqa: F401  (each import registers its tables on Base.metad
 import crm_bridge.models  # noqa: F401
 import crm_bridge.scheduled.models  # noqa: F401
 import foundation.heartbeat  # noqa: F401
+import foundation.throttle  # noqa: F401
 import foundation.users  # noqa: F401
 import ivr.callback.models  # noqa: F401
 import ivr.models  # noqa: F401

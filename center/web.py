@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import acd.phone_web
 import acd.range_web
@@ -27,7 +39,7 @@ import recordings.qa.web
 import recordings.web
 import workforce.web
 from foundation import auth
-from foundation.db import Database
+from foundation.db import Database, utcnow
 from foundation.heartbeat import read_all
 from foundation.settings import Settings
 from foundation.users import Role
@@ -76,7 +88,7 @@ def home() -> Any:
         (rule.rule, rule.endpoint)
         for rule in current_app.url_map.iter_rules()
         if "GET" in (rule.methods or ()) and not rule.arguments and _allowed(rule.endpoint)
-        and rule.endpoint not in {"static", "center.home", "auth.login"}
+        and rule.endpoint not in {"static", "center.home"} and not rule.endpoint.startswith("auth.")
         and not rule.rule.startswith(("/api/", "/open311/", "/twilio/", "/metrics"))
     ]
     return render_template("home.html", links=sorted(links))
@@ -104,11 +116,20 @@ def status_report() -> dict[str, Any]:
     return {"ok": all(c.get("ok") for c in components.values()), "components": components}
 
 
+STATUS_DETAIL_ROLES = {Role.ADMIN.value, Role.SUPERVISOR.value}
+
+
 @bp.route("/status")
 @auth.public
 def status() -> Any:
+    """Anyone (a load balancer, a monitor) learns "ok" or "degraded"; the components, with
+    database URL and errors, only an admin or a supervisor logged in."""
     report = status_report()
-    return jsonify(report), 200 if report["ok"] else 503
+    code = 200 if report["ok"] else 503
+    user = auth.current_user()
+    if user is not None and user.role in STATUS_DETAIL_ROLES:
+        return jsonify(report), code
+    return jsonify({"status": "ok" if report["ok"] else "degraded"}), code
 
 
 @bp.route("/admin/status")
@@ -117,22 +138,41 @@ def status_page() -> Any:
     return render_template("status.html", report=status_report())
 
 
-def create_app(settings: Settings, db: Database | None = None) -> Flask:
+def _too_large(exc: RequestEntityTooLarge) -> Any:
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    message = f"request body too large: at most {limit} bytes"
+    if request.path.startswith(crm_bridge.open311.server.PREFIX + "/"):
+        fmt = "xml" if request.path.endswith(".xml") else "json"
+        return crm_bridge.open311.server.error_response(fmt, 413, message)
+    if auth.wants_json():
+        return jsonify({"error": "too_large", "message": message}), 413
+    return render_template("error.html", code=413, message=message), 413
+
+
+def create_app(settings: Settings, db: Database | None = None,
+               clock: Callable[[], datetime] = utcnow) -> Flask:
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
         WTF_CSRF_TIME_LIMIT=None,
     )
     if not settings.secret_key:
         raise RuntimeError("secret_key is not set; load settings with load_settings()")
+    if settings.trusted_proxies:
+        # believe X-Forwarded-For/-Proto from exactly this many proxies in front, no more
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     db = db or Database(settings.db_url)
     app.extensions["civic311.db"] = db
     app.extensions["civic311.settings"] = settings
     csrf = CSRFProtect(app)
-    auth.install(app)
+    auth.install(app, db, settings, clock)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_blueprint(bp)
     for mount in mounts(settings, db):
         if mount.csrf_exempt:

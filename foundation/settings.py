@@ -104,6 +104,28 @@ class Settings(BaseSettings):
     web_workers: int = 2
     web_threads: int = 64  # per worker; every open wallboard stream holds one
     secret_key: str | None = None
+    # ---- sessions and log-in (foundation/auth.py, foundation/throttle.py) -----------------
+    # The session cookie carries ``Secure`` when this is true; left unset, it is true when
+    # PUBLIC_BASE_URL is https.
+    session_cookie_secure: bool | None = None
+    # Proxies in front of the web server whose X-Forwarded-For/-Proto are believed (werkzeug
+    # ProxyFix); 0: none, the headers are ignored (a client could forge them).
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
+    max_request_bytes: int = Field(default=10 * 1024 * 1024, gt=0)  # larger bodies get a 413
+    login_max_failures: int = Field(default=5, gt=0)  # per account within the window
+    login_max_failures_per_address: int = Field(default=20, gt=0)  # per client address
+    login_window_s: int = Field(default=900, gt=0)
+    login_lockout_s: int = Field(default=900, gt=0)  # the first lock; each next one doubles
+    login_lockout_max_s: int = Field(default=86400, gt=0)
+    # Roles that must pass a TOTP second factor (e.g. ["admin", "supervisor"]); anyone who
+    # enrolled is asked for it too. Enrol with ``civic311 user totp NAME``.
+    totp_roles: list[str] = Field(default_factory=list)
+    # Single sign-on with OpenID Connect (foundation/sso.py); off while oidc_issuer is unset.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_groups_claim: str = "groups"
+    oidc_roles: dict[str, str] = Field(default_factory=dict)  # group -> role, first match wins
 
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
@@ -267,8 +289,23 @@ class Settings(BaseSettings):
     def queue_names(self) -> list[str]:
         return [q.name for q in self.queues]
 
+    @property
+    def cookie_secure(self) -> bool:
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return (self.public_base_url or "").lower().startswith("https://")
+
 
 SIP_PASSWORD = re.compile(r"[A-Za-z0-9._~-]{12,128}")
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` as a directory only its owner may enter (0700); an existing one we own
+    is narrowed to 0700 (recordings, voicemail, the SQLite file and secrets live in it)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = path.stat()
+    if st.st_uid == os.getuid() and st.st_mode & 0o077:
+        path.chmod(0o700)
 
 
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
@@ -279,7 +316,7 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         settings = Settings(**overrides)
     finally:
         _TOML_FILE.reset(token)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     missing = {k for k in SECRETS if not getattr(settings, k)}
     agents = [e for e in settings.agent_extensions if e not in settings.agent_sip_passwords]
     if missing or agents:

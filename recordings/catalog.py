@@ -116,8 +116,9 @@ def _catalog_one(call: CallRecord, paths: Paths, policies, now: datetime) -> Rec
     dest = paths.absolute(relative)
     src = paths.incoming / f"{call.uniqueid}.wav"
     if src.exists():
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         shutil.move(str(src), str(dest))
+        dest.chmod(0o600)  # a caller's voice: for this service's user only
     if not dest.exists():
         policy = policies.get(call.queue) or policy_queries.default(call.queue)
         if policy.record_pct == 0:

@@ -3,6 +3,7 @@ found from the settings without building anything."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -68,6 +69,10 @@ def locate(settings: Settings) -> Install:
 def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
     """Replace a file with a new inode (a cloned root shares inodes with its base)."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
+    tmp.unlink(missing_ok=True)
+    # created owner-only, so a secret is never readable by others, even for a moment
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
     tmp.chmod(mode)
     tmp.replace(path)

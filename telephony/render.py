@@ -119,8 +119,6 @@ def write_hold_music(install: Install) -> Path:
     return target
 
 
-PRIVATE = {"manager.conf", "pjsip.conf"}  # they hold passwords
-
 
 def write_config(settings: Settings, install: Install) -> list[Path]:
     install.etc_dir.mkdir(parents=True, exist_ok=True)
@@ -133,6 +131,8 @@ def write_config(settings: Settings, install: Install) -> list[Path]:
             stale.unlink()  # only what we render is read: no stock config left behind
     for name, text in files.items():
         path = install.etc_dir / name
-        write_atomic(path, text, 0o640 if name in PRIVATE else 0o644)
+        # 0640: pjsip.conf and manager.conf hold the SIP and AMI secrets, and nothing here
+        # is for other users of the machine (Asterisk runs as us, or as root in compose)
+        write_atomic(path, text, 0o640)
         written.append(path)
     return written

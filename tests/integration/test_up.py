@@ -3,34 +3,45 @@ them on /status, survives a component crash, and stops everything cleanly on SIG
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import signal
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
+import requests
 
 from foundation.settings import default_cache_dir
+from tests.conftest import TEST_PASSWORD
 from tests.support.pbx import wait_until
 
 pytestmark = pytest.mark.asterisk
 
-PORTS = {"SIP_PORT": "16060", "AMI_PORT": "16038", "AGI_PORT": "16573",
-         "AGENT_PHONE_BASE_PORT": "16080", "WEB_PORT": "18311", "RTP_START": "24000",
-         "RTP_END": "25998"}
+_OFFSET = int(os.environ.get("CIVIC311_TEST_PORT_OFFSET", "0"))  # checkouts side by side
+PORTS = {k: str(int(v) + _OFFSET) for k, v in {
+    "SIP_PORT": "16060", "AMI_PORT": "16038", "AGI_PORT": "16573",
+    "AGENT_PHONE_BASE_PORT": "16080", "WEB_PORT": "18311", "RTP_START": "24000",
+    "RTP_END": "25998"}.items()}
 
 
-def status(port: str) -> dict:  # type: ignore[type-arg]
+def status(port: str, http: requests.Session | None = None) -> dict:  # type: ignore[type-arg]
+    """/status as an admin sees it (anonymous callers only get ok/degraded)."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as r:
-            return json.load(r)  # type: ignore[no-any-return]
-    except urllib.error.HTTPError as exc:
-        return json.load(exc)  # type: ignore[no-any-return]
-    except OSError:
+        return (http or requests).get(f"http://127.0.0.1:{port}/status",  # type: ignore[no-any-return]
+                                      timeout=2).json()
+    except (requests.RequestException, ValueError):
         return {}
+
+
+def admin_session(port: str) -> requests.Session:
+    http = requests.Session()
+    page = http.get(f"http://127.0.0.1:{port}/login", timeout=2).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    http.post(f"http://127.0.0.1:{port}/login", timeout=2, allow_redirects=False,
+              data={"username": "admin1", "password": TEST_PASSWORD, "csrf_token": token})
+    return http
 
 
 def test_up_supervises_everything_and_stops_cleanly(tmp_path: Path) -> None:
@@ -39,11 +50,17 @@ def test_up_supervises_everything_and_stops_cleanly(tmp_path: Path) -> None:
            "CIVIC311_ASTERISK_ROOT_DIR": str(tmp_path / "root"),
            **{f"CIVIC311_{k}": v for k, v in PORTS.items()}}
     env.pop("DATABASE_URL", None)
+    for argv in (["db", "upgrade"], ["user", "create", "admin1", "--role", "admin",
+                                     "--password", TEST_PASSWORD]):
+        subprocess.run([sys.executable, "-m", "center", *argv], env=env, check=True,
+                       capture_output=True)
     proc = subprocess.Popen([sys.executable, "-m", "center", "up"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        body = wait_until(lambda: (s := status(PORTS["WEB_PORT"])).get("ok") and s, 90,
-                          what="every component on /status")
+        wait_until(lambda: status(PORTS["WEB_PORT"]) == {"status": "ok"}, 90,
+                   what="/status ok for anyone")
+        http = admin_session(PORTS["WEB_PORT"])
+        body = status(PORTS["WEB_PORT"], http)
         daemon = body["components"]["daemon"]
         assert daemon["ami_connected"] is True and daemon["asterisk_uptime_s"] >= 0
         assert body["components"]["worker"]["ok"] and body["components"]["database"]["ok"]

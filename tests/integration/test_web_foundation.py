@@ -52,8 +52,10 @@ def test_logout_is_a_csrf_protected_post(app: Flask, users: dict[str, str]) -> N
     assert client.post("/logout").status_code == 400  # no CSRF token
 
 
-def test_status_reports_each_component(app: Flask) -> None:
-    res = app.test_client().get("/status")
+def test_status_reports_each_component(app: Flask, users: dict[str, str]) -> None:
+    client = app.test_client()
+    login(client, users["admin"])
+    res = client.get("/status")
     body = res.get_json()
     assert res.status_code == 503  # no daemon or worker heartbeat yet
     assert body["components"]["database"]["ok"] is True

@@ -4,6 +4,7 @@ run as the worker's job; the catalog reports missing and failed recordings."""
 from __future__ import annotations
 
 import os
+import stat
 from datetime import timedelta
 from pathlib import Path
 
@@ -133,7 +134,9 @@ def test_catalog_reports_missing_and_failed(app: Flask, users: dict[str, str],
     assert set(rows) == {good, missing, garbage, short, sampled_out, sampled_in}
     assert (paths.incoming / "1700000001.11.wav").exists()  # left for the next run
     assert rows[good].status == "ok" and rows[good].duration_s == 4.0
-    assert (paths.data_dir / rows[good].path).exists()  # type: ignore[operator]
+    stored = paths.data_dir / rows[good].path  # type: ignore[operator]
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600  # a caller's voice: owner only
+    assert stat.S_IMODE(stored.parent.stat().st_mode) == 0o700
     assert rows[missing].status == "missing" and "policy" in rows[missing].detail
     assert rows[garbage].status == "failed" and "not a WAV" in rows[garbage].detail
     assert rows[short].status == "failed" and "shorter than the talk time" in rows[short].detail
