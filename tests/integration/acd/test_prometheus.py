@@ -205,7 +205,14 @@ def dashboard_exprs() -> list[str]:
 
 def test_dashboard_queries_only_metrics_the_exposition_has(app: Any,
                                                            known_calls: datetime) -> None:
+    from prometheus_client import generate_latest
+
+    from telephony.agi_metrics import AgiMetrics
+
+    daemon = AgiMetrics("node-a")  # the daemon's endpoint, after one request
+    daemon.observe("ivr", "ok", 12.5, 0.004)
     exposed = {name for name, _ in samples(scrape(app)[1])}
+    exposed |= {name for name, _ in samples(generate_latest(daemon.registry).decode())}
     exprs = dashboard_exprs()
     assert len(exprs) >= 6
     used = {m for e in exprs for m in re.findall(r"\bcivic311_[a-z0-9_]+", e)}
