@@ -28,7 +28,6 @@ from prometheus_client.core import (
     HistogramMetricFamily,
     Metric,
 )
-from prometheus_client.utils import floatToGoString
 
 from acd import counters, definitions, goals, live_store, queries
 from acd.live import queue_tiles
@@ -85,7 +84,8 @@ class QueueCollector:
 
 def _buckets(bounds: tuple[float, ...], cumulative: list[int],
              total: int) -> list[tuple[str, float]]:
-    return [*((floatToGoString(b), n) for b, n in zip(bounds, cumulative, strict=True)),
+    return [*((repr(float(b)), n)  # le="30.0", as prometheus-client writes it
+               for b, n in zip(bounds, cumulative, strict=True)),
             ("+Inf", total)]
 
 

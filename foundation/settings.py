@@ -7,9 +7,9 @@ per installation into ``<data_dir>/secrets.toml`` (mode 600) and read back from 
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
-import ipaddress
 import secrets
 import socket
 import tomllib
