@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 
@@ -222,3 +223,43 @@ def test_request_latency_is_exposed_by_the_daemon_endpoint() -> None:
     first = frozenset({**ivr, "le": "1.0"}.items())
     assert got[("civic311_fastagi_first_command_seconds_bucket", first)] == 2
     assert got[("civic311_fastagi_first_command_seconds_count", frozenset(ivr.items()))] == 2
+
+
+def test_the_daemon_serves_its_metrics_port_and_survives_a_busy_one(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+    import urllib.request
+
+    from acd.daemon import Daemon
+    from foundation.db import Database
+    from foundation.settings import load_settings
+    from telephony.install import Install
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    install = Install(None, tmp_path, tmp_path, tmp_path, tmp_path, tmp_path)
+    db = Database(f"sqlite:///{tmp_path / 'd.db'}")
+
+    def daemon(metrics_port: int) -> Daemon:
+        settings = load_settings(data_dir=str(tmp_path / "data"), ami_secret="s", agi_port=0,
+                                 daemon_metrics_port=metrics_port, node_name="node-b")
+        return Daemon(settings, db, install)
+
+    blocked = daemon(port)
+    blocked.serve_metrics()  # logged, not raised: calls go on without the endpoint
+    assert blocked.agi_metrics.port is None and "daemon metrics not served" in caplog.text
+    busy.close()
+    d = daemon(port)
+    d.serve_metrics()
+    try:
+        assert d.agi.observe is not None
+        d.agi.observe("survey", "ok", 3.0, 0.002)  # what the FastAGI server calls
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as res:
+            text = res.read().decode()
+        assert ('civic311_fastagi_requests_total{node="node-b",outcome="ok",route="survey"} 1.0'
+                in text)
+    finally:
+        d.agi_metrics.close()
+        db.dispose()
