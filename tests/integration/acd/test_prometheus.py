@@ -215,6 +215,9 @@ def test_dashboard_queries_only_metrics_the_exposition_has(app: Any,
     exposed |= {name for name, _ in samples(generate_latest(daemon.registry).decode())}
     exprs = dashboard_exprs()
     assert len(exprs) >= 6
+    for e in exprs:  # no PromQL parser in Python: at least every bracket closes
+        for a, b in ("()", "{}", "[]"):
+            assert e.count(a) == e.count(b), e
     used = {m for e in exprs for m in re.findall(r"\bcivic311_[a-z0-9_]+", e)}
     assert used and used <= exposed, used - exposed
     # the compose file provisions it, and Prometheus scrapes the web's /metrics
