@@ -34,6 +34,7 @@ from acd.recorder import Recorder, close_cut_calls
 from foundation.db import Database
 from foundation.heartbeat import beat
 from foundation.settings import Settings
+from telephony.agi_metrics import AgiMetrics
 from telephony.ami import AmiBridge, AmiError, flatten
 from telephony.fastagi import FastAgiServer, Handler
 from telephony.install import Install
@@ -58,7 +59,9 @@ class Daemon:
         self.bridge = AmiBridge(settings.ami_host, settings.ami_port, settings.ami_user,
                                 settings.ami_secret or "", on_login=self.on_login,
                                 wanted=DISPATCH.keys())
-        self.agi = FastAgiServer(dict(agi_routes or {}), settings.agi_host, settings.agi_port)
+        self.agi_metrics = AgiMetrics(settings.node_name)
+        self.agi = FastAgiServer(dict(agi_routes or {}), settings.agi_host, settings.agi_port,
+                                 observe=self.agi_metrics.observe)
         # run on every tick while AMI is up (the composition root adds callback origination)
         self.tick_hooks: list[Callable[[], Awaitable[None]]] = []
         self.asterisk_uptime_s: int | None = None
@@ -282,8 +285,25 @@ class Daemon:
         with self.db.session() as s:
             beat(s, "daemon", ok, **detail)
 
+    def serve_metrics(self) -> None:
+        """The FastAGI latency exposition (``telephony.agi_metrics``), when a port is set; a
+        port that cannot be bound is logged, never a reason to stop taking calls."""
+        host, port = self.settings.daemon_metrics_host, self.settings.daemon_metrics_port
+        if not port:
+            return
+        try:
+            self.agi_metrics.serve(host, port)
+            log.info("daemon metrics on http://%s:%d/metrics", host, port)
+        except OSError as exc:
+            log.error("daemon metrics not served on %s:%d: %s", host, port, exc)
+
     async def run(self, stop: asyncio.Event) -> None:
         await self.prepare()
+        self.serve_metrics()
+        with self.agi_metrics:
+            await self._run(stop)
+
+    async def _run(self, stop: asyncio.Event) -> None:
         async with self.agi, self.bridge:
             tasks = [asyncio.create_task(coro, name=name) for name, coro in (
                 ("consume", self.consume()), ("periodic", self.periodic()),

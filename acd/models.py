@@ -89,6 +89,7 @@ class AgentStateSpan(Base):
     __tablename__ = "agent_state_spans"
     __table_args__ = (Index("ix_agent_state_spans_agent_started", "agent", "started_at"),
                       Index("ix_agent_state_spans_started", "started_at"),
+                      Index("ix_agent_state_spans_ended", "ended_at"),
                       # each agent's open span, found without walking their history
                       Index("ix_agent_state_spans_open", "agent",
                             postgresql_where=text("ended_at IS NULL"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +38,34 @@ def _when(name: str, default: datetime) -> datetime:
         raise BadRequest(f"{name}: {exc}") from exc
 
 
+def scrape_refusal(settings: Settings, remote_addr: str | None,
+                   authorization: str | None) -> tuple[int, str] | None:
+    """Why ``/metrics`` refuses this request (status, reason), or None to answer it.
+
+    A bearer token equal to ``metrics_token`` is admitted from anywhere; without one, only
+    an address inside ``metrics_allow``. A wrong token is refused even from an allowed
+    address (401), so a misconfigured scraper shows up at once."""
+    token = settings.metrics_token
+    scheme, _, presented = (authorization or "").partition(" ")
+    if authorization:
+        if scheme.lower() != "bearer" or not token or not hmac.compare_digest(
+                presented.strip().encode(), token.encode()):
+            return 401, "invalid bearer token"
+        return None
+    try:
+        addr = ipaddress.ip_address(remote_addr or "")
+    except ValueError:
+        addr = None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    if addr is not None and any(addr in ipaddress.ip_network(n, strict=False)
+                                for n in settings.metrics_allow):
+        return None
+    if token:
+        return 401, "a bearer token is required"
+    return 403, "this address is not in metrics_allow"
+
+
 def create_blueprints(settings: Settings, db: Database, self_service: SelfService) -> list[Mount]:
     """The metrics API and the Prometheus exposition, bound to ``settings`` and ``db``."""
     bp = Blueprint("acd", __name__, template_folder="templates")
@@ -57,10 +87,17 @@ def create_blueprints(settings: Settings, db: Database, self_service: SelfServic
 
 
     @bp.route("/metrics")
-    @public
+    @public  # no log-in: guarded by a bearer token or the address (scrape_refusal)
     def prometheus() -> Any:
         from acd.prometheus import exposition
 
+        refusal = scrape_refusal(settings, request.remote_addr,
+                                 request.headers.get("Authorization"))
+        if refusal is not None:
+            status, reason = refusal
+            headers = {"WWW-Authenticate": 'Bearer realm="metrics"'} if status == 401 else {}
+            return Response(reason + "\n", status=status, headers=headers,
+                            content_type="text/plain; charset=utf-8")
         body, content_type = exposition(settings, db, today_bounds(settings))
         return Response(body, content_type=content_type)
 

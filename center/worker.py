@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+import acd.counters
 import acd.rollup
 import crm_bridge.jobs
 import ivr.callback.twilio_jobs
@@ -28,8 +29,8 @@ log = logging.getLogger(__name__)
 
 # Each capability's ``jobs(settings, db) -> list[Job]``, named explicitly.
 JOB_SOURCES: tuple[Callable[[Settings, Database], list[Job]], ...] = (
-    workforce.jobs.jobs, crm_bridge.jobs.jobs, acd.rollup.jobs, recordings.jobs.jobs,
-    ivr.callback.twilio_jobs.jobs,
+    workforce.jobs.jobs, crm_bridge.jobs.jobs, acd.rollup.jobs, acd.counters.jobs,
+    recordings.jobs.jobs, ivr.callback.twilio_jobs.jobs,
 )
 
 

@@ -8,9 +8,11 @@ when unset they are generated once per installation into ``<data_dir>/secrets.to
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
+import socket
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
@@ -188,6 +190,19 @@ class Settings(BaseSettings):
     alarm_sl_red_points: float = Field(default=0.10, ge=0, le=1)
     alarm_red_over_goal: float = Field(default=2.0, ge=1)
 
+    # ---- Prometheus ---------------------------------------------------------------------
+    # The ``node`` label of every series: this telephony node's name (one node today; the
+    # host name unless set, so several hosts scraping one database should set it).
+    node_name: str = Field(default_factory=socket.gethostname, min_length=1, max_length=64)
+    # ``/metrics`` answers a request bearing ``Authorization: Bearer <metrics_token>``, or one
+    # from an address inside ``metrics_allow`` (CIDRs; default loopback only); else 401/403.
+    metrics_token: str | None = None
+    metrics_allow: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+    # The daemon's own exposition (FastAGI latency); 0 turns it off. Plain HTTP without
+    # authentication: keep it on loopback or a private network.
+    daemon_metrics_host: str = "127.0.0.1"
+    daemon_metrics_port: int = Field(default=0, ge=0, le=65535)
+
     twilio_auth_token: str | None = Field(
         default=None,
         validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "CIVIC311_TWILIO_AUTH_TOKEN"),
@@ -256,6 +271,14 @@ class Settings(BaseSettings):
                 self.sl_thresholds_s.append(t)
         if not self.sl_thresholds_s or min(self.sl_thresholds_s) <= 0:
             raise ValueError("sl_thresholds_s: answer times must be positive seconds")
+        for cidr in self.metrics_allow:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"metrics_allow: {cidr!r} is not a network (CIDR): {exc}"
+                                 ) from exc
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            raise ValueError("metrics_token: use at least 16 characters (or leave it unset)")
         return self
 
     def queue(self, name: str) -> QueueDef | None:

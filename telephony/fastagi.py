@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -58,6 +59,8 @@ class AgiChannel:
         self._writer = writer
         self._timeout = command_timeout_s
         self.hung_up = False
+        self.opened_at = time.monotonic()
+        self.first_command_at: float | None = None  # when our first command went out
 
     @property
     def uniqueid(self) -> str:
@@ -78,6 +81,8 @@ class AgiChannel:
         """Send one AGI command and return its parsed 200 reply."""
         if self.hung_up:
             raise AgiHangup(f"caller gone before {command.split()[0]}")
+        if self.first_command_at is None:
+            self.first_command_at = time.monotonic()
         self._writer.write(command.encode() + b"\n")
         await self._writer.drain()
         line = await self._readline()
@@ -178,13 +183,18 @@ class AgiChannel:
 
 
 Handler = Callable[[AgiChannel], Awaitable[None]]
+# observe(route, outcome, duration_s, first_command_s): one call per FastAGI request, once
+# it ends; outcome ok | hangup | error | no_route | dropped (route "" when never read);
+# first_command_s is how long Asterisk waited for our first command (None: none was sent).
+Observer = Callable[[str, str, float, float | None], None]
 
 
 class FastAgiServer:
     """Routes ``agi://host:port/<route>`` to async handlers; one task per call."""
 
     def __init__(self, routes: Mapping[str, Handler], host: str = "127.0.0.1", port: int = 4573,
-                 header_timeout_s: float = HEADER_TIMEOUT_S) -> None:
+                 header_timeout_s: float = HEADER_TIMEOUT_S,
+                 observe: Observer | None = None) -> None:
         for name, handler in routes.items():
             if not inspect.iscoroutinefunction(getattr(handler, "__call__", handler)) and not (  # noqa: B004
                     inspect.iscoroutinefunction(handler)):
@@ -192,6 +202,7 @@ class FastAgiServer:
         self.routes = dict(routes)
         self.host, self.port = host, port
         self.header_timeout_s = header_timeout_s
+        self.observe = observe
         self.server: asyncio.AbstractServer | None = None
         self.active = 0
         self.served = 0
@@ -222,22 +233,28 @@ class FastAgiServer:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.active += 1
+        started = time.monotonic()
+        route, outcome, channel = "", "dropped", None
         try:
             headers = await self.read_headers(reader)
             if headers is None:
                 self.dropped += 1
                 return
-            route = headers.get("agi_network_script", "").split("?")[0].strip("/")
-            handler = self.routes.get(route)
+            requested = headers.get("agi_network_script", "").split("?")[0].strip("/")
+            handler = self.routes.get(requested)
             if handler is None:
-                log.error("FastAGI: no route %r", route)
+                log.error("FastAGI: no route %r", requested)
+                outcome = "no_route"  # the label stays "": a caller-chosen route is unbounded
                 return
-            channel = AgiChannel(headers, reader, writer)
+            route, channel = requested, AgiChannel(headers, reader, writer)
             try:
                 await handler(channel)
+                outcome = "ok"
             except AgiHangup:
+                outcome = "hangup"
                 log.debug("caller %s hung up in the IVR", channel.uniqueid)
             except Exception:
+                outcome = "error"
                 log.exception("IVR route %r failed for %s; the dialplan queues the call",
                               route, channel.uniqueid)
             self.served += 1
@@ -246,3 +263,15 @@ class FastAgiServer:
             writer.close()
             with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
+            self._observe(route, outcome, started, channel)
+
+    def _observe(self, route: str, outcome: str, started: float,
+                 channel: AgiChannel | None) -> None:
+        if self.observe is None:
+            return
+        first = (channel.first_command_at - channel.opened_at
+                 if channel is not None and channel.first_command_at is not None else None)
+        try:
+            self.observe(route, outcome, time.monotonic() - started, first)
+        except Exception:  # a metrics fault never touches a call
+            log.exception("FastAGI observer failed")
