@@ -157,6 +157,17 @@ REGISTER_EXPIRES_S = 300
 REGISTER_REFRESH_MS = 240_000
 
 
+def answering(workdir: Path, ring_ms: int, talk_ms: int,
+              hold: tuple[int, int] | None = None) -> Path:
+    """agent.xml, the answering side of a phone; with ``hold`` = (after_ms, for_ms) it puts
+    each call on hold once (hold.xml spliced in)."""
+    block = "" if hold is None else (SCENARIOS / "hold.xml").read_text().replace(
+        "@HOLD_AFTER_MS@", str(hold[0])).replace("@HOLD_MS@", str(hold[1]))
+    # SIPp refuses an optional message right before a pause: the ACK is awaited when holding
+    return render("agent.xml", workdir, ring_ms=ring_ms, talk_ms=talk_ms, hold_block=block,
+                  ack_optional="true" if hold is None else "false")
+
+
 def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms: int = 1000,
                 talk_ms: int = 3000, bind_ip: str = "127.0.0.1",
                 hold: tuple[int, int] | None = None, workdir: Path | None = None) -> SippProcess:
@@ -172,11 +183,7 @@ def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms:
     line = f"{port}x{random.randrange(16**8):08x}"
     register = render("register.xml", workdir, user=user, password=password, line=line,
                       expires_s=REGISTER_EXPIRES_S, refresh_ms=REGISTER_REFRESH_MS)
-    block = "" if hold is None else (SCENARIOS / "hold.xml").read_text().replace(
-        "@HOLD_AFTER_MS@", str(hold[0])).replace("@HOLD_MS@", str(hold[1]))
-    answer = render("agent.xml", workdir, ring_ms=ring_ms, talk_ms=talk_ms, hold_block=block,
-                    ack_optional="true" if hold is None else "false")  # SIPp refuses an
-    # optional message right before a pause
+    answer = answering(workdir, ring_ms, talk_ms, hold)
     argv = [registrar, "-sf", str(register), "-oocsf", str(answer), "-m", "1", "-p", str(port),
             "-i", bind_ip, "-mi", bind_ip, "-mp", str(40000 + 4 * (port % 6000)),
             "-trace_logs", "-log_file", str(workdir / "phone.log"), "-max_recv_loops", "10000"]
@@ -212,7 +219,7 @@ def resident_phone(port: int, *, ring_ms: int = 1000, talk_ms: int = 3000,
     """A phone that registers nowhere and answers on ``port`` (a resident Asterisk calls
     back through the trunk): rings, answers, talks, hangs up."""
     workdir = workdir or Path(tempfile.mkdtemp(prefix=f"civic311-resident{port}-"))
-    scenario = render("agent.xml", workdir, ring_ms=ring_ms, talk_ms=talk_ms)
+    scenario = answering(workdir, ring_ms, talk_ms)
     argv = ["-sf", str(scenario), "-p", str(port), "-i", "127.0.0.1", "-mi", "127.0.0.1",
             "-mp", str(40000 + 4 * (port % 6000)), "-trace_logs", "-log_file",
             str(workdir / "phone.log")]
