@@ -30,4 +30,5 @@ def test_agent_hold_is_measured(clean_pbx: Pbx, daemon: DaemonProc, database: Da
     assert rec.outcome == logged["outcome"] == "answered"
     assert rec.talk_s == logged["talk_s"]  # app_queue's talk time, the hold inside it
     assert rec.hold_s is not None and 2.0 <= rec.hold_s <= 4.5, rec.hold_s  # held 3 s
-    assert rec.talk_s >= rec.hold_s + 2  # 1 s before, 1.5 s after the hold
+    # 1 s before and 1.5 s after the hold; app_queue's talk time is in whole seconds
+    assert rec.talk_s > rec.hold_s + 1
