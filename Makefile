@@ -25,8 +25,12 @@ run: asterisk
 	$(BIN)/civic311 seed demo
 	$(BIN)/civic311 up --demo
 
+# two workers, each with its own Asterisk on its own ports (tests/support/ports.py);
+# TEST_WORKERS=0 runs the suite in one process
+TEST_WORKERS ?= 2
+
 test: asterisk
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .

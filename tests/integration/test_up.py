@@ -15,15 +15,15 @@ import requests
 
 from foundation.settings import default_cache_dir
 from tests.conftest import TEST_PASSWORD
+from tests.support import ports
 from tests.support.pbx import wait_until
 
 pytestmark = pytest.mark.asterisk
 
-_OFFSET = int(os.environ.get("CIVIC311_TEST_PORT_OFFSET", "0"))  # checkouts side by side
-PORTS = {k: str(int(v) + _OFFSET) for k, v in {
-    "SIP_PORT": "16060", "AMI_PORT": "16038", "AGI_PORT": "16573",
-    "AGENT_PHONE_BASE_PORT": "16080", "WEB_PORT": "18311", "RTP_START": "24000",
-    "RTP_END": "25998"}.items()}
+PORTS = {k.upper(): str(ports.port(f"up_{k}")) for k in (
+    "sip_port", "ami_port", "agi_port", "agent_phone_base_port", "web_port")}
+rtp_start, rtp_end = ports.rtp_range()
+PORTS |= {"RTP_START": str(rtp_start + 3000), "RTP_END": str(rtp_end + 2000)}
 
 
 def status(port: str, http: requests.Session | None = None) -> dict:  # type: ignore[type-arg]

@@ -26,6 +26,7 @@ from foundation.settings import Settings
 from telephony import runtime, sipp
 from telephony.install import Install
 from telephony.provision import provision
+from tests.support import ports
 
 # 311 is the city menu (tests/integration/ivr walk it); tests about queues and records dial
 # the express line: the IVR's one silent keypad pick, then the queue.
@@ -33,12 +34,9 @@ EXPRESS_LINE = "3111"
 # the AstDB family civic311 writes (recordings.asterisk_sync.FAMILY); reset() clears it
 ASTDB_FAMILY = "civic311"
 
-# CIVIC311_TEST_PORT_OFFSET lets several checkouts run their suites side by side.
-_OFFSET = int(os.environ.get("CIVIC311_TEST_PORT_OFFSET", "0"))
 TEST_PORTS = {
-    "sip_port": 15060 + _OFFSET, "ami_port": 15038 + _OFFSET, "agi_port": 14573 + _OFFSET,
-    "agent_phone_base_port": 15080 + _OFFSET,
-    "rtp_start": 21000 + 3 * _OFFSET, "rtp_end": 23998 + 3 * _OFFSET,
+    **{k: ports.port(k) for k in ("sip_port", "ami_port", "agi_port", "agent_phone_base_port")},
+    "rtp_start": ports.rtp_range()[0], "rtp_end": ports.rtp_range()[1],
 }
 TEST_QUEUES = [
     {"name": "citywide", "title": "311 General", "wrapup_s": 0, "timeout_s": 60},

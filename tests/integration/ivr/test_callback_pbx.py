@@ -5,7 +5,6 @@ and the call records and the callback row agree with Asterisk's queue_log."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,13 @@ from acd.models import CallRecord
 from foundation.db import Database
 from ivr.callback.models import CallbackRequest
 from telephony import sipp
+from tests.support import ports
 from tests.support.dtmf import unique_dtmf_block
 from tests.support.pbx import DaemonProc, Pbx, wait_until
 
 pytestmark = pytest.mark.asterisk
 LINE = "queue-citywide"
-RESIDENT_PORT = 16150 + int(os.environ.get("CIVIC311_TEST_PORT_OFFSET", "0"))
+RESIDENT_PORT = ports.port("resident_phone")
 FIRST, BEHIND, FILLER = "+12125550001", "+12125550002", "+12125550100"
 
 

@@ -1,0 +1,55 @@
+"""Every port a test process listens on, in one table, moved per checkout and per worker.
+
+Several suites may run side by side: ``CIVIC311_TEST_PORT_OFFSET`` moves a whole checkout
+(in steps of 100), and each pytest-xdist worker (``PYTEST_XDIST_WORKER`` = gw0, gw1, ...)
+adds ``WORKER_STRIDE`` more, so every worker has its own Asterisk, SIPp phones and servers.
+tests/unit/test_test_ports.py proves that no two of those port sets meet; add a new fixed
+port to ``FIXED`` and that test checks it too. RTP and SIPp media ports are ranges far
+above these (Asterisk and SIPp move on from a taken one).
+"""
+
+from __future__ import annotations
+
+import os
+
+# a stride that no difference between two ports below is a small multiple of
+WORKER_STRIDE = 19
+MAX_WORKERS = 3
+AGENT_PHONES = 8  # Settings.agent_count: one SIPp phone port per agent
+
+# name -> port at offset 0; the test PBX's and the `civic311 up` test's own Asterisk
+FIXED = {
+    "sip_port": 15060, "ami_port": 15038, "agi_port": 14573, "agent_phone_base_port": 15080,
+    "resident_phone": 16150,
+    "up_sip_port": 16060, "up_ami_port": 16038, "up_agi_port": 16573,
+    "up_agent_phone_base_port": 16080, "up_web_port": 18311,
+}
+PHONE_BASES = ("agent_phone_base_port", "up_agent_phone_base_port")
+
+
+def offset(environ: os._Environ[str] | dict[str, str] = os.environ) -> int:
+    checkout = int(environ.get("CIVIC311_TEST_PORT_OFFSET", "0"))
+    worker = int(environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    return checkout + WORKER_STRIDE * worker
+
+
+OFFSET = offset()
+
+
+def port(name: str) -> int:
+    return FIXED[name] + OFFSET
+
+
+def rtp_range() -> tuple[int, int]:
+    """Asterisk's RTP ports: 3000 per offset step, overlapping is harmless (Asterisk takes
+    the next free one) but kept apart from the fixed ports above."""
+    return 21000 + 3 * OFFSET, 23998 + 3 * OFFSET
+
+
+def ports_at(off: int) -> list[int]:
+    """Every fixed port a process at offset ``off`` may bind."""
+    out = []
+    for name, base in FIXED.items():
+        width = AGENT_PHONES if name in PHONE_BASES else 1
+        out += [base + off + i for i in range(width)]
+    return out
