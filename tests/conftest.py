@@ -4,6 +4,8 @@ clients, and the real Asterisk (one per run) with a daemon per test."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,8 +13,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher, profiles
 
 from center import schema
+from foundation import users as users_module
 from foundation.db import Database
 from foundation.settings import Settings, default_cache_dir, load_settings
 from foundation.users import Role, create_user
@@ -25,6 +29,14 @@ TEST_PASSWORD = "correct-horse-battery"
 RERUNS = int(os.environ.get("CIVIC311_TEST_RERUNS", "1"))
 # fixtures that always reach PostgreSQL (besides the "postgres" param of ``database``)
 PG_FIXTURES = {"pg_db", "pg"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests hash passwords with argon2id's cheapest parameters. The production cost
+    (64 MiB, three passes: over a second on a busy two-core machine) is the point in
+    production and only waiting in a test, which creates a user per role. Subprocesses
+    (daemon, ``civic311 up``) keep the real cost; argon2 verifies either kind of hash."""
+    users_module._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 
 def _pins_database(metafunc: pytest.Metafunc) -> bool:
@@ -89,10 +101,58 @@ def _pg_available() -> bool:
         return False
 
 
+class _MigratedTemplates:
+    """One migrated database per kind per test process, copied for every test that wants a
+    fresh one: running the migrations takes longer than copying their result (SQLite: a
+    file copy; PostgreSQL: ``CREATE DATABASE ... TEMPLATE``)."""
+
+    def __init__(self) -> None:
+        self.sqlite: Path | None = None
+        self.postgres: str | None = None
+
+    def sqlite_file(self) -> Path:
+        if self.sqlite is None:
+            path = Path(tempfile.mkdtemp(prefix="civic311-template-")) / "template.db"
+            db = Database(f"sqlite:///{path}")
+            schema.upgrade(db)
+            db.dispose()
+            self.sqlite = path
+        return self.sqlite
+
+    def postgres_name(self, admin: sa.Engine) -> str:
+        if self.postgres is None:
+            name = f"civic311_tmpl_{uuid.uuid4().hex[:12]}"
+            with admin.connect() as c:
+                c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            db = Database(admin.url.set(database=name).render_as_string(hide_password=False))
+            schema.upgrade(db)
+            db.dispose()
+            self.postgres = name
+        return self.postgres
+
+    def drop(self) -> None:
+        if self.sqlite is not None:
+            shutil.rmtree(self.sqlite.parent, ignore_errors=True)
+        if self.postgres is not None:
+            admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as c:
+                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.postgres}" WITH (FORCE)'))
+            admin.dispose()
+
+
+_templates = _MigratedTemplates()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _templates.drop()
+
+
 def make_database(kind: str, tmp_path: Path) -> Iterator[Database]:
+    """A migrated empty database of ``kind`` for one test, dropped after it."""
     if kind == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'test.db'}")
-        schema.upgrade(db)
+        path = tmp_path / "test.db"
+        shutil.copyfile(_templates.sqlite_file(), path)
+        db = Database(f"sqlite:///{path}")
         yield db
         db.dispose()
         return
@@ -100,11 +160,10 @@ def make_database(kind: str, tmp_path: Path) -> Iterator[Database]:
         pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
     name = f"civic311_t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    template = _templates.postgres_name(admin)
     with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    db = Database(url)
-    schema.upgrade(db)
+        c.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    db = Database(admin.url.set(database=name).render_as_string(hide_password=False))
     try:
         yield db
     finally:
