@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 BATCH_MAX = 2000  # under a backlog bigger batches amortise each statement (bench_ingest)
 RECONCILE_EVERY_S = 60.0
+RECONCILE_RETRY_S = 2.0
 HEARTBEAT_EVERY_S = 2.0
 TICK_EVERY_S = 0.5
 STOP_DRAIN_S = 10.0  # on SIGTERM, how long the queued events may take to be applied
@@ -138,14 +139,18 @@ class Daemon:
             local = started.astimezone()  # Asterisk reports its local wall clock
             self.asterisk_booted_at = local.timestamp()
 
-    async def reconcile_now(self) -> None:
+    async def reconcile_now(self) -> bool:
+        """False when it failed (the database down): ``periodic`` then tries again soon."""
         path = self.install.log_dir / "queue_log"
         try:
             await self._in_writer(reconcile, self.db, path,
                                   self.install.log_dir / "cdr-csv" / "Master.csv")
             self.last_reconcile = datetime.now(UTC)
+            return True
         except Exception:
-            log.exception("reconciliation from %s failed; will retry", path)
+            log.exception("reconciliation from %s failed; retrying in %.0f s", path,
+                          RECONCILE_RETRY_S)
+            return False
 
     async def consume(self) -> None:
         """Normalize raw events and apply them in ordered batches."""
@@ -250,12 +255,15 @@ class Daemon:
         return await action_for(action, self.bridge).run(Command(agent, queue, targets, reason))
 
     async def periodic(self) -> None:
-        """Reconcile on a timer, and at once when the live path lost events (``repair``)."""
+        """Reconcile on a timer, and at once when the live path lost events (``repair``);
+        after a failed pass (the database down), again every ``RECONCILE_RETRY_S`` until one
+        succeeds, so what queue_log holds reaches the records as soon as it is back."""
+        every = RECONCILE_EVERY_S
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.repair.wait(), RECONCILE_EVERY_S)
+                await asyncio.wait_for(self.repair.wait(), every)
             self.repair.clear()
-            await self.reconcile_now()
+            every = RECONCILE_EVERY_S if await self.reconcile_now() else RECONCILE_RETRY_S
 
     async def heartbeat(self) -> None:
         while True:
@@ -300,8 +308,9 @@ class Daemon:
 
     async def _drain_inbox(self, timeout_s: float) -> None:
         """Let ``consume`` take what is queued (its last batch then runs in the writer)."""
-        deadline = time.monotonic() + timeout_s
-        while len(self.bridge.events) and time.monotonic() < deadline:
+        for _ in range(int(timeout_s / 0.05)):
+            if not self.bridge.events:
+                return
             await asyncio.sleep(0.05)
 
     async def _final_reconcile(self) -> None:

@@ -38,9 +38,10 @@ def api_key(catalog: Database) -> str:
 
 
 class Inbox:
-    """A real SMTP server (aiosmtpd) on a free localhost port that keeps what it receives."""
+    """A real SMTP server (aiosmtpd) on a free localhost port that keeps what it receives;
+    ``on_message(n)`` runs with the count so far before each message is acknowledged."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_message: Any = None) -> None:
         from aiosmtpd.controller import Controller
 
         self.messages: list[Any] = []
@@ -53,6 +54,8 @@ class Inbox:
 
                 msg = message_from_bytes(envelope.content, policy=default)
                 inbox.messages.append(msg)
+                if on_message is not None:
+                    on_message(len(inbox.messages))
                 return "250 OK"
 
         self.port = free_port()
