@@ -45,6 +45,7 @@ class Inbox:
         from aiosmtpd.controller import Controller
 
         self.messages: list[Any] = []
+        self.stopped = False
         inbox = self
 
         class Handler:
@@ -59,13 +60,22 @@ class Inbox:
                 return "250 OK"
 
         self.port = free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.handler = Handler()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
     def start(self) -> None:
+        """Start serving (again, after ``stop``: a controller runs once, so a new one)."""
+        from aiosmtpd.controller import Controller
+
+        if self.stopped:
+            self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.stopped = False
         self.controller.start()
 
     def stop(self) -> None:
-        self.controller.stop()
+        if not self.stopped:
+            self.controller.stop()
+            self.stopped = True
 
     def to(self, address: str) -> list[Any]:
         return [m for m in self.messages if m["To"] == address]
