@@ -1,8 +1,8 @@
 """``civic311 up``: start and supervise Asterisk, the daemon, the web server and the worker.
 
 Each component is a child process; one that dies is restarted with backoff; Ctrl-C or
-SIGTERM stops them in the order that loses nothing (``stop_all``). ``--demo`` adds SIPp agent phones (logged in to
-the queues) and a stream of SIPp callers with a realistic 311 mix.
+SIGTERM stops them in the order that loses nothing (``stop_all``). ``--demo`` adds SIPp
+agent phones (logged in to the queues) and a stream of SIPp callers with a realistic 311 mix.
 """
 
 from __future__ import annotations

@@ -81,7 +81,8 @@ def test_calls_go_on_and_the_catalog_says_which_recordings_failed(
     for c in calls:  # Asterisk wrote what the disk had room for, and not a byte more
         assert (spool.incoming / f"{c.uniqueid}.wav").stat().st_size <= ROOM_BYTES
     with sqlite_db.session() as s:
-        counts = catalog(s, spool, full_pbx.settings.queue_names(), utcnow() + timedelta(seconds=10))
+        counts = catalog(s, spool, full_pbx.settings.queue_names(),
+                         utcnow() + timedelta(seconds=10))
     assert counts == {"failed": 2}
     with sqlite_db.session() as s:
         recs = list(s.scalars(select(Recording)))
