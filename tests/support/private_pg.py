@@ -46,7 +46,12 @@ class PrivatePostgres:
         self.port = _free_port()
 
     def _run(self, *argv: str) -> None:
-        subprocess.run([*self.as_user, *argv], check=True, capture_output=True, timeout=60)
+        done = subprocess.run([*self.as_user, *argv], capture_output=True, text=True,
+                              timeout=60, check=False)
+        if done.returncode:
+            log = self.root / "pg.log"
+            raise RuntimeError(f"{' '.join(argv[:1])} {argv[-1]} failed: {done.stdout}"
+                               f"{done.stderr}{log.read_text()[-1500:] if log.exists() else ''}")
 
     def init(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -69,7 +74,7 @@ class PrivatePostgres:
 
     def remove(self) -> None:
         """Stop it (as a crash would, if it still runs) and delete its files."""
-        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
             self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
 
