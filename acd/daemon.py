@@ -30,7 +30,7 @@ from acd.agents import Transition, WrapupEnded
 from acd.live import LiveBoard
 from acd.normalizer import DISPATCH, normalize
 from acd.reconcile import reconcile
-from acd.recorder import Recorder, close_cut_calls
+from acd.recorder import Recorder, close_cut_calls, open_uniqueids
 from foundation.db import Database
 from foundation.heartbeat import beat
 from foundation.settings import Settings
@@ -43,8 +43,10 @@ log = logging.getLogger(__name__)
 
 BATCH_MAX = 2000  # under a backlog bigger batches amortise each statement (bench_ingest)
 RECONCILE_EVERY_S = 60.0
+RECONCILE_RETRY_S = 2.0
 HEARTBEAT_EVERY_S = 2.0
 TICK_EVERY_S = 0.5
+STOP_DRAIN_S = 10.0  # on SIGTERM, how long the queued events may take to be applied
 SNAPSHOT_BEGIN = "CivicSnapshotBegin"  # our own marker in the event queue, never from AMI
 
 
@@ -137,14 +139,18 @@ class Daemon:
             local = started.astimezone()  # Asterisk reports its local wall clock
             self.asterisk_booted_at = local.timestamp()
 
-    async def reconcile_now(self) -> None:
+    async def reconcile_now(self) -> bool:
+        """False when it failed (the database down): ``periodic`` then tries again soon."""
         path = self.install.log_dir / "queue_log"
         try:
             await self._in_writer(reconcile, self.db, path,
                                   self.install.log_dir / "cdr-csv" / "Master.csv")
             self.last_reconcile = datetime.now(UTC)
+            return True
         except Exception:
-            log.exception("reconciliation from %s failed; will retry", path)
+            log.exception("reconciliation from %s failed; retrying in %.0f s", path,
+                          RECONCILE_RETRY_S)
+            return False
 
     async def consume(self) -> None:
         """Normalize raw events and apply them in ordered batches."""
@@ -249,12 +255,15 @@ class Daemon:
         return await action_for(action, self.bridge).run(Command(agent, queue, targets, reason))
 
     async def periodic(self) -> None:
-        """Reconcile on a timer, and at once when the live path lost events (``repair``)."""
+        """Reconcile on a timer, and at once when the live path lost events (``repair``);
+        after a failed pass (the database down), again every ``RECONCILE_RETRY_S`` until one
+        succeeds, so what queue_log holds reaches the records as soon as it is back."""
+        every = RECONCILE_EVERY_S
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.repair.wait(), RECONCILE_EVERY_S)
+                await asyncio.wait_for(self.repair.wait(), every)
             self.repair.clear()
-            await self.reconcile_now()
+            every = RECONCILE_EVERY_S if await self.reconcile_now() else RECONCILE_RETRY_S
 
     async def heartbeat(self) -> None:
         while True:
@@ -297,6 +306,29 @@ class Daemon:
         except OSError as exc:
             log.error("daemon metrics not served on %s:%d: %s", host, port, exc)
 
+    async def _drain_inbox(self, timeout_s: float) -> None:
+        """Let ``consume`` take what is queued (its last batch then runs in the writer)."""
+        for _ in range(int(timeout_s / 0.05)):
+            if not self.bridge.events:
+                return
+            await asyncio.sleep(0.05)
+
+    async def _final_reconcile(self) -> None:
+        """On the way out: what Asterisk logged up to now reaches the records, so the calls
+        it ended while stopping are complete without another start."""
+        path = self.install.log_dir / "queue_log"
+        try:
+            done = await self._in_writer(reconcile, self.db, path,
+                                         self.install.log_dir / "cdr-csv" / "Master.csv")
+            still_open = len(await self._in_writer(open_uniqueids, self.db))
+        except Exception:
+            log.exception("the last reconciliation from %s failed; the next start repairs it",
+                          path)
+            return
+        log.info("stopping: queue_log reconciled (%d lines, %d records created, %d updated); "
+                 "%d calls still open (still up in Asterisk)", done.lines, done.created,
+                 done.updated, still_open)
+
     async def run(self, stop: asyncio.Event) -> None:
         await self.prepare()
         self.serve_metrics()
@@ -311,9 +343,11 @@ class Daemon:
             log.info("daemon up: FastAGI on %s:%d, AMI %s:%d", self.settings.agi_host,
                      self.settings.agi_port, self.settings.ami_host, self.settings.ami_port)
             await stop.wait()
+            await self._drain_inbox(STOP_DRAIN_S)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+        await self._final_reconcile()
         with contextlib.suppress(Exception):
             await self._in_writer(self._beat, False, {"stopped": True})
         self.writer.shutdown(wait=True)

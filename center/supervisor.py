@@ -1,8 +1,8 @@
 """``civic311 up``: start and supervise Asterisk, the daemon, the web server and the worker.
 
 Each component is a child process; one that dies is restarted with backoff; Ctrl-C or
-SIGTERM stops them all in reverse order. ``--demo`` adds SIPp agent phones (logged in to
-the queues) and a stream of SIPp callers with a realistic 311 mix.
+SIGTERM stops them in the order that loses nothing (``stop_all``). ``--demo`` adds SIPp
+agent phones (logged in to the queues) and a stream of SIPp callers with a realistic 311 mix.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from center import schema
 from foundation.db import Database
 from foundation.settings import Settings
 from telephony import runtime
+from telephony.install import Install
 from telephony.provision import ProvisionError, provision
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,9 @@ class Child:
                                      stdin=subprocess.DEVNULL)
         self.started_at = time.monotonic()
         log.info("started %s (pid %d)", self.name, self.proc.pid)
+
+    def exited(self) -> bool:
+        return self.proc is None or self.proc.poll() is not None
 
     def stop(self, timeout: float = 15) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -109,10 +113,26 @@ def run_all(settings: Settings, demo: bool = False) -> int:
     finally:
         if demo_runner is not None:
             demo_runner.stop()
-        for child in reversed(procs[1:]):
-            child.stop()
-        runtime.stop(install)
-        procs[0].stop()
+        stop_all(settings, install, procs)
         db.dispose()
         print("civic311 stopped", flush=True)
     return 0
+
+
+def stop_all(settings: Settings, install: Install, procs: list[Child]) -> None:
+    """Asterisk takes no new call, the calls up end (or are cut after ``stop_grace_s``), the
+    daemon records their ends (it reconciles with queue_log as it stops), then the rest."""
+    asterisk, daemon, *others = procs
+    log.info("stopping: no new calls; waiting up to %.0f s for the %d calls up to end",
+             settings.stop_grace_s, runtime.active_calls(install))
+    cut = runtime.drain(install, asterisk.exited, settings.stop_grace_s)
+    if cut:
+        log.warning("stopping: %d calls still up after %.0f s were cut", cut,
+                    settings.stop_grace_s)
+    else:
+        log.info("stopping: no call was cut")
+    daemon.stop(timeout=60)  # it applies what is queued and reconciles before it exits
+    for child in reversed(others):
+        child.stop()
+    runtime.stop(install)
+    asterisk.stop()

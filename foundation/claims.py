@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from foundation import retry
 from foundation.db import Database
@@ -57,11 +57,20 @@ def settle(row: Any, error: str, now: datetime, max_attempts: int | None, *,
 def each(db: Database, model: type[Any], ids: Iterable[int], work: Callable[[int], int],
          now: datetime, max_attempts: int | None) -> int:
     """Run ``work(id)`` for every claimed id, summing what it returns; a row whose work raised
-    is settled with that error in a transaction of its own, and the next row goes on."""
+    is settled with that error in a transaction of its own, and the next row goes on; when the
+    database itself is unreachable the batch stops and the rows not worked are released."""
     done = 0
-    for row_id in ids:
+    ids = list(ids)
+    for i, row_id in enumerate(ids):
         try:
             done += work(row_id)
+        except OperationalError:
+            # the database went away: no row after this one can be worked either; their
+            # claims are let go once it is back, so the next run takes them at once
+            log.warning("%s: database unreachable; %d claimed rows released for the next run",
+                        model.__name__, len(ids) - i)
+            release(db, model, ids[i:])
+            break
         except Exception as exc:
             log.exception("%s %s: unexpected error, recorded on the row", model.__name__, row_id)
             try:
@@ -73,3 +82,16 @@ def each(db: Database, model: type[Any], ids: Iterable[int], work: Callable[[int
                 log.exception("%s %s: the error could not be recorded either", model.__name__,
                               row_id)
     return done
+
+
+def release(db: Database, model: type[Any], ids: list[int]) -> None:
+    """Unlock claimed rows nobody worked on (waiting a while for the database to be back);
+    if it stays away their claims simply lapse at ``LOCK``."""
+    def unlock(s: Any) -> None:
+        s.execute(update(model).where(model.id.in_(ids), model.status == "pending")
+                  .values(locked_until=None))
+
+    try:
+        db.write_after_effect(unlock)
+    except OperationalError:
+        log.warning("%s: %d claims left to lapse", model.__name__, len(ids))

@@ -6,15 +6,22 @@ embedded default; PostgreSQL is selected by ``DATABASE_URL``.
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -104,6 +111,22 @@ class Database:
             except BaseException:
                 s.rollback()
                 raise
+
+    def write_after_effect(self, write: Callable[[Session], T], within_s: float = 60.0,
+                           pause_s: float = 0.5) -> T:
+        """Run ``write`` in a unit of work, retried while the database cannot be reached,
+        for up to ``within_s`` seconds: for the record of something already done outside
+        (a message sent), which would otherwise be done again once the database is back."""
+        deadline = time.monotonic() + within_s
+        while True:
+            try:
+                with self.session() as s:
+                    return write(s)
+            except OperationalError:
+                if time.monotonic() >= deadline:
+                    raise
+                log.warning("database unreachable; retrying a write that records an effect")
+                time.sleep(pause_s)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -149,6 +149,8 @@ class Settings(BaseSettings):
     # extension -> SIP digest password of that agent's phone account; any extension not
     # given here gets a generated one in secrets.toml
     agent_sip_passwords: dict[str, str] = Field(default_factory=dict)
+    # ``civic311 up`` stopping: calls still up this long after new calls are refused are cut
+    stop_grace_s: float = Field(default=30.0, ge=0)
     agent_qualify_s: int = 30  # Asterisk checks each registered phone this often (OPTIONS)
     agent_count: int = 8
     agent_first_ext: int = 100

@@ -75,6 +75,55 @@ def stop(install: Install, timeout: float = 20) -> None:
         time.sleep(0.2)
 
 
+def active_calls(install: Install) -> int:
+    """How many calls Asterisk has up (``core show channels count``); 0 when it is down."""
+    try:
+        out = rx(install, "core show channels count", timeout=5)
+    except (RuntimeError, subprocess.TimeoutExpired):
+        return 0
+    m = re.search(r"(\d+) (?:of \d+ max )?active calls?", out)
+    return int(m.group(1)) if m else 0
+
+
+def drain(install: Install, exited: Callable[[], bool], grace_s: float) -> int:
+    """Stop taking new calls, let the calls that are up end for ``grace_s`` seconds, then
+    hang up the rest; returns how many calls were cut. Asterisk writes the end of every
+    call, cut or not, to queue_log and AMI before this returns.
+
+    ``core stop gracefully`` refuses new calls and exits once the last channel is gone; it
+    also refuses most CLI commands, so at the deadline the shutdown is aborted for the
+    moment it takes to cut the calls left (``channel request hangup all``) and asked for
+    again. ``exited`` tells whether the Asterisk process is gone.
+    """
+    if not is_running(install):
+        return 0
+    # the CLI client blocks until Asterisk exits: started, never waited for
+    waiter = subprocess.Popen(install.command("-rx", "core stop gracefully"),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + grace_s
+        while not exited() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if exited():
+            return 0
+        try:
+            rx(install, "core abort shutdown")
+            cut = active_calls(install)
+            rx(install, "channel request hangup all")
+            end = time.monotonic() + 10
+            while active_calls(install) and time.monotonic() < end:
+                time.sleep(0.1)
+            subprocess.Popen(install.command("-rx", "core stop gracefully"),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait(10)
+        except (RuntimeError, subprocess.TimeoutExpired):
+            return 0 if exited() else active_calls(install)
+        return cut
+    finally:
+        if waiter.poll() is None:
+            waiter.kill()
+        waiter.wait()
+
+
 def parse_aor_contact(text: str, aor: str) -> tuple[str, str] | None:
     """(contact URI, status) of the one contact in ``pjsip show aor AOR`` output, or None.
 

@@ -17,6 +17,7 @@ from email.utils import formatdate, make_msgid
 from functools import partial
 
 import requests
+from sqlalchemy.orm import Session
 
 from crm_bridge.models import Notification, TicketEvent
 from foundation import retry
@@ -96,7 +97,8 @@ def _deliver(db: Database, settings: Settings, nid: int, now: datetime) -> int:
         channel, to, subject, body = n.channel, n.recipient, n.subject, n.body
     outcome = retry.attempt(partial(_send, settings, channel, to, subject, body),
                             SEND_ERRORS, retry.as_text)
-    with db.session() as s:
+
+    def record(s: Session) -> int:
         n = s.get(Notification, nid)
         if n is None:
             return 0
@@ -115,3 +117,8 @@ def _deliver(db: Database, settings: Settings, nid: int, now: datetime) -> int:
                 "notification %s (%s) failed, attempt %s: %s", nid, channel, n.attempts,
                 outcome.error)
         return 0
+
+    if outcome.ok:  # sent is sent: its record waits out a database restart, never resent
+        return db.write_after_effect(record)
+    with db.session() as s:
+        return record(s)

@@ -16,6 +16,8 @@ import logging
 from datetime import datetime
 from functools import partial
 
+from sqlalchemy.orm import Session
+
 from crm_bridge.models import Agency, OutboxItem, Ticket
 from crm_bridge.outbox.errors import SendError
 from crm_bridge.outbox.senders import Send, Sender
@@ -63,7 +65,8 @@ def _deliver(db: Database, senders: dict[str, Sender], item_id: int, now: dateti
     outcome: retry.Outcome[str] = retry.attempt(partial(_sent, prepared.value), (SendError,)) \
         if prepared.ok else retry.Outcome(error=prepared.error, permanent=prepared.permanent,
                                           expected=prepared.expected)
-    with db.session() as s:
+
+    def record(s: Session) -> int:
         item = s.get(OutboxItem, item_id)
         t = s.get(Ticket, item.ticket_id) if item else None
         if item is None or t is None:
@@ -84,3 +87,8 @@ def _deliver(db: Database, senders: dict[str, Sender], item_id: int, now: dateti
         records.log(s, t, "routed", "system",
                     f"delivered to {code} ({destination}) as {outcome.value}", public=False)
         return 1
+
+    if outcome.ok:  # done is done: its record waits out a database restart
+        return db.write_after_effect(record)
+    with db.session() as s:
+        return record(s)

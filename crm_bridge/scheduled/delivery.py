@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from crm_bridge.scheduled import content, pdf
 from crm_bridge.scheduled.models import ReportSend, ReportSubscription
@@ -112,7 +113,8 @@ def _deliver(db: Database, settings: Settings, send_id: int, now: datetime) -> i
         return _smtp(settings, message(settings, to, report, frequency is Frequency.MONTHLY))
 
     outcome = retry.attempt(send_it, SEND_ERRORS, retry.as_text)
-    with db.session() as s:
+
+    def record(s: Session) -> int:
         send = s.get(ReportSend, send_id)
         if send is None:
             return 0
@@ -126,6 +128,11 @@ def _deliver(db: Database, settings: Settings, send_id: int, now: datetime) -> i
         log.log(logging.WARNING if outcome.expected else logging.ERROR,
                 "report send %s failed, attempt %s: %s", send_id, send.attempts, outcome.error)
         return 0
+
+    if outcome.ok:  # done is done: its record waits out a database restart
+        return db.write_after_effect(record)
+    with db.session() as s:
+        return record(s)
 
 
 def deliver(db: Database, settings: Settings, now: datetime, limit: int = 20) -> int:

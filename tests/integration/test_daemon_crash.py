@@ -13,26 +13,10 @@ from acd.daemon import RECONCILE_EVERY_S
 from acd.models import CallRecord
 from foundation.db import Database
 from tests.support.pbx import Pbx, start_daemon, wait_until
+from tests.support.records import differences
 from tests.support.truth import truth
 
 pytestmark = pytest.mark.asterisk
-
-
-def differences(db: Database, expected: dict[str, dict[str, object]]) -> list[object]:
-    """Every record that is missing, extra or different from queue_log (empty: all equal)."""
-    with db.session() as s:
-        got = {r.uniqueid: r for r in s.scalars(select(CallRecord))}
-    diff: list[object] = [("extra", u) for u in set(got) - set(expected)]
-    for u, e in expected.items():
-        r = got.get(u)
-        if r is None:
-            diff.append(("missing", u))
-            continue
-        mine = (r.outcome, r.wait_s, r.talk_s, r.agent or None)
-        theirs = (e["outcome"], e["wait_s"], e["talk_s"], e["agent"] or None)
-        if mine != theirs:
-            diff.append((u, mine, theirs))
-    return diff
 
 
 def test_no_call_is_lost_when_the_daemon_is_killed(clean_pbx: Pbx, database: Database,

@@ -38,12 +38,14 @@ def api_key(catalog: Database) -> str:
 
 
 class Inbox:
-    """A real SMTP server (aiosmtpd) on a free localhost port that keeps what it receives."""
+    """A real SMTP server (aiosmtpd) on a free localhost port that keeps what it receives;
+    ``on_message(n)`` runs with the count so far before each message is acknowledged."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_message: Any = None) -> None:
         from aiosmtpd.controller import Controller
 
         self.messages: list[Any] = []
+        self.stopped = False
         inbox = self
 
         class Handler:
@@ -53,16 +55,27 @@ class Inbox:
 
                 msg = message_from_bytes(envelope.content, policy=default)
                 inbox.messages.append(msg)
+                if on_message is not None:
+                    on_message(len(inbox.messages))
                 return "250 OK"
 
         self.port = free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.handler = Handler()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
     def start(self) -> None:
+        """Start serving (again, after ``stop``: a controller runs once, so a new one)."""
+        from aiosmtpd.controller import Controller
+
+        if self.stopped:
+            self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.stopped = False
         self.controller.start()
 
     def stop(self) -> None:
-        self.controller.stop()
+        if not self.stopped:
+            self.controller.stop()
+            self.stopped = True
 
     def to(self, address: str) -> list[Any]:
         return [m for m in self.messages if m["To"] == address]

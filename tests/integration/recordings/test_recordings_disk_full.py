@@ -1,0 +1,93 @@
+"""The recordings disk full (issue #14 item 7c): Asterisk cannot write more of a recording
+than the space left, the calls go on and are recorded in full as calls, and the catalog marks
+each recording that came out short as ``failed`` with the reason.
+
+No test may mount a small filesystem, so the disk is "full" at a file-size limit: the
+Asterisk of this test runs with RLIMIT_FSIZE (SIGXFSZ ignored, as the limit's default
+signal would kill it), so its writes past the limit fail in the kernel with EFBIG, the way
+writes on a full disk fail with ENOSPC: MixMonitor takes the same error path. The limit is
+well above what queue_log, the CDRs and AstDB write in the test, and far below a call's
+recording (8 kHz 16-bit WAV: 16 kB a second).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from acd.models import CallRecord
+from foundation.db import Database, utcnow
+from foundation.settings import default_cache_dir
+from recordings.catalog import Paths, catalog
+from recordings.models import Recording
+from telephony import runtime
+from tests.support.pbx import Pbx, make_pbx, running_daemon, wait_until
+from tests.support.talking_phones import talking_caller
+
+pytestmark = pytest.mark.asterisk
+
+_OFFSET = int(os.environ.get("CIVIC311_TEST_PORT_OFFSET", "0"))
+# slots of each hundred that the other real-Asterisk tests leave free (checkouts and workers
+# are offset by hundreds)
+PORTS = {"SIP_PORT": 16047 + _OFFSET, "AMI_PORT": 16027 + _OFFSET, "AGI_PORT": 16652 + _OFFSET,
+         "AGENT_PHONE_BASE_PORT": 16010 + _OFFSET,
+         "RTP_START": 28000 + 3 * _OFFSET, "RTP_END": 28998 + 3 * _OFFSET}
+ROOM_BYTES = 40_000  # about 2.5 s of a recording
+TALK_MS = 6000
+
+
+def _disk_nearly_full() -> None:  # in the Asterisk child, before exec
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (ROOM_BYTES, ROOM_BYTES))
+
+
+@pytest.fixture
+def full_pbx(tmp_path: Path) -> Iterator[Pbx]:
+    pbx = make_pbx(tmp_path, default_cache_dir(), **{k: str(v) for k, v in PORTS.items()})
+    out = (tmp_path / "asterisk.out").open("wb")
+    pbx.proc = subprocess.Popen(runtime.foreground_command(pbx.install), stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                preexec_fn=_disk_nearly_full)
+    try:
+        runtime.wait_fully_booted(pbx.install, timeout=60)
+        yield pbx
+    finally:
+        pbx.stop_phones()
+        pbx.stop()
+
+
+def test_calls_go_on_and_the_catalog_says_which_recordings_failed(
+        full_pbx: Pbx, sqlite_db: Database, tmp_path: Path) -> None:
+    with running_daemon(full_pbx, sqlite_db.url, tmp_path / "daemon.log"):
+        full_pbx.add_agent("100", ["citywide"], ring_ms=300, talk_ms=TALK_MS)
+        full_pbx.add_agent("101", ["citywide"], ring_ms=300, talk_ms=TALK_MS)
+        result = talking_caller(full_pbx.sip_target, hold_ms=30000, calls=2, rate=2).wait(60)
+        assert (result.successful, result.failed) == (2, 0)  # the calls went on
+
+        def answered() -> list[CallRecord]:
+            with sqlite_db.session() as s:
+                return list(s.scalars(select(CallRecord).where(
+                    CallRecord.outcome == "answered", CallRecord.ended_at.is_not(None))))
+        calls = wait_until(lambda: len(answered()) == 2 and answered(), 20,
+                           what="both calls recorded")
+    assert all(c.talk_s and c.talk_s >= TALK_MS / 1000 - 1 for c in calls)
+    spool = Paths(tmp_path / "data", full_pbx.install.spool_dir)
+    for c in calls:  # Asterisk wrote what the disk had room for, and not a byte more
+        assert (spool.incoming / f"{c.uniqueid}.wav").stat().st_size <= ROOM_BYTES
+    with sqlite_db.session() as s:
+        counts = catalog(s, spool, full_pbx.settings.queue_names(),
+                         utcnow() + timedelta(seconds=10))
+    assert counts == {"failed": 2}
+    with sqlite_db.session() as s:
+        recs = list(s.scalars(select(Recording)))
+    assert {r.uniqueid for r in recs} == {c.uniqueid for c in calls}
+    for r in recs:
+        assert r.status == "failed" and "shorter than the talk time" in r.detail, r.detail
