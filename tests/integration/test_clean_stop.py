@@ -17,18 +17,16 @@ import requests
 from foundation.db import Database
 from foundation.settings import default_cache_dir
 from telephony import runtime
+from tests.support import ports
 from tests.support.pbx import make_pbx, wait_until
 from tests.support.records import differences
 from tests.support.truth import truth
 
 pytestmark = pytest.mark.asterisk
 
-_OFFSET = int(os.environ.get("CIVIC311_TEST_PORT_OFFSET", "0"))
-# slots of each hundred that the other real-Asterisk tests leave free (checkouts and workers
-# are offset by hundreds)
-PORTS = {"SIP_PORT": 16045 + _OFFSET, "AMI_PORT": 16025 + _OFFSET, "AGI_PORT": 16650 + _OFFSET,
-         "AGENT_PHONE_BASE_PORT": 16000 + _OFFSET, "WEB_PORT": 18420 + _OFFSET,
-         "RTP_START": 26000 + 3 * _OFFSET, "RTP_END": 26998 + 3 * _OFFSET}
+PORTS = {k.upper(): ports.port(f"stop_{k}") for k in (
+    "sip_port", "ami_port", "agi_port", "agent_phone_base_port", "web_port")}
+PORTS["RTP_START"], PORTS["RTP_END"] = ports.rtp_range(26000, 998)
 GRACE_S = 8
 
 

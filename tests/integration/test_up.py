@@ -22,8 +22,8 @@ pytestmark = pytest.mark.asterisk
 
 PORTS = {k.upper(): str(ports.port(f"up_{k}")) for k in (
     "sip_port", "ami_port", "agi_port", "agent_phone_base_port", "web_port")}
-rtp_start, rtp_end = ports.rtp_range()
-PORTS |= {"RTP_START": str(rtp_start + 3000), "RTP_END": str(rtp_end + 2000)}
+rtp_start, rtp_end = ports.rtp_range(24000, 1998)
+PORTS |= {"RTP_START": str(rtp_start), "RTP_END": str(rtp_end)}
 
 
 def status(port: str, http: requests.Session | None = None) -> dict:  # type: ignore[type-arg]

@@ -1,11 +1,11 @@
 """Every port a test process listens on, in one table, moved per checkout and per worker.
 
-Several suites may run side by side: ``CIVIC311_TEST_PORT_OFFSET`` moves a whole checkout
-(in steps of 100), and each pytest-xdist worker (``PYTEST_XDIST_WORKER`` = gw0, gw1, ...)
-adds ``WORKER_STRIDE`` more, so every worker has its own Asterisk, SIPp phones and servers.
-tests/unit/test_test_ports.py proves that no two of those port sets meet; add a new fixed
-port to ``FIXED`` and that test checks it too. RTP and SIPp media ports are ranges far
-above these (Asterisk and SIPp move on from a taken one).
+``CIVIC311_TEST_PORT_OFFSET`` moves a whole checkout (steps of 100, for suites of several
+checkouts side by side, one process each), and each pytest-xdist worker
+(``PYTEST_XDIST_WORKER`` = gw0, gw1, ...) adds ``WORKER_STRIDE`` more, so every worker has
+its own Asterisk, SIPp phones and servers. tests/unit/test_test_ports.py proves that no two
+workers' ports meet; add a new fixed port to ``FIXED`` and that test checks it too. RTP and
+SIPp media ports are ranges above these (Asterisk and SIPp move on from a taken one).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 # a stride that no difference between two ports below is a small multiple of
-WORKER_STRIDE = 19
+WORKER_STRIDE = 51
 MAX_WORKERS = 3
 AGENT_PHONES = 8  # Settings.agent_count: one SIPp phone port per agent
 
@@ -23,8 +23,14 @@ FIXED = {
     "resident_phone": 16150,
     "up_sip_port": 16060, "up_ami_port": 16038, "up_agi_port": 16573,
     "up_agent_phone_base_port": 16080, "up_web_port": 18311,
+    # tests/integration/test_clean_stop.py's `civic311 up`
+    "stop_sip_port": 16045, "stop_ami_port": 16025, "stop_agi_port": 16650,
+    "stop_agent_phone_base_port": 16000, "stop_web_port": 18420,
+    # tests/integration/recordings/test_recordings_disk_full.py's Asterisk
+    "full_sip_port": 16047, "full_ami_port": 16027, "full_agi_port": 16652,
+    "full_agent_phone_base_port": 16010,
 }
-PHONE_BASES = ("agent_phone_base_port", "up_agent_phone_base_port")
+PHONE_BASES = tuple(name for name in FIXED if name.endswith("agent_phone_base_port"))
 
 
 def offset(environ: os._Environ[str] | dict[str, str] = os.environ) -> int:
@@ -40,10 +46,10 @@ def port(name: str) -> int:
     return FIXED[name] + OFFSET
 
 
-def rtp_range() -> tuple[int, int]:
-    """Asterisk's RTP ports: 3000 per offset step, overlapping is harmless (Asterisk takes
-    the next free one) but kept apart from the fixed ports above."""
-    return 21000 + 3 * OFFSET, 23998 + 3 * OFFSET
+def rtp_range(first: int = 21000, size: int = 2998) -> tuple[int, int]:
+    """An Asterisk's RTP ports, from ``first`` (at offset 0) moved three per offset step:
+    ranges may overlap (Asterisk takes the next free port) but stay above the fixed ports."""
+    return first + 3 * OFFSET, first + size + 3 * OFFSET
 
 
 def ports_at(off: int) -> list[int]:

@@ -1,4 +1,4 @@
-"""The suite's own ports: parallel workers and side-by-side checkouts never share one."""
+"""The suite's own ports: parallel workers never share one."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ from tests.support import ports
 
 
 def offsets() -> list[int]:
-    checkouts = [100 * i for i in range(9)]
-    return [c + ports.WORKER_STRIDE * w for c in checkouts for w in range(ports.MAX_WORKERS)
-            if c == 0 or w == 0]  # helpers' checkouts run one worker; the main one up to three
+    return [ports.WORKER_STRIDE * w for w in range(ports.MAX_WORKERS)]
 
 
-def test_no_two_workers_or_checkouts_share_a_port() -> None:
+def test_no_two_workers_share_a_port() -> None:
     seen: dict[int, int] = {}
     for off in offsets():
         for p in ports.ports_at(off):

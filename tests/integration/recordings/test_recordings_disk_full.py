@@ -12,7 +12,6 @@ recording (8 kHz 16-bit WAV: 16 kB a second).
 
 from __future__ import annotations
 
-import os
 import resource
 import signal
 import subprocess
@@ -29,17 +28,15 @@ from foundation.settings import default_cache_dir
 from recordings.catalog import Paths, catalog
 from recordings.models import Recording
 from telephony import runtime
+from tests.support import ports
 from tests.support.pbx import Pbx, make_pbx, running_daemon, wait_until
 from tests.support.talking_phones import talking_caller
 
 pytestmark = pytest.mark.asterisk
 
-_OFFSET = int(os.environ.get("CIVIC311_TEST_PORT_OFFSET", "0"))
-# slots of each hundred that the other real-Asterisk tests leave free (checkouts and workers
-# are offset by hundreds)
-PORTS = {"SIP_PORT": 16047 + _OFFSET, "AMI_PORT": 16027 + _OFFSET, "AGI_PORT": 16652 + _OFFSET,
-         "AGENT_PHONE_BASE_PORT": 16010 + _OFFSET,
-         "RTP_START": 28000 + 3 * _OFFSET, "RTP_END": 28998 + 3 * _OFFSET}
+PORTS = {k.upper(): ports.port(f"full_{k}") for k in (
+    "sip_port", "ami_port", "agi_port", "agent_phone_base_port")}
+PORTS["RTP_START"], PORTS["RTP_END"] = ports.rtp_range(28000, 998)
 ROOM_BYTES = 40_000  # about 2.5 s of a recording
 TALK_MS = 6000
 
