@@ -233,7 +233,10 @@ def start_daemon(pbx: Pbx, db_url: str, log: Path) -> DaemonProc:
                     "SELECT ok, detail FROM heartbeats WHERE component = 'daemon'")).first()
             return bool(row and row[0] and json.loads(row[1]).get("last_reconcile"))
 
-        wait_until(connected, 20, what="the daemon to connect to AMI")
+        wait_until(connected, 60, what="the daemon to connect to AMI")
+    except BaseException:
+        daemon.stop()  # a daemon that never came up must not hold its ports for the next test
+        raise
     finally:
         engine.dispose()
     return daemon
