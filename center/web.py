@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import yaml
 from flask import (
     Blueprint,
     Flask,
@@ -43,7 +45,7 @@ from foundation.db import Database, utcnow
 from foundation.heartbeat import read_all
 from foundation.settings import Settings
 from foundation.users import Role
-from foundation.web import Mount
+from foundation.web import Mount, UnstorableInput, refuse_unstorable
 
 
 def mounts(settings: Settings, db: Database) -> list[Mount]:
@@ -132,21 +134,39 @@ def status() -> Any:
     return jsonify({"status": "ok" if report["ok"] else "degraded"}), code
 
 
+OPENAPI = Path(__file__).with_name("openapi.yaml")
+
+
+@bp.route("/api/v1/openapi.json")
+@auth.public
+def openapi() -> Any:
+    """The OpenAPI description of every staff JSON route (``center/openapi.yaml``)."""
+    return jsonify(yaml.safe_load(OPENAPI.read_text(encoding="utf-8")))
+
+
 @bp.route("/admin/status")
 @auth.roles(Role.ADMIN, Role.SUPERVISOR)
 def status_page() -> Any:
     return render_template("status.html", report=status_report())
 
 
-def _too_large(exc: RequestEntityTooLarge) -> Any:
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    message = f"request body too large: at most {limit} bytes"
+def _refusal(code: int, error: str, message: str) -> Any:
+    """A refused request in the caller's language: an Open311 error array, JSON, or a page."""
     if request.path.startswith(crm_bridge.open311.server.PREFIX + "/"):
         fmt = "xml" if request.path.endswith(".xml") else "json"
-        return crm_bridge.open311.server.error_response(fmt, 413, message)
+        return crm_bridge.open311.server.error_response(fmt, code, message)
     if auth.wants_json():
-        return jsonify({"error": "too_large", "message": message}), 413
-    return render_template("error.html", code=413, message=message), 413
+        return jsonify({"error": error, "message": message}), code
+    return render_template("error.html", code=code, message=message), code
+
+
+def _too_large(exc: RequestEntityTooLarge) -> Any:
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    return _refusal(413, "too_large", f"request body too large: at most {limit} bytes")
+
+
+def _unstorable(exc: UnstorableInput) -> Any:
+    return _refusal(400, "unstorable_text", exc.description or "bad text")
 
 
 def create_app(settings: Settings, db: Database | None = None,
@@ -173,6 +193,8 @@ def create_app(settings: Settings, db: Database | None = None,
     csrf = CSRFProtect(app)
     auth.install(app, db, settings, clock)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
+    app.register_error_handler(UnstorableInput, _unstorable)
+    app.before_request(refuse_unstorable)  # before the log-in and its throttle see the text
     app.register_blueprint(bp)
     for mount in mounts(settings, db):
         if mount.csrf_exempt:
