@@ -20,7 +20,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import acd.phone_web
@@ -150,6 +150,9 @@ def status_page() -> Any:
     return render_template("status.html", report=status_report())
 
 
+JSON_ERRORS = (400, 401, 403, 404, 405, 409, 410)
+
+
 def _refusal(code: int, error: str, message: str) -> Any:
     """A refused request in the caller's language: an Open311 error array, JSON, or a page."""
     if request.path.startswith(crm_bridge.open311.server.PREFIX + "/"):
@@ -165,8 +168,14 @@ def _too_large(exc: RequestEntityTooLarge) -> Any:
     return _refusal(413, "too_large", f"request body too large: at most {limit} bytes")
 
 
-def _unstorable(exc: UnstorableInput) -> Any:
-    return _refusal(400, "unstorable_text", exc.description or "bad text")
+def _http_error(exc: HTTPException) -> Any:
+    """Werkzeug's errors (401, 403, 404, 405, a CSRF refusal ...) on the JSON APIs as JSON, on
+    Open311 as its error array (a page stays a page)."""
+    if not (auth.wants_json() or request.path.startswith(crm_bridge.open311.server.PREFIX)):
+        return exc
+    error = ("unstorable_text" if isinstance(exc, UnstorableInput)
+             else (exc.name or "error").lower().replace(" ", "_"))
+    return _refusal(exc.code or 500, error, exc.description or exc.name)
 
 
 def create_app(settings: Settings, db: Database | None = None,
@@ -193,7 +202,8 @@ def create_app(settings: Settings, db: Database | None = None,
     csrf = CSRFProtect(app)
     auth.install(app, db, settings, clock)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
-    app.register_error_handler(UnstorableInput, _unstorable)
+    for code in JSON_ERRORS:  # before the blueprints: Open311's own handlers fall back to it
+        app.register_error_handler(code, _http_error)
     app.before_request(refuse_unstorable)  # before the log-in and its throttle see the text
     app.register_blueprint(bp)
     for mount in mounts(settings, db):

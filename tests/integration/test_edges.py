@@ -245,10 +245,12 @@ def test_long_idempotency_keys_that_share_a_prefix_never_collide(
     form = {"api_key": api_key, "service_code": "pothole", "attribute[size]": "large",
             "address_string": "1 Main St"}
     prefix = "k" * 300
-    first = c.post("/open311/v2/requests.json", data=form, headers={"Idempotency-Key": prefix + "1"})
+    first = c.post("/open311/v2/requests.json", data=form,
+                   headers={"Idempotency-Key": prefix + "1"})
     second = c.post("/open311/v2/requests.json", data=form,
                     headers={"Idempotency-Key": prefix + "2"})
-    again = c.post("/open311/v2/requests.json", data=form, headers={"Idempotency-Key": prefix + "1"})
+    again = c.post("/open311/v2/requests.json", data=form,
+                   headers={"Idempotency-Key": prefix + "1"})
     assert first.status_code == second.status_code == again.status_code == 201
     ids = [r.get_json()[0]["service_request_id"] for r in (first, second, again)]
     assert ids[0] != ids[1] and ids[0] == ids[2]
