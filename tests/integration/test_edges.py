@@ -307,3 +307,34 @@ def test_an_agency_worker_cannot_link_under_another_agencys_ticket(
     r = c.post(f"/api/v1/crm/tickets/{mine_n}/link", json={"parent": theirs_n, "kind": "child"},
                headers=headers)
     assert r.status_code == 200 and r.get_json()["parent"] == theirs_n
+
+
+def test_the_migration_hashes_keys_stored_before_so_a_retry_still_finds_its_ticket(
+        app: Any, catalog: Database, api_key: str) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    from crm_bridge.open311.apikeys import client_for
+
+    c = app.test_client()
+    form = {"api_key": api_key, "service_code": "pothole", "attribute[size]": "large",
+            "address_string": "1 Main St"}
+    first = c.post("/open311/v2/requests.json", data=form, headers={"Idempotency-Key": "old"})
+    with catalog.session() as s:  # as the key was stored before 0203: "client:key", raw
+        t = s.scalar(select(Ticket))
+        assert t is not None
+        t.idempotency_key = f"{client_for(s, api_key)}:old"
+    path = Path(__file__).parents[2] / "center/migrations/versions/0203_crm_idempotency_hash.py"
+    spec = importlib.util.spec_from_file_location("m0203", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with catalog.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+        migration.upgrade()
+    again = c.post("/open311/v2/requests.json", data=form, headers={"Idempotency-Key": "old"})
+    assert again.status_code == 201
+    assert again.get_json()[0]["service_request_id"] == first.get_json()[0]["service_request_id"]
+    assert count(catalog) == 1
