@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from acd import events as ev
 from acd.models import CallRecord, RingAttempt, table
 from acd.states import CallOutcome
-from foundation import bulk
+from foundation import bulk, limits
 from foundation.db import Database
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,12 @@ FIELDS = ("uniqueid", "linkedid", "channel", "caller_number", "caller_name", "qu
           "hold_s", "acw_s", "agent", "outcome", "exit_key", "transfer_target", "hangup_side",
           "source", "notes")
 RING_FIELDS = ("call_id", "agent", "ring_ms", "outcome", "at")
+# Text from the edge (a caller name typed into a phone, a channel name) is clipped to its
+# column and its control characters made spaces: Asterisk passes on whatever the caller's
+# side sent, and one over-long or NUL-holding name used to fail the whole batch's write.
+# (the uniqueid is the record's key and Asterisk's own short id: never rewritten)
+TEXT_LIMITS = limits.fitter(CallRecord, [f for f in FIELDS if f != "uniqueid"])
+RING_TEXT_LIMITS = limits.fitter(RingAttempt, RING_FIELDS)
 
 
 class Row:
@@ -126,10 +132,12 @@ class Recorder:
         self.updated += sum(bool(r.rings) for r in rows.values()
                             if r.call_id is not None and not r.changed)
         for call_id, uid in bulk.insert_rows(conn, table(CallRecord), FIELDS,
-                                             [r.values() for r in todo], upsert_on="uniqueid",
+                                             [limits.fit_row(TEXT_LIMITS, r.values())
+                                              for r in todo], upsert_on="uniqueid",
                                              returning=("id", "uniqueid")):
             rows[uid].call_id = call_id
-        attempts = [{**a, "call_id": r.call_id} for r in rows.values() for a in r.rings]
+        attempts = [limits.fit_row(RING_TEXT_LIMITS, {**a, "call_id": r.call_id})
+                    for r in rows.values() for a in r.rings]
         bulk.insert_rows(conn, table(RingAttempt), RING_FIELDS, attempts)
 
     def _record(self, s: Session, known: dict[str, Row], uid: str, queue: str,

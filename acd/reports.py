@@ -19,6 +19,7 @@ from acd.states import AgentState
 from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
+from foundation.timeparse import parse_day
 from foundation.users import Role
 from foundation.web import Mount
 
@@ -30,7 +31,7 @@ def _day(settings: Settings) -> tuple[date, datetime, datetime]:
     tz = ZoneInfo(settings.timezone)
     raw = request.args.get("day")
     try:
-        day = date.fromisoformat(raw) if raw else utcnow().astimezone(tz).date()
+        day = parse_day(raw) if raw else utcnow().astimezone(tz).date()
     except ValueError:
         abort(400, description=f"day must be YYYY-MM-DD, not {raw!r}")
     start = datetime.combine(day, time(0), tzinfo=tz)

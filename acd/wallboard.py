@@ -229,7 +229,9 @@ def create_blueprints(settings: Settings, db: Database, self_service: SelfServic
         if user.role == Role.AGENT.value and user.agent_ext != agent:
             return jsonify(error="forbidden",
                            description="agents may only change their own state"), 403
-        data = request.get_json(silent=True) or request.form
+        data: Any = request.get_json(silent=True) if request.is_json else request.form
+        if not hasattr(data, "get"):
+            return jsonify(error="bad_command", description="send a JSON object"), 400
         reason = str(data.get("reason") or "")
         pausing = data.get("action") == CommandKind.PAUSE
         if pausing and reason and reason not in settings.pause_reasons:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import yaml
 from flask import (
     Blueprint,
     Flask,
@@ -18,7 +20,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import acd.phone_web
@@ -43,7 +45,7 @@ from foundation.db import Database, utcnow
 from foundation.heartbeat import read_all
 from foundation.settings import Settings
 from foundation.users import Role
-from foundation.web import Mount
+from foundation.web import Mount, UnstorableInput, refuse_unstorable
 
 
 def mounts(settings: Settings, db: Database) -> list[Mount]:
@@ -132,21 +134,48 @@ def status() -> Any:
     return jsonify({"status": "ok" if report["ok"] else "degraded"}), code
 
 
+OPENAPI = Path(__file__).with_name("openapi.yaml")
+
+
+@bp.route("/api/v1/openapi.json")
+@auth.public
+def openapi() -> Any:
+    """The OpenAPI description of every staff JSON route (``center/openapi.yaml``)."""
+    return jsonify(yaml.safe_load(OPENAPI.read_text(encoding="utf-8")))
+
+
 @bp.route("/admin/status")
 @auth.roles(Role.ADMIN, Role.SUPERVISOR)
 def status_page() -> Any:
     return render_template("status.html", report=status_report())
 
 
-def _too_large(exc: RequestEntityTooLarge) -> Any:
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    message = f"request body too large: at most {limit} bytes"
+JSON_ERRORS = (400, 401, 403, 404, 405, 409, 410)
+
+
+def _refusal(code: int, error: str, message: str) -> Any:
+    """A refused request in the caller's language: an Open311 error array, JSON, or a page."""
     if request.path.startswith(crm_bridge.open311.server.PREFIX + "/"):
         fmt = "xml" if request.path.endswith(".xml") else "json"
-        return crm_bridge.open311.server.error_response(fmt, 413, message)
+        return crm_bridge.open311.server.error_response(fmt, code, message)
     if auth.wants_json():
-        return jsonify({"error": "too_large", "message": message}), 413
-    return render_template("error.html", code=413, message=message), 413
+        return jsonify({"error": error, "message": message}), code
+    return render_template("error.html", code=code, message=message), code
+
+
+def _too_large(exc: RequestEntityTooLarge) -> Any:
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    return _refusal(413, "too_large", f"request body too large: at most {limit} bytes")
+
+
+def _http_error(exc: HTTPException) -> Any:
+    """Werkzeug's errors (401, 403, 404, 405, a CSRF refusal ...) on the JSON APIs as JSON, on
+    Open311 as its error array (a page stays a page)."""
+    if not (auth.wants_json() or request.path.startswith(crm_bridge.open311.server.PREFIX)):
+        return exc
+    error = ("unstorable_text" if isinstance(exc, UnstorableInput)
+             else (exc.name or "error").lower().replace(" ", "_"))
+    return _refusal(exc.code or 500, error, exc.description or exc.name)
 
 
 def create_app(settings: Settings, db: Database | None = None,
@@ -173,6 +202,9 @@ def create_app(settings: Settings, db: Database | None = None,
     csrf = CSRFProtect(app)
     auth.install(app, db, settings, clock)
     app.register_error_handler(RequestEntityTooLarge, _too_large)
+    for code in JSON_ERRORS:  # before the blueprints: Open311's own handlers fall back to it
+        app.register_error_handler(code, _http_error)
+    app.before_request(refuse_unstorable)  # before the log-in and its throttle see the text
     app.register_blueprint(bp)
     for mount in mounts(settings, db):
         if mount.csrf_exempt:

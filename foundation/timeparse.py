@@ -6,7 +6,8 @@ The rule, everywhere:
   ``/api/``, Open311) read it as UTC; pages, whose date and time pickers give the city's wall
   clock, pass ``naive_zone=settings.timezone``;
 - a bare date used as the end of a range (``end_of_day=True``) means the end of that day.
-Bad input raises ``ValueError`` naming the value.
+Bad input raises ``ValueError`` naming the value; so does a year outside ``YEARS`` (year 1
+and year 9999 cannot move by a day or a time zone without overflowing, which was a 500).
 """
 
 from __future__ import annotations
@@ -15,6 +16,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 DATE_ONLY_LEN = len("2026-11-22")
+YEARS = (1900, 9000)  # the years anyone may ask about; beyond them datetime arithmetic overflows
+
+
+def _in_years(day: date, value: str) -> None:
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        raise ValueError(f"{value!r} is out of range: years {YEARS[0]} to {YEARS[1]}")
+
+
+def parse_day(value: str) -> date:
+    """``YYYY-MM-DD`` -> date, within ``YEARS``."""
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"not a date (YYYY-MM-DD): {value!r}") from exc
+    _in_years(day, value)
+    return day
 
 
 def parse_instant(value: str, *, naive_zone: str = "UTC", end_of_day: bool = False) -> datetime:
@@ -24,6 +42,7 @@ def parse_instant(value: str, *, naive_zone: str = "UTC", end_of_day: bool = Fal
         dt = datetime.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(f"not an ISO 8601 date/time: {value!r}") from exc
+    _in_years(dt.date(), value)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=ZoneInfo(naive_zone))
     if end_of_day and len(text) == DATE_ONLY_LEN:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint
+from flask import Blueprint, request
+from werkzeug.exceptions import BadRequest
 
 
 @dataclass(frozen=True)
@@ -30,3 +32,35 @@ def local_time(tz: str) -> Callable[[datetime | None], str]:
         return "" if at is None else at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
     return local
+
+
+class UnstorableInput(BadRequest):
+    """A request carrying a character no database column can hold (NUL, a lone surrogate)."""
+
+    code = 400
+    description = "text must not contain NUL or unpaired surrogate characters"
+
+
+def _unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(v) for v in value)
+    return False
+
+
+def refuse_unstorable() -> None:
+    """``before_request`` hook: refuse (400) NUL or a lone surrogate anywhere in the path, the
+    query, the form or a JSON body, for every route at once. PostgreSQL cannot store either, so
+    they used to fail deep inside a view as a 500, after the log-in throttle or a search had
+    already sent them to the database."""
+    parts: list[Any] = [request.path, *request.args.keys(), *request.args.values()]
+    if request.method in ("POST", "PUT", "PATCH"):
+        if request.is_json:
+            parts.append(request.get_json(silent=True))
+        else:
+            parts += [*request.form.keys(), *request.form.values()]
+    if any(_unstorable(p) for p in parts):
+        raise UnstorableInput()

@@ -78,16 +78,24 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     @bp.route("/recordings/problems")
     @roles(*LISTENERS)
     def problems() -> Any:
+        try:
+            query = queries.problems(request.args, settings.timezone)
+        except queries.BadFilter as exc:
+            abort(400, description=str(exc))
         with db.session() as s:
-            rows = list(s.scalars(queries.problems(request.args, settings.timezone)))
+            rows = list(s.scalars(query))
             strays = orphans(s, paths(), utcnow())
         return render_template("recordings/problems.html", rows=rows, local=local, strays=strays)
 
     @bp.route("/api/v1/recordings/problems")
     @roles(*LISTENERS)
     def api_problems() -> Any:
+        try:
+            query = queries.problems(request.args, settings.timezone)
+        except queries.BadFilter as exc:
+            return jsonify(error="bad_filter", description=str(exc)), 400
         with db.session() as s:
-            rows = s.scalars(queries.problems(request.args, settings.timezone))
+            rows = s.scalars(query)
             return jsonify(problems=[queries.as_dict(r) for r in rows])
 
     @bp.route("/recordings/<int:rid>")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +25,7 @@ from markupsafe import Markup
 from foundation.auth import roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
+from foundation.timeparse import parse_day
 from foundation.users import Role
 from foundation.web import Mount
 from workforce import models, queries
@@ -64,7 +64,7 @@ def _risk_form(settings: Settings, f: Any, days: list[Any]) -> dict[str, Any]:
             "target": args.get("target") or "0.8", "patience_s": args.get("patience_s", "300"),
             "reps": args.get("reps") or "20"}
     try:
-        day = date.fromisoformat(form["day"])
+        day = parse_day(form["day"])
         answer_s, target = float(form["answer_s"]), float(form["target"])
         patience = float(form["patience_s"]) if form["patience_s"].strip() else None
         reps = int(form["reps"])

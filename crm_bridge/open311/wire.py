@@ -7,12 +7,14 @@ Ids and codes are strings; datetimes are ISO 8601 with an offset and no fraction
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from crm_bridge.tickets.errors import InvalidInput
+from foundation.timeparse import YEARS
 
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 CHILD = {"services": "service", "service_requests": "request", "attributes": "attribute",
@@ -20,6 +22,7 @@ CHILD = {"services": "service", "service_requests": "request", "attributes": "at
          "notes": "note"}
 MAX_PAGE_SIZE = 1000
 DEFAULT_WINDOW = timedelta(days=90)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def iso(dt: datetime | None, tz: tzinfo = UTC) -> str | None:
@@ -36,11 +39,20 @@ def parse_iso(name: str, value: str, tz: tzinfo) -> datetime:
     except ValueError:
         raise InvalidInput(name, f"{name} must be an ISO 8601 date/time, "
                                  "e.g. 2026-01-01T00:00:00Z") from None
+    if not YEARS[0] <= dt.year <= YEARS[1]:  # year 1 or 9999 overflowed the 90-day window
+        raise InvalidInput(name, f"{name} must be within the years {YEARS[0]} to {YEARS[1]}")
     dt = dt if dt.tzinfo else dt.replace(tzinfo=tz)
     try:
         return dt.astimezone(UTC)
     except OverflowError:
         raise InvalidInput(name, f"{name} is out of range") from None
+
+
+def xml_text(value: str) -> str:
+    """``value`` with the characters XML 1.0 cannot hold (controls but tab and line breaks,
+    lone surrogates, U+FFFE/U+FFFF) made U+FFFD, so the document is always well-formed; new
+    text is refused at the edge, this covers what was stored before."""
+    return _NOT_XML.sub("\ufffd", value)
 
 
 def _xml_value(parent: ET.Element, key: str, value: Any) -> None:
@@ -55,7 +67,7 @@ def _xml_value(parent: ET.Element, key: str, value: Any) -> None:
     elif isinstance(value, bool):
         el.text = "true" if value else "false"
     elif value is not None:
-        el.text = str(value)
+        el.text = xml_text(str(value))
 
 
 def render(fmt: str, root: str, value: Any) -> str:

@@ -86,8 +86,8 @@ def validate_answers(defs: list[dict[str, Any]],
             continue
         code = d["code"]
         value = raw.get(code)
-        values = [value] if isinstance(value, str) else list(value or [])
-        values = [v.strip() for v in values if v is not None and str(v).strip()]
+        values = [value] if isinstance(value, str | int | float) else list(value or [])
+        values = [str(v).strip() for v in values if v is not None and str(v).strip()]
         if not values:
             if d.get("required"):
                 problems.append((code, f"{d['description']} is required"))

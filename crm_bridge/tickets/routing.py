@@ -13,6 +13,7 @@ from crm_bridge.config import CrmConfig
 from crm_bridge.models import Agency, Ticket
 from crm_bridge.notify import notices
 from crm_bridge.tickets.errors import NotFound
+from crm_bridge.tickets.fields import check_note
 from crm_bridge.tickets.lifecycle import LinkKind, State, check_link, check_transfer, is_open
 from crm_bridge.tickets.phones import variants
 from crm_bridge.tickets.records import DEFAULT_CONFIG, log, queue_outbox, unpause
@@ -31,6 +32,7 @@ def transfer(session: Session, t: Ticket, to_code: str, actor: str, comment: str
     """Hand the ticket to another agency: it arrives there as new, unassigned."""
     cfg = config or DEFAULT_CONFIG
     now = now or utcnow()
+    check_note("comment", comment)
     target = agency_by_code(session, to_code)
     check_transfer(State(t.state), t.agency.code, target.code)
     if t.hold_started_at is not None:

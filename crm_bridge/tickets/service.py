@@ -7,11 +7,13 @@ The caller owns the transaction.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import secrets
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_bridge.config import CrmConfig
@@ -22,6 +24,7 @@ from crm_bridge.tickets.business_calendar import next_check_at
 from crm_bridge.tickets.checkdigit import normalize, ticket_number
 from crm_bridge.tickets.draft import TicketDraft
 from crm_bridge.tickets.errors import InvalidInput, NotFound
+from crm_bridge.tickets.fields import check, check_draft, check_note
 from crm_bridge.tickets.lifecycle import (
     Action,
     LifecycleError,
@@ -83,21 +86,16 @@ def open_ticket(session: Session, draft: TicketDraft, *, now: datetime | None = 
     now = now or utcnow()
     d = draft
     attributes = d.attributes or {}
-    if d.idempotency_key:
-        seen = session.scalar(select(Ticket).where(Ticket.idempotency_key == d.idempotency_key))
+    key = idempotency_hash(d.idempotency_key) if d.idempotency_key else None
+    if key:
+        seen = session.scalar(select(Ticket).where(Ticket.idempotency_key == key))
         if seen is not None:
             return seen
-    st = service_type(session, d.service_code)
     if d.channel not in CHANNELS:
         raise InvalidInput("channel", f"channel must be one of {', '.join(CHANNELS)}")
-    if len(d.description) > 4000:
-        raise InvalidInput("description", "description is limited to 4000 characters")
+    check_draft(d)
+    st = service_type(session, d.service_code)
     _check_location(d.lat, d.long)
-    texts = [d.description, d.address, d.address_id, d.zipcode, d.first_name, d.last_name,
-             d.email, d.phone, d.account_id, d.device_id, d.media_url,
-             *(str(v) for v in attributes.values())]
-    if any("\x00" in x for x in texts if x):
-        raise InvalidInput("nul", "text must not contain NUL characters")
     problem = email_problem(d.email) if d.email else None
     if problem:
         raise InvalidInput("email", problem)
@@ -112,9 +110,19 @@ def open_ticket(session: Session, draft: TicketDraft, *, now: datetime | None = 
         email=d.email or None, phone=_digits(d.phone), notify_email=d.notify_email,
         notify_sms=d.notify_sms, account_id=d.account_id, device_id=d.device_id,
         media_url=d.media_url, call_uniqueid=d.call_uniqueid, source_client=d.source_client,
-        idempotency_key=d.idempotency_key, created_by=d.actor, requested_at=now, updated_at=now,
+        idempotency_key=key, created_by=d.actor, requested_at=now, updated_at=now,
         due_at=due, sla_next_check_at=next_check_at(cfg.calendar, pol, due, 0))
-    session.add(t)
+    if key:
+        try:  # the same key sent twice at once: the unique key lets one in, the other waits
+            with session.begin_nested():
+                session.add(t)
+        except IntegrityError:
+            seen = session.scalar(select(Ticket).where(Ticket.idempotency_key == key))
+            if seen is None:
+                raise
+            return seen
+    else:
+        session.add(t)
     session.flush()
     t.number = ticket_number(t.id)
     log(session, t, "created", d.actor, f"{st.name} via {d.channel}", now=now)
@@ -123,6 +131,12 @@ def open_ticket(session: Session, draft: TicketDraft, *, now: datetime | None = 
     session.flush()
     notices.to_resident(session, t, "created", cfg, now=now)
     return t
+
+
+def idempotency_hash(key: str) -> str:
+    """What is stored for a client's ``Idempotency-Key`` (its SHA-256): any length, and two
+    different keys never share a row (a stored prefix once made them collide)."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _digits(phone: str | None) -> str | None:
@@ -140,6 +154,9 @@ def act(session: Session, t: Ticket, action: Action | str, actor: str, *,
     cfg = config or DEFAULT_CONFIG
     now = now or utcnow()
     action = Action(action)
+    check_note("comment", comment)
+    check_note("reason", reason)
+    check("assignee", assignee.strip() if assignee else None, Ticket.assignee)
     old = State(t.state)
     if action is Action.CLOSE:
         return close(session, t, actor, reason, comment, now=now, config=cfg)
@@ -176,6 +193,7 @@ def close(session: Session, t: Ticket, actor: str, reason: str | None, comment: 
     """Close with a reason and a resolution comment; closes the ticket's open duplicates."""
     cfg = config or DEFAULT_CONFIG
     now = now or utcnow()
+    check_note("comment", comment)
     children = session.execute(
         select(Ticket.id, Ticket.state, Ticket.link_kind).where(Ticket.parent_id == t.id)
     ).all()
@@ -219,6 +237,7 @@ def reopen(session: Session, t: Ticket, actor: str, comment: str | None, *,
     escalates to the next level of oversight and restarts the SLA clock."""
     cfg = config or DEFAULT_CONFIG
     now = now or utcnow()
+    check_note("comment", comment)
     check_reopen(State(t.state), t.closed_at, now, cfg.reopen_window_days, override=override)
     pol = policy(t.service_type)
     t.state = State.REOPENED.value
@@ -252,6 +271,7 @@ def comment(session: Session, t: Ticket, actor: str, text: str, *, public: bool 
             now: datetime | None = None) -> Ticket:
     if not text.strip():
         raise InvalidInput("comment_empty", "the comment is empty")
+    check_note("comment", text)
     now = now or utcnow()
     t.updated_at = now
     if public:

@@ -63,9 +63,7 @@ def _error(exc: Exception) -> Any:
 
 
 def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if data is None:
-        data = request.form.to_dict()
+    data = request.get_json(silent=True) if request.is_json else request.form.to_dict()
     if not isinstance(data, dict):
         raise InvalidInput("body", "send a JSON object")
     return data
@@ -191,7 +189,9 @@ def register(bp: Blueprint, web: CrmWeb) -> None:
             kind = _text(data, "kind") or "duplicate"
             if kind not in {k.value for k in LinkKind}:
                 raise InvalidInput("link_kind", "kind is duplicate or child")
-            parent = service.get_ticket(s, _text(data, "parent") or "", lock=True)
+            # the target passes the same agency check as the ticket: an agency worker cannot
+            # write into another agency's log or hold back its closure
+            parent = ticket_for(s, _text(data, "parent") or "", user(), lock=True)
             routing.link(s, t, parent, kind, user().username)
 
         return _change(web, number, do)

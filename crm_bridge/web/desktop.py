@@ -9,6 +9,7 @@ refreshes the pop by polling ``/api/v1/crm/desktop/pop`` every 2 s.
 
 from __future__ import annotations
 
+import math
 from datetime import tzinfo
 from typing import Any
 
@@ -78,9 +79,12 @@ def _num(raw: str | None, name: str) -> float | None:
     if raw is None or not raw.strip():
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise InvalidInput(name, f"{name} must be a number") from None
+    if not math.isfinite(value):  # inf reached the distance maths as a 500
+        raise InvalidInput(name, f"{name} must be a finite number")
+    return value
 
 
 def _nearby(session: Session, st: ServiceType, args: Any,

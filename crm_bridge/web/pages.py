@@ -9,7 +9,7 @@ desktop and the JSON API add theirs from their own modules.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from flask import (
@@ -54,6 +54,7 @@ from crm_bridge.web.context import (
 )
 from foundation.auth import public, roles
 from foundation.db import utcnow
+from foundation.timeparse import parse_day
 from foundation.users import Role
 
 QUEUE_LIMIT = 300
@@ -207,7 +208,7 @@ def register(bp: Blueprint, web: CrmWeb) -> None:
         f = request.form
 
         def do(s: Any, t: Ticket) -> str:
-            parent = service.get_ticket(s, form_text(f, "parent"), lock=True)
+            parent = ticket_for(s, form_text(f, "parent"), user(), lock=True)  # same scope
             kind = form_text(f, "kind") or "duplicate"
             if kind not in {k.value for k in LinkKind}:
                 raise InvalidInput("link_kind", f"link kind must be one of "
@@ -277,9 +278,9 @@ def register(bp: Blueprint, web: CrmWeb) -> None:
         tz = web.cfg.calendar.tz
         today = utcnow().astimezone(tz).date()
         try:
-            start = date.fromisoformat(request.args.get("from")
-                                       or str(today - timedelta(days=30)))
-            end = date.fromisoformat(request.args.get("to") or str(today))
+            start = parse_day(request.args.get("from")
+                               or str(today - timedelta(days=30)))
+            end = parse_day(request.args.get("to") or str(today))
         except ValueError:
             flash("Dates must be YYYY-MM-DD.", "error")
             return redirect(url_for("crm.sla_report"))

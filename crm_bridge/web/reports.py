@@ -14,6 +14,7 @@ from crm_bridge.tickets import reports
 from crm_bridge.web.context import CrmWeb, agency_scope, user
 from foundation.auth import roles
 from foundation.db import utcnow
+from foundation.timeparse import parse_day
 from foundation.users import Role
 
 
@@ -25,8 +26,8 @@ def register(bp: Blueprint, web: CrmWeb) -> None:
         now = utcnow()
         today = now.astimezone(tz).date()
         try:
-            start = date.fromisoformat(request.args.get("from") or str(today - timedelta(days=30)))
-            end = date.fromisoformat(request.args.get("to") or str(today))
+            start = parse_day(request.args.get("from") or str(today - timedelta(days=30)))
+            end = parse_day(request.args.get("to") or str(today))
         except ValueError:
             abort(400, description="from and to are dates, YYYY-MM-DD")
         if end < start or not date(2000, 1, 1) <= start <= date(2100, 1, 1):
