@@ -114,7 +114,8 @@ class Recorder:
         if not relevant:
             return
         conn = s.connection()
-        self.legs = legs = {}
+        legs: dict[str, list[Row]] = {}
+        self.legs = legs
         for row in bulk.rows_where_in(conn, table(CallRecord), ("id", *FIELDS), "uniqueid",
                                       {e.uniqueid for e in relevant}):
             values = row._asdict()
@@ -289,7 +290,7 @@ def route(legs: dict[str, list[Row]], known: dict[str, Row], e: Any) -> None:
         elif queue:
             mine = [r for r in rows if r.queue == queue]
             before = [r for r in mine if (r.entered_at - e.at).total_seconds() <= SAME_ENTRY_S]
-            rec = (before or mine or [None])[-1]
+            rec = (before or mine)[-1] if mine else None
         elif not (isinstance(e, ev.IvrPathSet) and rows[-1].ended_at is not None):
             rec = rows[-1]
     if rec is None:
