@@ -106,3 +106,34 @@ def test_referral_directory_page_cli_and_the_agents_transfer(
         cmds = list(s.scalars(select(AgentCommand)))
         assert [(x.action, x.agent, x.target, x.status) for x in cmds] == [
             ("xfer_blind", "100", "ref-211", "pending")]
+
+
+def test_the_log_agrees_with_what_the_live_stream_recorded(database: Database) -> None:
+    """AMI's events of the REFER call (finer clock), then the same call's queue_log lines:
+    the log finds both legs and corrects nothing."""
+    from datetime import UTC, datetime
+
+    from acd import events as ev
+    from acd.recorder import Recorder
+
+    def t(s: float) -> datetime:
+        return datetime.fromtimestamp(s, UTC)
+
+    uid = "1796173419.5"
+    Recorder(database).apply_batch([
+        ev.IvrPathSet(t(1796173423.2), uid, "menu:none"),
+        ev.CallerJoined(t(1796173423.3), uid, uid, "PJSIP/trunk-1", "citywide", 1,
+                        "+12125550143", ""),
+        ev.CallAnswered(t(1796173423.6), uid, "citywide", "100", 0, 0),
+        ev.CallTransferred(t(1796173424.7), uid, "queue-noise", "blind"),
+        ev.CallCompleted(t(1796173424.7), uid, "citywide", "100", 0, 1, "transfer"),
+        ev.IvrPathSet(t(1796173424.8), uid, "transfer"),
+        ev.CallerJoined(t(1796173424.8), uid, uid, "PJSIP/trunk-1", "noise", 1,
+                        "+12125550143", ""),
+        ev.CallAnswered(t(1796173425.6), uid, "noise", "101", 1, 0),
+        ev.CallCompleted(t(1796173426.6), uid, "noise", "101", 1, 1, "agent"),
+    ])
+    got = records(database)
+    assert set(got) == {uid, f"{uid}#2"}
+    assert (got[f"{uid}#2"].ivr_path, got[uid].transfer_target) == ("transfer", "queue-noise")
+    assert apply_log(database, REFER.splitlines()) == (0, 0)
