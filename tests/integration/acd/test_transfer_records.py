@@ -100,8 +100,9 @@ def test_referral_directory_page_cli_and_the_agents_transfer(
                       ({"kind": "blind", "target": "agent", "value": "100"}, "other agent")):
         r = agent.post("/api/v1/agents/100/transfer", json=body, headers=headers)
         assert r.status_code == 400 and why in r.get_json()["description"], r.get_json()
-    assert agent.post("/api/v1/agents/101/transfer", json={
-        "kind": "blind", "target": "queue", "value": "citywide"}, headers=headers).status_code == 403
+    other = agent.post("/api/v1/agents/101/transfer", headers=headers, json={
+        "kind": "blind", "target": "queue", "value": "citywide"})
+    assert other.status_code == 403
     with database.session() as s:
         cmds = list(s.scalars(select(AgentCommand)))
         assert [(x.action, x.agent, x.target, x.status) for x in cmds] == [
