@@ -138,3 +138,29 @@ def test_the_log_agrees_with_what_the_live_stream_recorded(database: Database) -
     assert set(got) == {uid, f"{uid}#2"}
     assert (got[f"{uid}#2"].ivr_path, got[uid].transfer_target) == ("transfer", "queue-noise")
     assert apply_log(database, REFER.splitlines()) == (0, 0)
+
+
+def test_migration_0304_keeps_each_call_as_leg_1_and_goes_back(tmp_path: Any) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+
+    from center.schema import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    cfg = alembic_config(url)
+    command.upgrade(cfg, "0303_spans_ended_index")
+    engine = sa.create_engine(url)
+    row = ("INSERT INTO call_records (uniqueid, {leg}queue, entered_at, acw_s, source) "
+           "VALUES ('1.1', {n}'{q}', '2026-01-01 00:00:00', 0, 'ami')")
+    with engine.begin() as conn:
+        conn.execute(sa.text(row.format(leg="", n="", q="citywide")))
+    command.upgrade(cfg, "0304_call_legs_transfers")
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT uniqueid, leg FROM call_records")).all() == [
+            ("1.1", 1)]
+        conn.execute(sa.text(row.format(leg="leg, ", n="2, ", q="noise")))  # a second entry
+    command.downgrade(cfg, "0303_spans_ended_index")  # back to one record per uniqueid
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT uniqueid, queue FROM call_records")).all() == [
+            ("1.1", "citywide")]
+    engine.dispose()
