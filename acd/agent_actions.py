@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from acd import transfer
 from acd.states import CommandKind
 from telephony.ami import AmiError
 
@@ -23,6 +24,7 @@ class Command:
     queue: str | None
     queues: Sequence[str]
     reason: str
+    target: str = ""  # a transfer's extension (acd.transfer)
 
     @property
     def interface(self) -> str:
@@ -76,11 +78,56 @@ class UnpauseAction(PauseAction):
     paused: bool = False
 
 
-Action = LoginAction | LogoutAction | PauseAction | UnpauseAction
+async def agent_channel(ami: Ami, agent: str) -> str:
+    """The agent phone's bridged channel (``PJSIP/agentNNN-…``); AmiError when on no call."""
+    reply = await ami.action("CoreShowChannels", wait_s=10)
+    prefix = f"PJSIP/agent{agent}-"
+    for msg in reply if isinstance(reply, list) else []:
+        if (msg.get("Event") == "CoreShowChannel" and msg.get("BridgeId")
+                and str(msg.get("Channel", "")).startswith(prefix)):
+            return str(msg["Channel"])
+    raise AmiError(f"agent {agent} is on no call")
+
+
+@dataclass(frozen=True)
+class BlindTransferAction:
+    """The agent's caller to the target at once (AMI BlindTransfer of the agent's channel:
+    its bridge peer, the caller, runs the target in ``civic311-transfer``)."""
+
+    ami: Ami
+
+    async def run(self, c: Command) -> str:
+        channel = await agent_channel(self.ami, c.agent)
+        await self.ami.action("BlindTransfer", Channel=channel, Exten=c.target,
+                              Context=transfer.TRANSFER_CONTEXT)
+        return f"transferred to {c.target}"
+
+
+@dataclass(frozen=True)
+class AttendedTransferAction:
+    """The agent's phone calls the target while the caller hears music (AMI Atxfer, the
+    features' atxfer code on the agent's channel); the transfer completes when the agent
+    hangs up (the caller then talks to the target), or is cancelled by the target's hang-up."""
+
+    ami: Ami
+
+    async def run(self, c: Command) -> str:
+        channel = await agent_channel(self.ami, c.agent)
+        await self.ami.action("Atxfer", Channel=channel, Exten=c.target,
+                              Context=transfer.ATXFER_CONTEXT)
+        return f"consulting {transfer.target_of(f'Local/{c.target}@{transfer.ATXFER_CONTEXT}')}"
+
+
+Action = (LoginAction | LogoutAction | PauseAction | UnpauseAction | BlindTransferAction
+          | AttendedTransferAction)
 
 
 def action_for(kind: str, ami: Ami) -> Action:
     """The action carrying out ``kind`` (anything unknown unpauses, as it always did)."""
+    if kind == CommandKind.BLIND_TRANSFER:
+        return BlindTransferAction(ami)
+    if kind == CommandKind.ATTENDED_TRANSFER:
+        return AttendedTransferAction(ami)
     if kind == CommandKind.LOGIN:
         return LoginAction(ami)
     if kind == CommandKind.LOGOUT:

@@ -25,8 +25,9 @@ __all__ = ["CALLBACK_PATH_PREFIX", "CallOutcome", "CallRecord", "answered_unique
 
 
 def by_uniqueid(session: Session, uniqueid: str) -> CallRecord | None:
-    """The call record of ``uniqueid``, None if there is none."""
-    return session.scalar(select(CallRecord).where(CallRecord.uniqueid == uniqueid))
+    """The call record of ``uniqueid`` (its newest leg), None if there is none."""
+    return session.scalar(select(CallRecord).where(CallRecord.uniqueid == uniqueid)
+                          .order_by(CallRecord.leg.desc()).limit(1))
 
 
 def current_call(session: Session, ext: str | None) -> CallRecord | None:

@@ -93,3 +93,55 @@ def import_cmd(c: Context, queue_log: Path, cdr: Path | None, as_json: bool) -> 
     span = f" from {got.first:%Y-%m-%d} to {got.last:%Y-%m-%d}" if got.first and got.last else ""
     click.echo(f"{got.lines} lines{span}: {got.created} calls created, {got.updated} corrected, "
                f"{got.closed_from_cdr} closed from CDRs; {got.intervals} queue intervals rolled up")
+
+
+@click.group("referral")
+def referral_group() -> None:
+    """The referral directory agents transfer callers to (911, 211, state agencies)."""
+
+
+@referral_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
+@pass_ctx
+def referral_list(c: Context, as_json: bool) -> None:
+    """The admins' entries (agencies' public numbers come from the catalog beside them)."""
+    from acd import referrals
+
+    with c.db.session() as s:
+        rows = [{"id": e.id, "name": e.name, "number": e.number, "note": e.note}
+                for e in referrals.entries(s)]
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['id']}\t{r['name']}\t{r['number']}\t{r['note']}")
+
+
+@referral_group.command("add")
+@click.argument("name")
+@click.argument("number")
+@click.option("--note", default="", help="What the number is for.")
+@pass_ctx
+def referral_add(c: Context, name: str, number: str, note: str) -> None:
+    """Add NAME at NUMBER (digits, optional leading +)."""
+    from acd import referrals
+
+    try:
+        with c.db.session() as s:
+            entry = referrals.add(s, name, number, note, "cli")
+            click.echo(f"added {entry.id}: {entry.name} {entry.number}")
+    except referrals.ReferralError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@referral_group.command("remove")
+@click.argument("entry_id", type=int)
+@pass_ctx
+def referral_remove(c: Context, entry_id: int) -> None:
+    """Remove the entry ENTRY_ID (see ``list``)."""
+    from acd import referrals
+
+    with c.db.session() as s:
+        if not referrals.remove(s, entry_id):
+            raise click.ClickException(f"no referral entry {entry_id}")
+    click.echo(f"removed {entry_id}")

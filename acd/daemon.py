@@ -234,7 +234,7 @@ class Daemon:
     async def run_commands(self) -> None:
         for c in await self._in_writer(self._pending):
             try:
-                detail = await self._carry_out(c.action, c.agent, c.queue, c.reason)
+                detail = await self._carry_out(c.action, c.agent, c.queue, c.reason, c.target)
                 ok = True
             except AmiError as exc:
                 ok, detail = False, str(exc)
@@ -250,9 +250,11 @@ class Daemon:
         with self.db.session() as s:
             live_store.finish_command(s, command_id, ok, detail)
 
-    async def _carry_out(self, action: str, agent: str, queue: str | None, reason: str) -> str:
+    async def _carry_out(self, action: str, agent: str, queue: str | None, reason: str,
+                         target: str = "") -> str:
         targets = [queue] if queue else self.settings.queue_names()
-        return await action_for(action, self.bridge).run(Command(agent, queue, targets, reason))
+        return await action_for(action, self.bridge).run(
+            Command(agent, queue, targets, reason, target))
 
     async def periodic(self) -> None:
         """Reconcile on a timer, and at once when the live path lost events (``repair``);

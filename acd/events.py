@@ -137,9 +137,15 @@ class CallHeld:
 
 @dataclass(frozen=True, slots=True)
 class CallTransferred:
+    """An agent sent the queued caller on (``acd.transfer`` names targets and kinds): the
+    queued call's talk time ends here; a target queue makes the caller's next entry its own
+    queued call (a new leg of the same uniqueid)."""
+
     at: datetime
     uniqueid: str
     target: str
+    kind: str = "blind"  # blind | attended (acd.states.TransferKind)
+    queue: str = ""  # the queue of the leg transferred, when the edge says (queue_log does)
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,12 +167,13 @@ def _start_time(a: _Agent, t: datetime) -> datetime | None:
 def _call(rng: np.random.Generator, uid: str, entered: datetime, q: QueueMix,
           staff: list[_Agent], general: str) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "uniqueid": uid, "linkedid": uid, "channel": f"PJSIP/resident-{uid[-5:]}",
+        "uniqueid": uid, "leg": 1, "linkedid": uid, "channel": f"PJSIP/resident-{uid[-5:]}",
         "caller_number": f"+1718{int(rng.integers(2_000_000, 9_999_999))}", "caller_name": None,
         "queue": q.name, "entered_at": entered, "position": None, "ivr_path": None,
         "answered_at": None, "ended_at": None, "wait_s": None, "talk_s": None, "hold_s": 0.0,
         "acw_s": 0.0, "agent": None, "outcome": None, "exit_key": None, "transfer_target": None,
-        "hangup_side": None, "call_type": None, "ticket_number": None, "source": SOURCE,
+        "transfer_kind": None, "transferred_at": None, "hangup_side": None, "call_type": None,
+        "ticket_number": None, "source": SOURCE,
         "notes": None, "rings": []}
     if rng.random() < IVR_SHARE:  # came through the 311 menu (the rest dialled a line)
         lang = "es" if rng.random() < SPANISH_SHARE else "en"

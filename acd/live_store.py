@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from acd import transfer
 from acd.agents import Transition, WrapupEnded
 from acd.models import COMMAND_ACTIONS, AgentCommand, AgentStateSpan, CallRecord, LiveState, table
 from acd.states import AgentState, CommandKind
@@ -57,7 +58,7 @@ def record_moves(s: Session, moves: Sequence[Transition | WrapupEnded]) -> None:
     each moved agent's open span, one inserting the new spans (those superseded within the
     batch already closed), one setting after-call work.
     """
-    acw = [{"uid": m.uniqueid, "acw": round(m.acw_s, 3)} for m in moves
+    acw = [{"uid": m.uniqueid, "who": m.agent, "acw": round(m.acw_s, 3)} for m in moves
            if isinstance(m, WrapupEnded) and m.acw_s > 0]  # records start at 0
     by_agent: dict[str, list[Transition]] = {}
     for m in moves:
@@ -77,7 +78,8 @@ def record_moves(s: Session, moves: Sequence[Transition | WrapupEnded]) -> None:
         bulk.insert_rows(conn, spans, SPAN_FIELDS, rows)
     if acw:
         calls = table(CallRecord)
-        conn.execute(update(calls).where(calls.c.uniqueid == bindparam("uid"))
+        conn.execute(update(calls).where(calls.c.uniqueid == bindparam("uid"),  # the leg the
+                                         calls.c.agent == bindparam("who"))  # agent wraps up
                      .values(acw_s=bindparam("acw")), acw)
 
 
@@ -94,7 +96,7 @@ class CommandError(ValueError):
 def request_command(s: Session, by: str, action: str, agent: str, queue: str | None,
                     reason: str, known_queues: Sequence[str]) -> AgentCommand:
     """Validate and queue a command for the daemon; nothing is stored when it is invalid."""
-    if action not in COMMAND_ACTIONS:
+    if action not in COMMAND_ACTIONS or action in TRANSFERS:  # transfers: request_transfer
         raise CommandError(f"unknown action {action!r}; one of {', '.join(COMMAND_ACTIONS)}")
     if not agent.isdigit() or len(agent) > 10:
         raise CommandError(f"agent must be an extension number, not {agent!r}")
@@ -108,6 +110,34 @@ def request_command(s: Session, by: str, action: str, agent: str, queue: str | N
     cmd = AgentCommand(created_at=utcnow(), requested_by=by, action=action, agent=agent,
                        queue=queue or None, reason=reason if action == "pause" else "",
                        status="pending", detail="")
+    s.add(cmd)
+    s.flush()
+    return cmd
+
+
+TRANSFERS = (CommandKind.BLIND_TRANSFER, CommandKind.ATTENDED_TRANSFER)
+
+
+def request_transfer(s: Session, by: str, agent: str, kind: CommandKind,
+                     target: transfer.TargetKind, value: str,
+                     known_queues: Sequence[str], known_agents: Sequence[str]) -> AgentCommand:
+    """Queue a transfer of ``agent``'s current caller for the daemon (``acd.transfer`` names
+    the target); a bad target is refused here and nothing is stored."""
+    if kind not in TRANSFERS:
+        raise CommandError(f"not a transfer: {kind!r}")
+    if not agent.isdigit() or len(agent) > 10:
+        raise CommandError(f"agent must be an extension number, not {agent!r}")
+    if target is transfer.TargetKind.QUEUE and value not in known_queues:
+        raise CommandError(f"unknown queue {value!r}")
+    if target is transfer.TargetKind.AGENT and (value not in known_agents or value == agent):
+        raise CommandError(f"no other agent {value!r} to transfer to")
+    try:
+        exten = (transfer.blind_exten(target, value) if kind == CommandKind.BLIND_TRANSFER
+                 else transfer.attended_exten(target, value))
+    except transfer.TransferError as exc:
+        raise CommandError(str(exc)) from None
+    cmd = AgentCommand(created_at=utcnow(), requested_by=by, action=kind, agent=agent,
+                       queue=None, reason="", target=exten, status="pending", detail="")
     s.add(cmd)
     s.flush()
     return cmd

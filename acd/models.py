@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Table, Text, text
+from sqlalchemy import ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from acd.states import CallOutcome, CommandKind
@@ -17,16 +17,24 @@ CALLBACK_PATH_PREFIX = "callback:"
 
 
 class CallRecord(Base):
-    """One queued (or refused-at-join) call. ``outcome`` is NULL while the call is live."""
+    """One queued (or refused-at-join) call. ``outcome`` is NULL while the call is live.
+
+    A caller transferred into a queue keeps their channel (its uniqueid) and is a new
+    queued call there (QueueMetrics' rule): each entry is its own record, ``leg`` 1, 2...
+    of the uniqueid. A transferred leg ends at the transfer (``transfer_*``, hang-up side
+    ``transfer``) with the talk time up to it.
+    """
 
     __tablename__ = "call_records"
     __table_args__ = (
+        UniqueConstraint("uniqueid", "leg", name="uq_call_records_uniqueid_leg"),
         Index("ix_call_records_entered", "entered_at"),
         Index("ix_call_records_queue_entered", "queue", "entered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    uniqueid: Mapped[str] = mapped_column(String(64))
+    leg: Mapped[int] = mapped_column(default=1, server_default="1")  # the uniqueid's nth entry
     linkedid: Mapped[str | None] = mapped_column(String(64), default=None)
     channel: Mapped[str | None] = mapped_column(String(128), default=None)
     caller_number: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -45,6 +53,8 @@ class CallRecord(Base):
     outcome: Mapped[str | None] = mapped_column(String(16), default=None)
     exit_key: Mapped[str | None] = mapped_column(String(4), default=None)
     transfer_target: Mapped[str | None] = mapped_column(String(128), default=None)
+    transfer_kind: Mapped[str | None] = mapped_column(String(16), default=None)  # TransferKind
+    transferred_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     hangup_side: Mapped[str | None] = mapped_column(String(8), default=None)
     call_type: Mapped[str | None] = mapped_column(String(32), default=None)
     ticket_number: Mapped[str | None] = mapped_column(String(32), default=None)
@@ -121,6 +131,7 @@ class AgentCommand(Base):
     action: Mapped[str] = mapped_column(String(16))
     agent: Mapped[str] = mapped_column(String(64))
     queue: Mapped[str | None] = mapped_column(String(64), default=None)  # None: all queues
+    target: Mapped[str] = mapped_column(String(128), default="", server_default="")  # transfers
     reason: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -169,3 +180,17 @@ class IntervalStat(Base):
 def table(model: type[Base]) -> Table:
     """A model's Core table, typed (for executemany statements)."""
     return model.__table__  # type: ignore[return-value]
+
+
+class ReferralEntry(Base):
+    """A number agents refer callers to (911, 211, a state agency), added by an admin; the
+    agencies' public numbers come from the service catalog beside these (acd.referrals)."""
+
+    __tablename__ = "referral_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    number: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -10,7 +10,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from acd import events as ev
-from acd.states import CallOutcome
+from acd import transfer
+from acd.states import CallOutcome, TransferKind
 
 Msg = Mapping[str, str]
 
@@ -90,12 +91,16 @@ def _user(m: Msg) -> ev.DomainEvent | None:
 
 
 def _transfer(m: Msg) -> ev.CallTransferred | None:
+    """BlindTransfer / AttendedTransfer that succeeded: the transferee is the queued caller
+    (its uniqueid keys the record); the target is named as ``acd.transfer`` names it."""
     uid = m.get("TransfereeUniqueid") or m.get("OrigTransfererUniqueid")
-    if not uid:
+    if not uid or m.get("Result", "Success") != "Success":
         return None
+    blind = m.get("Event") == "BlindTransfer"
     target = (m.get("Extension") or m.get("TransferTargetChannel")
               or m.get("SecondTransfererChannel", ""))
-    return ev.CallTransferred(at(m), uid, target)
+    return ev.CallTransferred(at(m), uid, transfer.target_of(target),
+                              TransferKind.BLIND if blind else TransferKind.ATTENDED)
 
 
 def _booted(m: Msg) -> ev.AsteriskBooted:

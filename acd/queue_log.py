@@ -13,7 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from acd import events as ev
-from acd.states import CallOutcome
+from acd import transfer
+from acd.states import CallOutcome, TransferKind
 
 
 def parse_line(line: str) -> tuple[datetime, str, str, str, str, list[str]] | None:
@@ -54,8 +55,10 @@ def _complete(side: str) -> Translate:
 def _transfer(when: datetime, uid: str, queue: str, agent: str, d: list[str]) -> Events:
     """BLINDTRANSFER ``exten|context|hold|talk|pos``; ATTENDEDTRANSFER ``BRIDGE|id``,
     ``APP|app`` or ``LINK|chan|chan``, then ``hold|talk|pos``: the figures count from the end."""
-    target = d[0] if len(d) == 5 and d[0] not in ("BRIDGE", "APP", "LINK") else "|".join(d[:-3])
-    return (ev.CallTransferred(when, uid, target),
+    blind = len(d) == 5 and d[0] not in ("BRIDGE", "APP", "LINK")
+    target = transfer.target_of(d[0]) if blind else "|".join(d[:-3])
+    kind = TransferKind.BLIND if blind else TransferKind.ATTENDED
+    return (ev.CallTransferred(when, uid, target, kind, queue),
             ev.CallCompleted(when, uid, queue, _agent(agent), _int(d, -3), _int(d, -2),
                              "transfer"))
 

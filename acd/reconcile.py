@@ -2,7 +2,7 @@
 
 Run on every (re)connection to AMI and on a timer. The log's lines become the same domain
 events as AMI's (``acd.queue_log``) and the same recorder applies them, with the log's
-rules (``LogRecorder``). Records are keyed by uniqueid, so running it twice, or over lines
+rules (``LogRecorder``). Records are keyed by uniqueid and leg, so running it twice, or over lines
 the live bridge already applied, never duplicates a call; where the log and a record
 disagree about a finished call, the log wins (it is the ground truth).
 """
@@ -80,8 +80,8 @@ class LogRecorder(Recorder):
         self.held: dict[str, list[Any]] = {}
         self.rings_of: dict[int, list[tuple[str, str, float]]] = {}  # the records' own rings
 
-    def _begin(self, conn: Any, known: dict[str, Row]) -> None:
-        ids = [r.call_id for r in known.values() if r.call_id is not None]
+    def _begin(self, conn: Any, rows: list[Row]) -> None:
+        ids = [r.call_id for r in rows if r.call_id is not None]
         self.rings_of, self.held = {}, {}
         for ring in bulk.rows_where_in(conn, table(RingAttempt), ("call_id", "agent", "outcome",
                                                                   "at"), "call_id", ids):
@@ -141,8 +141,11 @@ class LogRecorder(Recorder):
         self._ring(rec, e.agent, e.ring_s * 1000, "connected", e.at)
 
     def _transferred(self, s: Session, known: dict[str, Row], e: ev.CallTransferred) -> None:
-        if not self._hold(known, e):
-            known[e.uniqueid].transfer_target = e.target or None
+        if not self._hold(known, e):  # fills what the live stream did not see (its
+            rec = known[e.uniqueid]     # target names the destination better than the log)
+            rec.transfer_target = rec.transfer_target or e.target or None
+            rec.transfer_kind = rec.transfer_kind or e.kind
+            rec.transferred_at = rec.transferred_at or e.at
 
     def _completed(self, s: Session, known: dict[str, Row], e: ev.CallCompleted) -> None:
         answered = e.at - timedelta(seconds=e.talk_s)

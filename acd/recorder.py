@@ -1,4 +1,9 @@
-"""Applies domain events to call records, in batches, idempotently (keyed by uniqueid).
+"""Applies domain events to call records, in batches, idempotently (keyed by uniqueid and leg).
+
+A caller's uniqueid has one record per queue entry (``leg``: a blind transfer into a queue
+keeps the channel, and QueueMetrics counts the new entry as its own queued call). Each event
+is routed to its leg first (``route``): a join that is not a known entry starts a new leg;
+other events go to the newest leg of their queue.
 
 Runs in one worker thread of the daemon; every method is plain synchronous SQLAlchemy.
 Any event may arrive for a call we never saw join (the daemon was down when it did):
@@ -12,10 +17,11 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from acd import events as ev
+from acd import transfer
 from acd.models import CallRecord, RingAttempt, table
 from acd.states import CallOutcome
 from foundation import bulk, limits
@@ -25,10 +31,10 @@ log = logging.getLogger(__name__)
 
 # The columns the recorder writes; a batch is read and written as plain rows (Core
 # executemany), never as ORM objects: at full AMI speed the ORM's bookkeeping dominated.
-FIELDS = ("uniqueid", "linkedid", "channel", "caller_number", "caller_name", "queue",
+FIELDS = ("uniqueid", "leg", "linkedid", "channel", "caller_number", "caller_name", "queue",
           "entered_at", "position", "ivr_path", "answered_at", "ended_at", "wait_s", "talk_s",
-          "hold_s", "acw_s", "agent", "outcome", "exit_key", "transfer_target", "hangup_side",
-          "source", "notes")
+          "hold_s", "acw_s", "agent", "outcome", "exit_key", "transfer_target",
+          "transfer_kind", "transferred_at", "hangup_side", "source", "notes")
 RING_FIELDS = ("call_id", "agent", "ring_ms", "outcome", "at")
 # Text from the edge (a caller name typed into a phone, a channel name) is clipped to its
 # column and its control characters made spaces: Asterisk passes on whatever the caller's
@@ -42,6 +48,7 @@ class Row:
     """A call record being changed by a batch; ``rings`` holds its new ring attempts."""
 
     uniqueid: str
+    leg: int
     linkedid: str | None
     channel: str | None
     caller_number: str | None
@@ -60,6 +67,8 @@ class Row:
     outcome: str | None
     exit_key: str | None
     transfer_target: str | None
+    transfer_kind: str | None
+    transferred_at: datetime | None
     hangup_side: str | None
     source: str
     notes: str | None
@@ -96,6 +105,7 @@ class Recorder:
         self.applied = 0
         self.created = self.updated = 0  # records inserted / changed, over the recorder's life
         self.on_hold: dict[str, datetime] = {}  # uniqueid -> since when (an open Hold)
+        self.legs: dict[str, list[Row]] = {}  # the batch's records: uniqueid -> its legs
 
     def apply_batch(self, batch: Sequence[ev.DomainEvent]) -> None:
         if self.db is None:
@@ -110,45 +120,62 @@ class Recorder:
         if not relevant:
             return
         conn = s.connection()
-        known: dict[str, Row] = {}
+        legs: dict[str, list[Row]] = {}
+        self.legs = legs
         for row in bulk.rows_where_in(conn, table(CallRecord), ("id", *FIELDS), "uniqueid",
                                       {e.uniqueid for e in relevant}):
             values = row._asdict()
-            known[values["uniqueid"]] = Row({f: values[f] for f in FIELDS}, values["id"])
-        self._begin(conn, known)
+            legs.setdefault(values["uniqueid"], []).append(
+                Row({f: values[f] for f in FIELDS}, values["id"]))
+        for rows in legs.values():
+            rows.sort(key=lambda r: r.leg)
+        self._begin(conn, [r for rows in legs.values() for r in rows])
+        known: dict[str, Row] = {}  # uniqueid -> the leg the event at hand belongs to
         for e in relevant:  # one dict lookup: a match on ten classes cost more at speed
+            route(legs, known, e)
             rules[type(e)](self, s, known, e)
-        self._write(conn, known)
+        self._write(conn, [r for rows in legs.values() for r in rows])
         self.applied += len(relevant)
 
-    def _begin(self, conn: Any, known: dict[str, Row]) -> None:
+    def _begin(self, conn: Any, rows: list[Row]) -> None:
         """Called once a batch's records are read, before its events apply (a rules hook)."""
 
-    def _write(self, conn: Any, rows: dict[str, Row]) -> None:
-        """New and changed records in one upsert; new ring attempts in one insert."""
-        todo = [r for r in rows.values() if r.changed]
+    def _write(self, conn: Any, rows: list[Row]) -> None:
+        """New and changed records in one upsert; new ring attempts in one insert; a call
+        referred out counts as a referral unless the agent already chose its call type."""
+        todo = [r for r in rows if r.changed]
         self.created += sum(r.call_id is None for r in todo)
         self.updated += sum(r.call_id is not None for r in todo)
-        self.updated += sum(bool(r.rings) for r in rows.values()
-                            if r.call_id is not None and not r.changed)
-        for call_id, uid in bulk.insert_rows(conn, table(CallRecord), FIELDS,
-                                             [limits.fit_row(TEXT_LIMITS, r.values())
-                                              for r in todo], upsert_on="uniqueid",
-                                             returning=("id", "uniqueid")):
-            rows[uid].call_id = call_id
+        self.updated += sum(bool(r.rings) for r in rows if r.call_id is not None and not r.changed)
+        by_key = {(r.uniqueid, r.leg): r for r in todo}
+        for call_id, uid, leg in bulk.insert_rows(
+                conn, table(CallRecord), FIELDS,
+                [limits.fit_row(TEXT_LIMITS, r.values()) for r in todo],
+                upsert_on=("uniqueid", "leg"), returning=("id", "uniqueid", "leg")):
+            by_key[(uid, leg)].call_id = call_id
         attempts = [limits.fit_row(RING_TEXT_LIMITS, {**a, "call_id": r.call_id})
-                    for r in rows.values() for a in r.rings]
+                    for r in rows for a in r.rings]
         bulk.insert_rows(conn, table(RingAttempt), RING_FIELDS, attempts)
+        referred = [{"cid": r.call_id} for r in todo if r.before.get("transfer_target")
+                    != r.transfer_target and transfer.is_referral(r.transfer_target)]
+        if referred:  # its own statement: the wrap-up (web) writes call_type, never the batch
+            calls = table(CallRecord)
+            conn.execute(update(calls).where(calls.c.id == bindparam("cid"),
+                                             calls.c.call_type.is_(None))
+                         .values(call_type=transfer.REFERRAL_CALL_TYPE), referred)
 
     def _record(self, s: Session, known: dict[str, Row], uid: str, queue: str,
                 entered: object, source: str = "ami") -> Row:
         rec = known.get(uid)
-        if rec is None:
+        if rec is None:  # a new entry of this caller: the next leg
+            legs = self.legs.setdefault(uid, [])
             values: dict[str, Any] = dict.fromkeys(FIELDS)
-            values.update(uniqueid=uid, queue=queue, entered_at=entered, acw_s=0.0,
+            values.update(uniqueid=uid, leg=legs[-1].leg + 1 if legs else 1, queue=queue,
+                          entered_at=entered, acw_s=0.0,
                           hold_s=0.0 if source == "ami" else None,  # only AMI reports hold
                           source=source, ivr_path=self.pending_ivr.pop(uid, None))
             rec = known[uid] = Row(values, None)
+            legs.append(rec)
         return rec
 
     def _ivr_path(self, s: Session, known: dict[str, Row], e: ev.IvrPathSet) -> None:
@@ -225,8 +252,10 @@ class Recorder:
         rec.notes = e.reason
 
     def _transferred(self, s: Session, known: dict[str, Row], e: ev.CallTransferred) -> None:
-        if e.uniqueid in known:
-            known[e.uniqueid].transfer_target = e.target
+        rec = known.get(e.uniqueid)
+        if rec is not None and rec.answered_at is not None and rec.transferred_at is None:
+            rec.transfer_target = e.target or None
+            rec.transfer_kind, rec.transferred_at = e.kind, e.at
 
     def _held(self, s: Session, known: dict[str, Row], e: ev.CallHeld) -> None:
         """Hold time of a connected call, from each Hold to its Unhold (or the call's end);
@@ -239,6 +268,43 @@ class Recorder:
                 self.on_hold.setdefault(e.uniqueid, e.at)
         elif (since := self.on_hold.pop(e.uniqueid, None)) is not None:
             rec.hold_s += max(0.0, (e.at - since).total_seconds())
+
+
+# a leg's entry time as the live stream (fine clock) and the log (whole seconds) state it
+SAME_ENTRY_S = 1.5
+STARTS = (ev.CallerJoined, ev.CallRefused)  # events that begin a queue entry
+
+
+def route(legs: dict[str, list[Row]], known: dict[str, Row], e: Any) -> None:
+    """Point ``known[e.uniqueid]`` at the leg ``e`` belongs to, or drop it (a new entry,
+    or a call not known yet).
+
+    A join (or a refusal at join) is the entry of that queue at that time if one is known,
+    the newest leg if it is still open in that queue, else a new leg. Any other event goes
+    to the newest leg of its queue that entered before it (the newest of its queue when the
+    clocks disagree), or, when it names no queue, to the newest leg; an IVR path for an
+    entry not made yet waits for it.
+    """
+    rows = legs.get(e.uniqueid)
+    rec: Row | None = None
+    if rows:
+        queue = getattr(e, "queue", "")
+        if isinstance(e, STARTS):
+            rec = next((r for r in rows if r.queue == queue and abs(
+                (r.entered_at - e.at).total_seconds()) <= SAME_ENTRY_S), None)
+            if rec is None and rows[-1].queue == queue and rows[-1].answered_at is None \
+                    and rows[-1].ended_at is None:
+                rec = rows[-1]
+        elif queue:
+            mine = [r for r in rows if r.queue == queue]
+            before = [r for r in mine if (r.entered_at - e.at).total_seconds() <= SAME_ENTRY_S]
+            rec = (before or mine)[-1] if mine else None
+        elif not (isinstance(e, ev.IvrPathSet) and rows[-1].ended_at is not None):
+            rec = rows[-1]
+    if rec is None:
+        known.pop(e.uniqueid, None)
+    else:
+        known[e.uniqueid] = rec
 
 
 APPLY: dict[type, Handler] = {

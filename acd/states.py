@@ -26,6 +26,13 @@ class CallOutcome(StrEnum):
 CALLBACK_REPLACES = (CallOutcome.EXIT_KEY, CallOutcome.ABANDONED)
 
 
+class TransferKind(StrEnum):
+    """How an agent transferred a call (``call_records.transfer_kind``)."""
+
+    BLIND = "blind"  # sent on at once (AMI BlindTransfer, SIP REFER without Replaces)
+    ATTENDED = "attended"  # the agent spoke to the target first (AMI Atxfer, REFER/Replaces)
+
+
 class AgentState(StrEnum):
     """What an agent is doing (``agent_state_spans.state``)."""
 
@@ -44,6 +51,8 @@ class CommandKind(StrEnum):
     LOGOUT = "logout"
     PAUSE = "pause"
     UNPAUSE = "unpause"
+    BLIND_TRANSFER = "xfer_blind"  # the agent's current caller to ``target`` (acd.transfer)
+    ATTENDED_TRANSFER = "xfer_attended"
 
 
 class ServiceLevelBasis(StrEnum):

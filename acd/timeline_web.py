@@ -81,6 +81,7 @@ def create_blueprints(settings: Settings, db: Database,
         role = user.role if user is not None else ""
         with db.session() as s:
             call = s.scalar(select(CallRecord).where(CallRecord.uniqueid == uniqueid)
+                            .order_by(CallRecord.leg).limit(1)  # its first entry
                             .options(selectinload(CallRecord.rings)))
             if call is None:
                 abort(404, description=f"no call {uniqueid!r}")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from acd.cli import calls_group, report
+from acd.cli import calls_group, referral_group, report
 from center import schema
 from crm_bridge.cli import apikey, catalog, opendata
 from foundation.cli import Context, pass_ctx
@@ -189,8 +189,8 @@ def user_totp(c: Context, username: str, remove: bool) -> None:
 def _mount_capabilities() -> None:
     """Every capability's command group, named here explicitly (capabilities never import
     this module: it is the root)."""
-    for group in (asterisk, agent, report, calls_group, wfm, apikey, catalog, opendata,
-                  recordings):
+    for group in (asterisk, agent, report, calls_group, referral_group, wfm, apikey, catalog,
+                  opendata, recordings):
         cli.add_command(group)
 
 

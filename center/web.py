@@ -25,12 +25,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import acd.phone_web
 import acd.range_web
+import acd.referral_web
 import acd.reports
 import acd.timeline_web
 import acd.wallboard
 import acd.web
 import crm_bridge.call_facet
 import crm_bridge.open311.server
+import crm_bridge.public
 import crm_bridge.web.app
 import ivr.analytics
 import ivr.call_facet
@@ -55,6 +57,8 @@ def mounts(settings: Settings, db: Database) -> list[Mount]:
         *acd.wallboard.create_blueprints(settings, db, self_service=ivr.analytics.containment),
         *acd.reports.create_blueprints(settings, db),
         *acd.phone_web.create_blueprints(settings, db),
+        *acd.referral_web.create_blueprints(settings, db,
+                                            agency_numbers=crm_bridge.public.agency_numbers),
         *acd.range_web.create_blueprints(settings, db, self_service=ivr.analytics.containment),
         *acd.timeline_web.create_blueprints(settings, db, facets=(
             ivr.call_facet.ivr_facet, crm_bridge.call_facet.tickets_facet,

@@ -16,7 +16,7 @@ from crm_bridge.models import ServiceType, Ticket
 from crm_bridge.tickets.checkdigit import InvalidTicketNumber, normalize
 from crm_bridge.tickets.lifecycle import State, plain
 
-__all__ = ["InvalidTicketNumber", "PublicStatus", "faq_answers", "public_status"]
+__all__ = ["InvalidTicketNumber", "PublicStatus", "agency_numbers", "faq_answers", "public_status"]
 
 
 @dataclass(frozen=True)
@@ -55,3 +55,11 @@ def faq_answers(session: Session) -> dict[str, str]:
     rows = session.execute(select(ServiceType.code, ServiceType.faq).where(
         ServiceType.active.is_(True), ServiceType.faq != ""))
     return {code: faq for code, faq in rows}
+
+
+def agency_numbers(session: Session) -> list[tuple[str, str]]:
+    """(name, public phone) of every agency that has one: the referral directory's catalog part."""
+    from crm_bridge.models import Agency
+
+    return [(a.name, a.phone) for a in session.scalars(select(Agency).order_by(Agency.name))
+            if a.phone]

@@ -30,39 +30,41 @@ def _array_type(table: Table, column: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _pg_insert(table: Table, fields: tuple[str, ...], upsert_on: str | None,
+def _pg_insert(table: Table, fields: tuple[str, ...], upsert_on: tuple[str, ...],
                returning: tuple[str, ...]) -> TextClause:
     cols = ", ".join(fields)
     sql = (f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM "
            f"json_populate_recordset(NULL::{table.name}, CAST(:rows AS json))")
     if upsert_on:
-        sets = ", ".join(f"{f} = EXCLUDED.{f}" for f in fields if f != upsert_on)
-        sql += f" ON CONFLICT ({upsert_on}) DO UPDATE SET {sets}"
+        sets = ", ".join(f"{f} = EXCLUDED.{f}" for f in fields if f not in upsert_on)
+        sql += f" ON CONFLICT ({', '.join(upsert_on)}) DO UPDATE SET {sets}"
     if returning:
         sql += f" RETURNING {', '.join(returning)}"
     return text(sql)
 
 
 def insert_rows(conn: Connection, table: Table, fields: Sequence[str],
-                rows: Sequence[Mapping[str, Any]], upsert_on: str | None = None,
+                rows: Sequence[Mapping[str, Any]], upsert_on: str | Sequence[str] | None = None,
                 returning: Sequence[str] = ()) -> list[Any]:
-    """Insert ``rows`` (or update them where ``upsert_on`` conflicts) in one statement.
+    """Insert ``rows`` (or update them where ``upsert_on``, a unique column or columns,
+    conflicts) in one statement.
 
     Returns the ``returning`` columns of every row written, in no particular order.
     """
     if not rows:
         return []
     fields, returning = tuple(fields), tuple(returning)
+    keys = (upsert_on,) if isinstance(upsert_on, str) else tuple(upsert_on or ())
     values = [{f: r[f] for f in fields} for r in rows]
     if conn.dialect.name == "postgresql":
-        stmt = _pg_insert(table, fields, upsert_on, returning)
+        stmt = _pg_insert(table, fields, keys, returning)
         result = conn.execute(stmt, {"rows": orjson.dumps(values).decode()})
         return list(result) if returning else []
     ins = sqlite.insert(table) if conn.dialect.name == "sqlite" else insert(table)
-    if upsert_on:
+    if keys:
         ins = ins.on_conflict_do_update(  # type: ignore[attr-defined]
-            index_elements=[table.c[upsert_on]],
-            set_={f: ins.excluded[f] for f in fields if f != upsert_on})  # type: ignore[attr-defined]
+            index_elements=[table.c[k] for k in keys],
+            set_={f: ins.excluded[f] for f in fields if f not in keys})  # type: ignore[attr-defined]
     if returning:
         # RETURNING makes SQLAlchemy send multi-row VALUES instead of one INSERT per row
         return list(conn.execute(ins.returning(*(table.c[c] for c in returning)), values))

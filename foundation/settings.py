@@ -152,6 +152,10 @@ class Settings(BaseSettings):
     # ``civic311 up`` stopping: calls still up this long after new calls are refused are cut
     stop_grace_s: float = Field(default=30.0, ge=0)
     agent_qualify_s: int = 30  # Asterisk checks each registered phone this often (OPTIONS)
+    # Referrals (a caller transferred to an outside number) leave through the trunk's
+    # civic311-outbound context; without one, through this SIP URI when set (a PBX or test
+    # phone, e.g. sip:127.0.0.1:5090), else the caller hears that the call cannot be made.
+    referral_uri: str = ""
     agent_count: int = 8
     agent_first_ext: int = 100
     agent_phone_base_port: int = 5080

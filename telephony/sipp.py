@@ -158,19 +158,25 @@ REGISTER_REFRESH_MS = 240_000
 
 
 def answering(workdir: Path, ring_ms: int, talk_ms: int,
-              hold: tuple[int, int] | None = None) -> Path:
+              hold: tuple[int, int] | None = None,
+              refer: tuple[int, str] | None = None) -> Path:
     """agent.xml, the answering side of a phone; with ``hold`` = (after_ms, for_ms) it puts
-    each call on hold once (hold.xml spliced in)."""
+    each call on hold once (hold.xml spliced in); with ``refer`` = (after_ms, extension) it
+    transfers each call blind by REFER (refer.xml) instead of hanging up."""
     block = "" if hold is None else (SCENARIOS / "hold.xml").read_text().replace(
         "@HOLD_AFTER_MS@", str(hold[0])).replace("@HOLD_MS@", str(hold[1]))
+    if refer is not None:
+        block += (SCENARIOS / "refer.xml").read_text().replace(
+            "@REFER_AFTER_MS@", str(refer[0])).replace("@REFER_TO@", refer[1])
     # SIPp refuses an optional message right before a pause: the ACK is awaited when holding
     return render("agent.xml", workdir, ring_ms=ring_ms, talk_ms=talk_ms, hold_block=block,
-                  ack_optional="true" if hold is None else "false")
+                  ack_optional="true" if not block else "false")
 
 
 def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms: int = 1000,
                 talk_ms: int = 3000, bind_ip: str = "127.0.0.1",
-                hold: tuple[int, int] | None = None, workdir: Path | None = None) -> SippProcess:
+                hold: tuple[int, int] | None = None, refer: tuple[int, str] | None = None,
+                workdir: Path | None = None) -> SippProcess:
     """A SIPp agent phone on ``bind_ip:port``: registers as ``user`` at ``registrar``
     (host:port) with digest auth, then for each call rings, answers, talks and hangs up;
     with ``hold`` = (after_ms, for_ms) it also puts each call on hold once (hold.xml), and
@@ -183,7 +189,7 @@ def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms:
     line = f"{port}x{random.randrange(16**8):08x}"
     register = render("register.xml", workdir, user=user, password=password, line=line,
                       expires_s=REGISTER_EXPIRES_S, refresh_ms=REGISTER_REFRESH_MS)
-    answer = answering(workdir, ring_ms, talk_ms, hold)
+    answer = answering(workdir, ring_ms, talk_ms, hold, refer)
     argv = [registrar, "-sf", str(register), "-oocsf", str(answer), "-m", "1", "-p", str(port),
             "-i", bind_ip, "-mi", bind_ip, "-mp", str(40000 + 4 * (port % 6000)),
             "-trace_logs", "-log_file", str(workdir / "phone.log"), "-max_recv_loops", "10000"]
@@ -193,6 +199,18 @@ def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms:
     phone.log_off = [registrar, "-sf", str(off), "-m", "1", "-i", bind_ip, "-timeout", "10s",
                      "-timeout_error"]
     return phone
+
+
+def agent_phone_uas(port: int, *, ring_ms: int = 500, talk_ms: int = 2000,
+                    bind_ip: str = "127.0.0.1") -> SippProcess:
+    """A phone that answers calls sent to ``bind_ip:port`` without registering (an outside
+    number, a trunk's far end): agent.xml alone; its log says "rung" per call."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"civic311-uas{port}-"))
+    answer = answering(workdir, ring_ms, talk_ms)
+    argv = ["-sf", str(answer), "-p", str(port), "-i", bind_ip, "-mi", bind_ip,
+            "-mp", str(40000 + 4 * (port % 6000)), "-trace_logs",
+            "-log_file", str(workdir / "phone.log"), "-max_recv_loops", "10000"]
+    return _start(argv, workdir)
 
 
 def log_off(phones: list[SippProcess], timeout: float = 15) -> None:

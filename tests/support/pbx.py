@@ -38,6 +38,8 @@ TEST_PORTS = {
     **{k: ports.port(k) for k in ("sip_port", "ami_port", "agi_port", "agent_phone_base_port")},
     "rtp_start": ports.rtp_range()[0], "rtp_end": ports.rtp_range()[1],
 }
+# a SIPp phone outside the center that referred callers reach (settings.referral_uri)
+REFERRAL_PORT = ports.port("referral_phone")
 TEST_QUEUES = [
     {"name": "citywide", "title": "311 General", "wrapup_s": 0, "timeout_s": 60},
     {"name": "sanitation", "title": "Sanitation", "agency": "DSNY", "wrapup_s": 0},
@@ -133,19 +135,22 @@ class Pbx:
 
     def phone(self, ext: str, ring_ms: int = 500, talk_ms: int = 2000,
               password: str | None = None, bind_ip: str = "127.0.0.1",
-              hold: tuple[int, int] | None = None) -> sipp.SippProcess:
+              hold: tuple[int, int] | None = None,
+              refer: tuple[int, str] | None = None) -> sipp.SippProcess:
         """Agent ``ext``'s SIPp phone, started (its own password unless one is given)."""
         port = self.settings.agent_phone_port(ext)
         phone = sipp.agent_phone(port, self.sip_target, f"agent{ext}",
                                  password or self.settings.agent_sip_passwords[ext],
-                                 ring_ms=ring_ms, talk_ms=talk_ms, bind_ip=bind_ip, hold=hold)
+                                 ring_ms=ring_ms, talk_ms=talk_ms, bind_ip=bind_ip, hold=hold,
+                                 refer=refer)
         self.phones.append(phone)
         return phone
 
     def add_agent(self, ext: str, queues: list[str], ring_ms: int = 500,
-                  talk_ms: int = 2000, hold: tuple[int, int] | None = None) -> sipp.SippProcess:
+                  talk_ms: int = 2000, hold: tuple[int, int] | None = None,
+                  refer: tuple[int, str] | None = None) -> sipp.SippProcess:
         """Agent ``ext``'s phone registered (its contact reachable) and logged in to ``queues``."""
-        phone = self.phone(ext, ring_ms=ring_ms, talk_ms=talk_ms, hold=hold)
+        phone = self.phone(ext, ring_ms=ring_ms, talk_ms=talk_ms, hold=hold, refer=refer)
         try:
             runtime.wait_registered(self.install, f"agent{ext}", f";line={phone.line}",
                                     alive=phone.running)
@@ -177,6 +182,7 @@ def make_pbx(tmp: Path, cache_dir: Path, **overrides: str) -> Pbx:
         "CIVIC311_QUEUES": json.dumps(TEST_QUEUES),
         "CIVIC311_LOG_LEVEL": "INFO",
         "CIVIC311_RESIDENT_TRUST_LOCAL": "true",  # SIPp residents call from 127.0.0.1
+        "CIVIC311_REFERRAL_URI": f"sip:127.0.0.1:{REFERRAL_PORT}",
         **{f"CIVIC311_{k.upper()}": str(v) for k, v in TEST_PORTS.items()},
         **{f"CIVIC311_{k.upper()}": v for k, v in overrides.items()},
     }

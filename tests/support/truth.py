@@ -12,16 +12,32 @@ TERMINAL = {
 }
 
 
+def record_key(uniqueid: str, leg: int) -> str:
+    """How ``truth`` names a record: the callid, ``callid#2`` for its second queue entry..."""
+    return uniqueid if leg == 1 else f"{uniqueid}#{leg}"
+
+
 def truth(queue_log: Path) -> dict[str, dict[str, object]]:
-    """callid -> {queue, outcome, wait_s, talk_s, agent, caller} for every finished call."""
+    """callid -> {queue, outcome, wait_s, talk_s, agent, caller} for every finished call.
+
+    A caller transferred into a queue enters again under the same callid: each entry after
+    the first is its own queued call (QueueMetrics' rule), keyed ``callid#2``, ``callid#3``...
+    """
     calls: dict[str, dict[str, object]] = {}
+    entries: dict[str, int] = {}
     for raw in queue_log.read_text().splitlines():
         f = raw.split("|")
         if len(f) < 5 or f[1] in ("NONE", "CLI") or f[2] == "NONE":
             continue
         callid, queue, agent, event, data = f[1], f[2], f[3], f[4], f[5:]
-        c = calls.setdefault(callid, {"queue": queue, "outcome": None, "wait_s": None,
-                                      "talk_s": None, "agent": None, "caller": None})
+        if event in ("ENTERQUEUE", "REFUSED") and callid in entries and (
+                calls[record_key(callid, entries[callid])]["outcome"] is not None
+                or calls[record_key(callid, entries[callid])]["queue"] != queue):
+            entries[callid] += 1  # a new entry of a caller whose last one ended
+        n = entries.setdefault(callid, 1)
+        c = calls.setdefault(record_key(callid, n), {
+            "queue": queue, "outcome": None, "wait_s": None, "talk_s": None, "agent": None,
+            "caller": None})
         if event == "ENTERQUEUE":
             c["caller"] = data[1]
         elif event == "CONNECT":

@@ -1,0 +1,170 @@
+"""Transfers on the real Asterisk: from the desktop (AMI BlindTransfer / Atxfer, queued as
+agent commands the daemon carries out) and from a desk phone (SIP REFER), to a queue, to an
+agent and to an outside referral number (a SIPp phone at ``referral_uri``).
+
+QueueMetrics' rules are the reference: the queued call's talk time ends at the transfer
+(queue_log's BLINDTRANSFER / ATTENDEDTRANSFER calltime), and a caller transferred into a
+queue is a new queued call there, its own record (leg 2 of the same uniqueid).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from acd import live_store
+from acd.models import AgentCommand, CallRecord
+from acd.queries import raw_summary
+from acd.states import CommandKind
+from acd.transfer import TargetKind
+from foundation.db import Database, utcnow
+from telephony import sipp
+from tests.support.pbx import REFERRAL_PORT, DaemonProc, Pbx, wait_until
+from tests.support.truth import record_key, truth, truth_metrics
+
+pytestmark = pytest.mark.asterisk
+
+
+def legs(db: Database) -> list[CallRecord]:
+    with db.session() as s:
+        return list(s.scalars(select(CallRecord).order_by(CallRecord.entered_at,
+                                                          CallRecord.leg)))
+
+
+def answered_by(db: Database, agent: str) -> CallRecord | None:
+    return next((r for r in legs(db) if r.agent == agent and r.answered_at and not r.ended_at),
+                None)
+
+
+def finished(db: Database, n: int) -> list[CallRecord] | None:
+    rows = [r for r in legs(db) if r.outcome is not None and r.ended_at is not None]
+    return rows if len(rows) == n else None
+
+
+def transfer(db: Database, pbx: Pbx, agent: str, kind: CommandKind, target: TargetKind,
+             value: str) -> AgentCommand:
+    """What the desktop's transfer button does: queue the command; wait for the daemon."""
+    with db.session() as s:
+        cid = live_store.request_transfer(
+            s, "agent" + agent, agent, kind, target, value, pbx.settings.queue_names(),
+            pbx.settings.agent_extensions).id
+
+    def done() -> AgentCommand | None:
+        with db.session() as s:
+            c = s.get(AgentCommand, cid)
+            return c if c is not None and c.status != "pending" else None
+
+    cmd: AgentCommand = wait_until(done, 15, what="the daemon to carry out the transfer")
+    assert cmd.status == "done", cmd.detail
+    return cmd
+
+
+def assert_matches_log(pbx: Pbx, records: list[CallRecord]) -> dict[str, dict[str, object]]:
+    """Every record equals queue_log's call for call, legs included (the ACD truth rule)."""
+    logged = truth(pbx.queue_log)
+    assert {record_key(r.uniqueid, r.leg) for r in records} == set(logged), pbx.queue_log_events()
+    for r in records:
+        want = logged[record_key(r.uniqueid, r.leg)]
+        assert (r.queue, r.outcome, r.agent) == (want["queue"], want["outcome"], want["agent"])
+        assert (r.wait_s, r.talk_s) == (want["wait_s"], want["talk_s"]), (r.leg, want)
+    return logged
+
+
+def summary(db: Database, queue: str):  # type: ignore[no-untyped-def]
+    now = utcnow()
+    with db.session() as s:
+        return raw_summary(s, now - timedelta(hours=1), now + timedelta(minutes=1), queue,
+                           [30, 60], 5)
+
+
+def test_desktop_blind_transfer_to_a_queue_is_a_new_queued_call(
+        clean_pbx: Pbx, daemon: DaemonProc, database: Database) -> None:
+    clean_pbx.add_agent("100", ["citywide"], ring_ms=300, talk_ms=20000)
+    clean_pbx.add_agent("101", ["noise"], ring_ms=300, talk_ms=1500)
+    caller = clean_pbx.call(calls=1, hold_ms=40000, caller_numbers=["+12125550141"])
+    first = wait_until(lambda: answered_by(database, "100"), 20, what="agent 100 to answer")
+    transfer(database, clean_pbx, "100", CommandKind.BLIND_TRANSFER, TargetKind.QUEUE, "noise")
+    assert (caller.wait(60).successful, caller.counts()[1]) == (1, 0)
+
+    one, two = wait_until(lambda: finished(database, 2), 15, what="both legs' records")
+    assert (one.uniqueid, one.leg, two.uniqueid, two.leg) == (first.uniqueid, 1,
+                                                              first.uniqueid, 2)
+    assert (one.queue, one.hangup_side, one.transfer_target, one.transfer_kind) == (
+        "citywide", "transfer", "queue-noise", "blind")
+    assert one.transferred_at is not None and one.ended_at is not None
+    assert abs((one.transferred_at - one.ended_at).total_seconds()) < 1.5
+    assert (two.queue, two.agent, two.ivr_path, two.transfer_target) == (
+        "noise", "101", "transfer", None)
+    assert two.entered_at >= one.transferred_at - timedelta(seconds=1)
+    assert_matches_log(clean_pbx, [one, two])
+    # QueueMetrics: each queue counts its own answered call; talk ends at the transfer
+    a, b = summary(database, "citywide"), summary(database, "noise")
+    assert (a.offered, a.answered, b.offered, b.answered) == (1, 1, 1, 1)
+    assert a.total_handle_s == one.talk_s and b.total_handle_s == two.talk_s
+    whole = truth_metrics(truth(clean_pbx.queue_log), 5, (30,))
+    assert (whole["offered"], whole["answered"]) == (2, 2)
+
+
+def test_desktop_attended_transfer_to_an_agent(clean_pbx: Pbx, daemon: DaemonProc,
+                                               database: Database) -> None:
+    """Atxfer: agent 100's phone calls 101 while the caller hears music; 100 hangs up and the
+    caller talks to 101. One queued call, its talk time ending at the transfer."""
+    clean_pbx.add_agent("100", ["citywide"], ring_ms=300, talk_ms=5000)
+    # registered, in no queue; talks past 100's hang-up (a hang-up of 101 first cancels)
+    clean_pbx.phone("101", ring_ms=300, talk_ms=9000)
+    caller = clean_pbx.call(calls=1, hold_ms=40000, caller_numbers=["+12125550142"])
+    first = wait_until(lambda: answered_by(database, "100"), 20, what="agent 100 to answer")
+    transfer(database, clean_pbx, "100", CommandKind.ATTENDED_TRANSFER, TargetKind.AGENT, "101")
+    assert (caller.wait(60).successful, caller.counts()[1]) == (1, 0)
+
+    (rec,) = wait_until(lambda: finished(database, 1), 15, what="the call's record")
+    assert rec.uniqueid == first.uniqueid
+    assert (rec.outcome, rec.hangup_side, rec.transfer_target, rec.transfer_kind) == (
+        "answered", "transfer", "agent-101", "attended")
+    logged = assert_matches_log(clean_pbx, [rec])
+    assert "ATTENDEDTRANSFER" in clean_pbx.queue_log_events(), logged
+    # 100 talked ~5 s (the consultation included), then the call was 101's, not queued
+    assert rec.talk_s is not None and 3 <= rec.talk_s <= 7, rec.talk_s
+    assert summary(database, "citywide").answered == 1
+
+
+def test_desk_phone_refer_is_a_blind_transfer(clean_pbx: Pbx, daemon: DaemonProc,
+                                              database: Database) -> None:
+    clean_pbx.add_agent("100", ["citywide"], ring_ms=300, talk_ms=20000,
+                        refer=(1500, "queue-noise"))
+    clean_pbx.add_agent("101", ["noise"], ring_ms=300, talk_ms=1500)
+    caller = clean_pbx.call(calls=1, hold_ms=40000, caller_numbers=["+12125550143"])
+    assert (caller.wait(60).successful, caller.counts()[1]) == (1, 0)
+
+    one, two = wait_until(lambda: finished(database, 2), 15, what="both legs' records")
+    assert (one.leg, one.queue, one.agent, one.hangup_side) == (1, "citywide", "100", "transfer")
+    assert (one.transfer_target, one.transfer_kind) == ("queue-noise", "blind")
+    assert (two.leg, two.queue, two.agent, two.outcome) == (2, "noise", "101", "answered")
+    assert_matches_log(clean_pbx, [one, two])
+    assert "BLINDTRANSFER" in clean_pbx.queue_log_events()
+
+
+def test_referral_to_an_outside_number(clean_pbx: Pbx, daemon: DaemonProc,
+                                       database: Database) -> None:
+    """Blind to a referral number: out through referral_uri (a SIPp phone standing in for
+    the outside line); the call counts as the call type ``referral``."""
+    outside = sipp.agent_phone_uas(REFERRAL_PORT, ring_ms=200, talk_ms=2000)
+    try:
+        clean_pbx.add_agent("100", ["citywide"], ring_ms=300, talk_ms=20000)
+        caller = clean_pbx.call(calls=1, hold_ms=40000, caller_numbers=["+12125550144"])
+        wait_until(lambda: answered_by(database, "100"), 20, what="agent 100 to answer")
+        transfer(database, clean_pbx, "100", CommandKind.BLIND_TRANSFER, TargetKind.REFERRAL,
+                 "211")
+        assert (caller.wait(60).successful, caller.counts()[1]) == (1, 0)
+        wait_until(lambda: "rung" in outside.events(), 10, what="the outside number to ring")
+    finally:
+        outside.stop()
+    (rec,) = wait_until(lambda: finished(database, 1), 15, what="the call's record")
+    assert (rec.transfer_target, rec.transfer_kind, rec.hangup_side) == (
+        "ref-211", "blind", "transfer")
+    assert_matches_log(clean_pbx, [rec])
+    with database.session() as s:
+        assert s.get(CallRecord, rec.id).call_type == "referral"  # type: ignore[union-attr]
+    assert summary(database, "citywide").answered == 1
