@@ -21,6 +21,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import acd.outbound.web
 import acd.phone_web
 import acd.range_web
 import acd.reports
@@ -53,6 +54,7 @@ def mounts(settings: Settings, db: Database) -> list[Mount]:
         *acd.wallboard.create_blueprints(settings, db, self_service=ivr.analytics.containment),
         *acd.reports.create_blueprints(settings, db),
         *acd.phone_web.create_blueprints(settings, db),
+        *acd.outbound.web.create_blueprints(settings, db),
         *acd.range_web.create_blueprints(settings, db, self_service=ivr.analytics.containment),
         *acd.timeline_web.create_blueprints(settings, db, facets=(
             ivr.call_facet.ivr_facet, crm_bridge.call_facet.tickets_facet,
