@@ -24,5 +24,6 @@ class AnnounceAgi:
             log.warning("announce: unknown announcement %r", channel.headers.get("agi_arg_1"))
             return
         language = channel.headers.get("agi_language") or None
+        log.info("announcing %s on %s", which, channel.uniqueid)
         for lang, text in say(which, language):
             await channel.stream_file(await self.prompts.sound(lang, text))
