@@ -11,8 +11,8 @@ from acd.daemon import Daemon
 from acd.outbound.agi import OutboundAgi
 from foundation.db import Database
 from foundation.settings import Settings
-from ivr.callback.agi import CallbackAgi
 from ivr.announce_agi import AnnounceAgi
+from ivr.callback.agi import CallbackAgi
 from ivr.callback.runner import CallbackRunner
 from ivr.menu_agi import IvrHandler
 from recordings.survey import SurveyAgi

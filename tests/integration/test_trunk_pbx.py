@@ -137,7 +137,6 @@ def test_an_agent_calls_out_with_the_city_caller_id_and_refused_numbers_stay_ref
         placed = originate.run(settings, agent="100", dial=dial, call_id=0, queue="citywide")
         assert placed.answered, placed.reason
         assert phone.events().count("rung") == rung + 1
-    wait_until(lambda: clean_pbx.active_channels() == 0, 30, what="the refused calls to end")
         wait_until(lambda: clean_pbx.active_channels() == 0, 30,
                    what="the refused call to end")
     assert len(invites(gateway)) == 1, gateway.events()

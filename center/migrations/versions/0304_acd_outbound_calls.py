@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column("requested_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("started_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("ended_at", UTCDateTime(timezone=True), nullable=True),
-        sa.Column("talk_s", sa.Float(), nullable=True),
+        sa.Column("talk_s", sa.Double(), nullable=True),
         sa.Column("dial_status", sa.String(16), nullable=True),
         sa.Column("outcome", sa.String(16), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbound_calls")),
