@@ -67,6 +67,8 @@ def test_each_did_in_each_form_reaches_its_line(tmp_path: Path) -> None:
                     f" same => n,Goto(civic311-inbound,{line},1)") in block
     out = conf[conf.index("[civic311-outbound-dial]"):]
     assert "Set(CALLERID(num)=+14105550300)" in out
+    # no record, no call: except 911, dialled even when the record cannot be written
+    assert 'GotoIf($["${OUT_ID}" = "" & "${OUT_KIND}" != "emergency"]?failed)' in out
     assert "include => civic311-outbound" in conf
 
 
