@@ -123,6 +123,9 @@ def test_an_agent_calls_out_with_the_city_caller_id_and_refused_numbers_stay_ref
             call.outcome, call.queue) == ("100", "4105550199", "+14105550199", "local",
                                           "resident", "answered", "citywide")
     assert call.talk_s is not None and call.talk_s > 0
+    # recorded under the line's recording policy (none pushed: record), as queue calls are
+    recording = clean_pbx.install.spool_dir / "monitor" / "civic311" / f"{call.uniqueid}.wav"
+    wait_until(recording.exists, 10, what=f"the recording {recording}")
     report = client.get("/calls/outbound?format=json")
     assert report.status_code == 403  # an agent does not read the report
     with database.session() as s:  # the inbound call records know nothing of it
