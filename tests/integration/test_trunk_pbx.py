@@ -50,6 +50,23 @@ def gateway(clean_pbx: Pbx) -> Iterator[sipp.SippProcess]:
         uas.stop()
 
 
+def test_a_carrier_that_does_not_take_the_credentials_leaves_the_trunk_unregistered(
+        clean_pbx: Pbx) -> None:
+    """The SIPp carrier really checks the digest answer: expecting another password, it
+    refuses the trunk's, and Asterisk does not call the trunk registered."""
+    uas = carrier.carrier(password="not-the-trunk-password")
+    try:
+        clean_pbx.rx("pjsip send register carrier-reg")
+        wait_until(lambda: "registration refused" in uas.events() or not uas.running(), 20,
+                   what="the carrier to refuse the trunk's credentials")
+        assert "registered" not in uas.events(), uas.log.read_text()[-2000:]
+        wait_until(lambda: re.search(r"carrier-reg\S*\s+carrier-auth\s+Rejected",
+                                     clean_pbx.rx("pjsip show registrations")), 10,
+                   what="Asterisk to call the registration rejected")
+    finally:
+        uas.stop()
+
+
 def invites(uas: sipp.SippProcess) -> list[str]:
     return [e for e in uas.events() if e.startswith("invite ")]
 
