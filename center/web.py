@@ -23,6 +23,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import acd.outbound.web
 import acd.phone_web
 import acd.range_web
 import acd.referral_web
@@ -59,6 +60,7 @@ def mounts(settings: Settings, db: Database) -> list[Mount]:
         *acd.phone_web.create_blueprints(settings, db),
         *acd.referral_web.create_blueprints(settings, db,
                                             agency_numbers=crm_bridge.public.agency_numbers),
+        *acd.outbound.web.create_blueprints(settings, db),
         *acd.range_web.create_blueprints(settings, db, self_service=ivr.analytics.containment),
         *acd.timeline_web.create_blueprints(settings, db, facets=(
             ivr.call_facet.ivr_facet, crm_bridge.call_facet.tickets_facet,

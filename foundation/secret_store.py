@@ -58,6 +58,13 @@ def _write(path: Path, stored: StoredSecrets) -> None:
     tmp.replace(path)
 
 
+def stored_secret(data_dir: Path, key: str) -> str | None:
+    """A secret someone else gave us (the carrier's trunk password), read from secrets.toml
+    and never generated: None when it is not there."""
+    value = _read(data_dir / "secrets.toml").values.get(key)
+    return value or None
+
+
 def load_secrets(data_dir: Path, agent_extensions: Iterable[str] = ()) -> StoredSecrets:
     """The stored secrets, with any of ``SECRETS`` or of the agents' passwords generated."""
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from foundation.secret_store import SECRETS, load_secrets
+from foundation.phone_numbers import e164
+from foundation.secret_store import SECRETS, load_secrets, stored_secret
 
 
 def default_data_dir() -> Path:
@@ -73,6 +74,79 @@ class QueueDef(BaseModel):
     timeout_s: int = 600
     wrapup_s: int = 15
     survey: bool = False  # after the agent hangs up, the caller rates the call 1-5 by keypad
+    # "This call may be recorded" before the caller joins (all-party-consent states need it)
+    recording_notice: bool = True
+
+
+CODECS = ("ulaw", "alaw", "gsm")  # what the rendered modules.conf loads
+SIP_TOKEN = re.compile(r"[A-Za-z0-9._~+-]{1,128}")  # user names, written into pjsip.conf
+
+
+class TrunkSettings(BaseModel):
+    """A SIP trunk to a carrier (telephony/trunk): how Asterisk reaches it and knows it, the
+    numbers (DIDs) it delivers and the city's caller ID on calls out. North American
+    numbering. ``auth``: ``register`` (digest credentials; civic311 registers and answers
+    the carrier's challenges) or ``ip`` (the carrier knows our address; no credentials)."""
+
+    host: str = Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.:-]+$")
+    port: int = Field(default=5060, gt=0, le=65535)
+    auth: Literal["register", "ip"] = "register"
+    username: str | None = None
+    # the carrier's password: never in the config file; secrets.toml ``trunk_password`` or
+    # the environment (CIVIC311_TRUNK_PASSWORD); required with auth = "register"
+    password: str | None = Field(default=None, exclude=True)
+    from_domain: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.-]+$")
+    # the carrier's addresses (IPs or CIDRs) whose INVITEs are the carrier's; default: host
+    match: list[str] = Field(default_factory=list)
+    # DID (any format; E.164 after normalisation) -> line: "311", "express" or a queue name
+    dids: dict[str, str] = Field(default_factory=dict)
+    caller_id: str  # the city's number shown on calls out (E.164 after normalisation)
+    caller_name: str = Field(default="City 311", pattern=r"^[A-Za-z0-9 .'&-]{1,40}$")
+    codecs: list[str] = Field(default_factory=lambda: ["ulaw", "alaw"])
+    register_expiry_s: int = Field(default=3600, ge=60)
+    retry_interval_s: int = Field(default=60, ge=5)
+    qualify_s: int = Field(default=0, ge=0)  # 0: never OPTIONS the carrier
+    ring_s: int = Field(default=45, gt=0, le=300)  # how long a number called out may ring
+    # the dial policy (telephony/trunk/dial_policy.py): local, toll-free and N11 (911
+    # always) are allowed; international (011...) and premium (900, NXX-976) only if these
+    allow_international: bool = False
+    allow_premium: bool = False
+
+    @field_validator("codecs")
+    @classmethod
+    def _codecs(cls, value: list[str]) -> list[str]:
+        bad = [c for c in value if c not in CODECS]
+        if bad or not value:
+            raise ValueError(f"trunk codecs must be some of {', '.join(CODECS)}; not {bad}")
+        return value
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str | None) -> str | None:
+        if value is not None and not SIP_TOKEN.fullmatch(value):
+            raise ValueError("trunk username: letters, digits and ._~+- only")
+        return value
+
+    @model_validator(mode="after")
+    def _numbers(self) -> TrunkSettings:
+        if e164(self.caller_id) is None:
+            raise ValueError(f"trunk caller_id {self.caller_id!r} is not a North American "
+                             "phone number")
+        for did in self.dids:
+            if e164(did) is None:
+                raise ValueError(f"trunk DID {did!r} is not a North American phone number")
+        for cidr in self.match:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"trunk match: {cidr!r} is not an address or network"
+                                 ) from exc
+        if self.auth == "register" and not self.username:
+            raise ValueError("trunk auth = register needs a username")
+        if self.password is not None and not SIP_PASSWORD.fullmatch(self.password):
+            raise ValueError("trunk password: 12 to 128 letters, digits or ._~- "
+                             "(it is written into pjsip.conf, where ; starts a comment)")
+        return self
 
 
 DEFAULT_QUEUES = [
@@ -159,6 +233,13 @@ class Settings(BaseSettings):
     agent_count: int = 8
     agent_first_ext: int = 100
     agent_phone_base_port: int = 5080
+    # The carrier trunk (telephony/trunk); None: no trunk, no calls in from or out to the
+    # phone network except through Twilio. Its password: secrets.toml ``trunk_password``.
+    trunk: TrunkSettings | None = None
+    trunk_password: str | None = Field(default=None, exclude=True)
+    # "If this is an emergency, hang up and dial 911" before anything else on 311 and on the
+    # carrier's DIDs (ivr/announcements.py)
+    emergency_announcement: bool = False
     rtp_start: int = 10000
     rtp_end: int = 20000
 
@@ -283,6 +364,12 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"metrics_allow: {cidr!r} is not a network (CIDR): {exc}"
                                  ) from exc
+        if self.trunk is not None:
+            lines = {"311", "express", *self.queue_names()}
+            for did, line in self.trunk.dids.items():
+                if line not in lines:
+                    raise ValueError(f"trunk DID {did} goes to {line!r}: a line is 311, "
+                                     f"express or a queue ({', '.join(self.queue_names())})")
         if self.metrics_token is not None and len(self.metrics_token) < 16:
             raise ValueError("metrics_token: use at least 16 characters (or leave it unset)")
         return self
@@ -358,6 +445,16 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
                              f"{bad[0]} must be 12 to 128 letters, digits or ._~-")
         settings.agent_sip_passwords = {**{e: stored.agents[e] for e in agents},
                                         **settings.agent_sip_passwords}
+    if settings.trunk is not None and settings.trunk.auth == "register":
+        password = settings.trunk.password or settings.trunk_password or stored_secret(
+            settings.data_dir, "trunk_password")
+        if not password:
+            raise ValueError(f"the carrier trunk registers with a password: set trunk_password "
+                             f"in {settings.data_dir / 'secrets.toml'} (or "
+                             "CIVIC311_TRUNK_PASSWORD)")
+        if not SIP_PASSWORD.fullmatch(password):
+            raise ValueError("trunk_password: 12 to 128 letters, digits or ._~-")
+        settings.trunk.password = password
     return settings
 
 

@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from foundation.settings import Settings
 from telephony import phones
 from telephony.install import Install, write_atomic
+from telephony.trunk import config as trunk_config
 
 TEMPLATES = Path(str(resources.files("asterisk_conf") / "templates"))
 
@@ -71,6 +72,8 @@ def context(settings: Settings, install: Install) -> dict[str, Any]:
         "own_directories": install.root is None and settings.asterisk_binary != "external",
         "sounds_dir": install.inner(install.sounds_dir),
         "moh_dir": install.inner(moh_dir(install)),
+        "trunk": trunk_config.view(settings),  # None: no carrier trunk
+        "trunk_endpoint": trunk_config.ENDPOINT,
     }
 
 

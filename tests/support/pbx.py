@@ -26,7 +26,7 @@ from foundation.settings import Settings
 from telephony import runtime, sipp
 from telephony.install import Install
 from telephony.provision import provision
-from tests.support import ports
+from tests.support import carrier, ports
 
 # 311 is the city menu (tests/integration/ivr walk it); tests about queues and records dial
 # the express line: the IVR's one silent keypad pick, then the queue.
@@ -40,6 +40,8 @@ TEST_PORTS = {
 }
 # a SIPp phone outside the center that referred callers reach (settings.referral_uri)
 REFERRAL_PORT = ports.port("referral_phone")
+# The recording notice (on by default) is off in the test queues: every queued test call
+# would sit through it; tests/integration/test_trunk_pbx.py turns it on where it tests it.
 TEST_QUEUES = [
     {"name": "citywide", "title": "311 General", "wrapup_s": 0, "timeout_s": 60},
     {"name": "sanitation", "title": "Sanitation", "agency": "DSNY", "wrapup_s": 0},
@@ -49,6 +51,8 @@ TEST_QUEUES = [
     {"name": "buildings", "title": "Buildings", "agency": "DOB", "wrapup_s": 0},
     {"name": "noise", "title": "Noise", "agency": "NYPD", "wrapup_s": 0, "timeout_s": 4},
 ]
+for _q in TEST_QUEUES:
+    _q["recording_notice"] = False
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.2,
@@ -183,6 +187,7 @@ def make_pbx(tmp: Path, cache_dir: Path, **overrides: str) -> Pbx:
         "CIVIC311_LOG_LEVEL": "INFO",
         "CIVIC311_RESIDENT_TRUST_LOCAL": "true",  # SIPp residents call from 127.0.0.1
         "CIVIC311_REFERRAL_URI": f"sip:127.0.0.1:{REFERRAL_PORT}",
+        **carrier.trunk_env(),  # a trunk to the SIPp carrier on 127.0.0.9
         **{f"CIVIC311_{k.upper()}": str(v) for k, v in TEST_PORTS.items()},
         **{f"CIVIC311_{k.upper()}": v for k, v in overrides.items()},
     }
