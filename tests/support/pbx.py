@@ -38,6 +38,7 @@ _OFFSET = int(os.environ.get("CIVIC311_TEST_PORT_OFFSET", "0"))
 TEST_PORTS = {
     "sip_port": 15060 + _OFFSET, "ami_port": 15038 + _OFFSET, "agi_port": 14573 + _OFFSET,
     "agent_phone_base_port": 15080 + _OFFSET,
+    "http_port": 15088 + _OFFSET, "https_port": 15089 + _OFFSET,  # browser phones' WebSocket
     "rtp_start": 21000 + 3 * _OFFSET, "rtp_end": 23998 + 3 * _OFFSET,
 }
 TEST_QUEUES = [
