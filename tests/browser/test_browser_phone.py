@@ -29,7 +29,7 @@ from foundation.db import Database
 from foundation.users import create_user
 from tests.browser.conftest import start_web
 from tests.conftest import TEST_PASSWORD
-from tests.support.pbx import DaemonProc, Pbx, running_daemon, wait_until
+from tests.support.pbx import Pbx, running_daemon, wait_until
 from tests.support.truth import truth
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.postgres]
@@ -108,6 +108,10 @@ def test_an_agent_takes_a_call_on_the_browser_phone(clean_pbx: Pbx, pg_db: Datab
     agent.click("button[data-agent=ready]")
     agent.wait_for_selector("#phone[data-agent=available]", timeout=20_000)
     assert "PJSIP/agent100-webrtc" in pbx.rx("queue show citywide")  # the device in use
+    agent.click("button[data-agent=pause]")  # pause and ready act on the browser phone too
+    agent.wait_for_selector("#phone[data-agent=paused]", timeout=20_000)
+    agent.click("button[data-agent=ready]")
+    agent.wait_for_selector("#phone[data-agent=available]", timeout=20_000)
 
     resident = logged_in(media_chromium, base, "trainer", "/phone/training")
     resident.wait_for_selector("#phone[data-registered=yes]", timeout=20_000)
