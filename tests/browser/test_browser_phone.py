@@ -106,12 +106,12 @@ def test_an_agent_takes_a_call_on_the_browser_phone(clean_pbx: Pbx, pg_db: Datab
     agent = logged_in(media_chromium, base, "agent100", "/agent/desktop")
     agent.wait_for_selector("#phone[data-registered=yes]", timeout=20_000)
     agent.click("button[data-agent=ready]")
-    agent.wait_for_selector("#phone[data-agent=available]", timeout=20_000)
+    agent.wait_for_selector("#phone[data-agent=available][data-busy=no]", timeout=20_000)
     assert "PJSIP/agent100-webrtc" in pbx.rx("queue show citywide")  # the device in use
     agent.click("button[data-agent=pause]")  # pause and ready act on the browser phone too
-    agent.wait_for_selector("#phone[data-agent=paused]", timeout=20_000)
+    agent.wait_for_selector("#phone[data-agent=paused][data-busy=no]", timeout=20_000)
     agent.click("button[data-agent=ready]")
-    agent.wait_for_selector("#phone[data-agent=available]", timeout=20_000)
+    agent.wait_for_selector("#phone[data-agent=available][data-busy=no]", timeout=20_000)
 
     resident = logged_in(media_chromium, base, "trainer", "/phone/training")
     resident.wait_for_selector("#phone[data-registered=yes]", timeout=20_000)

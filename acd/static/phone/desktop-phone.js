@@ -41,8 +41,11 @@ async function main() {
     field("agent-state").textContent = me.state.replace("_", " ") + (me.state === "paused" && reason ? ` (${reason})` : "");
     root.dataset.agent = me.state;
   }
+  const agentButtons = () => root.querySelectorAll("button[data-agent]");
   async function run(kind) {
     const out = field("result");
+    root.dataset.busy = "yes";  // one change at a time: a log-in is one command per queue
+    agentButtons().forEach(b => { b.disabled = true; });
     try {
       if (kind === "ready") {
         if (!me || me.state === "logged_out") {
@@ -57,7 +60,9 @@ async function main() {
       }
       out.textContent = "";
     } catch (err) { out.textContent = err.message; }
-    refresh();
+    await refresh();
+    agentButtons().forEach(b => { b.disabled = false; });
+    root.dataset.busy = "no";
   }
   root.addEventListener("click", ev => {
     const b = ev.target.closest("button[data-agent]");
