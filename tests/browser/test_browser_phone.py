@@ -139,6 +139,7 @@ def test_an_agent_takes_a_call_on_the_browser_phone(clean_pbx: Pbx, pg_db: Datab
                             timeout=10_000)
     assert CALLER in agent.inner_text("#call")
     assert earlier in agent.inner_text("#earlier")
+    agent.wait_for_selector("#phone[data-agent=on_call]", timeout=10_000)  # the live board
     if shots := os.environ.get("CIVIC311_SCREENSHOTS"):
         Path(shots).mkdir(parents=True, exist_ok=True)
         agent.screenshot(path=str(Path(shots) / "desktop-phone.png"), full_page=False)
