@@ -1,4 +1,10 @@
 # The civic311 application image: daemon, web and worker (docker-compose.yml runs one each).
+# The browser phone's SIP library, from the npm registry at the pinned lockfile versions.
+FROM node:20-bookworm-slim AS browser-deps
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim-bookworm
 RUN apt-get update \
  && apt-get install -y --no-install-recommends espeak-ng sox \
@@ -14,6 +20,7 @@ COPY workforce workforce
 COPY asterisk_conf asterisk_conf
 COPY foundation foundation
 COPY telephony telephony
+COPY --from=browser-deps /build/node_modules/sip.js/lib acd/static/vendor/sip.js
 RUN pip install --no-cache-dir . \
  && useradd --system --home /var/lib/civic311 civic311 \
  && mkdir -p /var/lib/civic311 && chown civic311 /var/lib/civic311

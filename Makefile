@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install system-deps asterisk lint bench clean
+.PHONY: run test install system-deps asterisk browser-deps lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,23 @@ install: $(STAMP)
 system-deps:
 	./scripts/system-deps.sh
 
+# The browser phone's SIP library: pinned in package-lock.json, from the npm registry,
+# served from the app's own static files (acd/static/vendor), never from a CDN.
+VENDOR := acd/static/vendor
+$(VENDOR)/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: make system-deps (nodejs, npm)"; exit 1; }
+	npm ci --no-audit --no-fund
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
+	cp -r node_modules/sip.js/lib $(VENDOR)/sip.js
+	cp node_modules/sip.js/LICENSE* $(VENDOR)/sip.js/ 2>/dev/null || true
+	touch $@
+
+browser-deps: $(VENDOR)/.installed
+
 asterisk: install system-deps
 	$(BIN)/civic311 asterisk provision
 
-run: asterisk
+run: asterisk browser-deps
 	$(BIN)/civic311 db upgrade
 	$(BIN)/civic311 seed demo
 	$(BIN)/civic311 up --demo
@@ -29,7 +42,7 @@ run: asterisk
 # TEST_WORKERS=0 runs the suite in one process
 TEST_WORKERS ?= 2
 
-test: asterisk
+test: asterisk browser-deps
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: install
@@ -40,4 +53,4 @@ bench: asterisk
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .ruff_cache .mypy_cache

@@ -1,4 +1,10 @@
-"""The AMI effect of each agent command kind: one small action class each."""
+"""The AMI effect of each agent command kind: one small action class each.
+
+An agent has two devices (``telephony.phones.devices``): the desk phone ``PJSIP/agentEXT``
+and the desktop's browser phone ``PJSIP/agentEXT-webrtc``. A log-in makes the agent a
+member through the browser phone when it is registered (the agent is at the desktop), else
+through the desk phone; pause, unpause and log-out act on whichever device is the member.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,10 @@ from typing import Any, Protocol
 from acd import transfer
 from acd.states import CommandKind
 from telephony.ami import AmiError
+from telephony.phones import devices
+
+# Asterisk device states of a device that cannot ring (no registered contact)
+UNREACHABLE = {"UNAVAILABLE", "INVALID", "UNKNOWN", ""}
 
 
 class Ami(Protocol):
@@ -27,8 +37,17 @@ class Command:
     target: str = ""  # a transfer's extension (acd.transfer)
 
     @property
-    def interface(self) -> str:
-        return f"PJSIP/agent{self.agent}"
+    def interfaces(self) -> tuple[str, str]:
+        """(desk phone, browser phone)."""
+        return devices(self.agent)
+
+
+async def device_in_use(ami: Ami, c: Command) -> str:
+    """The device an agent logs in with: the browser phone when it is registered."""
+    desk, browser = c.interfaces
+    reply = await ami.action("Getvar", Variable=f"DEVICE_STATE({browser})")
+    state = str((reply[0] if isinstance(reply, list) else reply).get("Value") or "")
+    return desk if state.upper() in UNREACHABLE else browser
 
 
 @dataclass(frozen=True)
@@ -36,9 +55,10 @@ class LoginAction:
     ami: Ami
 
     async def run(self, c: Command) -> str:
-        await self.ami.action("QueueAdd", Queue=c.queue, Interface=c.interface,
+        device = await device_in_use(self.ami, c)
+        await self.ami.action("QueueAdd", Queue=c.queue, Interface=device,
                               MemberName=c.agent, Penalty=0, Paused="false")
-        return f"logged in to {c.queue}"
+        return f"logged in to {c.queue}{' (browser phone)' if device != c.interfaces[0] else ''}"
 
 
 @dataclass(frozen=True)
@@ -48,9 +68,10 @@ class LogoutAction:
     async def run(self, c: Command) -> str:
         removed = []
         for q in c.queues:
-            with contextlib.suppress(AmiError):  # not a member of that queue
-                await self.ami.action("QueueRemove", Queue=q, Interface=c.interface)
-                removed.append(q)
+            for device in c.interfaces:
+                with contextlib.suppress(AmiError):  # not a member of that queue
+                    await self.ami.action("QueueRemove", Queue=q, Interface=device)
+                    removed.append(q)
         if not removed:
             raise AmiError(f"agent {c.agent} is not logged in to {c.queue or 'any queue'}")
         return f"logged out of {', '.join(removed)}"
@@ -62,13 +83,20 @@ class PauseAction:
     paused: bool = True
 
     async def run(self, c: Command) -> str:
-        fields: dict[str, Any] = {"Interface": c.interface,
-                                  "Paused": "true" if self.paused else "false"}
+        fields: dict[str, Any] = {"Paused": "true" if self.paused else "false"}
         if c.queue:
             fields["Queue"] = c.queue
         if self.paused and c.reason:
             fields["Reason"] = c.reason
-        await self.ami.action("QueuePause", **fields)
+        errors = []
+        for device in c.interfaces:  # the agent is a member through one of them
+            try:
+                await self.ami.action("QueuePause", Interface=device, **fields)
+                break
+            except AmiError as exc:
+                errors.append(exc)
+        else:
+            raise errors[0]
         word = "paused" if self.paused else "unpaused"
         return f"{word}{' (' + c.reason + ')' if c.reason else ''}"
 

@@ -14,6 +14,7 @@ from acd import transfer
 from acd.states import CallOutcome, TransferKind
 
 Msg = Mapping[str, str]
+WEBRTC_SUFFIX = "-webrtc"  # a browser phone's endpoint (telephony.phones.webrtc_user)
 
 EXIT_STATUS = {"TIMEOUT": CallOutcome.TIMEOUT, "LEAVEEMPTY": CallOutcome.EXIT_EMPTY,
                "LEAVEUNAVAIL": CallOutcome.EXIT_EMPTY, "EXITWITHKEY": CallOutcome.EXIT_KEY}
@@ -26,11 +27,14 @@ def at(msg: Msg) -> datetime:
 
 
 def agent_of(msg: Msg) -> str:
-    """'PJSIP/agent100' -> '100'; other interfaces are kept whole."""
+    """'PJSIP/agent100' (desk phone) and 'PJSIP/agent100-webrtc' (browser phone) -> '100';
+    other interfaces are kept whole."""
     iface = (msg.get("Interface") or msg.get("Location")  # QueueMember (snapshot) says Location
              or msg.get("MemberName") or msg.get("Name") or "")
     tail = iface.rsplit("/", 1)[-1]
-    return tail.removeprefix("agent") if tail.startswith("agent") else tail
+    if not tail.startswith("agent"):
+        return tail
+    return tail.removeprefix("agent").removesuffix(WEBRTC_SUFFIX)
 
 
 def _int(msg: Msg, key: str, default: int = 0) -> int:

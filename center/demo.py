@@ -6,6 +6,11 @@ an agency line, about one in ten hangs up while waiting, and some walk the city 
 the wallboard moves at any hour (311 keeps the city's business hours). Agents ring for a
 moment and talk for a few tens of seconds (scaled down from a real 3.5-minute handle time
 so the wallboard moves quickly).
+
+The first agent seat is left to a person: log in as the seeded ``agent`` user (that seat),
+open the desktop, press Ready and the browser phone takes demo callers like any SIPp agent.
+The simulated phones on both ends talk (SIPp plays Debian's G.711 A-law speech capture), so
+the demo's recordings hold audio.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from pathlib import Path
 
 from foundation.settings import Settings
 from telephony import runtime, sipp
@@ -31,6 +37,16 @@ CALL_MIX = [
 MENU_FIRST_DIGIT_MS = 2500  # 311 greets first
 
 
+def person_seat(settings: Settings) -> str:
+    """The agent seat no simulated phone takes (the seeded ``agent`` user's)."""
+    return settings.agent_extensions[0]
+
+
+def speech() -> Path | None:
+    """The speech the simulated phones play, when this sip-tester ships it."""
+    return sipp.SPEECH_PCAP if sipp.SPEECH_PCAP.is_file() else None
+
+
 class DemoRunner:
     def __init__(self, settings: Settings, install: Install, calls_per_minute: float = 12,
                  seed: int | None = None) -> None:
@@ -44,12 +60,14 @@ class DemoRunner:
         self._thread = threading.Thread(target=self._run, name="demo-callers", daemon=True)
 
     def start(self) -> None:
-        agents = self.settings.agent_extensions[:6]
+        person = person_seat(self.settings)
+        agents = [e for e in self.settings.agent_extensions if e != person][:6]
         registrar = f"127.0.0.1:{self.settings.sip_port}"
         for i, ext in enumerate(agents):
             phone = sipp.agent_phone(self.settings.agent_phone_port(ext), registrar,
                                      f"agent{ext}", self.settings.agent_sip_passwords[ext],
-                                     ring_ms=800 + 300 * i, talk_ms=15_000 + 5_000 * i)
+                                     ring_ms=800 + 300 * i, talk_ms=15_000 + 5_000 * i,
+                                     speech=speech())
             self.phones.append(phone)
         for ext, phone in zip(agents, self.phones, strict=True):
             try:  # registered and answering qualify before it joins a queue
@@ -64,7 +82,9 @@ class DemoRunner:
             for q in member_of:
                 runtime.rx(self.install, f"queue add member PJSIP/agent{ext} to {q} "
                                          f"penalty 0 as {ext}")
-        log.info("demo: %d agent phones logged in", len(agents))
+        log.info("demo: %d agent phones logged in; seat %s is yours: log in as 'agent', open "
+                 "/agent/desktop and press Ready (or call 311 from /phone/training)",
+                 len(agents), person)
         self._thread.start()
 
     def _run(self) -> None:
@@ -77,7 +97,8 @@ class DemoRunner:
             first_ms = MENU_FIRST_DIGIT_MS if line == "311" else 1500
             self.callers.append(sipp.callers(target, calls=1, rate=1, digits=digits,
                                              hold_ms=patience, caller_numbers=[number],
-                                             number=line, first_digit_ms=first_ms))
+                                             number=line, first_digit_ms=first_ms,
+                                             speech=speech()))
 
     def stop(self) -> None:
         self._stop.set()

@@ -8,12 +8,13 @@ from collections.abc import Iterator
 
 from sqlalchemy import select
 
+from center.demo import person_seat
 from foundation.db import Database
 from foundation.settings import Settings
 from foundation.users import Role, User, create_user
 
 DEMO_USERS = [
-    ("agent", Role.AGENT, "Alex Agent", {"agent_ext": "100"}),
+    ("agent", Role.AGENT, "Alex Agent", {}),  # the demo's seat for a person (center.demo)
     ("supervisor", Role.SUPERVISOR, "Sam Supervisor", {}),
     ("qa", Role.QA, "Quinn Evaluator", {}),
     ("agency", Role.AGENCY, "Dana Sanitation", {"agency": "DSNY"}),
@@ -42,5 +43,7 @@ def seed_demo(settings: Settings, db: Database) -> Iterator[str]:
                 yield f"user {username:<10} ({role.value}) already exists"
                 continue
             password = secrets.token_urlsafe(12)
+            if role is Role.AGENT:
+                extra = {"agent_ext": person_seat(settings)}
             create_user(s, username, password, role.value, full_name=name, **extra)
             yield f"user {username:<10} ({role.value}) password: {password}"

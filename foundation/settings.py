@@ -240,6 +240,12 @@ class Settings(BaseSettings):
     # "If this is an emergency, hang up and dial 911" before anything else on 311 and on the
     # carrier's DIDs (ivr/announcements.py)
     emergency_announcement: bool = False
+    # ---- browser phones (WebRTC): SIP over WebSocket through Asterisk's HTTP server ----------
+    # ws on http_host:http_port (a browser allows this on 127.0.0.1/localhost only); wss on
+    # https_port as well once the sip_tls certificate and key are set (a city's host name).
+    http_host: str = "127.0.0.1"
+    http_port: int = 8088
+    https_port: int = 8089
     rtp_start: int = 10000
     rtp_end: int = 20000
 

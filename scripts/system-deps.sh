@@ -2,7 +2,8 @@
 # Debian/Ubuntu packages civic311 needs on the host: SIPp (simulated phones), debootstrap
 # (to build the cached Asterisk root when no Asterisk >= 20 is installed), espeak-ng + sox
 # (IVR prompts), Chromium (browser tests), poppler-utils (pdftoppm: the tests render the
-# scheduled reports' PDF). Installs only what is missing; needs root.
+# scheduled reports' PDF), nodejs + npm (the browser phone's SIP.js, from package-lock.json).
+# Installs only what is missing; needs root.
 set -euo pipefail
 need=()
 command -v sipp >/dev/null || need+=(sip-tester)
@@ -10,6 +11,7 @@ command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox)
 command -v chromium >/dev/null || need+=(chromium)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
+command -v npm >/dev/null || need+=(nodejs npm)
 if ! command -v asterisk >/dev/null; then command -v debootstrap >/dev/null || need+=(debootstrap); fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

@@ -4,6 +4,12 @@ Each agent extension ``EXT`` has one PJSIP account named ``agentEXT`` (endpoint,
 and a dynamic AOR holding the one registered contact), rendered into pjsip.conf from the
 settings; its password is ``settings.agent_sip_passwords[EXT]`` (generated into
 secrets.toml when not configured).
+
+The same agent also has a browser phone (the desktop's WebRTC phone): its own endpoint and
+AOR ``agentEXT-webrtc`` with the same password, reached over SIP on a WebSocket through
+Asterisk's HTTP server. A WebRTC endpoint cannot also serve a plain RTP desk phone (DTLS-SRTP,
+ICE and AVPF are per endpoint), so each device has its own endpoint and the agent's queue
+membership names whichever device the agent uses (``acd.agent_actions``).
 """
 
 from __future__ import annotations
@@ -55,6 +61,56 @@ class UnknownAgent(LookupError):
 
 def sip_user(ext: str) -> str:
     return f"agent{ext}"
+
+
+WEBRTC_SUFFIX = "-webrtc"
+
+
+def webrtc_user(ext: str) -> str:
+    """The browser phone's SIP user (endpoint, AOR and digest user) of agent ``ext``."""
+    return f"{sip_user(ext)}{WEBRTC_SUFFIX}"
+
+
+def devices(ext: str) -> tuple[str, str]:
+    """Agent ``ext``'s two dialable devices: (desk phone, browser phone)."""
+    return f"PJSIP/{sip_user(ext)}", f"PJSIP/{webrtc_user(ext)}"
+
+
+# the browser training phone ("call 311 from the browser"): a resident account on WebRTC
+TRAINING_PHONE_USER = "resident-webrtc"
+
+
+def websocket_url(settings: Settings) -> str:
+    """Where a browser phone connects: wss on ``https_port`` once the TLS certificate and key
+    are set, else ws on ``http_port`` (browsers allow that from 127.0.0.1/localhost only)."""
+    if settings.sip_tls:
+        return f"wss://{settings.sip_server_name}:{settings.https_port}/ws"
+    return f"ws://{settings.sip_server or settings.http_host}:{settings.http_port}/ws"
+
+
+@dataclass(frozen=True)
+class BrowserPhone:
+    """What the desktop's browser phone registers with (handed to its own page only)."""
+
+    user: str
+    password: str
+    domain: str
+    websocket: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def browser_phone(settings: Settings, ext: str) -> BrowserPhone:
+    acct = account(settings, ext)
+    return BrowserPhone(webrtc_user(ext), acct.password, settings.sip_server_name,
+                        websocket_url(settings))
+
+
+def training_phone(settings: Settings) -> BrowserPhone:
+    """The resident training phone's account (password: the resident account's ``sip_secret``)."""
+    return BrowserPhone(TRAINING_PHONE_USER, settings.sip_secret or "", settings.sip_server_name,
+                        websocket_url(settings))
 
 
 def transports(settings: Settings) -> tuple[Transport, ...]:

@@ -18,6 +18,9 @@ from pathlib import Path
 SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "sipp"
 DTMF_PCAP = Path("/usr/share/sip-tester")
 DTMF_NAMES = {"#": "pound", "*": "star"}
+# Real audio for the demo's phones: about 7 s of speech as G.711 A-law RTP (payload 8), the
+# capture Debian's sip-tester ships. A phone that plays it offers A-law in its SDP.
+SPEECH_PCAP = DTMF_PCAP / "g711a.pcap"
 
 
 class SippMissing(RuntimeError):
@@ -62,6 +65,20 @@ def dtmf_block(digits: str, first_pause_ms: int, gap_ms: int = 400,
         parts.append(f'  <nop><action><exec play_pcap_audio="{pcap(d)}"/></action></nop>')
         pause(gap_ms)
     return "\n".join(parts)
+
+
+def play(pcap: Path) -> str:
+    """A SIPp action that starts sending ``pcap``'s RTP (in the background) to the far end."""
+    return f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>'
+
+
+def speaking_alaw(scenario: Path) -> Path:
+    """The scenario's SDP offers/answers G.711 A-law (what SPEECH_PCAP carries), not µ-law."""
+    text = scenario.read_text()
+    text = text.replace("RTP/AVP 0 101", "RTP/AVP 8 101").replace("a=rtpmap:0 PCMU/8000",
+                                                                  "a=rtpmap:8 PCMA/8000")
+    scenario.write_text(text)
+    return scenario
 
 
 def render(template: str, out_dir: Path, **values: object) -> Path:
@@ -135,11 +152,14 @@ def _start(argv: list[str], workdir: Path) -> SippProcess:
 def callers(target: str, *, calls: int, rate: float, digits: str = "", hold_ms: int = 5000,
             first_digit_ms: int = 1500, caller_numbers: list[str] | None = None,
             local_port: int = 0, limit: int = 500, number: str = "311",
-            workdir: Path | None = None) -> SippProcess:
-    """Start ``calls`` SIPp callers at ``rate`` calls/s against ``target`` (host:port)."""
+            workdir: Path | None = None, speech: Path | None = None) -> SippProcess:
+    """Start ``calls`` SIPp callers at ``rate`` calls/s against ``target`` (host:port); with
+    ``speech`` (an A-law RTP capture, SPEECH_PCAP) each caller talks after its keys."""
     workdir = workdir or Path(tempfile.mkdtemp(prefix="civic311-sipp-"))
-    scenario = render("caller.xml", workdir, number=number, hold_ms=hold_ms,
-                      dtmf=dtmf_block(digits, first_digit_ms))
+    actions = dtmf_block(digits, first_digit_ms) + ("\n" + play(speech) if speech else "")
+    scenario = render("caller.xml", workdir, number=number, hold_ms=hold_ms, dtmf=actions)
+    if speech:
+        speaking_alaw(scenario)
     numbers = caller_numbers or [f"+1212555{i:04d}" for i in range(max(calls, 1))]
     inf = workdir / "callers.csv"
     inf.write_text("SEQUENTIAL\n" + "".join(f"{n}\n" for n in numbers))
@@ -159,24 +179,29 @@ REGISTER_REFRESH_MS = 240_000
 
 def answering(workdir: Path, ring_ms: int, talk_ms: int,
               hold: tuple[int, int] | None = None,
-              refer: tuple[int, str] | None = None) -> Path:
+              refer: tuple[int, str] | None = None, speech: Path | None = None) -> Path:
     """agent.xml, the answering side of a phone; with ``hold`` = (after_ms, for_ms) it puts
     each call on hold once (hold.xml spliced in); with ``refer`` = (after_ms, extension) it
-    transfers each call blind by REFER (refer.xml) instead of hanging up."""
+    transfers each call blind by REFER (refer.xml) instead of hanging up; with ``speech``
+    (SPEECH_PCAP) it talks once it has answered."""
     block = "" if hold is None else (SCENARIOS / "hold.xml").read_text().replace(
         "@HOLD_AFTER_MS@", str(hold[0])).replace("@HOLD_MS@", str(hold[1]))
     if refer is not None:
         block += (SCENARIOS / "refer.xml").read_text().replace(
             "@REFER_AFTER_MS@", str(refer[0])).replace("@REFER_TO@", refer[1])
+    if speech:
+        block = play(speech) + "\n" + block
     # SIPp refuses an optional message right before a pause: the ACK is awaited when holding
-    return render("agent.xml", workdir, ring_ms=ring_ms, talk_ms=talk_ms, hold_block=block,
-                  ack_optional="true" if not block else "false")
+    # (or talking: the audio starts once the call is set up)
+    scenario = render("agent.xml", workdir, ring_ms=ring_ms, talk_ms=talk_ms, hold_block=block,
+                      ack_optional="true" if not block else "false")
+    return speaking_alaw(scenario) if speech else scenario
 
 
 def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms: int = 1000,
                 talk_ms: int = 3000, bind_ip: str = "127.0.0.1",
                 hold: tuple[int, int] | None = None, refer: tuple[int, str] | None = None,
-                workdir: Path | None = None) -> SippProcess:
+                workdir: Path | None = None, speech: Path | None = None) -> SippProcess:
     """A SIPp agent phone on ``bind_ip:port``: registers as ``user`` at ``registrar``
     (host:port) with digest auth, then for each call rings, answers, talks and hangs up;
     with ``hold`` = (after_ms, for_ms) it also puts each call on hold once (hold.xml), and
@@ -189,7 +214,7 @@ def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms:
     line = f"{port}x{random.randrange(16**8):08x}"
     register = render("register.xml", workdir, user=user, password=password, line=line,
                       expires_s=REGISTER_EXPIRES_S, refresh_ms=REGISTER_REFRESH_MS)
-    answer = answering(workdir, ring_ms, talk_ms, hold, refer)
+    answer = answering(workdir, ring_ms, talk_ms, hold, refer, speech)
     argv = [registrar, "-sf", str(register), "-oocsf", str(answer), "-m", "1", "-p", str(port),
             "-i", bind_ip, "-mi", bind_ip, "-mp", str(40000 + 4 * (port % 6000)),
             "-trace_logs", "-log_file", str(workdir / "phone.log"), "-max_recv_loops", "10000"]

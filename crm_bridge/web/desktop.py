@@ -4,7 +4,9 @@ promise, and the wrap-up (call type and ticket number stored on the call record)
 
 The current call is the newest ``acd.calls.CallRecord`` of the agent's extension that was
 answered and has no outcome yet (the telephony daemon writes it at AgentConnect). The page
-refreshes the pop by polling ``/api/v1/crm/desktop/pop`` every 2 s.
+refreshes the pop by polling ``/api/v1/crm/desktop/pop`` every 2 s. The page also holds the
+browser phone (``acd/static/phone/desktop-phone.js``, served by ``acd.phone_web``), which
+shows the caller's earlier tickets already while the call rings (``/caller``).
 """
 
 from __future__ import annotations
@@ -151,6 +153,16 @@ def register(bp: Blueprint, web: CrmWeb) -> None:
     def desktop_pop() -> Any:
         with web.db.session() as s:
             return jsonify(pop(s, user().agent_ext, web.cfg.calendar.tz))
+
+    @bp.route(f"{API}/caller")
+    @roles(Role.AGENT)
+    def desktop_caller() -> Any:
+        """The screen pop of a call still ringing: that number's earlier tickets."""
+        number = (request.args.get("number") or "").strip()[:32]
+        with web.db.session() as s:
+            found = routing.caller_tickets(s, number) if number else []
+            return jsonify(number=number,
+                           earlier_tickets=[_brief(t, web.cfg.calendar.tz) for t in found])
 
     @bp.route(f"{API}/types/<code>")
     @roles(Role.AGENT)

@@ -63,7 +63,7 @@ def start_web(pbx: Pbx | None, db: Database, log: Path,
             raise AssertionError(f"web server exited: {log.read_text()[-2000:]}")
         try:
             return requests.get(f"{base}/status", timeout=1).status_code in (200, 503)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or busy starting
             return False
 
     wait_until(up, 30, what="the web server")

@@ -35,7 +35,8 @@ EXPRESS_LINE = "3111"
 ASTDB_FAMILY = "civic311"
 
 TEST_PORTS = {
-    **{k: ports.port(k) for k in ("sip_port", "ami_port", "agi_port", "agent_phone_base_port")},
+    **{k: ports.port(k) for k in ("sip_port", "ami_port", "agi_port", "agent_phone_base_port",
+                                  "http_port", "https_port")},  # http: browser phones' WebSocket
     "rtp_start": ports.rtp_range()[0], "rtp_end": ports.rtp_range()[1],
 }
 # a SIPp phone outside the center that referred callers reach (settings.referral_uri)

@@ -20,6 +20,7 @@ AGENT_PHONES = 8  # Settings.agent_count: one SIPp phone port per agent
 # name -> port at offset 0; the test PBX's and the `civic311 up` test's own Asterisk
 FIXED = {
     "sip_port": 15060, "ami_port": 15038, "agi_port": 14573, "agent_phone_base_port": 15080,
+    "http_port": 15088, "https_port": 15089,
     "resident_phone": 16150, "referral_phone": 15079, "carrier": 15070,
     "up_sip_port": 16060, "up_ami_port": 16038, "up_agi_port": 16573,
     "up_agent_phone_base_port": 16080, "up_web_port": 18311,

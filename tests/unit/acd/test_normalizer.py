@@ -35,6 +35,7 @@ def test_ring_time_units_are_not_mixed() -> None:
 
 def test_agents_are_named_by_extension() -> None:
     assert agent_of({"Interface": "PJSIP/agent100"}) == "100"
+    assert agent_of({"Interface": "PJSIP/agent100-webrtc"}) == "100"  # the browser phone
     assert agent_of({"MemberName": "Local/2000@agents"}) == "2000@agents"
     answered = [e for e in domain() if isinstance(e, ev.CallAnswered)]
     assert {e.agent for e in answered} == {"100"}

@@ -98,7 +98,7 @@ def test_udp_and_tcp_always_tls_only_with_a_certificate(tmp_path: Path,
                                                         settings: Settings) -> None:
     transports = of_type(pjsip(settings, tmp_path), "transport")
     assert {n: t["protocol"] for n, t in transports.items()} == {
-        "transport-udp": "udp", "transport-tcp": "tcp"}
+        "transport-udp": "udp", "transport-tcp": "tcp", "transport-ws": "ws"}  # ws: browsers
     assert transports["transport-tcp"]["bind"] == f"127.0.0.1:{settings.sip_port}"
     half = settings.model_copy(update={"sip_tls_cert_file": Path("/etc/ssl/pbx.pem")})
     assert "transport-tls" not in of_type(pjsip(half, tmp_path), "transport")

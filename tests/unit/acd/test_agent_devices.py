@@ -1,0 +1,61 @@
+"""Which device an agent's queue membership names: the browser phone when it is registered,
+else the desk phone; pause and log-out reach the agent through either."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from acd.agent_actions import Command, LoginAction, LogoutAction, PauseAction
+from telephony.ami import AmiError
+
+
+class FakeAmi:
+    """Asterisk as far as these actions see it: device states and queue members."""
+
+    def __init__(self, states: dict[str, str], members: set[tuple[str, str]]) -> None:
+        self.states, self.members = states, members
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    async def action(self, name: str, wait_s: float = 5, **fields: Any) -> Any:
+        self.sent.append((name, fields))
+        if name == "Getvar":
+            device = fields["Variable"].removeprefix("DEVICE_STATE(").removesuffix(")")
+            return {"Response": "Success", "Value": self.states.get(device, "UNAVAILABLE")}
+        if name == "QueueAdd":
+            self.members.add((fields["Queue"], fields["Interface"]))
+        elif name == "QueueRemove":
+            if (fields["Queue"], fields["Interface"]) not in self.members:
+                raise AmiError("QueueRemove: Not there")
+            self.members.discard((fields["Queue"], fields["Interface"]))
+        elif name == "QueuePause" and not any(i == fields["Interface"] for _, i in self.members):
+            raise AmiError("QueuePause: Interface not found")
+        return {"Response": "Success"}
+
+
+def cmd(queue: str | None = "citywide") -> Command:
+    return Command("100", queue, ["citywide", "noise"], "break")
+
+
+@pytest.mark.parametrize(("browser_state", "device"), [
+    ("NOT_INUSE", "PJSIP/agent100-webrtc"), ("UNAVAILABLE", "PJSIP/agent100")])
+def test_log_in_names_the_device_in_use(browser_state: str, device: str) -> None:
+    ami = FakeAmi({"PJSIP/agent100-webrtc": browser_state}, set())
+    asyncio.run(LoginAction(ami).run(cmd()))
+    assert ami.members == {("citywide", device)}
+
+
+def test_pause_and_log_out_reach_the_browser_phone() -> None:
+    ami = FakeAmi({}, {("citywide", "PJSIP/agent100-webrtc")})
+    assert asyncio.run(PauseAction(ami).run(cmd(None))) == "paused (break)"
+    paused = [f["Interface"] for n, f in ami.sent if n == "QueuePause"]
+    assert paused[-1] == "PJSIP/agent100-webrtc"
+    assert asyncio.run(LogoutAction(ami).run(cmd(None))) == "logged out of citywide"
+    assert ami.members == set()
+
+
+def test_pausing_an_agent_in_no_queue_fails() -> None:
+    with pytest.raises(AmiError, match="Interface not found"):
+        asyncio.run(PauseAction(FakeAmi({}, set())).run(cmd(None)))
