@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 # a stride that no difference between two ports below is a small multiple of
-WORKER_STRIDE = 51
+WORKER_STRIDE = 52
 MAX_WORKERS = 3
 AGENT_PHONES = 8  # Settings.agent_count: one SIPp phone port per agent
 
