@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install system-deps asterisk lint bench clean
+.PHONY: run test install system-deps asterisk browser-deps lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,15 +17,29 @@ install: $(STAMP)
 system-deps:
 	./scripts/system-deps.sh
 
+# Browser libraries: pinned in package-lock.json, from the npm registry, served from the app's
+# own static files (portal/static/vendor), never from a CDN. axe-core stays in node_modules
+# for the browser tests' accessibility check.
+VENDOR := portal/static/vendor
+$(VENDOR)/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: make system-deps (nodejs, npm)"; exit 1; }
+	npm ci --no-audit --no-fund
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
+	cp -r node_modules/leaflet/dist $(VENDOR)/leaflet
+	cp node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
+	touch $@
+
+browser-deps: $(VENDOR)/.installed
+
 asterisk: install system-deps
 	$(BIN)/civic311 asterisk provision
 
-run: asterisk
+run: asterisk browser-deps
 	$(BIN)/civic311 db upgrade
 	$(BIN)/civic311 seed demo
 	$(BIN)/civic311 up --demo
 
-test: asterisk
+test: asterisk browser-deps
 	$(BIN)/pytest
 
 lint: install

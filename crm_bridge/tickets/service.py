@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_bridge.config import CrmConfig
-from crm_bridge.models import ServiceType, Ticket, TicketEvent
+from crm_bridge.models import ServiceType, Ticket, TicketDistrict, TicketEvent
 from crm_bridge.notify import notices
 from crm_bridge.tickets.attributes import validate_answers
 from crm_bridge.tickets.business_calendar import next_check_at
@@ -44,8 +45,10 @@ from crm_bridge.tickets.records import (
 )
 from foundation.db import utcnow
 from foundation.header_values import email_problem
+from places.public import locate
 
 CHANNELS = ("phone", "ivr", "web", "open311", "email", "sms")
+LANGUAGES = ("en", "es")
 
 
 def get_ticket(session: Session, number: str, *, lock: bool = False) -> Ticket:
@@ -92,6 +95,8 @@ def open_ticket(session: Session, draft: TicketDraft, *, now: datetime | None = 
         raise InvalidInput("channel", f"channel must be one of {', '.join(CHANNELS)}")
     if len(d.description) > 4000:
         raise InvalidInput("description", "description is limited to 4000 characters")
+    if d.language not in LANGUAGES:
+        raise InvalidInput("language", f"language must be one of {', '.join(LANGUAGES)}")
     _check_location(d.lat, d.long)
     texts = [d.description, d.address, d.address_id, d.zipcode, d.first_name, d.last_name,
              d.email, d.phone, d.account_id, d.device_id, d.media_url,
@@ -102,18 +107,22 @@ def open_ticket(session: Session, draft: TicketDraft, *, now: datetime | None = 
     if problem:
         raise InvalidInput("email", problem)
     answers = validate_answers(st.attributes or [], attributes)
+    place = locate(session, d.address, d.lat, d.long)
     pol = policy(st)
     due = cfg.calendar.due(pol, now)
     t = Ticket(
         token=secrets.token_hex(12), service_type=st, agency_id=st.agency_id, agency=st.agency,
-        state=State.NEW.value, wire_status="open", channel=d.channel, description=d.description,
-        attributes=answers, address=d.address, address_id=d.address_id, zipcode=d.zipcode,
-        lat=d.lat, long=d.long, first_name=d.first_name, last_name=d.last_name,
+        state=State.NEW.value, wire_status="open", channel=d.channel, language=d.language,
+        description=d.description, attributes=answers, address=place.address or d.address,
+        address_id=d.address_id or place.address_id, zipcode=d.zipcode,
+        lat=place.lat, long=place.long, first_name=d.first_name, last_name=d.last_name,
         email=d.email or None, phone=_digits(d.phone), notify_email=d.notify_email,
         notify_sms=d.notify_sms, account_id=d.account_id, device_id=d.device_id,
         media_url=d.media_url, call_uniqueid=d.call_uniqueid, source_client=d.source_client,
         idempotency_key=d.idempotency_key, created_by=d.actor, requested_at=now, updated_at=now,
-        due_at=due, sla_next_check_at=next_check_at(cfg.calendar, pol, due, 0))
+        due_at=due, sla_next_check_at=next_check_at(cfg.calendar, pol, due, 0),
+        districts=[TicketDistrict(layer=x.layer, code=x.code, name=x.name)
+                   for x in _one_per_layer(place.districts)])
     session.add(t)
     session.flush()
     t.number = ticket_number(t.id)
@@ -123,6 +132,14 @@ def open_ticket(session: Session, draft: TicketDraft, *, now: datetime | None = 
     session.flush()
     notices.to_resident(session, t, "created", cfg, now=now)
     return t
+
+
+def _one_per_layer(districts: list[Any]) -> list[Any]:
+    """Overlapping polygons of one layer (a bad import) keep the first, by code."""
+    seen: dict[str, Any] = {}
+    for x in districts:
+        seen.setdefault(x.layer, x)
+    return list(seen.values())
 
 
 def _digits(phone: str | None) -> str | None:
