@@ -7,22 +7,42 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz, utils
+
+from places.address import SUFFIXES
 
 STREET_CUTOFF = 75.0  # below this score a street is not offered
+SUFFIX_CODES = frozenset(SUFFIXES.values())
+
+
+def _core(street: str) -> str:
+    """The street name without its suffix: ``MADISON ST`` -> ``MADISON``."""
+    words = street.split()
+    return " ".join(words[:-1]) if len(words) > 1 and words[-1] in SUFFIX_CODES else street
 
 
 def street_candidates(typed_street: str, streets: Iterable[str], limit: int = 5,
                       cutoff: float = STREET_CUTOFF) -> list[tuple[str, float]]:
-    """The city's street names closest to ``typed_street`` (normalised), best first."""
-    choices = list(streets)
+    """The city's street names closest to ``typed_street`` (normalised), best first; a name
+    is compared without its suffix (so "ST" alone matches nothing)."""
+    choices = list(dict.fromkeys(streets))
     if not typed_street or not choices:
         return []
-    found = process.extract(typed_street, choices, scorer=fuzz.WRatio, limit=limit,
-                            score_cutoff=cutoff, processor=utils.default_process)
-    exact = [(s, 100.0) for s in choices if s == typed_street]
-    rest = [(s, float(score)) for s, score, _ in found if s != typed_street]
-    return (exact + rest)[:limit]
+    typed_core = _core(typed_street)
+    typed_suffix = typed_street[len(typed_core):].strip()
+    scored = []
+    for street in choices:
+        if street == typed_street:
+            scored.append((street, 100.0))
+            continue
+        core = _core(street)
+        score = fuzz.WRatio(typed_core, core, processor=utils.default_process)
+        if typed_suffix and street[len(core):].strip() != typed_suffix:
+            score -= 10  # "Main Ave" typed: Main St is likelier a slip than a match
+        if score >= cutoff:
+            scored.append((street, float(score)))
+    scored.sort(key=lambda x: -x[1])
+    return scored[:limit]
 
 
 def rank(typed_number: str, street_scores: dict[str, float],
