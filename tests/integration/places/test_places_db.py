@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -18,6 +19,9 @@ from foundation.db import Database
 from places import demo, queries
 from places.models import AddressPoint, District
 from places.seed import seed_places
+
+
+SQLITE = pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # the rest: both
 
 
 def _seed(db: Database) -> None:
@@ -39,6 +43,7 @@ def test_search_finds_misspelt_and_partial_addresses(database: Database) -> None
         assert queries.search(s, "zzyzx road") == []
 
 
+@SQLITE
 def test_reverse_geocode_and_districts_of_a_point(database: Database) -> None:
     _seed(database)
     target = next(p for p in demo.address_points() if p.text == "405 Jackson St")
@@ -69,6 +74,7 @@ def test_a_ticket_is_tagged_with_its_districts_and_located_by_address(
         assert t.language == "es" and len(t.districts) == 2
 
 
+@SQLITE
 def test_gis_import_cli_and_a_bad_file_changes_nothing(database: Database,
                                                        tmp_path: Path) -> None:
     def run(*args: str) -> object:
