@@ -33,7 +33,8 @@ from portal import texts
 from portal.photos import PhotoError, kind
 
 # ``make browser-deps`` copies Leaflet here from the npm package (never a CDN)
-LEAFLET = Path(__file__).resolve().parent / "static" / "vendor" / "leaflet"
+STATIC = Path(__file__).resolve().parent / "static"
+LEAFLET = STATIC / "vendor" / "leaflet"
 PHOTO_NAME_CHARS = set("0123456789abcdef.jpgnwe")
 
 
@@ -57,8 +58,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     cfg = crm.from_settings(settings)
     photos_dir = settings.data_dir / "portal_photos"
     max_mb = settings.portal_photo_max_bytes / (1024 * 1024)
-    bp = Blueprint("portal", __name__, template_folder="templates", static_folder="static",
-                   static_url_path="/portal/static")
+    bp = Blueprint("portal", __name__, template_folder="templates")
 
     @bp.before_request
     def _language() -> None:
@@ -215,6 +215,12 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
                                                radius_m=settings.portal_nearby_radius_m)
         return page("nearby.html", address=address, found=found, suggestions=suggestions,
                     rows=[{**r.__dict__, "state": texts.state(g.lang, r.state)} for r in rows])
+
+    @bp.route("/portal/static/<path:filename>")
+    @public
+    def static(filename: str) -> Any:
+        """The portal's CSS and JS, and Leaflet (``make browser-deps``: npm, never a CDN)."""
+        return send_from_directory(STATIC, filename, max_age=3600)
 
     @bp.route("/portal/photos/<name>")
     @public
