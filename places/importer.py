@@ -178,7 +178,7 @@ def read_districts(path: Path, code_field: str | None = None,
         codes.add(code)
         name = str(_pick(props, ("name", "label"), name_field) or code)[:128]
         out.append(DistrictShape(code=code, name=name, geometry=dict(geometry or {}),
-                                 bounds=tuple(geom.bounds)))  # type: ignore[arg-type]
+                                 bounds=tuple(geom.bounds)))
     if problems:
         raise ImportFileError(f"{path.name}: nothing imported", problems[:MAX_ERRORS])
     if not out:

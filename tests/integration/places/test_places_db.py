@@ -20,7 +20,6 @@ from places import demo, queries
 from places.models import AddressPoint, District
 from places.seed import seed_places
 
-
 SQLITE = pytest.mark.parametrize("database", ["sqlite"], indirect=True)  # the rest: both
 
 

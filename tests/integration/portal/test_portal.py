@@ -128,7 +128,8 @@ def test_status_by_number_and_work_not_done(app: Any, city: Database, settings: 
     assert 'data-field="state">received<' in page and "Work not done?" not in page
     assert c.get("/portal/requests/12345679").status_code == 404
     with city.session() as s:
-        service.close(s, service.get_ticket(s, number), "dot1", "resolved", "Hole filled.", config=cfg)
+        service.close(s, service.get_ticket(s, number), "dot1", "resolved", "Hole filled.",
+                      config=cfg)
     page = c.get(f"/portal/requests/{number}").get_data(as_text=True)
     assert "Hole filled." in page and "Work not done?" in page
     token = _token(page)
