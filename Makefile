@@ -18,9 +18,9 @@ system-deps:
 	./scripts/system-deps.sh
 
 # Browser libraries: pinned in package-lock.json, from the npm registry, served from the app's
-# own static files (portal/static/vendor), never from a CDN. axe-core stays in node_modules
+# own static files (places/static/vendor), never from a CDN. axe-core stays in node_modules
 # for the browser tests' accessibility check.
-VENDOR := portal/static/vendor
+VENDOR := places/static/vendor
 $(VENDOR)/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: make system-deps (nodejs, npm)"; exit 1; }
 	npm ci --no-audit --no-fund

@@ -4,6 +4,7 @@ the districts of a place (``crm_bridge`` tags every ticket with them)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -11,7 +12,17 @@ from places import queries
 from places.districts import District
 from places.queries import Match, distance_m, geocode, nearest, search
 
-__all__ = ["District", "Match", "Place", "distance_m", "geocode", "locate", "nearest", "search"]
+__all__ = ["STATIC", "District", "Match", "Place", "distance_m", "geocode", "locate",
+           "map_ready", "nearest", "search"]
+
+# places.js and Leaflet (``make browser-deps`` copies it here from npm), served at
+# /places/static/ by ``places.web``
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def map_ready(tile_url: str) -> bool:
+    """Whether pages should draw a map: Leaflet is installed and a tile source is set."""
+    return (STATIC / "vendor" / "leaflet" / "leaflet.js").is_file() and bool(tile_url)
 
 
 @dataclass(frozen=True)

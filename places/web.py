@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, request, send_from_directory
 
 from foundation.auth import public
 from foundation.db import Database
 from foundation.settings import Settings
 from foundation.web import Mount
 from places import queries
+from places.public import STATIC
 
 MAX_QUERY = 120
 
@@ -62,5 +63,11 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
                        distance_m=near.distance_m if near else None,
                        districts=[{"layer": d.layer, "code": d.code, "name": d.name}
                                   for d in districts])
+
+    @bp.route("/places/static/<path:filename>")
+    @public
+    def static_file(filename: str) -> Any:
+        """places.js and Leaflet (from the npm package, never a CDN)."""
+        return send_from_directory(STATIC, filename, max_age=3600)
 
     return [Mount(bp)]

@@ -32,9 +32,7 @@ from places import public as places
 from portal import texts
 from portal.photos import PhotoError, kind
 
-# ``make browser-deps`` copies Leaflet here from the npm package (never a CDN)
 STATIC = Path(__file__).resolve().parent / "static"
-LEAFLET = STATIC / "vendor" / "leaflet"
 PHOTO_NAME_CHARS = set("0123456789abcdef.jpgnwe")
 
 
@@ -79,7 +77,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
                 "map": {"tiles": settings.map_tile_url,
                         "attribution": settings.map_attribution,
                         "center": settings.map_center, "zoom": settings.map_zoom,
-                        "leaflet": LEAFLET.is_dir() and bool(settings.map_tile_url)},
+                        "leaflet": places.map_ready(settings.map_tile_url)},
                 "max_mb": f"{max_mb:g}"}
 
     def page(template: str, status: int = 200, **ctx: Any) -> Any:
@@ -219,7 +217,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     @bp.route("/portal/static/<path:filename>")
     @public
     def static(filename: str) -> Any:
-        """The portal's CSS and JS, and Leaflet (``make browser-deps``: npm, never a CDN)."""
+        """The portal's CSS and JS."""
         return send_from_directory(STATIC, filename, max_age=3600)
 
     @bp.route("/portal/photos/<name>")

@@ -1,6 +1,4 @@
-// The resident portal's small helpers: filter the request types as you type, suggest
-// addresses as you type (/api/v1/places/search), and a Leaflet map to drop a pin on. Every
-// page works without this file and without map tiles: the address field alone is enough.
+// The resident portal: filter the request types as you type (the full list without JS).
 (function () {
   "use strict";
   var filter = document.querySelector("[data-filter]");
@@ -13,76 +11,4 @@
     });
   }
 
-  var maps = {};
-  function setPin(id, lat, lng) {
-    var m = maps[id];
-    if (!m) return;
-    if (m.marker) m.marker.setLatLng([lat, lng]); else m.marker = L.marker([lat, lng]).addTo(m.map);
-    m.map.setView([lat, lng], Math.max(m.map.getZoom(), 17));
-  }
-  function setField(id, value) { var el = document.getElementById(id); if (el) el.value = value; }
-
-  document.querySelectorAll("[data-address]").forEach(function (input) {
-    var list = document.getElementById(input.getAttribute("list"));
-    var found = {}, timer = null;
-    input.addEventListener("input", function () {
-      var value = input.value;
-      if (found[value]) {  // a suggestion was chosen: its point is known
-        setField("lat", found[value].lat); setField("long", found[value].long);
-        if (input.dataset.pin) setPin(input.dataset.pin, found[value].lat, found[value].long);
-        return;
-      }
-      setField("lat", ""); setField("long", "");
-      clearTimeout(timer);
-      if (value.trim().length < 2) return;
-      timer = setTimeout(function () {
-        fetch("/api/v1/places/search?q=" + encodeURIComponent(value))
-          .then(function (r) { return r.ok ? r.json() : []; })
-          .then(function (rows) {
-            list.textContent = "";
-            rows.forEach(function (row) {
-              found[row.address] = row;
-              var opt = document.createElement("option");
-              opt.value = row.address;
-              list.appendChild(opt);
-            });
-          }).catch(function () {});
-      }, 150);
-    });
-  });
-
-  if (!window.L) return;  // no Leaflet installed: addresses only
-  document.querySelectorAll(".map[data-tiles]").forEach(function (el) {
-    var status = document.getElementById(el.id + "-status");
-    var map = L.map(el, {scrollWheelZoom: false}).setView(JSON.parse(el.dataset.center),
-                                                          Number(el.dataset.zoom));
-    maps[el.id] = {map: map, marker: null};
-    var failed = false;
-    L.tileLayer(el.dataset.tiles, {attribution: el.dataset.attribution, maxZoom: 19})
-      .on("tileerror", function () {
-        if (failed) return;
-        failed = true;
-        el.classList.add("no-tiles");
-        if (status) status.textContent = el.dataset.unavailable;
-      }).addTo(map);
-    var lats = el.dataset.points ? JSON.parse(el.dataset.points) : [];
-    var longs = el.dataset.pointsLong ? JSON.parse(el.dataset.pointsLong) : [];
-    lats.forEach(function (lat, i) { L.circleMarker([lat, longs[i]], {radius: 6}).addTo(map); });
-    if (el.id !== "pin") return;
-    var lat0 = document.getElementById("lat").value, long0 = document.getElementById("long").value;
-    if (lat0 && long0) setPin("pin", Number(lat0), Number(long0));
-    map.on("click", function (e) {
-      var lat = e.latlng.lat.toFixed(6), lng = e.latlng.lng.toFixed(6);
-      setPin("pin", lat, lng);
-      setField("lat", lat); setField("long", lng);
-      fetch("/api/v1/places/reverse?lat=" + lat + "&long=" + lng)
-        .then(function (r) { return r.ok ? r.json() : {}; })
-        .then(function (near) {
-          if (near.address) {
-            document.getElementById("address").value = near.address;
-            if (status) status.textContent = el.dataset.pinned;
-          }
-        }).catch(function () {});
-    });
-  });
 })();
