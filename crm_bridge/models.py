@@ -61,6 +61,9 @@ class ServiceType(Base):
     script: Mapped[str] = mapped_column(Text, default="")  # what the agent reads
     faq: Mapped[str] = mapped_column(Text, default="")
     attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # a routing rule by district: {"layer": "sanitation_zone", "agencies": {"north": "DSNY-N"}};
+    # a ticket in a listed district goes to that agency, any other to ``agency``
+    district_routes: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_bridge.config import CrmConfig
-from crm_bridge.models import ServiceType, Ticket, TicketDistrict, TicketEvent
+from crm_bridge.models import Agency, ServiceType, Ticket, TicketDistrict, TicketEvent
 from crm_bridge.notify import notices
 from crm_bridge.tickets.attributes import validate_answers
 from crm_bridge.tickets.business_calendar import next_check_at
@@ -108,10 +108,11 @@ def open_ticket(session: Session, draft: TicketDraft, *, now: datetime | None = 
         raise InvalidInput("email", problem)
     answers = validate_answers(st.attributes or [], attributes)
     place = locate(session, d.address, d.lat, d.long)
+    agency, by_district = _route(session, st, place.districts)
     pol = policy(st)
     due = cfg.calendar.due(pol, now)
     t = Ticket(
-        token=secrets.token_hex(12), service_type=st, agency_id=st.agency_id, agency=st.agency,
+        token=secrets.token_hex(12), service_type=st, agency_id=agency.id, agency=agency,
         state=State.NEW.value, wire_status="open", channel=d.channel, language=d.language,
         description=d.description, attributes=answers, address=place.address or d.address,
         address_id=d.address_id or place.address_id, zipcode=d.zipcode,
@@ -127,11 +128,26 @@ def open_ticket(session: Session, draft: TicketDraft, *, now: datetime | None = 
     session.flush()
     t.number = ticket_number(t.id)
     log(session, t, "created", d.actor, f"{st.name} via {d.channel}", now=now)
-    log(session, t, "routed", "system", f"Routed to {st.agency.name}", now=now)
-    queue_outbox(session, t, st.agency, now)
+    log(session, t, "routed", "system", f"Routed to {agency.name}{by_district}", now=now)
+    queue_outbox(session, t, agency, now)
     session.flush()
     notices.to_resident(session, t, "created", cfg, now=now)
     return t
+
+
+def _route(session: Session, st: ServiceType, districts: list[Any]) -> tuple[Agency, str]:
+    """The agency a new ticket goes to: the type's, unless its routing rule names another for
+    the district the ticket lies in; and the words saying why."""
+    rule = st.district_routes or {}
+    here = next((x for x in districts if x.layer == rule.get("layer")), None)
+    if here is None:
+        return st.agency, ""
+    code = (rule.get("agencies") or {}).get(here.code)
+    if code and code != st.agency.code:
+        agency = session.scalar(select(Agency).where(Agency.code == code))
+        if agency is not None:
+            return agency, f" ({here.name})"
+    return st.agency, ""
 
 
 def _one_per_layer(districts: list[Any]) -> list[Any]:

@@ -1,4 +1,5 @@
-"""crm: the resident's language on each ticket, and the districts its place lies in
+"""crm: the resident's language on each ticket, the districts its place lies in, and the
+service types' routing rule by district
 
 Revision ID: 0203_crm_language_districts
 Revises: 0202_schedrep_subscriptions
@@ -16,6 +17,8 @@ def upgrade() -> None:
     with op.batch_alter_table("crm_tickets") as batch:
         batch.add_column(sa.Column("language", sa.String(length=8), nullable=False,
                                    server_default="en"))
+    with op.batch_alter_table("crm_service_types") as batch:
+        batch.add_column(sa.Column("district_routes", sa.JSON(), nullable=True))
     op.create_table(
         "crm_ticket_districts",
         sa.Column("ticket_id", sa.Integer(), nullable=False),
@@ -34,5 +37,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_crm_ticket_districts_layer_code", table_name="crm_ticket_districts")
     op.drop_table("crm_ticket_districts")
+    with op.batch_alter_table("crm_service_types") as batch:
+        batch.drop_column("district_routes")
     with op.batch_alter_table("crm_tickets") as batch:
         batch.drop_column("language")

@@ -106,3 +106,41 @@ def test_gis_import_cli_and_a_bad_file_changes_nothing(database: Database,
         assert [(d.layer, d.code, d.name) for d in s.scalars(select(District))] == \
             [("ward", "3", "Ward 3")]
         assert [d.code for d in queries.districts_at(s, 39.71, -89.7)] == ["3"]
+
+
+def test_a_routing_rule_sends_the_ticket_to_its_zones_crew(database: Database) -> None:
+    from crm_bridge.tickets.catalog import export_catalog, import_catalog
+    from crm_bridge.tickets.errors import InvalidInput
+
+    _seed(database)
+    rule = {"layer": "sanitation_zone", "agencies": {"north": "DSNYN"}}
+    with database.session() as s:
+        import_catalog(s, {"agencies": [{"code": "DSNYN", "name": "Sanitation North Garage"}]})
+        data = export_catalog(s)
+        bulky = next(t for t in data["service_types"] if t["code"] == "missed-collection")
+        import_catalog(s, {"service_types": [{**bulky, "route_by_district": rule}]})
+        try:
+            import_catalog(s, {"service_types": [{**bulky, "route_by_district": {
+                "layer": "sanitation_zone", "agencies": {"north": "NOPE"}}}]})
+            raise AssertionError("an unknown agency was accepted")
+        except InvalidInput as exc:
+            assert "NOPE" in str(exc)
+    answers = {"materials": ["trash"], "out_on_time": "yes"}
+    with database.session() as s:
+        north = open_ticket(s, TicketDraft("missed-collection", attributes=answers,
+                                           address="500 Edwards St"))
+        south = open_ticket(s, TicketDraft("missed-collection", attributes=answers,
+                                           address="500 Washington St"))
+        nowhere = open_ticket(s, TicketDraft("missed-collection", attributes=answers,
+                                             address="1 Unknown Rd"))
+        assert (north.agency.code, south.agency.code, nowhere.agency.code) == \
+            ("DSNYN", "DSNY", "DSNY")
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 3
+        assert next(t for t in export_catalog(s)["service_types"]
+                    if t["code"] == "missed-collection")["route_by_district"] == rule
+        # an edit that does not carry the rule (the admin form) keeps it
+        import_catalog(s, {"service_types": [{**bulky, "name": "Missed Collection"}]})
+        assert s.scalar(select(Ticket).where(Ticket.id == north.id)) is not None
+        kept = next(t for t in export_catalog(s)["service_types"]
+                    if t["code"] == "missed-collection")
+        assert kept["name"] == "Missed Collection" and kept["route_by_district"] == rule
