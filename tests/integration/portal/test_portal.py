@@ -82,13 +82,17 @@ def test_the_same_request_in_spanish_keeps_the_language(app: Any, city: Database
     c = app.test_client()
     page = c.get("/portal/report/pothole?lang=es").get_data(as_text=True)
     assert '<html lang="es">' in page and "Enviar la solicitud" in page
-    r = _report(c, lang="es", **{"attr.size": "small", "address": "200 Madison St"})
+    r = _report(c, lang="es", **{"attr.size": "small", "address": "200 Madison St",
+                                 "email": "vecina@example.org"})
     assert r.status_code == 303
     page = c.get(r.headers["Location"]).get_data(as_text=True)  # the cookie keeps Spanish
     assert "Recibimos su solicitud" in page and "Se espera atenderla antes del" in page
     assert re.search(r"(lunes|martes|miércoles|jueves|viernes) \d+ de \w+ de 20\d\d", page)
     with city.session() as s:
         assert s.scalar(select(Ticket.language)) == "es"
+        mail = s.scalar(select(Notification))  # the confirmation, in Spanish too
+        assert mail.subject.startswith("311 de Civic City: recibimos la solicitud")
+        assert "Su número de solicitud es" in mail.body and " de 20" in mail.body
 
 
 @SQLITE
