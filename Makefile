@@ -17,15 +17,22 @@ install: $(STAMP)
 system-deps:
 	./scripts/system-deps.sh
 
-# The browser phone's SIP library: pinned in package-lock.json, from the npm registry,
-# served from the app's own static files (acd/static/vendor), never from a CDN.
+# Browser libraries: pinned in package-lock.json, from the npm registry, served from the app's
+# own static files, never from a CDN: SIP.js for the desktop's WebRTC phone (acd/static/vendor),
+# Leaflet for the maps (places/static/vendor). axe-core stays in node_modules for the browser
+# tests' accessibility check.
 VENDOR := acd/static/vendor
+MAP_VENDOR := places/static/vendor
+
 $(VENDOR)/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: make system-deps (nodejs, npm)"; exit 1; }
 	npm ci --no-audit --no-fund
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
 	cp -r node_modules/sip.js/lib $(VENDOR)/sip.js
 	cp node_modules/sip.js/LICENSE* $(VENDOR)/sip.js/ 2>/dev/null || true
+	rm -rf $(MAP_VENDOR) && mkdir -p $(MAP_VENDOR)
+	cp -r node_modules/leaflet/dist $(MAP_VENDOR)/leaflet
+	cp node_modules/leaflet/LICENSE $(MAP_VENDOR)/leaflet/
 	touch $@
 
 browser-deps: $(VENDOR)/.installed
@@ -53,4 +60,4 @@ bench: asterisk
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) node_modules $(VENDOR) $(MAP_VENDOR) .pytest_cache .ruff_cache .mypy_cache

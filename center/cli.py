@@ -11,6 +11,7 @@ from center import schema
 from crm_bridge.cli import apikey, catalog, opendata
 from foundation.cli import Context, pass_ctx
 from foundation.settings import configure_logging, load_settings
+from places.cli import gis
 from recordings.cli import recordings
 from telephony.cli import asterisk
 from telephony.phones_cli import agent
@@ -190,7 +191,7 @@ def _mount_capabilities() -> None:
     """Every capability's command group, named here explicitly (capabilities never import
     this module: it is the root)."""
     for group in (asterisk, agent, report, calls_group, referral_group, wfm, apikey, catalog,
-                  opendata, recordings):
+                  opendata, recordings, gis):
         cli.add_command(group)
 
 

@@ -16,6 +16,7 @@ import foundation.throttle  # noqa: F401
 import foundation.users  # noqa: F401
 import ivr.callback.models  # noqa: F401
 import ivr.models  # noqa: F401
+import places.models  # noqa: F401
 import recordings.models  # noqa: F401
 import workforce.models  # noqa: F401
 from foundation.db import Database

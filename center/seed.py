@@ -23,7 +23,8 @@ DEMO_USERS = [
 ]
 
 # Capability seeders: "module:function(session, settings) -> list[str]".
-SEEDERS = ["crm_bridge.seed:seed_catalog", "recordings.seed:seed_qa", "workforce.seed:holidays"]
+SEEDERS = ["crm_bridge.seed:seed_catalog", "places.seed:seed_places", "recordings.seed:seed_qa",
+           "workforce.seed:holidays"]
 
 
 def seed_demo(settings: Settings, db: Database) -> Iterator[str]:

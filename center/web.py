@@ -39,6 +39,8 @@ import ivr.analytics
 import ivr.call_facet
 import ivr.menu_twiml
 import ivr.web
+import places.web
+import portal.web
 import recordings.call_facet
 import recordings.qa.web
 import recordings.web
@@ -72,6 +74,8 @@ def mounts(settings: Settings, db: Database) -> list[Mount]:
         *recordings.qa.web.create_blueprints(settings, db),
         *ivr.web.create_blueprints(settings, db),
         *ivr.menu_twiml.create_blueprints(settings, db),
+        *places.web.create_blueprints(settings, db),
+        *portal.web.create_blueprints(settings, db),
     ]
 
 

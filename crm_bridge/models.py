@@ -61,6 +61,9 @@ class ServiceType(Base):
     script: Mapped[str] = mapped_column(Text, default="")  # what the agent reads
     faq: Mapped[str] = mapped_column(Text, default="")
     attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # a routing rule by district: {"layer": "sanitation_zone", "agencies": {"north": "DSNY-N"}};
+    # a ticket in a listed district goes to that agency, any other to ``agency``
+    district_routes: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     active: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -92,6 +95,7 @@ class Ticket(Base):
     status_notes: Mapped[str | None] = mapped_column(Text, default=None)
     assignee: Mapped[str | None] = mapped_column(String(64), default=None)
     channel: Mapped[str] = mapped_column(String(16), default="phone")
+    language: Mapped[str] = mapped_column(String(8), default="en")  # the resident's: en | es
     description: Mapped[str] = mapped_column(Text, default="")
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     address: Mapped[str | None] = mapped_column(String(255), default=None)
@@ -131,6 +135,22 @@ class Ticket(Base):
     service_type: Mapped[ServiceType] = relationship()
     agency: Mapped[Agency] = relationship()
     parent: Mapped[Ticket | None] = relationship(remote_side=[id])
+    districts: Mapped[list[TicketDistrict]] = relationship(
+        cascade="all, delete-orphan", order_by="TicketDistrict.layer")
+
+
+class TicketDistrict(Base):
+    """A district the ticket's place lies in, one per layer (council district, ward, zone);
+    the codes are the ones ``civic311 gis import`` loaded (``places``)."""
+
+    __tablename__ = "crm_ticket_districts"
+    __table_args__ = (Index("ix_crm_ticket_districts_layer_code", "layer", "code"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("crm_tickets.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    layer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(128), default="")
 
 
 class TicketEvent(Base):

@@ -323,6 +323,15 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = None
     twilio_api_base: str = "https://api.twilio.com"
     notify_max_attempts: int = 10
+    # ---- places, maps and the resident portal ------------------------------------------------
+    # Map tiles (Leaflet's URL template); a city points it at its own tile server. Pages work
+    # with addresses alone when the tiles cannot be reached; "" shows no map at all.
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_attribution: str = "&copy; OpenStreetMap contributors"
+    map_center: list[float] = Field(default_factory=lambda: [39.7990, -89.6440])  # lat, long
+    map_zoom: int = Field(default=15, ge=1, le=20)
+    portal_photo_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    portal_nearby_radius_m: float = Field(default=400.0, gt=0)
     # scheduled reports go out at this hour of the city's day (daily; Mondays; the 1st)
     report_send_hour: int = Field(default=7, ge=0, le=23)
     report_max_attempts: int = Field(default=8, ge=1)

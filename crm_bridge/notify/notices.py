@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from crm_bridge.config import CrmConfig
 from crm_bridge.models import Agency, EscalationContact, Notification, Ticket
-from crm_bridge.notify import messages
+from crm_bridge.notify import messages, messages_es
 from crm_bridge.tickets.lifecycle import State, plain
 from foundation.db import utcnow
 
@@ -35,22 +35,32 @@ def _add(session: Session, t: Ticket | None, kind: str, channel: str, to: str,
 
 def to_resident(session: Session, t: Ticket, kind: str, cfg: CrmConfig,
                 note: str | None = None, now: datetime | None = None) -> None:
-    """``kind``: created | status | closed. Honors the caller's notification preferences."""
+    """``kind``: created | status | closed. Honors the caller's notification preferences;
+    written in the resident's language (``Ticket.language``)."""
     f = facts(t, cfg)
+    es = t.language == "es"
+    words = messages_es if es else messages
     if t.email and t.notify_email:
         if kind == "created":
-            subject, body = messages.created(
-                f, f"Check its status any time by calling 311 and entering {t.number}.")
+            subject, body = words.created(
+                f, f"Consulte su solicitud cuando quiera llamando al 311 con el número "
+                   f"{t.number}." if es else
+                f"Check its status any time by calling 311 and entering {t.number}.")
         elif kind == "closed":
-            subject, body = messages.closed(
-                f, t.resolution or "", f"reopen it within {cfg.reopen_window_days:g} days at "
-                f"{cfg.reopen_url(f.number)} or call 311 with the number {t.number}.")
+            link = cfg.reopen_url(f.number)
+            subject, body = words.closed(
+                f, t.resolution or "",
+                f"reábrala dentro de {cfg.reopen_window_days:g} días en {link} o llame al 311 "
+                f"con el número {t.number}." if es else
+                f"reopen it within {cfg.reopen_window_days:g} days at "
+                f"{link} or call 311 with the number {t.number}.")
         else:
-            subject, body = messages.status_changed(f, note)
+            subject, body = words.status_changed(f, note)
         _add(session, t, kind, "email", t.email, subject, body, now)
     if t.phone and t.notify_sms and cfg.sms_enabled:
-        extra = f"Resolution: {t.resolution}" if kind == "closed" else ""
-        _add(session, t, kind, "sms", t.phone, "", messages.sms(kind, f, extra), now)
+        extra = (f"Resolución: {t.resolution}" if es else f"Resolution: {t.resolution}") \
+            if kind == "closed" else ""
+        _add(session, t, kind, "sms", t.phone, "", words.sms(kind, f, extra), now)
 
 
 def contact_for(session: Session, agency: Agency, level: int) -> tuple[str, str] | None:

@@ -94,6 +94,7 @@ def upsert_service_type(session: Session, raw: dict[str, Any]) -> tuple[ServiceT
     if not amount > 0:
         raise InvalidInput("sla_amount", f"{code}: the SLA must be positive")
     keywords = raw.get("keywords") or ""
+    routes = _district_routes(session, code, raw.get("route_by_district"))
     values = {
         "name": str(raw["name"]), "group": str(raw.get("group", "")),
         "description": str(raw.get("description", "")),
@@ -103,6 +104,8 @@ def upsert_service_type(session: Session, raw: dict[str, Any]) -> tuple[ServiceT
         "attributes": normalize_definitions(raw.get("attributes") or []),
         "active": bool(raw.get("active", True)),
     }
+    if "route_by_district" in raw:  # a form that does not show the rule keeps it
+        values["district_routes"] = routes
     st = session.scalar(select(ServiceType).where(ServiceType.code == code))
     if st is None:
         st = ServiceType(code=code, **values)
@@ -112,6 +115,24 @@ def upsert_service_type(session: Session, raw: dict[str, Any]) -> tuple[ServiceT
     verb = "updated" if _set(st, values) else "unchanged"
     session.flush()
     return st, verb
+
+
+def _district_routes(session: Session, code: str, raw: Any) -> dict[str, Any] | None:
+    """``route_by_district: {layer: sanitation_zone, agencies: {north: DSNY-N, ...}}``:
+    a ticket in a listed district of the layer goes to that agency."""
+    if not raw:
+        return None
+    layer = str(raw.get("layer") or "").strip() if isinstance(raw, dict) else ""
+    routes = raw.get("agencies") if isinstance(raw, dict) else None
+    if not layer or not isinstance(routes, dict) or not routes:
+        raise InvalidInput("route_by_district", f"{code}: route_by_district needs a layer and "
+                           "agencies (district code -> agency code)")
+    known = set(session.scalars(select(Agency.code)))
+    out = {str(k): str(v).upper() for k, v in routes.items()}
+    unknown = sorted(set(out.values()) - known)
+    if unknown:
+        raise InvalidInput("route_by_district", f"{code}: unknown agency {unknown[0]!r}")
+    return {"layer": layer, "agencies": out}
 
 
 def import_catalog(session: Session, data: dict[str, Any]) -> list[str]:
@@ -148,6 +169,7 @@ def export_catalog(session: Session) -> dict[str, Any]:
     types = [{"code": s.code, "name": s.name, "group": s.group, "description": s.description,
               "keywords": s.keywords, "agency": s.agency.code,
               "sla": {"unit": s.sla_unit, "amount": s.sla_amount}, "script": s.script,
-              "faq": s.faq, "attributes": s.attributes, "active": s.active}
+              "faq": s.faq, "attributes": s.attributes, "active": s.active,
+              **({"route_by_district": s.district_routes} if s.district_routes else {})}
              for s in session.scalars(select(ServiceType).order_by(ServiceType.code))]
     return {"agencies": agencies, "service_types": types}

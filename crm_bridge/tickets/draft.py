@@ -13,6 +13,7 @@ class TicketDraft:
     service_code: str
     description: str = ""
     channel: str = "phone"
+    language: str = "en"  # the resident's (``LANGUAGES``): every notice is in it
     actor: str = "system"
     attributes: dict[str, Any] = field(default_factory=dict)
     address: str | None = None

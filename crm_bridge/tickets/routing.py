@@ -18,6 +18,7 @@ from crm_bridge.tickets.lifecycle import LinkKind, State, check_link, check_tran
 from crm_bridge.tickets.phones import variants
 from crm_bridge.tickets.records import DEFAULT_CONFIG, log, queue_outbox, unpause
 from foundation.db import utcnow
+from places.public import geocode
 
 
 def agency_by_code(session: Session, code: str) -> Agency:
@@ -90,9 +91,15 @@ def nearby_open(session: Session, service_type_id: int, *, lat: float | None,
                 long: float | None, address: str | None, config: CrmConfig | None = None,
                 now: datetime | None = None, exclude_id: int | None = None) -> list[Ticket]:
     """Open tickets of the same type within the radius and time window: duplicate suggestions.
-    Without coordinates, the same address (case- and space-insensitive) counts as nearby."""
+    A typed address is placed on the city's address points (``places``) first, so two
+    spellings of one place match by distance; an address the city does not know matches the
+    same text (case- and space-insensitive)."""
     cfg = config or DEFAULT_CONFIG
     now = now or utcnow()
+    if (lat is None or long is None) and address and address.strip():
+        found = geocode(session, address)
+        if found is not None:
+            lat, long = found.lat, found.long
     since = now - timedelta(days=cfg.duplicate_window_days)
     q = select(Ticket).where(Ticket.service_type_id == service_type_id,
                              Ticket.wire_status == "open", Ticket.requested_at >= since)

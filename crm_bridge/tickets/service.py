@@ -11,13 +11,14 @@ import hashlib
 import math
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_bridge.config import CrmConfig
-from crm_bridge.models import ServiceType, Ticket, TicketEvent
+from crm_bridge.models import Agency, ServiceType, Ticket, TicketDistrict, TicketEvent
 from crm_bridge.notify import notices
 from crm_bridge.tickets.attributes import validate_answers
 from crm_bridge.tickets.business_calendar import next_check_at
@@ -47,8 +48,10 @@ from crm_bridge.tickets.records import (
 )
 from foundation.db import utcnow
 from foundation.header_values import email_problem
+from places.public import locate
 
 CHANNELS = ("phone", "ivr", "web", "open311", "email", "sms")
+LANGUAGES = ("en", "es")
 
 
 def get_ticket(session: Session, number: str, *, lock: bool = False) -> Ticket:
@@ -94,24 +97,31 @@ def open_ticket(session: Session, draft: TicketDraft, *, now: datetime | None = 
     if d.channel not in CHANNELS:
         raise InvalidInput("channel", f"channel must be one of {', '.join(CHANNELS)}")
     check_draft(d)
+    if d.language not in LANGUAGES:
+        raise InvalidInput("language", f"language must be one of {', '.join(LANGUAGES)}")
     st = service_type(session, d.service_code)
     _check_location(d.lat, d.long)
     problem = email_problem(d.email) if d.email else None
     if problem:
         raise InvalidInput("email", problem)
     answers = validate_answers(st.attributes or [], attributes)
+    place = locate(session, d.address, d.lat, d.long)
+    agency, by_district = _route(session, st, place.districts)
     pol = policy(st)
     due = cfg.calendar.due(pol, now)
     t = Ticket(
-        token=secrets.token_hex(12), service_type=st, agency_id=st.agency_id, agency=st.agency,
-        state=State.NEW.value, wire_status="open", channel=d.channel, description=d.description,
-        attributes=answers, address=d.address, address_id=d.address_id, zipcode=d.zipcode,
-        lat=d.lat, long=d.long, first_name=d.first_name, last_name=d.last_name,
+        token=secrets.token_hex(12), service_type=st, agency_id=agency.id, agency=agency,
+        state=State.NEW.value, wire_status="open", channel=d.channel, language=d.language,
+        description=d.description, attributes=answers, address=place.address or d.address,
+        address_id=d.address_id or place.address_id, zipcode=d.zipcode,
+        lat=place.lat, long=place.long, first_name=d.first_name, last_name=d.last_name,
         email=d.email or None, phone=_digits(d.phone), notify_email=d.notify_email,
         notify_sms=d.notify_sms, account_id=d.account_id, device_id=d.device_id,
         media_url=d.media_url, call_uniqueid=d.call_uniqueid, source_client=d.source_client,
         idempotency_key=key, created_by=d.actor, requested_at=now, updated_at=now,
-        due_at=due, sla_next_check_at=next_check_at(cfg.calendar, pol, due, 0))
+        due_at=due, sla_next_check_at=next_check_at(cfg.calendar, pol, due, 0),
+        districts=[TicketDistrict(layer=x.layer, code=x.code, name=x.name)
+                   for x in _one_per_layer(place.districts)])
     if key:
         try:  # the same key sent twice at once: the unique key lets one in, the other waits
             with session.begin_nested():
@@ -126,8 +136,8 @@ def open_ticket(session: Session, draft: TicketDraft, *, now: datetime | None = 
     session.flush()
     t.number = ticket_number(t.id)
     log(session, t, "created", d.actor, f"{st.name} via {d.channel}", now=now)
-    log(session, t, "routed", "system", f"Routed to {st.agency.name}", now=now)
-    queue_outbox(session, t, st.agency, now)
+    log(session, t, "routed", "system", f"Routed to {agency.name}{by_district}", now=now)
+    queue_outbox(session, t, agency, now)
     session.flush()
     notices.to_resident(session, t, "created", cfg, now=now)
     return t
@@ -137,6 +147,29 @@ def idempotency_hash(key: str) -> str:
     """What is stored for a client's ``Idempotency-Key`` (its SHA-256): any length, and two
     different keys never share a row (a stored prefix once made them collide)."""
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _route(session: Session, st: ServiceType, districts: list[Any]) -> tuple[Agency, str]:
+    """The agency a new ticket goes to: the type's, unless its routing rule names another for
+    the district the ticket lies in; and the words saying why."""
+    rule = st.district_routes or {}
+    here = next((x for x in districts if x.layer == rule.get("layer")), None)
+    if here is None:
+        return st.agency, ""
+    code = (rule.get("agencies") or {}).get(here.code)
+    if code and code != st.agency.code:
+        agency = session.scalar(select(Agency).where(Agency.code == code))
+        if agency is not None:
+            return agency, f" ({here.name})"
+    return st.agency, ""
+
+
+def _one_per_layer(districts: list[Any]) -> list[Any]:
+    """Overlapping polygons of one layer (a bad import) keep the first, by code."""
+    seen: dict[str, Any] = {}
+    for x in districts:
+        seen.setdefault(x.layer, x)
+    return list(seen.values())
 
 
 def _digits(phone: str | None) -> str | None:

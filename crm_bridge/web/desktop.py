@@ -34,6 +34,7 @@ from crm_bridge.web.context import DOMAIN_ERRORS, CrmWeb, code_of, form_text, st
 from foundation.auth import roles
 from foundation.db import utcnow
 from foundation.users import Role
+from places.public import map_ready
 
 API = "/api/v1/crm/desktop"
 
@@ -106,6 +107,13 @@ def _nearby(session: Session, st: ServiceType, args: Any,
     return out
 
 
+def map_settings(web: CrmWeb) -> dict[str, Any]:
+    """What the desktop's map needs (``places``: Leaflet and the tile source)."""
+    st = web.settings
+    return {"ready": map_ready(st.map_tile_url), "tiles": st.map_tile_url,
+            "attribution": st.map_attribution, "center": st.map_center, "zoom": st.map_zoom}
+
+
 def _page(web: CrmWeb, error: Exception | None = None, form: Any = None) -> Any:
     u = user()
     form = form if form is not None else request.args
@@ -126,6 +134,7 @@ def _page(web: CrmWeb, error: Exception | None = None, form: Any = None) -> Any:
                 ctx["nearby"] = _nearby(s, st, form, web.cfg)
             except InvalidInput:
                 ctx["nearby"] = []
+        ctx["map"] = map_settings(web)
         page = render_template("crm/desktop.html", **ctx, ext=u.agent_ext,
                                error=(code_of(error), str(error)) if error else None)
     return page, (status_of(error) if error else 200)
