@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 
 import acd.models  # noqa: F401  (each import registers its tables on Base.metadata)
+import acd.twilio_acd.models  # noqa: F401
 import crm_bridge.models  # noqa: F401
 import crm_bridge.scheduled.models  # noqa: F401
 import foundation.heartbeat  # noqa: F401

@@ -25,6 +25,7 @@ import acd.phone_web
 import acd.range_web
 import acd.reports
 import acd.timeline_web
+import acd.twilio_acd.twiml_web
 import acd.wallboard
 import acd.web
 import crm_bridge.call_facet
@@ -64,6 +65,7 @@ def mounts(settings: Settings, db: Database) -> list[Mount]:
         *recordings.qa.web.create_blueprints(settings, db),
         *ivr.web.create_blueprints(settings, db),
         *ivr.menu_twiml.create_blueprints(settings, db),
+        *acd.twilio_acd.twiml_web.create_blueprints(settings, db),
     ]
 
 
