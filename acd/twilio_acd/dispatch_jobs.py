@@ -1,7 +1,7 @@
 """The worker's Twilio dispatcher, every second while ``telephony_backend = "twilio"``:
 carry out the agents' commands (log-in, pause... the rows the web queues for the Asterisk
-daemon too), end expired wrap-ups, offer each waiting caller to a free agent, and send the
-REST outbox (the dequeues) with backoff.
+daemon too), end expired wrap-ups, offer each waiting caller to a free agent, send the
+REST outbox (the dequeues) with backoff, and publish the live board (wallboard, console).
 
 Safe when it runs twice at once (two workers, an overrun): a command, an offer and an
 outbox row change state only from the one they expect (``queries`` conditional updates,
@@ -51,6 +51,8 @@ class Dispatcher:
             q.end_wrapups(s, now)
         made = self.dispatch(now)
         self.send(now)
+        with self.db.session() as s:
+            q.publish_board(s, self.settings.queue_names())
         return made
 
     def commands(self, now: datetime) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from acd import live_store
 from acd import twilio_events as tw
 from acd.agents import Agent, Transition, WrapupEnded
-from acd.models import CallRecord
+from acd.models import AgentStateSpan, CallRecord
 from acd.recorder import apply_events
 from acd.states import AgentState, CallOutcome, CommandKind
 from acd.twilio_acd import routing
@@ -348,3 +348,42 @@ def record_of(s: Session, uniqueid: str) -> CallRecord | None:
 
 def as_dict(e: TwilioEntry) -> dict[str, Any]:
     return {"uniqueid": e.uniqueid, "queue": e.queue, "state": e.state, "agent": e.agent}
+
+
+def board(s: Session, queues: list[str]) -> dict[str, Any]:
+    """The live board document (``acd.live.LiveBoard.doc``'s shape, without the version)
+    from the ACD's tables: who waits where, each agent's state since when."""
+    since = {agent: started for agent, started in s.execute(
+        select(AgentStateSpan.agent, AgentStateSpan.started_at)
+        .where(AgentStateSpan.ended_at.is_(None)))}
+    agents = []
+    for row in s.scalars(select(TwilioAgent).order_by(TwilioAgent.agent)):
+        if row.state == AgentState.LOGGED_OUT:
+            continue
+        qs = _queues(row)
+        started = since.get(row.agent)
+        agents.append({"agent": row.agent, "state": row.state, "reason": row.reason,
+                       "since": started.isoformat() if started else None,
+                       "queues": sorted(qs),
+                       "paused_in": sorted(name for name, (p, _) in qs.items() if p),
+                       "pause_reason": {name: r for name, (p, r) in qs.items() if p},
+                       "call": row.on_call})
+    waiting: dict[str, list[dict[str, Any]]] = {name: [] for name in queues}
+    for e in s.scalars(select(TwilioEntry).where(TwilioEntry.state.in_((WAITING, OFFERED,
+                                                                         LEAVING)))
+                       .order_by(TwilioEntry.entered_at, TwilioEntry.id)):
+        waiting.setdefault(e.queue, []).append({"uniqueid": e.uniqueid,
+                                                "since": e.entered_at.isoformat(),
+                                                "position": e.position})
+    return {"queues": waiting, "agents": agents}
+
+
+def publish_board(s: Session, queues: list[str]) -> bool:
+    """Publish the board for the wallboard and the agent console when it changed."""
+    doc = board(s, queues)
+    _, current = live_store.board(s)
+    current.pop("version", None)
+    if current == doc:
+        return False
+    live_store.publish(s, doc)
+    return True

@@ -252,6 +252,12 @@ def test_abandon_timeout_exit_key_empty_and_refused_end_as_on_asterisk(
         tw.wait(sid, "citywide")
     command(database, "pause", "101", None, "lunch")
     dispatcher.run(clock.now)  # paused first: nobody is offered
+    with database.session() as s:  # the wallboard's and the agent console's live board
+        _, doc = live_store.board(s)
+    assert [c["uniqueid"] for c in doc["queues"]["citywide"]] == [
+        "CA-gone", "CA-late", "CA-key", "CA-empty"]
+    assert [(a["agent"], a["state"], a["reason"]) for a in doc["agents"]] == [
+        ("101", "paused", "lunch")]
     clock.at(9)
     tw.leave_queue("CA-gone", "citywide", "hangup")
     assert "<Leave" in tw.twiml("/twilio/wait/key?lang=en", "CA-key", Digits="2")
