@@ -31,7 +31,9 @@ class FakeDevice {
   async register() { this.emit("registered"); }
 }
 class FakeCall {
-  constructor() { this.parameters = {From: "+12125550999"}; this.handlers = {}; this.accepted = false; }
+  constructor() {
+    this.parameters = {From: "+12125550999"}; this.handlers = {}; this.accepted = false;
+  }
   on(name, fn) { this.handlers[name] = fn; }
   accept() { this.accepted = true; }
   disconnect() { this.handlers.disconnect(); }
