@@ -37,6 +37,7 @@ import ivr.menu_twiml
 import ivr.web
 import recordings.call_facet
 import recordings.qa.web
+import recordings.twilio_fetch
 import recordings.web
 import workforce.web
 from foundation import auth
@@ -66,6 +67,7 @@ def mounts(settings: Settings, db: Database) -> list[Mount]:
         *ivr.web.create_blueprints(settings, db),
         *ivr.menu_twiml.create_blueprints(settings, db),
         *acd.twilio_acd.twiml_web.create_blueprints(settings, db),
+        *recordings.twilio_fetch.create_blueprints(settings, db),
     ]
 
 

@@ -35,6 +35,7 @@ from foundation.web import Mount
 
 E164 = re.compile(r"\+[1-9]\d{7,14}")
 WAIT_URL, ENQUEUED_URL = "/twilio/wait", "/twilio/enqueued"  # the IVR's queue webhooks
+RECORDING_URL = "/twilio/recording"  # the recordings catalog's webhook
 
 
 def identity(agent: str) -> str:
@@ -93,7 +94,9 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
         leg = {"status_callback": f"/twilio/acd/leg/{entry_id}?o={n}",
                "status_callback_event": "answered", "status_callback_method": "POST"}
         dial = Dial(action=f"/twilio/acd/dialed/{entry_id}?o={n}", method="POST",
-                    timeout=routing.RING_S, record="record-from-answer-dual")
+                    timeout=routing.RING_S, record="record-from-answer-dual",
+                    recording_status_callback=RECORDING_URL,  # recordings/twilio_fetch.py
+                    recording_status_callback_event="completed")
         if device:
             dial.number(device, **leg)
         else:

@@ -2,10 +2,11 @@
 
 ``FakeTwilioRest`` is a real HTTP server (port 0) answering the REST resources civic311
 calls: a Queue Member's dequeue (``POST .../Queues/QU../Members/CA...json``: 200 when the
-call is in that queue, 404 as Twilio answers otherwise) and a Call's redirect (``POST
-.../Calls/CA...json``). It checks HTTP basic auth, records every request, and fails the
-next N requests on demand (``fail_next``). ``Twilio`` plays Twilio's side towards
-civic311's webhooks, every request signed with twilio's own ``RequestValidator`` scheme.
+call is in that queue, 404 as Twilio answers otherwise), a Call's redirect (``POST
+.../Calls/CA...json``) and a recording's media (``GET .../Recordings/RE...wav``). It
+checks HTTP basic auth, records every request, and fails the next N requests on demand
+(``fail_next``). ``Twilio`` plays Twilio's side towards civic311's webhooks, every request
+signed with twilio's own ``RequestValidator`` scheme.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from tests.support.fake_remote import serve
 
 MEMBER = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Queues/(QU\w+)/Members/(CA[\w-]+)\.json")
 CALL = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Calls/(CA[\w-]+)\.json")
+RECORDING = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Recordings/(RE\w+)\.wav")
 
 
 @dataclass
@@ -36,6 +38,7 @@ class FakeTwilioRest:
     auth_token: str
     queues: dict[str, str] = field(default_factory=dict)  # queue name -> QU sid
     members: dict[str, list[str]] = field(default_factory=dict)  # QU sid -> CallSids in line
+    recordings: dict[str, bytes] = field(default_factory=dict)  # RE sid -> WAV bytes
     requests: list[dict[str, Any]] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)  # statuses to answer next, in order
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -65,7 +68,9 @@ class FakeTwilioRest:
         if auth != f"{self.account_sid}:{self.auth_token}":
             return _error(401, 20003, "Authenticate")
         member, call = MEMBER.fullmatch(request.path), CALL.fullmatch(request.path)
-        kind = "dequeue" if member else "redirect" if call else "unknown"
+        recording = RECORDING.fullmatch(request.path)
+        kind = ("dequeue" if member else "redirect" if call else
+                "recording" if recording else "unknown")
         with self.lock:
             status = self.failures.pop(0) if self.failures else 0
             entry = {"kind": kind, "path": request.path, "form": request.form.to_dict(),
@@ -73,7 +78,9 @@ class FakeTwilioRest:
             self.requests.append(entry)
             if status:
                 return _error(status, 20500, "Internal Server Error")
-            if request.method != "POST" or kind == "unknown":
+            if recording and request.method == "GET" and recording.group(2) in self.recordings:
+                return Response(self.recordings[recording.group(2)], content_type="audio/x-wav")
+            if request.method != "POST" or kind in ("unknown", "recording"):
                 entry["status"] = 404
                 return _error(404, 20404, "The requested resource was not found")
             if member:

@@ -5,9 +5,13 @@ replayed as the AMI events Asterisk would send for it, through the Asterisk path
 
 from __future__ import annotations
 
+import io
+import os
 import time
+import wave
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -23,6 +27,9 @@ from acd.recorder import apply_events
 from acd.twilio_acd.dispatch_jobs import Dispatcher
 from acd.twilio_acd.models import TwilioRequest
 from foundation.db import Database
+from recordings.catalog import Paths, catalog
+from recordings.models import Recording
+from recordings.twilio_fetch import fetch_due
 from tests.conftest import csrf_token, login
 from tests.integration.ivr.test_twilio import write_menu
 from tests.support.fake_twilio import FakeTwilioRest, Twilio, dial_of, fake_twilio_rest
@@ -51,9 +58,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
     import acd.twilio_acd.twiml_web
     import ivr.menu_twiml
+    import recordings.twilio_fetch
 
     monkeypatch.setattr(ivr.menu_twiml, "utcnow", c)
     monkeypatch.setattr(acd.twilio_acd.twiml_web, "utcnow", c)
+    monkeypatch.setattr(recordings.twilio_fetch, "utcnow", c)
     return c
 
 
@@ -406,3 +415,60 @@ def test_agent_token_device_transfer_and_outbound(
     forged = tw.client.post("/twilio/acd/leg/1?o=1", data={"CallStatus": "in-progress"},
                             headers={"X-Twilio-Signature": "forged"})
     assert forged.status_code == 403
+
+
+def wav(seconds: float, channels: int = 2) -> bytes:
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x01\x00" * channels * int(8000 * seconds))
+    return buf.getvalue()
+
+
+def test_the_dual_channel_recording_is_fetched_into_the_catalog(
+        cloud: tuple[Twilio, Dispatcher, FakeTwilioRest], clock: Clock, app: Flask,
+        database: Database, tmp_path: Path) -> None:
+    tw, dispatcher, fake = cloud
+    settings = app.extensions["civic311.settings"]
+    command(database, "login", "101")
+    dispatcher.run(clock.at(-1))
+    clock.at(0)
+    reach_queue(tw, "CA-rec")
+    tw.enqueue("CA-rec", "citywide")
+    tw.wait("CA-rec", "citywide")
+    dispatcher.run(clock.at(1))
+    dial = dial_of(tw.twiml(tw.dequeued_url("CA-rec"), "CA-rec", CallStatus="in-progress"))
+    assert (dial["recordingStatusCallback"], dial["record"]) == (
+        "/twilio/recording", "record-from-answer-dual")
+    tw.post(dial["leg_statusCallback"], "CA-leg", CallStatus="in-progress")
+    clock.at(9)
+    tw.twiml(dial["action"], "CA-rec", DialCallStatus="completed", DialCallDuration="8",
+             CallStatus="completed")
+    paths = Paths(tmp_path / "data", tmp_path / "spool")
+    ended = T0 + timedelta(seconds=9)
+    with database.session() as s:  # no word from Twilio yet: the catalog waits
+        assert not catalog(s, paths, ["citywide"], ended + timedelta(seconds=30))
+    fake.recordings["RE" + "7" * 32] = wav(8.0)
+    url = f"{settings.twilio_api_base}/2010-04-01/Accounts/{AC}/Recordings/RE{'7' * 32}"
+    for _ in range(2):  # Twilio retries its callback: one fetch
+        assert tw.post("/twilio/recording", "CA-rec", RecordingSid="RE" + "7" * 32,
+                       RecordingUrl=url, RecordingStatus="completed",
+                       RecordingChannels="2").status_code == 204
+    assert tw.post("/twilio/recording", "CA-rec", RecordingUrl="https://evil.example/x",
+                   RecordingStatus="completed").status_code == 400
+    fake.fail_next(503)
+    assert fetch_due(settings, database, paths.incoming, ended + timedelta(seconds=31)) == 0
+    with database.session() as s:  # still on its way: not called missing
+        assert not catalog(s, paths, ["citywide"], ended + timedelta(seconds=35))
+    assert fetch_due(settings, database, paths.incoming, ended + timedelta(seconds=45)) == 1
+    fetched = paths.incoming / "CA-rec.wav"
+    os.utime(fetched, (ended.timestamp() + 45, ended.timestamp() + 45))  # the test's clock
+    with database.session() as s:
+        counts = catalog(s, paths, ["citywide"], ended + timedelta(seconds=60))
+        rec = s.scalar(select(Recording).where(Recording.uniqueid == "CA-rec"))
+        assert rec is not None
+        assert (counts["ok"], rec.status, rec.agent, rec.talk_s) == (1, "ok", "101", 8.0)
+        assert rec.duration_s == pytest.approx(8.0) and rec.path
+    assert (paths.absolute(rec.path).stat().st_mode & 0o777) == 0o600
