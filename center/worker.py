@@ -20,7 +20,6 @@ import acd.twilio_acd.dispatch_jobs
 import crm_bridge.jobs
 import ivr.callback.twilio_jobs
 import recordings.jobs
-import recordings.twilio_fetch
 import workforce.jobs
 from foundation.db import Database
 from foundation.heartbeat import beat
@@ -33,7 +32,6 @@ log = logging.getLogger(__name__)
 JOB_SOURCES: tuple[Callable[[Settings, Database], list[Job]], ...] = (
     workforce.jobs.jobs, crm_bridge.jobs.jobs, acd.rollup.jobs, acd.counters.jobs,
     recordings.jobs.jobs, ivr.callback.twilio_jobs.jobs, acd.twilio_acd.dispatch_jobs.jobs,
-    recordings.twilio_fetch.jobs,
 )
 
 

@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from foundation import auth, claims, retry, twilio_webhooks
 from foundation.db import Database, utcnow
-from foundation.jobs import Job
 from foundation.settings import Settings
 from foundation.web import Mount
 from recordings.models import TwilioRecording
@@ -120,12 +119,3 @@ def fetch_due(settings: Settings, db: Database, incoming: Path,
 
     return claims.each(db, TwilioRecording, claims.claim(db, TwilioRecording, now, 20), one,
                        now, MAX_ATTEMPTS)
-
-
-def jobs(settings: Settings, db: Database) -> list[Job]:
-    if settings.telephony_backend != "twilio":
-        return []
-    from recordings.catalog import paths_for
-
-    incoming = paths_for(settings).incoming
-    return [Job("recordings.twilio_fetch", lambda: fetch_due(settings, db, incoming), 10)]
