@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import time
 import wave
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from acd.recorder import apply_events
 from acd.twilio_acd.dispatch_jobs import Dispatcher
 from acd.twilio_acd.models import TwilioRequest
 from foundation.db import Database
+from ivr.callback.models import CallbackRequest
 from recordings.catalog import Paths, catalog
 from recordings.models import Recording
 from recordings.twilio_fetch import fetch_due
@@ -472,3 +474,50 @@ def test_the_dual_channel_recording_is_fetched_into_the_catalog(
         assert (counts["ok"], rec.status, rec.agent, rec.talk_s) == (1, "ok", "101", 8.0)
         assert rec.duration_s == pytest.approx(8.0) and rec.path
     assert (paths.absolute(rec.path).stat().st_mode & 0o777) == 0o600
+
+
+def test_key_1_books_a_callback_and_two_dispatchers_at_once_offer_a_caller_once(
+        cloud: tuple[Twilio, Dispatcher, FakeTwilioRest], clock: Clock, app: Flask,
+        database: Database) -> None:
+    tw, dispatcher, fake = cloud
+    command(database, "login", "101")
+    command(database, "pause", "101", None, "break")
+    command(database, "unpause", "101", None)
+    dispatcher.run(clock.at(-1))
+    clock.at(0)
+    reach_queue(tw, "CA-cb")
+    tw.enqueue("CA-cb", "citywide")
+    tw.wait("CA-cb", "citywide")
+    clock.at(5)
+    assert "<Leave" in tw.twiml("/twilio/wait/key?lang=en", "CA-cb", Digits="1")
+    assert "we will call you back" in tw.leave_queue("CA-cb", "citywide", "leave")
+    assert record(database, "CA-cb")["outcome"] == "callback"
+    with database.session() as s:
+        booked = s.scalar(select(CallbackRequest).where(
+            CallbackRequest.original_uniqueid == "CA-cb"))
+        assert booked is not None and (booked.number, booked.dial) == ("+12125550999",
+                                                                       "twilio")
+
+    reach_queue(tw, "CA-twice")
+    tw.enqueue("CA-twice", "citywide")
+    tw.wait("CA-twice", "citywide")
+    other = Dispatcher(app.extensions["civic311.settings"], database)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(d: Dispatcher) -> None:
+        start.wait()
+        try:
+            d.run(clock.at(6))
+        except BaseException as exc:  # a lost race must never be an error either
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in (dispatcher, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert len(fake.handled("dequeue")) == 1
+    with database.session() as s:
+        assert len(list(s.scalars(select(TwilioRequest)))) == 1
