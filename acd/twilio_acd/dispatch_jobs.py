@@ -49,6 +49,8 @@ class Dispatcher:
         self.commands(now)
         with self.db.session() as s:
             q.end_wrapups(s, now)
+            for uid in q.release_stale(s, now):
+                log.warning("no word from Twilio on the offer of %s: released", uid)
         made = self.dispatch(now)
         self.send(now)
         with self.db.session() as s:

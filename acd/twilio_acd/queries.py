@@ -278,6 +278,18 @@ def release(s: Session, e: TwilioEntry, now: datetime, rang: bool) -> None:
     _free_agent(s, agent, e.id, now)
 
 
+def release_stale(s: Session, now: datetime) -> list[str]:
+    """Offers Twilio never reported on (no answer, no Dial action, no end) for
+    ``routing.STALE_OFFER_S``: the agent is freed and the caller waits again (if the call is
+    gone, its next dequeue is refused and its terminal status ends it). The uniqueids."""
+    cutoff = now - timedelta(seconds=routing.STALE_OFFER_S)
+    stale = list(s.scalars(select(TwilioEntry).where(TwilioEntry.state == OFFERED,
+                                                     TwilioEntry.offered_at < cutoff)))
+    for e in stale:
+        release(s, e, now, rang=False)
+    return [e.uniqueid for e in stale]
+
+
 def _free_agent(s: Session, agent: str, entry_id: int, now: datetime) -> None:
     row = s.get(TwilioAgent, agent) if agent else None
     if row is not None and row.offer_entry == entry_id:

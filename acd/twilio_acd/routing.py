@@ -19,6 +19,7 @@ from acd.states import AgentState, CallOutcome
 
 RING_S = 15  # queues.conf ``timeout``: how long one agent's device rings
 WAIT_PAUSE_S = 10  # the longest pause of the waitUrl between its checks
+STALE_OFFER_S = RING_S + 120  # an offer with no word from Twilio for this long is released
 
 
 @dataclass(frozen=True, slots=True)

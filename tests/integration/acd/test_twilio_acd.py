@@ -26,7 +26,7 @@ from acd.models import AgentStateSpan, CallRecord, RingAttempt
 from acd.normalizer import normalize
 from acd.recorder import apply_events
 from acd.twilio_acd.dispatch_jobs import Dispatcher
-from acd.twilio_acd.models import TwilioRequest
+from acd.twilio_acd.models import TwilioAgent, TwilioRequest
 from foundation.db import Database
 from ivr.callback.models import CallbackRequest
 from recordings.catalog import Paths, catalog
@@ -351,11 +351,21 @@ def test_a_caller_who_hangs_up_before_the_dequeue_is_sent_is_never_dequeued(
         fake.members[qsid].clear()
     dispatcher.run(clock.at(3))  # Twilio answers 404: the offer is released at once
     assert [r["status"] for r in fake.requests] == [503, 404]
+    with fake.lock:  # say Twilio still had it: dequeued, but then never a callback
+        fake.members[qsid].append("CA-404")
+    dispatcher.run(clock.at(4))
+    assert fake.requests[-1]["status"] == 200
+    with database.session() as s:
+        assert s.get(TwilioAgent, "101").state == "ringing"  # type: ignore[union-attr]
+    dispatcher.run(clock.at(4 + 136))  # no word from Twilio: the agent is not stuck
+    with database.session() as s:
+        assert s.get(TwilioAgent, "101").state == "available"  # type: ignore[union-attr]
     tw.twiml("/twilio/status", "CA-404", CallStatus="completed")
     rec = record(database, "CA-404")
-    assert (rec["outcome"], rec["wait_s"]) == ("abandoned", 3.0)
-    dispatcher.run(clock.at(4))
-    assert len(fake.requests) == 2
+    assert (rec["outcome"], rec["wait_s"]) == ("abandoned", 140.0)
+    requests_made = len(fake.requests)
+    dispatcher.run(clock.at(200))
+    assert len(fake.requests) == requests_made
 
 
 def test_agent_token_device_transfer_and_outbound(
