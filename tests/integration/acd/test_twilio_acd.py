@@ -531,3 +531,35 @@ def test_key_1_books_a_callback_and_two_dispatchers_at_once_offer_a_caller_once(
     assert len(fake.handled("dequeue")) == 1
     with database.session() as s:
         assert len(list(s.scalars(select(TwilioRequest)))) == 1
+
+
+def test_a_restart_mid_call_loses_nothing(
+        cloud: tuple[Twilio, Dispatcher, FakeTwilioRest], clock: Clock, app: Flask,
+        database: Database) -> None:
+    """Every fact of the ACD is in the database: a new web app and a new worker (a restart
+    of civic311 between two callbacks) carry the call on to the same record."""
+    from center.web import create_app
+
+    tw, dispatcher, fake = cloud
+    settings = app.extensions["civic311.settings"]
+    command(database, "login", "101")
+    dispatcher.run(clock.at(-1))
+    clock.at(0)
+    reach_queue(tw, "CA-restart")
+    tw.enqueue("CA-restart", "citywide")
+    tw.wait("CA-restart", "citywide")
+    dispatcher.run(clock.at(2))
+    dial = dial_of(tw.twiml(tw.dequeued_url("CA-restart"), "CA-restart",
+                            CallStatus="in-progress"))
+    clock.at(5)
+    tw.post(dial["leg_statusCallback"], "CA-leg", CallStatus="in-progress")
+    fresh = create_app(settings, database)
+    fresh.config.update(TESTING=True)
+    tw2, worker2 = Twilio(fresh.test_client(), fake, BASE), Dispatcher(settings, database)
+    clock.at(35)
+    tw2.twiml(dial["action"], "CA-restart", DialCallStatus="completed", DialCallDuration="30",
+              CallStatus="in-progress")
+    worker2.run(clock.at(51))
+    rec = record(database, "CA-restart")
+    assert (rec["outcome"], rec["agent"], rec["wait_s"], rec["talk_s"], rec["acw_s"],
+            rec["hangup_side"]) == ("answered", "101", 5.0, 30.0, 15.0, "agent")
