@@ -4,7 +4,16 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install system-deps asterisk browser-deps lint bench clean
+# Browser libraries: pinned in package-lock.json, from the npm registry, served from the app's
+# own static files, never from a CDN: SIP.js for the desktop's WebRTC phone (acd/static/vendor),
+# Leaflet for the maps (places/static/vendor), Twilio's Voice SDK for agents on the Twilio
+# backend (center/static/vendor). axe-core stays in node_modules for the browser tests.
+VENDOR        := acd/static/vendor
+MAP_VENDOR    := places/static/vendor
+TWILIO_VENDOR := center/static/vendor
+BROWSER_STAMP := node_modules/.civic311-installed
+
+.PHONY: run test install browser-deps system-deps asterisk lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,28 +23,23 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-system-deps:
-	./scripts/system-deps.sh
-
-# Browser libraries: pinned in package-lock.json, from the npm registry, served from the app's
-# own static files, never from a CDN: SIP.js for the desktop's WebRTC phone (acd/static/vendor),
-# Leaflet for the maps (places/static/vendor). axe-core stays in node_modules for the browser
-# tests' accessibility check.
-VENDOR := acd/static/vendor
-MAP_VENDOR := places/static/vendor
-
-$(VENDOR)/.installed: package.json package-lock.json
+$(BROWSER_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: make system-deps (nodejs, npm)"; exit 1; }
-	npm ci --no-audit --no-fund
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
+	npm ci --ignore-scripts --no-audit --no-fund
+	rm -rf $(VENDOR) $(MAP_VENDOR) $(TWILIO_VENDOR)
+	mkdir -p $(VENDOR) $(MAP_VENDOR) $(TWILIO_VENDOR)
 	cp -r node_modules/sip.js/lib $(VENDOR)/sip.js
 	cp node_modules/sip.js/LICENSE* $(VENDOR)/sip.js/ 2>/dev/null || true
-	rm -rf $(MAP_VENDOR) && mkdir -p $(MAP_VENDOR)
 	cp -r node_modules/leaflet/dist $(MAP_VENDOR)/leaflet
 	cp node_modules/leaflet/LICENSE $(MAP_VENDOR)/leaflet/
+	cp node_modules/@twilio/voice-sdk/dist/twilio.min.js $(TWILIO_VENDOR)/twilio-voice.min.js
+	cp node_modules/@twilio/voice-sdk/LICENSE* $(TWILIO_VENDOR)/ 2>/dev/null || true
 	touch $@
 
-browser-deps: $(VENDOR)/.installed
+browser-deps: $(BROWSER_STAMP)
+
+system-deps:
+	./scripts/system-deps.sh
 
 asterisk: install system-deps
 	$(BIN)/civic311 asterisk provision
@@ -60,4 +64,4 @@ bench: asterisk
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) $(MAP_VENDOR) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) node_modules $(VENDOR) $(MAP_VENDOR) $(TWILIO_VENDOR) .pytest_cache .ruff_cache .mypy_cache

@@ -20,6 +20,7 @@ class CallerJoined:
     position: int
     caller_number: str
     caller_name: str
+    source: str = "ami"  # who reports the call: a record first seen here is created with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,7 @@ class CallAnswered:
     agent: str
     wait_s: float
     ring_s: int
-    source: str = "ami"  # not ami: the edge's own report, the queue leg over (no agent, ring)
+    source: str = "ami"  # not ami and no agent: the edge's own report of a queue leg over
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ class CallCompleted:
     wait_s: float
     talk_s: float
     hangup_side: str  # caller | agent | transfer
-    source: str = "ami"  # not ami: the edge knows only the end and the talk time
+    source: str = "ami"  # not ami and no agent: the edge knows only the end and talk time
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,7 +186,7 @@ class Recorder:
             self.pending_ivr[e.uniqueid] = e.path
 
     def _joined(self, s: Session, known: dict[str, Row], e: ev.CallerJoined) -> None:
-        rec = self._record(s, known, e.uniqueid, e.queue, e.at)
+        rec = self._record(s, known, e.uniqueid, e.queue, e.at, e.source)
         rec.linkedid, rec.channel = e.linkedid or None, e.channel or None
         rec.caller_number = e.caller_number or None
         rec.caller_name = e.caller_name or None
@@ -206,7 +206,8 @@ class Recorder:
     def _answered(self, s: Session, known: dict[str, Row], e: ev.CallAnswered) -> None:
         rec = self._record(s, known, e.uniqueid, e.queue, e.at - timedelta(seconds=e.wait_s),
                            e.source)
-        if e.source != "ami":  # the edge's report once the queue leg is over: it is answered
+        if e.source != "ami" and not e.agent:  # an edge's report of a queue leg over (Twilio
+            # without civic311's ACD): it is answered, by nobody it knows
             if rec.outcome is None and rec.answered_at is None:
                 rec.outcome, rec.answered_at = CallOutcome.ANSWERED, e.at
                 rec.wait_s = float(e.wait_s)
@@ -218,7 +219,8 @@ class Recorder:
     def _completed(self, s: Session, known: dict[str, Row], e: ev.CallCompleted) -> None:
         rec = self._record(s, known, e.uniqueid, e.queue,
                            e.at - timedelta(seconds=e.wait_s + e.talk_s), e.source)
-        if e.source != "ami":  # the edge's hang-up: it ends an answered call still open
+        if e.source != "ami" and not e.agent:  # such an edge's hang-up: it ends an answered
+            # call still open
             if rec.answered_at is not None and rec.ended_at is None:
                 rec.outcome, rec.talk_s, rec.ended_at = CallOutcome.ANSWERED, e.talk_s, e.at
             return

@@ -35,3 +35,57 @@ def hung_up(at: datetime, uniqueid: str, queue: str, answered_at: datetime,
     """The event of an answered Twilio call that hung up at ``at`` (talk time up to then)."""
     talk_s = max(0.0, (at - answered_at).total_seconds())
     return ev.CallCompleted(at, uniqueid, queue, "", wait_s, talk_s, "", source=SOURCE)
+
+
+# ---- civic311 as the ACD on Twilio (acd/twilio_acd): the facts Asterisk's queue reports ----
+
+def joined(at: datetime, uniqueid: str, queue: str, position: int, caller_number: str | None,
+           ivr_path: str | None) -> list[ev.DomainEvent]:
+    """A caller entered a Twilio queue civic311 dispatches (app_queue's QueueCallerJoin)."""
+    events: list[ev.DomainEvent] = []
+    if ivr_path:
+        events.append(ev.IvrPathSet(at, uniqueid, ivr_path))
+    events.append(ev.CallerJoined(at, uniqueid, uniqueid, "", queue, position,
+                                  caller_number or "", "", source=SOURCE))
+    return events
+
+
+def refused(at: datetime, uniqueid: str, queue: str, caller_number: str | None,
+            ivr_path: str | None) -> ev.CallRefused:
+    """Nobody to take the call (joinempty): refused at join, as our dialplan reports it."""
+    return ev.CallRefused(at, uniqueid, queue, "JOINEMPTY", caller_number or "", ivr_path or "")
+
+
+def answered(at: datetime, uniqueid: str, queue: str, agent: str, wait_s: float,
+             ring_s: float) -> ev.CallAnswered:
+    """The agent's device answered (AgentConnect): ``wait_s`` from entry, ``ring_s`` ringing."""
+    return ev.CallAnswered(at, uniqueid, queue, agent, wait_s, int(ring_s), source=SOURCE)
+
+
+def no_answer(at: datetime, uniqueid: str, queue: str, agent: str,
+              ring_s: float) -> ev.AgentNoAnswer:
+    """The agent let it ring (AgentRingNoAnswer; its RingTime is milliseconds)."""
+    return ev.AgentNoAnswer(at, uniqueid, queue, agent, int(ring_s * 1000))
+
+
+def completed(at: datetime, uniqueid: str, queue: str, agent: str, wait_s: float,
+              talk_s: float, hangup_side: str) -> ev.CallCompleted:
+    """The connected call ended (AgentComplete): ``hangup_side`` caller | agent | transfer."""
+    return ev.CallCompleted(at, uniqueid, queue, agent, wait_s, talk_s, hangup_side,
+                            source=SOURCE)
+
+
+def abandoned(at: datetime, uniqueid: str, queue: str, position: int,
+              wait_s: float) -> ev.CallAbandoned:
+    """The caller hung up while waiting or while an agent rang (QueueCallerAbandon)."""
+    return ev.CallAbandoned(at, uniqueid, queue, position, position, wait_s, source=SOURCE)
+
+
+def exited(at: datetime, uniqueid: str, queue: str, outcome: CallOutcome, key: str | None,
+           wait_s: float) -> ev.CallExited:
+    """The caller left alive: timeout, exit_empty or exit_key (our CivicQueueExit)."""
+    return ev.CallExited(at, uniqueid, queue, outcome, key, wait_s)
+
+
+def transferred(at: datetime, uniqueid: str, target: str) -> ev.CallTransferred:
+    return ev.CallTransferred(at, uniqueid, target)

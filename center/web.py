@@ -29,6 +29,7 @@ import acd.range_web
 import acd.referral_web
 import acd.reports
 import acd.timeline_web
+import acd.twilio_acd.twiml_web
 import acd.wallboard
 import acd.web
 import crm_bridge.call_facet
@@ -43,6 +44,7 @@ import places.web
 import portal.web
 import recordings.call_facet
 import recordings.qa.web
+import recordings.twilio_fetch
 import recordings.web
 import workforce.web
 from foundation import auth
@@ -76,6 +78,8 @@ def mounts(settings: Settings, db: Database) -> list[Mount]:
         *ivr.menu_twiml.create_blueprints(settings, db),
         *places.web.create_blueprints(settings, db),
         *portal.web.create_blueprints(settings, db),
+        *acd.twilio_acd.twiml_web.create_blueprints(settings, db),
+        *recordings.twilio_fetch.create_blueprints(settings, db),
     ]
 
 

@@ -16,6 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 import acd.counters
 import acd.rollup
+import acd.twilio_acd.dispatch_jobs
 import crm_bridge.jobs
 import ivr.callback.twilio_jobs
 import recordings.jobs
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 # Each capability's ``jobs(settings, db) -> list[Job]``, named explicitly.
 JOB_SOURCES: tuple[Callable[[Settings, Database], list[Job]], ...] = (
     workforce.jobs.jobs, crm_bridge.jobs.jobs, acd.rollup.jobs, acd.counters.jobs,
-    recordings.jobs.jobs, ivr.callback.twilio_jobs.jobs,
+    recordings.jobs.jobs, ivr.callback.twilio_jobs.jobs, acd.twilio_acd.dispatch_jobs.jobs,
 )
 
 

@@ -322,6 +322,20 @@ class Settings(BaseSettings):
     )
     twilio_from_number: str | None = None
     twilio_api_base: str = "https://api.twilio.com"
+    # ---- Twilio as the whole backend (acd/twilio_acd): civic311 dispatches Twilio's queues --
+    # "twilio": callers are queued on Twilio and the worker connects them to agents (the
+    # Asterisk daemon is not needed); "asterisk": Twilio, if used, only runs the IVR.
+    telephony_backend: Literal["asterisk", "twilio"] = "asterisk"
+    # An API key (Console > API keys) signs the agents' Voice SDK tokens and the REST calls;
+    # the TwiML App's Voice URL is <PUBLIC_BASE_URL>/twilio/acd/outbound (agents' calls out).
+    twilio_api_key_sid: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_API_KEY_SID",
+                                                    "CIVIC311_TWILIO_API_KEY_SID"))
+    twilio_api_key_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("TWILIO_API_KEY_SECRET",
+                                                    "CIVIC311_TWILIO_API_KEY_SECRET"))
+    twilio_twiml_app_sid: str | None = None
+    twilio_token_ttl_s: int = Field(default=600, ge=60, le=3600)  # an agent's access token
     notify_max_attempts: int = 10
     # ---- places, maps and the resident portal ------------------------------------------------
     # Map tiles (Leaflet's URL template); a city points it at its own tile server. Pages work

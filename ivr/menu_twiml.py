@@ -12,7 +12,7 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -21,13 +21,13 @@ from urllib.parse import quote as urlquote
 from flask import Blueprint, Response, abort, request, url_for
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from acd import calls
 from acd.calls import CallOutcome
+from acd.twilio_acd import public as twilio_acd
 from crm_bridge.public import InvalidTicketNumber, public_status
-from foundation import auth
+from foundation import auth, twilio_webhooks
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.web import Mount
@@ -41,6 +41,7 @@ from ivr.hours import next_open
 from ivr.knowledge import Knowledge
 from ivr.menu import Menu, MenuFile, menu_path
 from ivr.models import IvrCall, active_notice
+from ivr.waiting import estimate_wait_s, wait_minutes
 
 SAY_LANG = {"en": "en-US", "es": "es-MX"}
 VOICE = {"en": "Polly.Joanna", "es": "Polly.Mia"}
@@ -52,6 +53,9 @@ QUEUE_RESULT = {"bridged": CallOutcome.ANSWERED, "hangup": CallOutcome.ABANDONED
                 "system-shutdown": CallOutcome.DROPPED,
                 "redirected-from-bridged": CallOutcome.ANSWERED}
 TERMINAL = {"completed", "busy", "failed", "no-answer", "canceled"}
+REFUSED = {"en": "All of our agents are busy right now. Please call again later. Goodbye.",
+           "es": "Todos nuestros agentes están ocupados. Por favor llame más tarde. Adiós."}
+DEFAULT_AHT_S = 240.0  # as menu_agi: until the queue has answered calls in the last two hours
 
 
 @dataclass
@@ -103,14 +107,7 @@ def signed(view: Any) -> Any:
     """403 unless X-Twilio-Signature matches PUBLIC_BASE_URL + the path, query and form."""
     @wraps(view)
     def check(ctx: Twiml, *args: Any, **kwargs: Any) -> Any:
-        settings = ctx.settings
-        token, base = settings.twilio_auth_token, settings.public_base_url
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not token or not base or not signature:
-            abort(403)
-        query = request.query_string.decode()
-        url = base.rstrip("/") + request.path + (f"?{query}" if query else "")
-        if not RequestValidator(token).validate(url, request.form, signature):
+        if not twilio_webhooks.valid(ctx.settings, request):
             abort(403)
         return view(ctx, *args, **kwargs)
 
@@ -194,7 +191,13 @@ def _render(ctx: Twiml, s: Session, menu: Menu, sid: str, turn: e.Turn) -> Respo
         return Response(str(vr), mimetype="text/xml")
     _say(ctx, vr, say, lang)
     outcome = e.outcome(state, reached_agent=isinstance(action, e.Queue))
-    if isinstance(action, e.Queue):
+    if isinstance(action, e.Queue) and twilio_acd.active(ctx.settings) and twilio_acd.join(
+            s, sid, action.queue, request.form.get("From"), state.ivr_path(), utcnow()) is None:
+        _say(ctx, vr, (e.Text(REFUSED.get(lang, REFUSED["en"]), lang),), lang)  # joinempty
+        vr.hangup()
+        if row is not None:
+            row.queue = action.queue
+    elif isinstance(action, e.Queue):
         vr.enqueue(action.queue, action=f"/twilio/enqueued?q={urlquote(action.queue)}",
                    method="POST", wait_url=f"/twilio/wait?lang={urlquote(lang)}",
                    wait_url_method="POST")
@@ -333,11 +336,84 @@ def wait(ctx: Twiml) -> Response:
     lang = request.args.get("lang", "")
     lang = lang if lang in menu.prompts else menu.default_language
     vr = VoiceResponse()
+    if twilio_acd.active(ctx.settings):
+        with ctx.db.session() as s:
+            view = twilio_acd.wait(s, ctx.settings, request.form.get("CallSid", ""),
+                                   request.form.get("QueueSid", ""), utcnow())
+            if view is not None:
+                return _acd_wait(ctx, menu, vr, view, lang, _aht_s(s, ctx, view))
     position = request.form.get("QueuePosition", "")
     if position.isdigit():
         said = f"{menu.text(lang, 'queue_position')} {int(position)}."
         _say(ctx, vr, (e.Text(said, lang),), lang)
     vr.pause(length=20)
+    return Response(str(vr), mimetype="text/xml")
+
+
+def _aht_s(s: Session, ctx: Twiml, view: twilio_acd.WaitView) -> float:
+    return DEFAULT_AHT_S if view.staffed == 0 else (calls.average_handle_s(
+        s, view.queue, utcnow() - timedelta(hours=2)) or DEFAULT_AHT_S)
+
+
+def _acd_wait(ctx: Twiml, menu: Menu, vr: VoiceResponse, view: twilio_acd.WaitView,
+              lang: str, aht_s: float) -> Response:
+    """civic311's queue: leave when the ACD says so (timeout, nobody logged in), else the
+    place in line and estimated wait once (as menu_agi says them), then listen for a key."""
+    if view.leave is not None:
+        vr.leave()
+        return Response(str(vr), mimetype="text/xml")
+    if view.announce:
+        wait_s = estimate_wait_s(view.ahead, view.ready, view.staffed, aht_s)
+        say: tuple[e.Speech, ...] = (
+            e.Text(f"{menu.text(lang, 'queue_position')} {view.ahead + 1}.", lang),)
+        if wait_s:
+            say += (e.Text(f"{menu.text(lang, 'queue_wait')} {wait_minutes(wait_s)} "
+                           f"{menu.text(lang, 'queue_minutes')}", lang),)
+            if twilio_jobs.configured(ctx.settings):
+                say += (e.Text(callback.text(lang, "offer"), lang),)
+        _say(ctx, vr, say, lang)
+    vr.gather(action=f"/twilio/wait/key?lang={urlquote(lang)}", method="POST", input="dtmf",
+              num_digits=1, timeout=view.pause_s)
+    return Response(str(vr), mimetype="text/xml")
+
+
+@_route("/wait/key", "POST")
+@signed
+def wait_key(ctx: Twiml) -> Response:
+    """A key pressed while waiting (Asterisk's queue exit context): the caller leaves with it."""
+    digits = "".join(ch for ch in request.form.get("Digits", "") if ch in "0123456789*#")
+    vr = VoiceResponse()
+    with ctx.db.session() as s:
+        if digits and twilio_acd.press_key(s, request.form.get("CallSid", ""), digits[0]):
+            vr.leave()
+    return Response(str(vr), mimetype="text/xml")
+
+
+def _acd_left(ctx: Twiml, s: Session, sid: str, result: str) -> Response | None:
+    """The Enqueue action on civic311's queue: None when the ACD does not know the call."""
+    now = utcnow()
+    if not twilio_acd.entry_known(s, sid):
+        return None
+    ended = twilio_acd.left_queue(s, sid, result, now)
+    vr = VoiceResponse()
+    if ended is None or ended[0] is CallOutcome.ABANDONED:
+        return Response(str(vr), mimetype="text/xml")  # dequeued to an agent, or gone
+    menu = ctx.menu()
+    row = s.scalar(select(IvrCall).where(IvrCall.uniqueid == sid))
+    lang = (row.language if row else None) or menu.default_language
+    outcome, key = ended
+    if (outcome is CallOutcome.EXIT_KEY and key == callback.CALLBACK_KEY
+            and twilio_jobs.configured(ctx.settings)):
+        number = callback.dialable(request.form.get("From", ""))
+        if callback.valid_number(number):
+            queue = request.args.get("q", "") or menu.agent_queue
+            s.commit()  # the exit is recorded before the booking relabels it ``callback``
+            callback_store.book(ctx.db, sid, queue, number, callback.TWILIO_DIAL, lang, now)
+            _say(ctx, vr, (e.Text(callback.text(lang, "booked"), lang),), lang)
+            vr.hangup()
+            return Response(str(vr), mimetype="text/xml")
+    _say(ctx, vr, (e.Text(menu.text(lang, "goodbye"), lang),), lang)
+    vr.hangup()
     return Response(str(vr), mimetype="text/xml")
 
 
@@ -348,6 +424,11 @@ def enqueued(ctx: Twiml) -> Response:
     db = ctx.db
     sid = request.form.get("CallSid", "")
     queue = request.args.get("q", "")
+    if twilio_acd.active(ctx.settings):
+        with db.session() as s:
+            answer = _acd_left(ctx, s, sid, request.form.get("QueueResult", ""))
+            if answer is not None:
+                return answer
     try:
         wait_s = float(request.form.get("QueueTime", "0"))
     except ValueError:
@@ -374,6 +455,9 @@ def status(ctx: Twiml) -> Response:
     now = utcnow()
     with db.session() as s:
         if call_status in TERMINAL:
+            if twilio_acd.active(ctx.settings):
+                twilio_acd.caller_ended(s, sid, now, {q.name: q.wrapup_s
+                                                      for q in ctx.settings.queues})
             ivr = s.scalar(select(IvrCall).where(IvrCall.uniqueid == sid))
             if ivr is not None and ivr.ended_at is None:
                 ivr.ended_at = now

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from acd import calls
 from acd.calls import CallRecord
 from foundation.settings import Settings
-from recordings import policy_queries
+from recordings import policy_queries, twilio_fetch
 from recordings.audio import RecordingDefect, inspect
 from recordings.models import PROBLEMS, Recording, RecordingStatus
 from recordings.policy import should_record
@@ -73,6 +73,8 @@ def catalog(session: Session, paths: Paths, queues: list[str], now: datetime) ->
     policies = policy_queries.load(session, queues)
     counts: Counter[str] = Counter()
     for call in pending_calls(session, now):
+        if twilio_fetch.awaited(session, call.uniqueid, call.source, call.ended_at, now):
+            continue  # Twilio's recording is still on its way (recordings/twilio_fetch.py)
         src = paths.incoming / f"{call.uniqueid}.wav"
         if _safe_name(call.uniqueid) and src.exists() and \
                 src.stat().st_mtime > now.timestamp() - SETTLE_S:

@@ -1,4 +1,5 @@
-"""The worker's recording jobs: catalog, retention, policy push to Asterisk, monthly QA sample."""
+"""The worker's recording jobs: catalog, retention, policy push to Asterisk, monthly QA sample,
+and on Twilio the download of its recordings (recordings/twilio_fetch.py)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,15 @@ def jobs(settings: Settings, db: Database) -> list[Job]:
         with db.session() as s:
             draw_month(s, utcnow(), settings.timezone)
 
+    def twilio_fetch_job() -> None:
+        from recordings.twilio_fetch import fetch_due
+
+        fetch_due(settings, db, paths.incoming)
+
+    twilio = ([Job("recordings.twilio_fetch", twilio_fetch_job, 10)]
+              if settings.telephony_backend == "twilio" else [])
     return [
+        *twilio,
         Job("recordings.catalog", catalog_job, 15),
         Job("recordings.retention", retention_job, 3600),
         Job("recordings.policy_push", policy_job, 60),

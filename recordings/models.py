@@ -211,3 +211,19 @@ class SurveyResponse(Base):
     score: Mapped[int | None] = mapped_column(default=None)
     language: Mapped[str] = mapped_column(String(LANGUAGE_LEN), default="en")
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TwilioRecording(Base):
+    """A recording Twilio holds for a call, to fetch (``status`` pending -> done | failed)."""
+
+    __tablename__ = "twilio_recordings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    recording_sid: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(512))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_error: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,8 @@
+"""civic311 as the ACD on Twilio: callers wait in Twilio Queues, civic311 picks the agent.
+
+``routing`` (pure) chooses who takes whom; ``models``/``queries`` keep the waiting callers,
+the agents' availability and the REST outbox; ``rest`` talks to Twilio's REST API;
+``dispatch_jobs`` is the worker's loop; ``twiml_web`` the agent legs' webhooks and the
+agent token. Every fact becomes an ``acd.events`` event applied by ``acd.recorder``
+(translations in ``acd.twilio_events``).
+"""

@@ -1,0 +1,82 @@
+"""Tables of the Twilio ACD: callers waiting (entries), agents' availability, REST outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from foundation.db import Base, UTCDateTime
+
+
+class TwilioAgent(Base):
+    """An agent as the Twilio ACD sees them. ``queues`` is JSON ``{queue: [paused, reason]}``;
+    ``offer_entry`` the caller their device is being offered (ringing), ``on_call`` the
+    uniqueid they talk to; ``idle_since`` orders the longest-idle first."""
+
+    __tablename__ = "twilio_agents"
+
+    agent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device: Mapped[str] = mapped_column(String(64), default="")  # "" = the SDK, else +E.164
+    queues: Mapped[str] = mapped_column(Text, default="{}")
+    state: Mapped[str] = mapped_column(String(16), default="logged_out")
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    offer_entry: Mapped[int | None] = mapped_column(default=None)
+    on_call: Mapped[str | None] = mapped_column(String(64), default=None)
+    wrapup_call: Mapped[str | None] = mapped_column(String(64), default=None)
+    wrapup_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    wrapup_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    idle_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class TwilioEntry(Base):
+    """A caller in a Twilio queue, by CallSid (= the call record's uniqueid).
+
+    ``state``: waiting -> offered (dequeued to an agent's device, ringing) -> connected ->
+    done, or waiting -> leaving (timeout, exit key, empty: ``<Leave>`` sent) -> done; a
+    ring-no-answer puts it back to waiting with the agent in ``tried``."""
+
+    __tablename__ = "twilio_entries"
+    __table_args__ = (Index("ix_twilio_entries_state", "state", "queue", "entered_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    queue: Mapped[str] = mapped_column(String(64))
+    queue_sid: Mapped[str | None] = mapped_column(String(64), default=None)
+    caller_number: Mapped[str | None] = mapped_column(String(64), default=None)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    position: Mapped[int] = mapped_column(default=1)
+    state: Mapped[str] = mapped_column(String(16), default="waiting")
+    agent: Mapped[str | None] = mapped_column(String(64), default=None)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    leave_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    leave_key: Mapped[str | None] = mapped_column(String(4), default=None)
+    tried: Mapped[str] = mapped_column(Text, default="")  # agents who let it ring, a,b,c
+    offers: Mapped[int] = mapped_column(default=0)  # offer number: older callbacks are stale
+    announced: Mapped[bool] = mapped_column(default=False)  # position and wait said once
+
+
+class TwilioRequest(Base):
+    """A REST call to Twilio the ACD must make (outbox: claimed, retried with backoff).
+
+    ``kind`` dequeue | redirect; ``entry_id`` + ``offer`` tie a dequeue to the offer it
+    carries out (a request for a superseded offer is dropped, never sent)."""
+
+    __tablename__ = "twilio_requests"
+    __table_args__ = (Index("ix_twilio_requests_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[int | None] = mapped_column(default=None)
+    offer: Mapped[int] = mapped_column(default=0)
+    path: Mapped[str] = mapped_column(String(255))  # below /2010-04-01/Accounts/<sid>/
+    form: Mapped[str] = mapped_column(Text, default="{}")  # JSON of the POST form
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

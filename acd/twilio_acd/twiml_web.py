@@ -1,0 +1,248 @@
+"""The agent side of the Twilio ACD on the web.
+
+Webhooks under ``/twilio/acd/`` (signed by Twilio, 403 otherwise): the TwiML a dequeued
+caller runs while an agent's device rings (``offer``), the agent leg's status callbacks
+(``leg``: answered), the Dial's action (``dialed``: the call ended, or rang unanswered),
+a transfer's TwiML and the TwiML App's outgoing calls (``outbound``). The agents' API
+under ``/api/v1/twilio/``: an access token for the Voice JavaScript SDK, the device to
+ring (the browser or a PSTN number), a transfer of the current call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Response, abort, jsonify, request
+from twilio.jwt.access_token import AccessToken
+from twilio.jwt.access_token.grants import VoiceGrant
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from acd.twilio_acd import queries as q
+from acd.twilio_acd import routing
+from acd.twilio_acd.models import TwilioEntry, TwilioRequest
+from foundation import auth, twilio_webhooks
+from foundation.auth import current_user, roles
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
+from foundation.users import Role
+from foundation.web import Mount
+
+E164 = re.compile(r"\+[1-9]\d{7,14}")
+WAIT_URL, ENQUEUED_URL = "/twilio/wait", "/twilio/enqueued"  # the IVR's queue webhooks
+RECORDING_URL = "/twilio/recording"  # the recordings catalog's webhook
+
+
+def identity(agent: str) -> str:
+    """The Voice SDK client name of an agent's browser phone."""
+    return f"agent{agent}"
+
+
+def _xml(vr: VoiceResponse) -> Response:
+    return Response(str(vr), mimetype="text/xml")
+
+
+def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
+    hooks = Blueprint("twilio_acd", __name__, url_prefix="/twilio/acd")
+    api = Blueprint("twilio_agent", __name__, url_prefix="/api/v1/twilio")
+
+    def wrapup_s(queue: str) -> int:
+        return next((d.wrapup_s for d in settings.queues if d.name == queue), 0)
+
+    def signed(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def check(*args: Any, **kwargs: Any) -> Any:
+            if not twilio_webhooks.valid(settings, request):
+                abort(403)
+            return view(*args, **kwargs)
+        return auth.public(check)
+
+    def offer_no() -> int:
+        raw = request.args.get("o", "")
+        if not raw.isdigit():
+            abort(400)
+        return int(raw)
+
+    def requeue(vr: VoiceResponse, queue: str) -> VoiceResponse:
+        """Back into the queue (the caller keeps their entry time, so their place)."""
+        vr.enqueue(queue, action=f"{ENQUEUED_URL}?q={quote(queue)}", method="POST",
+                   wait_url=WAIT_URL, wait_url_method="POST")
+        return vr
+
+    @hooks.route("/offer/<int:entry_id>", methods=["POST"])
+    @signed
+    def offer(entry_id: int) -> Response:
+        """The dequeued caller hears ringing while the chosen agent's device rings."""
+        n = offer_no()
+        with db.session() as s:
+            e = q.current_offer(s, entry_id, n)
+            if e is None:  # a stale or unknown offer: the caller goes back in line
+                known = s.get(TwilioEntry, entry_id)
+                if known is None or known.state == q.DONE:
+                    vr = VoiceResponse()
+                    vr.hangup()
+                    return _xml(vr)
+                return _xml(requeue(VoiceResponse(), known.queue))
+            agent = q.agent_row(s, e.agent or "")
+            device = agent.device
+        vr = VoiceResponse()
+        leg = {"status_callback": f"/twilio/acd/leg/{entry_id}?o={n}",
+               "status_callback_event": "answered", "status_callback_method": "POST"}
+        dial = Dial(action=f"/twilio/acd/dialed/{entry_id}?o={n}", method="POST",
+                    timeout=routing.RING_S, record="record-from-answer-dual",
+                    recording_status_callback=RECORDING_URL,  # recordings/twilio_fetch.py
+                    recording_status_callback_event="completed")
+        if device:
+            dial.number(device, **leg)
+        else:
+            dial.client(identity(e.agent or ""), **leg)
+        vr.append(dial)
+        return _xml(vr)
+
+    @hooks.route("/leg/<int:entry_id>", methods=["POST"])
+    @signed
+    def leg(entry_id: int) -> Response:
+        """The agent leg's status: answered connects the call (a repeat changes nothing)."""
+        n = offer_no()
+        if request.form.get("CallStatus") == "in-progress":
+            with db.session() as s:
+                e = q.current_offer(s, entry_id, n)
+                if e is not None:
+                    q.connect(s, e, utcnow())
+        return Response("", status=204)
+
+    @hooks.route("/dialed/<int:entry_id>", methods=["POST"])
+    @signed
+    def dialed(entry_id: int) -> Response:
+        """The Dial's action: the talk is over, or the agent let it ring."""
+        n = offer_no()
+        status = request.form.get("DialCallStatus", "")
+        caller_there = request.form.get("CallStatus", "") == "in-progress"
+        try:
+            duration = float(request.form.get("DialCallDuration", "") or 0)
+        except ValueError:
+            abort(400)
+        now = utcnow()
+        vr = VoiceResponse()
+        with db.session() as s:
+            e = s.get(TwilioEntry, entry_id)
+            if e is None or e.offers != n:
+                vr.hangup()
+                return _xml(vr)
+            if status == "completed" and e.state == q.OFFERED and duration > 0:
+                # the answered callback was lost or comes late: answered this long ago
+                q.connect(s, e, now - timedelta(seconds=duration))
+            if e.state == q.CONNECTED:
+                q.complete(s, e, now, duration if status == "completed" else None,
+                           "agent" if caller_there else "caller", wrapup_s(e.queue))
+                vr.hangup()
+                return _xml(vr)
+            if e.state == q.OFFERED:
+                if not caller_there:  # hung up while the agent's device rang
+                    q.abandon_offered(s, e, now)
+                    return _xml(vr)
+                q.release(s, e, now, rang=True)
+                return _xml(requeue(vr, e.queue))
+        vr.hangup()
+        return _xml(vr)
+
+    @hooks.route("/transfer", methods=["POST"])
+    @signed
+    def transfer_twiml() -> Response:
+        """Where a transferred caller goes: a referral number or another agent."""
+        to = request.args.get("to", "")
+        vr = VoiceResponse()
+        dial = Dial(timeout=30)
+        if E164.fullmatch(to):
+            dial.number(to)
+        elif to.isdigit():
+            dial.client(identity(to))
+        else:
+            abort(400)
+        vr.append(dial)
+        return _xml(vr)
+
+    @hooks.route("/outbound", methods=["POST"])
+    @signed
+    def outbound() -> Response:
+        """The TwiML App's Voice URL: an agent's browser phone calls out (E.164 only)."""
+        to = request.form.get("To", "")
+        caller = request.form.get("From", "")
+        if not caller.startswith("client:agent") or not E164.fullmatch(to):
+            abort(400)
+        vr = VoiceResponse()
+        dial = Dial(caller_id=settings.twilio_from_number or None, timeout=30)
+        dial.number(to)
+        vr.append(dial)
+        return _xml(vr)
+
+    def me() -> str:
+        user = current_user()
+        if user is None or not user.agent_ext:
+            abort(403)
+        return user.agent_ext
+
+    @api.route("/token")
+    @roles(Role.AGENT)
+    def token() -> Any:
+        """A short-lived access token for this agent's browser phone (Voice grant)."""
+        agent = me()
+        sid, key = settings.twilio_account_sid, settings.twilio_api_key_sid
+        secret = settings.twilio_api_key_secret
+        if not (sid and key and secret):
+            return jsonify(error="not_configured",
+                           description="TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID and "
+                                       "TWILIO_API_KEY_SECRET are not all set"), 503
+        jwt = AccessToken(sid, key, secret, identity=identity(agent),
+                          ttl=settings.twilio_token_ttl_s)
+        jwt.add_grant(VoiceGrant(outgoing_application_sid=settings.twilio_twiml_app_sid,
+                                 incoming_allow=True))
+        return jsonify(token=jwt.to_jwt(), identity=identity(agent),
+                       ttl_s=settings.twilio_token_ttl_s)
+
+    @api.route("/device", methods=["POST"])
+    @roles(Role.AGENT)
+    def device() -> Any:
+        """Ring the browser (``number`` empty) or a PSTN number (E.164) for this agent."""
+        agent = me()
+        number = str((request.get_json(silent=True) or request.form).get("number") or "")
+        if number and not E164.fullmatch(number):
+            return jsonify(error="bad_number", description="an E.164 number, like +12125550100"
+                           ), 400
+        with db.session() as s:
+            q.agent_row(s, agent).device = number
+        return jsonify(agent=agent, device=number or "browser")
+
+    @api.route("/transfer", methods=["POST"])
+    @roles(Role.AGENT)
+    def transfer() -> Any:
+        """Blind transfer of the agent's current call to a number or another agent."""
+        agent = me()
+        data = request.get_json(silent=True) or request.form
+        to = str(data.get("number") or data.get("agent") or "")
+        if not (E164.fullmatch(to) or (to.isdigit() and len(to) <= 10)):
+            return jsonify(error="bad_target",
+                           description="transfer to an E.164 number or an agent extension"), 400
+        now = utcnow()
+        base = (settings.public_base_url or "").rstrip("/")
+        with db.session() as s:
+            e = q.connected_call(s, agent)
+            if e is None:
+                return jsonify(error="no_call", description="no call to transfer"), 409
+            s.add(TwilioRequest(kind="redirect", entry_id=None, offer=0,
+                                path=f"Calls/{e.uniqueid}.json",
+                                form=json.dumps({"Url": f"{base}/twilio/acd/transfer?"
+                                                        + urlencode({"to": to}),
+                                                 "Method": "POST"}),
+                                status="pending", next_attempt_at=now, created_at=now,
+                                last_error=""))
+            q.transferred(s, e, to, now, wrapup_s(e.queue))
+            uid = e.uniqueid
+        return jsonify(uniqueid=uid, transfer_to=to, status="pending"), 202
+
+    return [Mount(hooks, csrf_exempt=True), Mount(api)]

@@ -1,0 +1,103 @@
+"""Headless Chromium on the agent console of a Twilio center: the Voice SDK served from our
+own static files loads, and the desktop's phone adapter (center/static/twilio-phone.js),
+driven with a stand-in for the SDK's Device (its signalling and media need Twilio's cloud),
+answers an offered call and transfers it; the transfer reaches the fake Twilio REST server
+as the Calls redirect Twilio expects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acd.twilio_acd.dispatch_jobs import Dispatcher
+from acd.twilio_acd.models import TwilioAgent, TwilioEntry
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
+from foundation.users import create_user
+from tests.browser.conftest import start_web
+from tests.conftest import TEST_PASSWORD, make_database
+from tests.support.fake_twilio import fake_twilio_rest
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+AC, TOKEN, BASE = "AC" + "4" * 32, "browser-twilio-token", "https://311.civic.example"
+FAKE_DEVICE = """
+class FakeDevice {
+  constructor(token) { this.token = token; this.handlers = {}; FakeDevice.last = this; }
+  on(name, fn) { this.handlers[name] = fn; }
+  emit(name, arg) { this.handlers[name](arg); }
+  async register() { this.emit("registered"); }
+}
+class FakeCall {
+  constructor() {
+    this.parameters = {From: "+12125550999"}; this.handlers = {}; this.accepted = false;
+  }
+  on(name, fn) { this.handlers[name] = fn; }
+  accept() { this.accepted = true; }
+  disconnect() { this.handlers.disconnect(); }
+}
+"""
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    yield from make_database("postgres", tmp_path)
+
+
+def test_the_desktop_answers_and_transfers_a_twilio_call(db: Database, tmp_path: Path,
+                                                         chromium: Any) -> None:
+    now = utcnow()
+    with db.session() as s:
+        create_user(s, "agent1", TEST_PASSWORD, "agent", agent_ext="100")
+        s.add(TwilioAgent(agent="100", device="", queues='{"citywide": [false, ""]}',
+                          state="on_call", reason="", on_call="CA-browser"))
+        s.add(TwilioEntry(uniqueid="CA-browser", queue="citywide", entered_at=now,
+                          state="connected", agent="100", offered_at=now, answered_at=now,
+                          offers=1, tried="", position=1))
+    with fake_twilio_rest(AC, TOKEN) as (api, fake):
+        env = {"CIVIC311_DATA_DIR": str(tmp_path / "data"), "CIVIC311_TELEPHONY_BACKEND":
+               "twilio", "TWILIO_ACCOUNT_SID": AC, "TWILIO_AUTH_TOKEN": TOKEN,
+               "PUBLIC_BASE_URL": BASE, "CIVIC311_TWILIO_API_BASE": api,
+               "TWILIO_API_KEY_SID": "SK" + "5" * 32,
+               "TWILIO_API_KEY_SECRET": "an-api-key-secret-long-enough-for-hs256"}
+        proc, base = start_web(None, db, tmp_path / "web.log", env)
+        try:
+            page = chromium.new_page()
+            page.goto(f"{base}/login")
+            page.fill("input[name=username]", "agent1")
+            page.fill("input[name=password]", TEST_PASSWORD)
+            page.click("button[type=submit]")
+            page.goto(f"{base}/agent/console")
+            page.wait_for_selector("#twilio-phone")
+            # the real SDK, from /static/vendor/ (npm), is loaded and offers its Device
+            assert page.evaluate("typeof Twilio.Device") == "function"
+            page.add_script_tag(content=FAKE_DEVICE + "window.FakeDevice = FakeDevice;"
+                                "window.FakeCall = FakeCall;")
+            result = page.evaluate("""async () => {
+              const states = [];
+              const phone = new TwilioPhone({Device: FakeDevice, onState: s => states.push(s),
+                csrf: document.querySelector('meta[name="csrf-token"]').content});
+              await phone.start();
+              const call = new FakeCall();
+              FakeDevice.last.emit("incoming", call);
+              phone.answer();
+              const moved = await phone.transfer("+12125550177");
+              return {states, accepted: call.accepted, token: FakeDevice.last.token.length,
+                      moved};
+            }""")
+            assert result["states"] == ["ready", "offered", "on_call"]
+            assert result["accepted"] is True and result["token"] > 100
+            assert result["moved"]["transfer_to"] == "+12125550177"
+            page.close()
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        settings = Settings(twilio_account_sid=AC, twilio_auth_token=TOKEN,
+                            public_base_url=BASE, twilio_api_base=api,
+                            telephony_backend="twilio", data_dir=tmp_path / "data")
+        Dispatcher(settings, db).send(utcnow())
+        redirect = fake.handled("redirect")
+        assert [r["path"].rsplit("/", 1)[-1] for r in redirect] == ["CA-browser.json"]
+        assert redirect[0]["form"]["Url"] == f"{BASE}/twilio/acd/transfer?to=%2B12125550177"
