@@ -197,7 +197,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
         if not (sid and key and secret):
             return jsonify(error="not_configured",
                            description="TWILIO_ACCOUNT_SID, TWILIO_API_KEY_SID and "
-                                       "TWILIO_API_KEY_SECRET are not all set"), 503
+                                       "TWILIO_API_KEY_SECRET are not all set"), 404
         jwt = AccessToken(sid, key, secret, identity=identity(agent),
                           ttl=settings.twilio_token_ttl_s)
         jwt.add_grant(VoiceGrant(outgoing_application_sid=settings.twilio_twiml_app_sid,
