@@ -66,8 +66,21 @@ def start_web(pbx: Pbx | None, db: Database, log: Path,
         except (requests.ConnectionError, requests.Timeout):  # not up yet, or busy starting
             return False
 
-    wait_until(up, 30, what="the web server")
+    try:
+        wait_until(up, 60, what="the web server")
+    except BaseException:
+        stop_web(proc)  # a server that never came up must not outlive its test
+        raise
     return proc, base
+
+
+def stop_web(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture
@@ -79,8 +92,4 @@ def web(clean_pbx: Pbx, pg_db: Database, tmp_path: Path) -> Iterator[str]:
     try:
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_web(proc)
