@@ -10,6 +10,7 @@ from alembic.config import Config
 import acd.models  # noqa: F401  (each import registers its tables on Base.metadata)
 import crm_bridge.models  # noqa: F401
 import crm_bridge.scheduled.models  # noqa: F401
+import foundation.erasure  # noqa: F401
 import foundation.heartbeat  # noqa: F401
 import foundation.throttle  # noqa: F401
 import foundation.users  # noqa: F401

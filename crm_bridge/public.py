@@ -1,6 +1,7 @@
 """What anyone holding a ticket number may learn (the IVR reads this by keypad).
 
-No personal data: no names, contact details, address or description.
+No personal data: no names, contact details, address or description; the resolution is the
+public view's (``crm_bridge.open311.public_view``: phone numbers and e-mail addresses masked).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_bridge.models import ServiceType, Ticket
+from crm_bridge.open311.public_view import public_view
 from crm_bridge.tickets.checkdigit import InvalidTicketNumber, normalize
 from crm_bridge.tickets.lifecycle import State, plain
 
@@ -45,7 +47,8 @@ def public_status(session: Session, ticket_number: str,
         agency_name=t.agency.name,
         service_name=t.service_type.name,
         expected_date=t.due_at.astimezone(ZoneInfo(tz)).date() if t.due_at else None,
-        resolution=t.resolution if state is State.CLOSED else None,
+        resolution=(public_view(t, t.service_type.public_description).resolution
+                    if state is State.CLOSED else None),
     )
 
 

@@ -102,6 +102,7 @@ def upsert_service_type(session: Session, raw: dict[str, Any]) -> tuple[ServiceT
         "script": str(raw.get("script", "")), "faq": str(raw.get("faq", "")),
         "attributes": normalize_definitions(raw.get("attributes") or []),
         "active": bool(raw.get("active", True)),
+        "public_description": bool(raw.get("public_description", False)),
     }
     st = session.scalar(select(ServiceType).where(ServiceType.code == code))
     if st is None:
@@ -148,6 +149,7 @@ def export_catalog(session: Session) -> dict[str, Any]:
     types = [{"code": s.code, "name": s.name, "group": s.group, "description": s.description,
               "keywords": s.keywords, "agency": s.agency.code,
               "sla": {"unit": s.sla_unit, "amount": s.sla_amount}, "script": s.script,
-              "faq": s.faq, "attributes": s.attributes, "active": s.active}
+              "faq": s.faq, "attributes": s.attributes, "active": s.active,
+              "public_description": s.public_description}
              for s in session.scalars(select(ServiceType).order_by(ServiceType.code))]
     return {"agencies": agencies, "service_types": types}
