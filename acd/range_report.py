@@ -10,6 +10,7 @@ call entered the queue in.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -116,10 +117,13 @@ def breakdowns(s: Session, r: Range, queue: str | None) -> dict[str, dict[str, i
                                CallRecord.transfer_target.is_not(None))}
 
 
-def repeat_callers(s: Session, r: Range, queue: str | None, within_days: int) -> dict[str, Any]:
+def repeat_callers(s: Session, r: Range, queue: str | None, within_days: int,
+                   caller_key: Callable[[str], str] = str) -> dict[str, Any]:
     """Of the answered calls, how many were followed by another call from the same number
     within ``within_days`` (a repeat); first-contact resolution = the rest over answered.
-    The look-ahead runs past the range's end, so the last days are judged fully."""
+    The look-ahead runs past the range's end, so the last days are judged fully. Numbers are
+    compared through ``caller_key`` (``foundation.erasure.caller_key``: erased numbers are
+    pseudonyms, and a kept number matches its own pseudonym)."""
     t0, t1 = r.bounds()
     ahead = t1 + timedelta(days=within_days)
     where = [CallRecord.entered_at >= t0, CallRecord.entered_at < ahead, NOT_PLACEHOLDER,
@@ -128,7 +132,7 @@ def repeat_callers(s: Session, r: Range, queue: str | None, within_days: int) ->
     for number, at, outcome, q in s.execute(
             select(CallRecord.caller_number, CallRecord.entered_at, CallRecord.outcome,
                    CallRecord.queue).where(*where).order_by(CallRecord.entered_at)):
-        calls[str(number)].append((at, at < t1 and outcome == CallOutcome.ANSWERED
+        calls[caller_key(str(number))].append((at, at < t1 and outcome == CallOutcome.ANSWERED
                               and (queue is None or q == queue)))
     answered = repeats = 0
     window = timedelta(days=within_days)

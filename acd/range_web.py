@@ -19,6 +19,7 @@ from acd.reports import table_row
 from acd.wallboard import SelfService
 from foundation.auth import roles
 from foundation.db import Database, utcnow
+from foundation.erasure import caller_key
 from foundation.settings import Settings
 from foundation.users import Role
 from foundation.web import Mount
@@ -67,7 +68,8 @@ def create_blueprints(settings: Settings, db: Database,
             before = range_report.summaries(s, r.a_year_before(), "year", queue, d)
             hours, days = range_report.profiles(s, r, queue, d)
             extra = {**range_report.breakdowns(s, r, queue),
-                     "repeat_callers": range_report.repeat_callers(s, r, queue, repeat_days),
+                     "repeat_callers": range_report.repeat_callers(
+                         s, r, queue, repeat_days, caller_key(settings.secret_key)),
                      "pause_by_reason_s": range_report.pause_by_reason(s, r)}
             ivr = self_service(s, *r.bounds()) if self_service and not queue else None
         total = combine([m for _, m in periods], d.thresholds_s)

@@ -187,11 +187,49 @@ def user_totp(c: Context, username: str, remove: bool) -> None:
         click.echo(provisioning_uri(secret, username, f"{c.settings.city_name} 311"))
 
 
+@click.group()
+def privacy() -> None:
+    """Personal data past its retention (docs/security.md): erase now, read the audit."""
+
+
+@privacy.command("erase")
+@click.option("--at", "at", help="Judge ages as of this instant (ISO 8601; default now).")
+@pass_ctx
+def privacy_erase(c: Context, at: str | None) -> None:
+    """Erase the personal data past its retention now (the worker does it hourly); prints
+    per table how many rows were erased and which failed."""
+    from center.worker import ERASURES
+    from foundation.cli import echo_json, parse_when
+    from foundation.db import utcnow
+
+    now = parse_when(at) if at else utcnow()
+    out = {}
+    for erase in ERASURES:
+        for table, run in erase(c.settings, c.db, now).items():
+            out[table] = {"erased": run.erased, "failed": run.failed}
+    echo_json(out)
+
+
+@privacy.command("log")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True)
+@pass_ctx
+def privacy_log(c: Context, limit: int) -> None:
+    """The newest erasures (and failures to erase) as JSON lines."""
+    from foundation.cli import echo_json
+    from foundation.erasure import recent
+
+    with c.db.session() as s:
+        for e in recent(s, limit):
+            echo_json({"at": e.at.isoformat(), "kind": e.kind, "table": e.subject_table,
+                       "id": e.subject_id, "action": e.action, "fields": e.fields,
+                       "detail": e.detail, "attempts": e.attempts})
+
+
 def _mount_capabilities() -> None:
     """Every capability's command group, named here explicitly (capabilities never import
     this module: it is the root)."""
     for group in (asterisk, agent, report, calls_group, referral_group, wfm, apikey, catalog,
-                  opendata, recordings, gis):
+                  opendata, recordings, gis, privacy):
         cli.add_command(group)
 
 

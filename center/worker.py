@@ -11,17 +11,22 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 import acd.counters
+import acd.erasure_jobs
 import acd.rollup
 import acd.twilio_acd.dispatch_jobs
+import crm_bridge.erasure_jobs
 import crm_bridge.jobs
 import ivr.callback.twilio_jobs
+import ivr.erasure_jobs
 import recordings.jobs
 import workforce.jobs
 from foundation.db import Database
+from foundation.erasure import ErasureRun
 from foundation.heartbeat import beat
 from foundation.jobs import Job
 from foundation.settings import Settings
@@ -32,6 +37,13 @@ log = logging.getLogger(__name__)
 JOB_SOURCES: tuple[Callable[[Settings, Database], list[Job]], ...] = (
     workforce.jobs.jobs, crm_bridge.jobs.jobs, acd.rollup.jobs, acd.counters.jobs,
     recordings.jobs.jobs, ivr.callback.twilio_jobs.jobs, acd.twilio_acd.dispatch_jobs.jobs,
+    acd.erasure_jobs.jobs, ivr.erasure_jobs.jobs, crm_bridge.erasure_jobs.jobs,
+)
+
+# Each capability's erasure of personal data past its retention, ``erase(settings, db, now)``
+# (what the jobs above run hourly, and what ``civic311 privacy erase`` runs once).
+ERASURES: tuple[Callable[[Settings, Database, datetime], dict[str, ErasureRun]], ...] = (
+    acd.erasure_jobs.erase, ivr.erasure_jobs.erase, crm_bridge.erasure_jobs.erase,
 )
 
 

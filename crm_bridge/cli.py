@@ -82,16 +82,19 @@ def opendata() -> None:
 @pass_ctx
 def opendata_export(c: Context, fmt: str, start: str | None, end: str | None,
                     out: str | None) -> None:
-    """Write every ticket as CSV or JSON, without names, contacts, descriptions or answers."""
+    """Write every ticket as CSV or JSON through the public view of a request: no names or
+    contacts, hundred-block addresses, rounded coordinates, descriptions only where the
+    service type allows (masked), spreadsheet formulas made text."""
     from crm_bridge.open311 import opendata as od
 
     tz = ZoneInfo(c.settings.timezone)
     lo, hi = (parse_when(v) if v else None for v in (start, end))
+    places = c.settings.public_coordinate_decimals
     with c.db.session() as s:
         if out:
             with open(out, "w", encoding="utf-8", newline="") as fh:
-                n = od.write(fmt, od.rows(s, tz, lo, hi), fh)
+                n = od.write(fmt, od.rows(s, tz, lo, hi, places), fh)
             click.echo(f"{n} service requests written to {out}", err=True)
         else:
             stream: Any = sys.stdout
-            od.write(fmt, od.rows(s, tz, lo, hi), stream)
+            od.write(fmt, od.rows(s, tz, lo, hi, places), stream)

@@ -30,6 +30,7 @@ class CrmConfig:
     sms_enabled: bool = False
     duplicate_radius_m: float = 150.0
     duplicate_window_days: float = 30.0
+    public_coordinate_decimals: int = 3  # public lat/long (crm_bridge/open311/public_view.py)
 
     def reopen_url(self, number: str) -> str:
         base = (self.public_base_url or "").rstrip("/")
@@ -75,4 +76,5 @@ def from_settings(settings: Settings) -> CrmConfig:
                          and settings.twilio_from_number),
         duplicate_radius_m=settings.duplicate_radius_m,
         duplicate_window_days=settings.duplicate_window_days,
+        public_coordinate_decimals=settings.public_coordinate_decimals,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from foundation.db import Base, UTCDateTime, utcnow
@@ -65,6 +65,9 @@ class ServiceType(Base):
     # a ticket in a listed district goes to that agency, any other to ``agency``
     district_routes: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     active: Mapped[bool] = mapped_column(default=True)
+    # The resident's description (masked) and photo link are public for this type only when
+    # set (crm_bridge/open311/public_view.py); off unless the catalog says so.
+    public_description: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     agency: Mapped[Agency] = relationship()

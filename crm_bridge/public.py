@@ -1,7 +1,8 @@
 """What other capabilities may call: what anyone holding a ticket number may learn (the IVR
-reads it by keypad; no personal data: no names, contact details, address or description),
-the catalog a resident picks from, and a resident's own requests (open one, say "work not
-done", see requests near a place) for the web portal.
+reads it by keypad; no personal data: no names, contact details, address or description; the
+resolution is the public view's, ``crm_bridge.open311.public_view``: phone numbers and e-mail
+addresses masked), the catalog a resident picks from, and a resident's own requests (open
+one, say "work not done", see requests near a place) for the web portal.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from crm_bridge.config import CrmConfig, from_settings
 from crm_bridge.models import ServiceType, Ticket
+from crm_bridge.open311.public_view import public_view
 from crm_bridge.tickets import records, service
 from crm_bridge.tickets.checkdigit import InvalidTicketNumber, normalize
 from crm_bridge.tickets.draft import TicketDraft
@@ -60,7 +62,8 @@ def public_status(session: Session, ticket_number: str,
         agency_name=t.agency.name,
         service_name=t.service_type.name,
         expected_date=t.due_at.astimezone(ZoneInfo(tz)).date() if t.due_at else None,
-        resolution=t.resolution if state is State.CLOSED else None,
+        resolution=(public_view(t, t.service_type.public_description).resolution
+                    if state is State.CLOSED else None),
         closed_at=t.closed_at if state is State.CLOSED else None,
     )
 
@@ -157,7 +160,8 @@ def nearby_requests(session: Session, lat: float, long: float, config: CrmConfig
                     radius_m: float = 400.0, days: float = 90.0,
                     limit: int = 50) -> list[NearbyRequest]:
     """Requests opened or still open near a point in the last ``days`` (what Open311 shows
-    anyone: type, state, date, place; no personal data), nearest first."""
+    anyone: type, state, date, the public view's block and rounded spot; no personal data),
+    nearest first."""
     since = utcnow() - timedelta(days=days)
     dlat = radius_m / 111_000
     dlon = dlat / max(0.01, math.cos(math.radians(lat)))
@@ -170,8 +174,10 @@ def nearby_requests(session: Session, lat: float, long: float, config: CrmConfig
         if t.lat is None or t.long is None:
             continue
         d = distance_m(lat, long, t.lat, t.long)
-        if d <= radius_m:
+        if d <= radius_m:  # measured on the exact spot, shown as the public view's place
+            pv = public_view(t, t.service_type.public_description,
+                             config.public_coordinate_decimals)
             out.append(NearbyRequest(t.number or "", t.service_type.name, plain(State(t.state)),
-                                     t.requested_at.astimezone(tz).date(), t.address, t.lat,
-                                     t.long, round(d)))
+                                     t.requested_at.astimezone(tz).date(), pv.address, pv.lat,
+                                     pv.long, round(d)))
     return sorted(out, key=lambda r: r.distance_m)[:limit]

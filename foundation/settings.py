@@ -350,6 +350,15 @@ class Settings(BaseSettings):
     report_send_hour: int = Field(default=7, ge=0, le=23)
     report_max_attempts: int = Field(default=8, ge=1)
 
+    # ---- personal data (docs/security.md: what is public, what is kept and for how long) --
+    # Public lat/long (Open311 GETs, open data) are rounded to this many decimals (3: ~100 m).
+    public_coordinate_decimals: int = Field(default=3, ge=0, le=6)
+    # The worker erases personal data older than these (foundation/erasure.py); recordings
+    # keep their own per-queue retention (/recordings/policies).
+    retention_caller_number_days: int = Field(default=180, ge=1, le=3650)  # caller ID
+    retention_ticket_contact_days: int = Field(default=365, ge=1, le=3650)  # after closure
+    retention_voicemail_days: int = Field(default=90, ge=1, le=3650)  # message audio
+
     @field_validator("agent_sip_passwords")
     @classmethod
     def _plain_passwords(cls, value: dict[str, str]) -> dict[str, str]:

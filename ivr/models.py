@@ -1,11 +1,12 @@
 """IVR tables: one row per call through the menu (keyed by the Asterisk uniqueid or the
-Twilio CallSid) and the supervisors' emergency notices (callbacks: ivr/callback/models.py)."""
+Twilio CallSid), who heard which voicemail, and the supervisors' emergency notices
+(callbacks: ivr/callback/models.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, LargeBinary, String, Text, select
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from foundation.db import Base, UTCDateTime
@@ -37,6 +38,24 @@ class IvrCall(Base):
     # Twilio's recording; its length in seconds
     voicemail: Mapped[str | None] = mapped_column(String(512), default=None)
     voicemail_s: Mapped[float | None] = mapped_column(default=None)
+
+
+class VoicemailAccess(Base):
+    """Audit log of voicemail: who heard which message, when, from where (one row per request,
+    as for recordings: a browser's player asks in ranges). ``action`` is ``play`` (a file
+    served from Asterisk's spool) or ``open`` (sent on to Twilio's copy)."""
+
+    __tablename__ = "ivr_voicemail_access"
+    __table_args__ = (Index("ix_ivr_voicemail_access_call", "ivr_call_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ivr_call_id: Mapped[int] = mapped_column(ForeignKey("ivr_calls.id", ondelete="CASCADE"))
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    byte_range: Mapped[str] = mapped_column(String(64), default="")
 
 
 class IvrNotice(Base):

@@ -27,7 +27,7 @@ from foundation.web import Mount
 from ivr import emergency_notices as notices
 from ivr import voicemail
 from ivr.analytics import containment
-from ivr.models import active_notice
+from ivr.models import IvrCall, active_notice
 from telephony.install import Install, locate
 
 
@@ -108,21 +108,59 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     @bp.get("/voicemail")
     @roles(Role.SUPERVISOR)
     def voicemail_page() -> str:
-        """Messages left after hours, newest first, to be called back or turned into tickets."""
+        """Messages left after hours, newest first, to be called back or turned into tickets;
+        under each, who has heard it (the access audit)."""
         tz = ZoneInfo(settings.timezone)
         with db.session() as s:
+            calls = voicemail.recent(s)
+            heard = voicemail.by_call(voicemail.access_log(s, [c.id for c in calls]))
             rows = [(c.started_at.astimezone(tz), c.caller_number or "unknown", c.language or "",
-                     c.voicemail_s, c.voicemail or "", c.source) for c in voicemail.recent(s)]
+                     c.voicemail_s, c.voicemail or "", c.source, c.id,
+                     [(a.at.astimezone(tz), a.username, a.role, a.action, a.remote_addr)
+                      for a in heard.get(c.id, [])]) for c in calls]
         return render_template("ivr/voicemail.html", rows=rows)
 
+    @bp.get("/voicemail/access")
+    @roles(Role.SUPERVISOR)
+    def voicemail_access() -> str:
+        """Every voicemail play, newest first (the audit, as recordings have theirs)."""
+        tz = ZoneInfo(settings.timezone)
+        with db.session() as s:
+            rows = [(a.at.astimezone(tz), a.username, a.role, a.action, a.ivr_call_id,
+                     a.remote_addr, a.byte_range) for a in voicemail.access_log(s)]
+        return render_template("ivr/voicemail_access.html", rows=rows)
+
+    def _audit(call: IvrCall, action: str) -> None:
+        user = current_user()
+        assert user is not None
+        with db.session() as s:
+            voicemail.audit(s, call, user.username, user.role, action, utcnow(),
+                            request.remote_addr or "", request.headers.get("Range") or "")
 
     @bp.get("/voicemail/<name>")
     @roles(Role.SUPERVISOR)
     def voicemail_file(name: str) -> Response:
-        """One message as recorded by Asterisk (range requests for the browser's player)."""
+        """One message as recorded by Asterisk (range requests for the browser's player);
+        every request is audited before a byte is sent."""
         path = voicemail.file_for(install(), name)
-        if path is None:
+        with db.session() as s:
+            call = voicemail.call_with_file(s, name)
+        if path is None or call is None:
             abort(404)
-        return send_file(path, mimetype="audio/wav", conditional=True, max_age=0)
+        _audit(call, "play")
+        response = send_file(path, mimetype="audio/wav", conditional=True, max_age=0)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+
+    @bp.get("/voicemail/<int:call_id>/open")
+    @roles(Role.SUPERVISOR)
+    def voicemail_twilio(call_id: int) -> Response:
+        """A message Twilio keeps: audited, then sent on to Twilio's recording."""
+        with db.session() as s:
+            call = s.get(IvrCall, call_id)
+        if call is None or call.source != "twilio" or not call.voicemail:
+            abort(404)
+        _audit(call, "open")
+        return redirect(call.voicemail)
 
     return [Mount(bp)]

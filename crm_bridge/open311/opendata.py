@@ -1,10 +1,13 @@
 """Open data: the tickets in GeoReport bulk style (CSV or JSON) with personal data removed.
 
-Left out: the resident's name, phone, email, account and device ids, the free-text description
-and comments (residents write names and phone numbers into them), the answers to probing
-questions (licence plates, apartment numbers), and the call link. Locations are generalised:
-a street address becomes its hundred block ("1200 block of Main St") and lat/long is rounded to
-3 decimals (about 100 m), so a report cannot be traced to one house.
+Every location, description and note goes through the one public view of a request
+(``crm_bridge.open311.public_view``), the same that Open311 GETs answer with: the hundred block
+of the address with apartment and unit numbers removed, coordinates rounded
+(``public_coordinate_decimals``, 3 by default: about 100 m), the description only for service
+types that allow it and with phone numbers and e-mail addresses masked. Left out entirely: the
+resident's name, phone, e-mail, account and device ids, the GIS address id, the answers to
+probing questions (licence plates, apartment numbers), comments and the call link. CSV cells
+that a spreadsheet would run as a formula are made text (``foundation.spreadsheet``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from typing import Any
@@ -21,38 +23,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_bridge.models import Ticket
+from crm_bridge.open311.public_view import DEFAULT_DECIMALS, public_view
 from crm_bridge.open311.queries import Catalog
 from crm_bridge.open311.wire import iso
 from crm_bridge.tickets.lifecycle import State, plain
+from foundation.spreadsheet import cell
 
 FIELDS = ["service_request_id", "requested_datetime", "updated_datetime", "closed_date",
           "expected_datetime", "status", "status_description", "closure_reason", "source",
           "service_code", "service_name", "service_subtype", "agency_responsible", "address",
-          "zipcode", "lat", "long"]
+          "zipcode", "lat", "long", "description", "status_notes"]
 SOURCES = {"phone": "Phone", "ivr": "Phone (IVR)", "web": "Website", "open311": "Mobile App/API",
            "email": "Email", "sms": "Text/SMS"}
-_HOUSE = re.compile(r"^\s*(\d+)[A-Za-z]?(?:-\d+)?\s+(.+)$")
 BATCH = 2000
 
 
-def block_of(address: str | None) -> str | None:
-    """'1234 Main St' -> '1200 block of Main St'; an address without a number stays as is
-    (an intersection or a landmark names no home)."""
-    if not address or not address.strip():
-        return None
-    m = _HOUSE.match(address)
-    if not m:
-        return address.strip()
-    return f"{int(m.group(1)) // 100 * 100} block of {m.group(2).strip()}"
-
-
-def _round(x: float | None) -> float | None:
-    return None if x is None else round(x, 3)
-
-
-def bulk_row(t: Ticket, cat: Catalog, tz: tzinfo) -> dict[str, Any]:
+def bulk_row(t: Ticket, cat: Catalog, tz: tzinfo,
+             decimals: int = DEFAULT_DECIMALS) -> dict[str, Any]:
     st = cat.types[t.service_type_id]
     state = State(t.state)
+    pv = public_view(t, st.public_description, decimals)
     return {
         "service_request_id": t.number,
         "requested_datetime": iso(t.requested_at, tz),
@@ -67,15 +57,18 @@ def bulk_row(t: Ticket, cat: Catalog, tz: tzinfo) -> dict[str, Any]:
         "service_name": st.name,
         "service_subtype": st.group or None,
         "agency_responsible": cat.agencies[t.agency_id].name,
-        "address": block_of(t.address),
-        "zipcode": t.zipcode,
-        "lat": _round(t.lat),
-        "long": _round(t.long),
+        "address": pv.address,
+        "zipcode": pv.zipcode,
+        "lat": pv.lat,
+        "long": pv.long,
+        "description": pv.description,
+        "status_notes": pv.status_notes,
     }
 
 
 def rows(session: Session, tz: tzinfo, start: datetime | None = None,
-         end: datetime | None = None) -> Iterator[dict[str, Any]]:
+         end: datetime | None = None,
+         decimals: int = DEFAULT_DECIMALS) -> Iterator[dict[str, Any]]:
     """Every ticket requested in [start, end), oldest first, read in batches (keyset)."""
     cat = Catalog(session)
     last_id = 0
@@ -89,18 +82,19 @@ def rows(session: Session, tz: tzinfo, start: datetime | None = None,
         if not batch:
             return
         for t in batch:
-            yield bulk_row(t, cat, tz)
+            yield bulk_row(t, cat, tz, decimals)
         last_id = batch[-1].id
         session.expunge_all()
 
 
 def iter_csv(items: Iterator[dict[str, Any]]) -> Iterator[str]:
-    """RFC 4180 CSV with a header line, a chunk per batch of rows."""
+    """RFC 4180 CSV with a header line, a chunk per batch of rows; text that a spreadsheet
+    would run as a formula is made text."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\r\n")
     w.writeheader()
     for n, r in enumerate(items, 1):
-        w.writerow({k: "" if v is None else v for k, v in r.items()})
+        w.writerow({k: cell(v) for k, v in r.items()})
         if n % BATCH == 0:
             yield buf.getvalue()
             buf.seek(0)

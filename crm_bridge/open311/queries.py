@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from crm_bridge.models import Agency, ServiceType, Ticket
+from crm_bridge.open311.public_view import DEFAULT_DECIMALS, public_view
 from crm_bridge.open311.wire import RequestQuery, iso
 from crm_bridge.tickets.business_calendar import SlaPolicy, SlaUnit
 from crm_bridge.tickets.lifecycle import State, plain
@@ -41,29 +42,33 @@ def definition_dict(st: ServiceType) -> dict[str, Any]:
 
 
 def request_dict(t: Ticket, cat: Catalog, tz: tzinfo, extensions: bool = False,
-                 parent_number: str | None = None) -> dict[str, Any]:
+                 parent_number: str | None = None,
+                 decimals: int = DEFAULT_DECIMALS) -> dict[str, Any]:
+    """A request as the public sees it: location, description and notes through the one
+    public view (``public_view``); no contact data, no GIS address id."""
     st = cat.types[t.service_type_id]
     agency = cat.agencies[t.agency_id]
     state = State(t.state)
+    pv = public_view(t, st.public_description, decimals)
     out: dict[str, Any] = {
         "service_request_id": t.number,
         "status": "closed" if state is State.CLOSED else "open",
-        "status_notes": t.status_notes,
+        "status_notes": pv.status_notes,
         "service_name": st.name,
         "service_code": st.code,
-        "description": t.description or None,
+        "description": pv.description,
         "agency_responsible": agency.name,
         "service_notice": f"Expected within {_sla_words(st)}",
         "requested_datetime": iso(t.requested_at, tz),
         "updated_datetime": iso(t.closed_at if state is State.CLOSED and t.closed_at
                                 else t.updated_at, tz),
         "expected_datetime": iso(t.due_at, tz),
-        "address": t.address,
-        "address_id": t.address_id,
-        "zipcode": t.zipcode,
-        "lat": t.lat,
-        "long": t.long,
-        "media_url": t.media_url,
+        "address": pv.address,
+        "address_id": None,  # a GIS address point names one house
+        "zipcode": pv.zipcode,
+        "lat": pv.lat,
+        "long": pv.long,
+        "media_url": pv.media_url,
     }
     if extensions:
         out["extended_attributes"] = {

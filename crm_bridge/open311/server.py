@@ -1,6 +1,9 @@
 """Open311 GeoReport v2 server under ``/open311/v2/`` (JSON and XML).
 
-GETs are public; POST checks its own ``api_key`` (so the blueprint is CSRF-exempt).
+GETs are public and answer with the public view of each request
+(``crm_bridge.open311.public_view``: hundred-block address, rounded coordinates, descriptions
+only where the service type allows, masked); POST checks its own ``api_key`` (so the
+blueprint is CSRF-exempt).
 Errors are the standard array ``[{"code", "description"}]`` with HTTP 400/403/404.
 """
 
@@ -166,8 +169,8 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
             more = len(rows) > q.page_size
             rows = rows[:q.page_size]
             parents = parent_numbers(s, rows) if q.extensions else {}
-            body = [request_dict(t, cat, tz, q.extensions, parents.get(t.parent_id or 0))
-                    for t in rows]
+            body = [request_dict(t, cat, tz, q.extensions, parents.get(t.parent_id or 0),
+                                 settings.public_coordinate_decimals) for t in rows]
         headers = {}
         if more:
             args = request.args.to_dict()
@@ -187,7 +190,8 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
                 raise Open311Error(404, f"service_request_id {request_id!r} not found")
             ext = (request.args.get("extensions") or "").lower() == "true"
             parents = parent_numbers(s, [t]) if ext else {}
-            body = [request_dict(t, Catalog(s), tz, ext, parents.get(t.parent_id or 0))]
+            body = [request_dict(t, Catalog(s), tz, ext, parents.get(t.parent_id or 0),
+                                 settings.public_coordinate_decimals)]
         return respond(fmt, "service_requests", body)
 
     @bp.route("/tokens/<token>.<fmt>")

@@ -103,6 +103,7 @@ def upsert_service_type(session: Session, raw: dict[str, Any]) -> tuple[ServiceT
         "script": str(raw.get("script", "")), "faq": str(raw.get("faq", "")),
         "attributes": normalize_definitions(raw.get("attributes") or []),
         "active": bool(raw.get("active", True)),
+        "public_description": bool(raw.get("public_description", False)),
     }
     if "route_by_district" in raw:  # a form that does not show the rule keeps it
         values["district_routes"] = routes
@@ -170,6 +171,7 @@ def export_catalog(session: Session) -> dict[str, Any]:
               "keywords": s.keywords, "agency": s.agency.code,
               "sla": {"unit": s.sla_unit, "amount": s.sla_amount}, "script": s.script,
               "faq": s.faq, "attributes": s.attributes, "active": s.active,
+              "public_description": s.public_description,
               **({"route_by_district": s.district_routes} if s.district_routes else {})}
              for s in session.scalars(select(ServiceType).order_by(ServiceType.code))]
     return {"agencies": agencies, "service_types": types}

@@ -40,12 +40,13 @@ def _type_form(st: ServiceType | None, agencies: list[Agency]) -> dict[str, Any]
     if st is None:
         return {"code": "", "name": "", "group": "", "description": "", "keywords": "",
                 "agency": agencies[0].code if agencies else "", "sla_unit": "business_days",
-                "sla_amount": 5, "script": "", "faq": "", "attributes": "[]\n", "active": True}
+                "sla_amount": 5, "script": "", "faq": "", "attributes": "[]\n", "active": True,
+                "public_description": False}
     return {"code": st.code, "name": st.name, "group": st.group,
             "description": st.description, "keywords": st.keywords,
             "agency": next(a.code for a in agencies if a.id == st.agency_id),
             "sla_unit": st.sla_unit, "sla_amount": st.sla_amount, "script": st.script,
-            "faq": st.faq, "active": st.active,
+            "faq": st.faq, "active": st.active, "public_description": st.public_description,
             "attributes": yaml.safe_dump(st.attributes or [], sort_keys=False,
                                          allow_unicode=True)}
 
@@ -135,8 +136,10 @@ def register(bp: Blueprint, web: CrmWeb) -> None:
         error = None
         if request.method == "POST":
             f = request.form
-            values = {k: form_text(f, k) for k in values if k not in ("active",)}
+            values = {k: form_text(f, k) for k in values
+                      if k not in ("active", "public_description")}
             values["active"] = bool(f.get("active"))
+            values["public_description"] = bool(f.get("public_description"))
             if code != "new":
                 values["code"] = code
             try:

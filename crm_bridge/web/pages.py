@@ -28,6 +28,7 @@ from sqlalchemy import select
 from crm_bridge.config import CrmConfig
 from crm_bridge.models import Agency, ServiceType, Ticket
 from crm_bridge.open311 import opendata
+from crm_bridge.open311.public_view import public_view
 from crm_bridge.open311.wire import parse_iso
 from crm_bridge.tickets import routing, service
 from crm_bridge.tickets.attributes import answer_label
@@ -257,7 +258,8 @@ def register(bp: Blueprint, web: CrmWeb) -> None:
             except DOMAIN_ERRORS:
                 abort(404)
             facts = {"number": t.number, "service": t.service_type.name, "agency": t.agency.name,
-                     "state": plain(State(t.state)), "resolution": t.resolution,
+                     "state": plain(State(t.state)),
+                     "resolution": public_view(t, t.service_type.public_description).resolution,
                      "closed": t.state == State.CLOSED.value}
         if request.method == "GET":
             return render_template("crm/resident_reopen.html", f=facts, sig=sig, done=False)
@@ -305,11 +307,11 @@ def register(bp: Blueprint, web: CrmWeb) -> None:
                           for n in ("start_date", "end_date"))
         except ValueError as exc:
             return Response(f"{exc}\n", status=400, mimetype="text/plain")
-        database = web.db
+        database, decimals = web.db, web.cfg.public_coordinate_decimals
 
         def chunks() -> Iterator[str]:  # streamed: a million rows never sit in memory at once
             with database.session() as s:
-                rows = opendata.rows(s, tz, start, end)
+                rows = opendata.rows(s, tz, start, end, decimals)
                 yield from (opendata.iter_csv if fmt == "csv" else opendata.iter_json)(rows)
 
         return Response(stream_with_context(chunks()),

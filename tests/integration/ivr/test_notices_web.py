@@ -192,7 +192,8 @@ def test_supervisors_hear_after_hours_voicemail(app: Flask, users: dict[str, str
     page = sup.get("/ivr/voicemail").get_data(as_text=True)
     assert "+12125550404" in page and "+12125550405" in page and "+12125550406" not in page
     assert page.index("+12125550404") < page.index("+12125550405")  # newest first
-    assert "/ivr/voicemail/1796000000.7.wav" in page and "Recordings/RE1" in page
+    assert "/ivr/voicemail/1796000000.7.wav" in page
+    assert "Recordings/RE1" not in page and "/open" in page  # via the audited link
     got = sup.get("/ivr/voicemail/1796000000.7.wav")
     assert (got.status_code, got.mimetype, got.data) == (200, "audio/wav", audio)
     assert sup.get("/ivr/voicemail/1796000000.7.wav",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crm_bridge.open311.opendata import block_of
+from crm_bridge.open311.public_view import block_of
 from crm_bridge.tickets.calltypes import CALL_TYPES, check_wrapup
 from crm_bridge.tickets.errors import InvalidInput
 
