@@ -229,6 +229,8 @@ class Recorder:
         rec.wait_s, rec.talk_s = float(e.wait_s), float(e.talk_s)
         rec.answered_at = rec.answered_at or e.at - timedelta(seconds=e.talk_s)
         rec.ended_at, rec.hangup_side = e.at, e.hangup_side
+        if rec.transferred_at is not None:  # the agent hung up to hand an attended transfer on
+            rec.hangup_side = "transfer"
 
     def _abandoned(self, s: Session, known: dict[str, Row], e: ev.CallAbandoned) -> None:
         rec = self._record(s, known, e.uniqueid, e.queue, e.at - timedelta(seconds=e.wait_s),
@@ -258,6 +260,8 @@ class Recorder:
         if rec is not None and rec.answered_at is not None and rec.transferred_at is None:
             rec.transfer_target = e.target or None
             rec.transfer_kind, rec.transferred_at = e.kind, e.at
+            if rec.ended_at is not None:  # the agent leg's end came first: the transfer ended it
+                rec.hangup_side = "transfer"
 
     def _held(self, s: Session, known: dict[str, Row], e: ev.CallHeld) -> None:
         """Hold time of a connected call, from each Hold to its Unhold (or the call's end);

@@ -178,6 +178,7 @@ def nearby_requests(session: Session, lat: float, long: float, config: CrmConfig
             pv = public_view(t, t.service_type.public_description,
                              config.public_coordinate_decimals)
             out.append(NearbyRequest(t.number or "", t.service_type.name, plain(State(t.state)),
-                                     t.requested_at.astimezone(tz).date(), pv.address, pv.lat,
-                                     pv.long, round(d)))
+                                     t.requested_at.astimezone(tz).date(), pv.address,
+                                     round(t.lat, config.public_coordinate_decimals),
+                                     round(t.long, config.public_coordinate_decimals), round(d)))
     return sorted(out, key=lambda r: r.distance_m)[:limit]

@@ -46,7 +46,7 @@ def test_a_caller_rates_the_call_after_the_agent_hangs_up(clean_pbx: Pbx, databa
                                hold_ms=12000, caller_numbers=["+12125550503"])
         for run in (rater, silent, plain):
             assert run.wait(60).failed == 0
-        got = wait_until(lambda: len(r := responses(database)) == 2 and r, 20,
+        got = wait_until(lambda: len(r := responses(database)) == 2 and r, 60,
                          what="two survey responses")
     # the caller who pressed 4 rated agent 100; the silent one was asked and counted; the
     # citywide caller (no survey in that queue) was never asked
