@@ -38,8 +38,9 @@ def _agent(raw: str) -> str:
 
 
 def _enter(when: datetime, uid: str, queue: str, agent: str, d: list[str]) -> Events:
-    return (ev.CallerJoined(when, uid, "", "", queue, _int(d, 2), d[1] if len(d) > 1 else "", ""),
-            ev.IvrPathSet(when, uid, d[0] if d else ""))
+    # the path first, as the live stream states it (UserEvent CivicQueueEnter before the join)
+    return (ev.IvrPathSet(when, uid, d[0] if d else ""),
+            ev.CallerJoined(when, uid, "", "", queue, _int(d, 2), d[1] if len(d) > 1 else "", ""))
 
 
 def _connect(when: datetime, uid: str, queue: str, agent: str, d: list[str]) -> Events:

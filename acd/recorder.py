@@ -187,6 +187,7 @@ class Recorder:
 
     def _joined(self, s: Session, known: dict[str, Row], e: ev.CallerJoined) -> None:
         rec = self._record(s, known, e.uniqueid, e.queue, e.at, e.source)
+        rec.ivr_path = rec.ivr_path or self.pending_ivr.pop(e.uniqueid, None)  # a replay
         rec.linkedid, rec.channel = e.linkedid or None, e.channel or None
         rec.caller_number = e.caller_number or None
         rec.caller_name = e.caller_name or None
@@ -288,8 +289,9 @@ def route(legs: dict[str, list[Row]], known: dict[str, Row], e: Any) -> None:
     A join (or a refusal at join) is the entry of that queue at that time if one is known,
     the newest leg if it is still open in that queue, else a new leg. Any other event goes
     to the newest leg of its queue that entered before it (the newest of its queue when the
-    clocks disagree), or, when it names no queue, to the newest leg; an IVR path for an
-    entry not made yet waits for it.
+    clocks disagree), or, when it names no queue, to the newest leg; an IVR path once the
+    newest leg is answered or over is the path into an entry not made yet (a blind transfer's
+    caller re-enters before the agent's leg is reported over), and waits for it.
     """
     rows = legs.get(e.uniqueid)
     rec: Row | None = None
@@ -305,7 +307,8 @@ def route(legs: dict[str, list[Row]], known: dict[str, Row], e: Any) -> None:
             mine = [r for r in rows if r.queue == queue]
             before = [r for r in mine if (r.entered_at - e.at).total_seconds() <= SAME_ENTRY_S]
             rec = (before or mine)[-1] if mine else None
-        elif not (isinstance(e, ev.IvrPathSet) and rows[-1].ended_at is not None):
+        elif not (isinstance(e, ev.IvrPathSet) and (rows[-1].answered_at is not None
+                                                    or rows[-1].ended_at is not None)):
             rec = rows[-1]
     if rec is None:
         known.pop(e.uniqueid, None)
