@@ -58,7 +58,17 @@
       }).addTo(map);
     var lats = el.dataset.points ? JSON.parse(el.dataset.points) : [];
     var longs = el.dataset.pointsLong ? JSON.parse(el.dataset.pointsLong) : [];
-    lats.forEach(function (lat, i) { L.circleMarker([lat, longs[i]], {radius: 6}).addTo(map); });
+    // optional weights (a hot spot's count: the circle's area grows with it) and labels
+    var weights = el.dataset.pointsWeight ? JSON.parse(el.dataset.pointsWeight) : [];
+    var labels = el.dataset.pointsLabel ? JSON.parse(el.dataset.pointsLabel) : [];
+    var most = Math.max.apply(null, weights.concat([1]));
+    lats.forEach(function (lat, i) {
+      var radius = weights.length ? 4 + 16 * Math.sqrt(weights[i] / most) : 6;
+      var marker = L.circleMarker([lat, longs[i]], {radius: radius}).addTo(map);
+      if (labels[i]) marker.bindTooltip(labels[i]);
+    });
+    if (weights.length) map.fitBounds(lats.map(function (lat, i) { return [lat, longs[i]]; }),
+                                      {padding: [20, 20], maxZoom: 17});
     if (el.id !== "pin") return;
     var lat0 = document.getElementById("lat").value, long0 = document.getElementById("long").value;
     if (lat0 && long0) setPin("pin", Number(lat0), Number(long0));

@@ -31,6 +31,7 @@ PAGES = [
     ("/reports/intervals", "supervisor", "agency", "table"),
     ("/crm/reports/requests", "manager", "agent", "#backlog tbody tr[data-agency]"),
     ("/calls", "supervisor", "agent", "#calls tbody tr[data-uniqueid]"),
+    ("/crm/reports/hotspots", "manager", "agent", "#spots tbody tr[data-count]"),
 ]
 
 
@@ -76,6 +77,12 @@ def test_report_pages_by_role_and_the_public_page(center: tuple[Database, Path],
             assert page.locator(selector).count() > 0, (path, "shows figures")
             res = pages[may_not].goto(base + path)
             assert res is not None and res.status == 403, (path, may_not)
+        # the hot-spot map draws one circle per spot, tiles or none (the tests run offline)
+        page = pages["manager"]
+        page.goto(base + "/crm/reports/hotspots")
+        page.wait_for_selector("#hotmap path.leaflet-interactive", state="attached")
+        assert page.locator("#hotmap path.leaflet-interactive").count() == min(
+            200, int(page.get_attribute("#hotmap", "data-points-weight").count(",")) + 1)
         if shots:
             page = pages["manager"]
             page.goto(base + "/reports/calls?by=week")
