@@ -132,7 +132,7 @@ class SchedulerDuty:
 
     def standby(self) -> None:
         if not self.standing_by:
-            log.info("worker standby (pid %d on %s): another worker holds the lock",
+            log.info("worker standby (pid %d on %s): waiting for the worker lock",
                      os.getpid(), self.settings.node_name)
             self.standing_by = True
         if time.monotonic() >= self.next_standby_beat:

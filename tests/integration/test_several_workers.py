@@ -23,10 +23,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from center import schema
 from foundation.db import Database, utcnow
 from foundation.heartbeat import Heartbeat, beat, forget, read_all
 from foundation.leader import WORKER_LOCK_KEY, FileLock, PostgresLock
 from tests.support.pbx import wait_until
+from tests.support.private_pg import PrivatePostgres
 
 LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \w+ [\w.]+: (.*)$", re.M)
 
@@ -211,3 +213,45 @@ def test_status_leaves_out_a_standby_that_is_gone(database: Database) -> None:
         forget(s, "worker~2@here")
     with database.session() as s:  # the active worker gone stale is a fault, not left out
         assert {name: c["ok"] for name, c in read_all(s).items()} == {"worker": False}
+
+
+@pytest.fixture
+def private_pg(tmp_path: Path) -> Iterator[PrivatePostgres]:
+    pg = PrivatePostgres(tmp_path / "pg")
+    pg.init()
+    pg.start()
+    try:
+        yield pg
+    finally:
+        pg.remove()
+
+
+def test_a_database_restart_stops_the_jobs_until_the_lock_is_back(
+        private_pg: PrivatePostgres, tmp_path: Path) -> None:
+    """The private PostgreSQL of this test restarts under an active worker: its scheduler
+    stops when the lock's session ends, and starts again once it holds a new one."""
+    url = private_pg.create_database("civic311")
+    db = Database(url)
+    try:
+        schema.upgrade(db)
+    finally:
+        db.dispose()
+    worker = start_worker(url, tmp_path, "a")
+    try:
+        wait_until(lambda: worker.state() == "active" and worker.runs(), 90,
+                   what="the worker active, running its jobs")
+        private_pg.restart()
+        lost = wait_until(lambda: next((t for t, m in worker.lines()
+                                        if m.startswith("worker lost its lock")), None),
+                          20, interval=0.05, what="the worker to notice its lock is gone")
+        wait_until(lambda: any(t > lost and m.startswith("worker active")
+                               for t, m in worker.lines()), 30,
+                   what="the worker active again once the database is back")
+        back = next(t for t, m in worker.lines() if t > lost and m.startswith("worker active"))
+        assert [j for t, j in worker.runs() if lost < t < back] == []
+        wait_until(lambda: any(t > back for t, _ in worker.runs()), 30,
+                   what="the jobs to run again")
+        assert worker.proc.poll() is None
+    finally:
+        worker.proc.kill()
+        worker.proc.wait(10)
