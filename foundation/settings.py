@@ -171,6 +171,9 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DATABASE_URL", "CIVIC311_DATABASE_URL")
     )
     log_level: str = "INFO"
+    # Several workers on one database: the standbys try the worker lock this often, and the
+    # active one checks it holds it this often (foundation/leader.py); seconds.
+    worker_lock_retry_s: float = Field(default=1.0, gt=0, le=60)
 
     city_name: str = "Civic City"
     timezone: str = "America/New_York"
