@@ -2,7 +2,8 @@
 ``civic311 web`` (gunicorn) and PostgreSQL, without Asterisk: on a queue call (the call
 record the daemon writes at AgentConnect) the agent asks for an attended transfer to
 another agent; the command is stored as the daemon reads it, and when the daemon reports
-it failed the desktop says so in place. The call ends, Call out appears; a premium number
+it failed the desktop says so in place, also after the call has ended and the page was
+reloaded. Call out appears; a premium number
 is refused with the dial policy's reason and stores nothing; a local number is recorded,
 and with no AMI to take it the desktop says the call was not placed. With
 CIVIC311_SCREENSHOTS=DIR the desktop is saved as DIR/desktop-transfer.png."""
@@ -85,6 +86,10 @@ def test_transfer_and_call_out_from_the_desktop(base: str, pg_db: Database,
     outbound = page.get_by_role("region", name="Call out")
     outbound.wait_for(state="visible", timeout=10_000)  # the pop polls every 2 s
     assert transfer.is_hidden()
+    page.reload()  # as the desktop does after a call: the transfer's result is still shown
+    page.wait_for_selector("#transfer-status[data-status=failed]"
+                           ":has-text('Transfer failed: agent 101 did not answer')")
+    outbound.wait_for(state="visible")
 
     outbound.get_by_label("Number to call").fill("1-900-555-0199")
     outbound.get_by_role("button", name="Call").click()

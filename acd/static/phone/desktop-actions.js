@@ -17,7 +17,16 @@ function show() {
   if (outbound) outbound.hidden = queueCall;
   if (outForm) outForm.querySelector("button[type=submit]").disabled = placing || phone !== "idle";
 }
-document.addEventListener("civic311:pop", ev => { queueCall = !!ev.detail; show(); });
+// the last transfer, kept over the reload that follows the call's end (the agent should still
+// see "Transfer done"), forgotten when the next queue call comes
+const LAST = "civic311.transfer";
+document.addEventListener("civic311:pop", ev => {
+  queueCall = !!ev.detail;
+  const last = JSON.parse(sessionStorage.getItem(LAST) || "null");
+  if (last && ev.detail && ev.detail.uniqueid !== last.call) sessionStorage.removeItem(LAST);
+  if (ev.detail && transfer) transfer.dataset.call = ev.detail.uniqueid;
+  show();
+});
 document.addEventListener("civic311:phone", ev => { phone = ev.detail.state; show(); });
 
 function say(el, status, text) {
@@ -53,7 +62,9 @@ async function follow(el, id) {
 if (transfer) {
   const form = document.getElementById("transfer-form");
   const status = document.getElementById("transfer-status");
+  const last = JSON.parse(sessionStorage.getItem(LAST) || "null");
   if (status.dataset.status === "pending") follow(status, status.dataset.command);
+  else if (!status.dataset.command && last) follow(status, last.id);
   form.addEventListener("submit", async ev => {
     ev.preventDefault();
     const button = form.querySelector("button[type=submit]");
@@ -64,6 +75,7 @@ if (transfer) {
     button.disabled = false;
     if (!ok) { say(status, "failed", `Transfer not queued: ${out.description}`); return; }
     status.dataset.command = out.id;
+    sessionStorage.setItem(LAST, JSON.stringify({ id: out.id, call: transfer.dataset.call }));
     say(status, "pending", "Transfer queued");
     await follow(status, out.id);
   });
