@@ -19,6 +19,22 @@ from foundation.users import Role
 from foundation.web import Mount
 
 KINDS = {"blind": CommandKind.BLIND_TRANSFER, "attended": CommandKind.ATTENDED_TRANSFER}
+DESKTOP = "/agent/desktop"  # the desktop's forms post here with next=DESKTOP and come back
+
+
+def back_to_desktop(form: Any) -> bool:
+    """The form came from the agent desktop (a fixed path: never an open redirect)."""
+    return bool(form.get("next") == DESKTOP)
+
+
+def target_of(data: Any) -> tuple[str, str]:
+    """(target, value): ``target`` and ``value``, or the desktop's one list ``to`` =
+    ``"queue:citywide"`` (one <select> works without JavaScript)."""
+    to = str(data.get("to") or "")
+    if to:
+        target, _, value = to.partition(":")
+        return target, value.strip()
+    return str(data.get("target") or ""), str(data.get("value") or "").strip()
 
 
 def create_blueprints(settings: Settings, db: Database,
@@ -30,13 +46,13 @@ def create_blueprints(settings: Settings, db: Database,
         user = current_user()
         assert user is not None
         kind = KINDS.get(str(data.get("kind") or ""))
+        raw, value = target_of(data)
         try:
-            target = TargetKind(str(data.get("target") or ""))
+            target = TargetKind(raw)
         except ValueError:
             target = None
         if kind is None or target is None:
             raise live_store.CommandError("kind: blind|attended; target: queue|agent|referral")
-        value = str(data.get("value") or "").strip()
         with db.session() as s:
             if target is TargetKind.REFERRAL and value not in {
                     r.number for r in referrals.directory(s, agency_numbers)}:
@@ -66,11 +82,14 @@ def create_blueprints(settings: Settings, db: Database,
         if not ext:
             abort(403, description="your account has no phone extension")
         if request.method == "POST":
+            desktop = back_to_desktop(request.form)
             try:
                 cid = ask(ext, request.form)
             except live_store.CommandError as exc:
-                flash(str(exc), "error")
-                return redirect(url_for("transfer.page"))
+                flash(f"Transfer not queued: {exc}", "error")
+                return redirect(DESKTOP if desktop else url_for("transfer.page")), 303
+            if desktop:
+                return redirect(f"{DESKTOP}?command={cid}#transfer"), 303
             return redirect(url_for("transfer.page", command=cid))
         with db.session() as s:
             call = calls.current_call(s, ext)

@@ -10,10 +10,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request
 
 from acd.outbound import originate, queries
 from acd.outbound.models import OutboundCall, Purpose
+from acd.referral_web import DESKTOP, back_to_desktop
 from foundation.auth import current_user, roles
 from foundation.db import Database
 from foundation.settings import Settings
@@ -54,6 +55,9 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     def refuse(status: int, error_id: str, description: str) -> Any:
         if wants_json():
             return jsonify(error=error_id, description=description), status
+        if back_to_desktop(request.form):  # the desktop's form without JavaScript
+            flash(f"Call not placed: {description}", "error")
+            return redirect(f"{DESKTOP}#outbound"), 303
         return agent_page(status, description, error=True)
 
     @bp.route("/agent/outbound")
@@ -103,6 +107,9 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
         if wants_json():
             return jsonify(id=call_id, number=decision.dial, kind=str(decision.kind),
                            status="dialling"), 202
+        if back_to_desktop(request.form):
+            flash(f"Calling {decision.dial} ({decision.reason}).", "ok")
+            return redirect(f"{DESKTOP}#outbound"), 303
         return agent_page(202, f"Calling {decision.dial} ({decision.reason}).")
 
     @bp.route("/calls/outbound")

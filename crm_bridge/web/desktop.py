@@ -6,7 +6,9 @@ The current call is the newest ``acd.calls.CallRecord`` of the agent's extension
 answered and has no outcome yet (the telephony daemon writes it at AgentConnect). The page
 refreshes the pop by polling ``/api/v1/crm/desktop/pop`` every 2 s. The page also holds the
 browser phone (``acd/static/phone/desktop-phone.js``, served by ``acd.phone_web``), which
-shows the caller's earlier tickets already while the call rings (``/caller``).
+shows the caller's earlier tickets already while the call rings (``/caller``), and the
+Transfer (on a call) and Call out (idle) controls (``desktop_actions``, posting to acd's
+transfer and outbound endpoints).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from crm_bridge.tickets.checkdigit import normalize
 from crm_bridge.tickets.draft import TicketDraft
 from crm_bridge.tickets.errors import InvalidInput
 from crm_bridge.tickets.lifecycle import State, plain
+from crm_bridge.web import desktop_actions
 from crm_bridge.web.context import DOMAIN_ERRORS, CrmWeb, code_of, form_text, status_of, user
 from foundation.auth import roles
 from foundation.db import utcnow
@@ -135,6 +138,7 @@ def _page(web: CrmWeb, error: Exception | None = None, form: Any = None) -> Any:
             except InvalidInput:
                 ctx["nearby"] = []
         ctx["map"] = map_settings(web)
+        ctx.update(desktop_actions.context(s, web.settings, u.agent_ext, request.args))
         page = render_template("crm/desktop.html", **ctx, ext=u.agent_ext,
                                error=(code_of(error), str(error)) if error else None)
     return page, (status_of(error) if error else 200)

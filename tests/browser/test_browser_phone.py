@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from acd.models import CallRecord
+from acd.models import AgentCommand, CallRecord
 from crm_bridge.config import from_settings
 from crm_bridge.seed import seed_catalog
 from crm_bridge.tickets import service
@@ -176,3 +176,49 @@ def test_an_agent_takes_a_call_on_the_browser_phone(clean_pbx: Pbx, pg_db: Datab
     # the desktop reloads after the call: its wrap-up form holds the call that just ended
     agent.wait_for_selector(f"#wrap-call[value='{rec.uniqueid}']", state="attached",
                             timeout=10_000)
+
+
+def test_an_agent_transfers_the_browser_phone_call_from_the_desktop(
+        clean_pbx: Pbx, pg_db: Database, center: tuple[str, str], media_chromium: Any) -> None:
+    """The desktop's Transfer control on a real call: blind into the noise queue; the daemon
+    carries it out (AMI BlindTransfer), the caller enters that queue as leg 2 of the call,
+    and the desktop says the transfer was done (also over the reload after the agent's leg
+    ended)."""
+    pbx, (base, _) = clean_pbx, center
+    agent = logged_in(media_chromium, base, "agent100", "/agent/desktop")
+    agent.wait_for_selector("#phone[data-registered=yes]", timeout=20_000)
+    agent.click("button[data-agent=ready]")
+    agent.wait_for_selector("#phone[data-agent=available][data-busy=no]", timeout=20_000)
+    resident = logged_in(media_chromium, base, "trainer", "/phone/training")
+    resident.wait_for_selector("#phone[data-registered=yes]", timeout=20_000)
+    resident.select_option("[data-phone=number]", "3111")
+    resident.fill("[data-phone=caller-id]", CALLER)
+    resident.click("button[data-phone=call]")
+    resident.wait_for_selector("#phone[data-call=talking]", timeout=15_000)
+    resident.click("button[data-phone=dtmf][data-digit='1']")
+    agent.wait_for_selector("#phone[data-call=ringing]", timeout=30_000)
+    agent.click("button[data-phone=answer]")
+    agent.wait_for_selector("#phone[data-call=talking]", timeout=10_000)
+
+    transfer = agent.get_by_role("region", name="Transfer the caller")
+    transfer.wait_for(state="visible", timeout=10_000)  # once the daemon's record is there
+    transfer.get_by_label("Transfer to", exact=True).select_option("queue:noise")
+    transfer.get_by_role("button", name="Transfer").click()
+    agent.wait_for_selector("#transfer-status[data-status=done]:has-text('Transfer done')",
+                            timeout=20_000)
+    agent.wait_for_selector("#phone[data-call=idle]", timeout=10_000)
+    with pg_db.session() as s:
+        (cmd,) = s.scalars(select(AgentCommand).where(AgentCommand.target != ""))
+        assert (cmd.action, cmd.agent, cmd.target, cmd.status) == (
+            "xfer_blind", "100", "queue-noise", "done")
+
+    def second_leg() -> CallRecord | None:
+        with pg_db.session() as s:
+            return s.scalar(select(CallRecord).where(CallRecord.queue == "noise"))
+
+    leg = wait_until(second_leg, 15, what="the caller waiting in the noise queue")
+    assert leg.leg == 2 and leg.caller_number == CALLER
+    assert "BLINDTRANSFER" in pbx.queue_log_events()
+    if resident.get_attribute("#phone", "data-call") != "idle":  # what the noise queue does
+        resident.click("button[data-phone=hangup]")              # next is not this test's
+    resident.wait_for_selector("#phone[data-call=idle]", timeout=10_000)
