@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from acd import history, history_store, queries, rollup
 from bench.bench_ingest import fresh_database
 from foundation.db import Database
+from foundation.settings import Settings, load_settings
 
 TZ = ZoneInfo("America/New_York")
 QUEUES = [history.QueueMix("citywide", 0.5), *(history.QueueMix(q, 0.1) for q in (
@@ -60,7 +61,8 @@ def best(fn: Callable[[], Any], repeat: int) -> float:
     return min(times)
 
 
-def measure(db: Database, first: date, days: int, repeat: int) -> dict[str, float]:
+def measure(db: Database, settings: Settings, first: date, days: int,
+            repeat: int) -> dict[str, float]:
     end_day = first + timedelta(days=days)
     month0 = datetime.combine(end_day - timedelta(days=30), clock(0), tzinfo=TZ)
     day0 = datetime.combine(end_day - timedelta(days=3), clock(0), tzinfo=TZ)
@@ -68,7 +70,7 @@ def measure(db: Database, first: date, days: int, repeat: int) -> dict[str, floa
 
     def month_report() -> None:
         with db.session() as s:
-            queries.report(s, month0, month0 + timedelta(days=30), None, THRESHOLDS, 5)
+            queries.report(s, month0, month0 + timedelta(days=30), None, settings)
 
     def interval_page() -> None:
         with db.session() as s:
@@ -101,7 +103,8 @@ def main() -> None:
                 n = fill(db, size, first, args.days)
                 print(f"{n} call records over {args.days} days written and rolled up in "
                       f"{time.perf_counter() - t0:.1f} s ({args.db})")
-                results[n] = measure(db, first, args.days, args.repeat)
+                results[n] = measure(db, load_settings(data_dir=tmp), first, args.days,
+                                     args.repeat)
             finally:
                 drop()
     (small, a), (large, b) = results.items()
