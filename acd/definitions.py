@@ -26,6 +26,14 @@ Choices civic311 makes, and why:
   ``refused_rate`` (over the same denominator as the abandon rate) stand beside it.
 - **Short abandon**: abandoned after waiting less than ``short_abandon_s`` seconds (a misdial
   or a caller who changed their mind); out of both rates, counted in ``short_abandoned``.
+- **Callbacks requested vs completed** (the call report over a range): a request counts in
+  the period the caller confirmed it in (like a call, in the period it entered a queue),
+  whatever became of it since; ``completed`` = called back and connected to an agent,
+  ``failed`` = every attempt failed or the number was refused, ``pending`` = not finished
+  yet. So requested = completed + failed + pending in each period; a period's pending ones
+  move to completed or failed later. The original call's record keeps outcome
+  ``callback`` (counted in ``callback`` of the queue figures); the placeholder that waits
+  for an agent is in no call figure.
 """
 
 from __future__ import annotations
@@ -53,6 +61,9 @@ ABANDON_RATE = {
         "exit_key + exit_empty + dropped",
     AbandonBasis.ABANDONED_ONLY: "abandoned / (offered - short_abandoned)",
 }
+CALLBACKS = ("requested = callback requests confirmed in the period; completed (connected), "
+             "failed and pending = what became of those requests so far; requested = "
+             "completed + failed + pending")
 NOT_SERVED = ("abandoned", "timeout", "exit_key", "exit_empty", "dropped")
 
 
@@ -82,6 +93,7 @@ class Definitions:
             "short_abandon": {"threshold_s": self.short_abandon_s,
                               "formula": f"abandoned after waiting under {self.short_abandon_s:g}"
                                          " s; left out of service level and abandon rate"},
+            "callbacks": {"name": "by_request_period", "formula": CALLBACKS},
         }
 
 

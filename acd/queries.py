@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session
 
 from acd import definitions, goals, rollup
@@ -13,7 +13,7 @@ from acd.facts import NOT_PLACEHOLDER
 from acd.metrics import CallFacts, Span, Summary, combine, seconds_by_agent, staffing, summarize
 from acd.models import AgentStateSpan, CallRecord
 from acd.states import CallOutcome
-from foundation.db import utcnow
+from foundation.db import UTCDateTime, utcnow
 from foundation.settings import Settings
 
 
@@ -98,12 +98,36 @@ def spans(session: Session, start: datetime, end: datetime) -> list[Span]:
             for a, st, t0, t1 in session.execute(stmt)]
 
 
+def seconds_in_states(session: Session, start: datetime,
+                      end: datetime) -> dict[str, dict[str, float]]:
+    """Agent -> state -> seconds within [start, end): ``metrics.seconds_by_agent`` over
+    ``spans``. On PostgreSQL the clipped durations are summed in SQL, one row per agent and
+    state instead of one per span, so a month's report costs the same at any number of
+    spans (bench/RESULTS.md); SQLite (small centers, the demo) sums the spans in Python, as
+    its timestamps are text and its date arithmetic is not exact to the microsecond."""
+    if session.get_bind().dialect.name != "postgresql":
+        return seconds_by_agent(spans(session, start, end), start, end)
+    t0, t1 = literal(start, UTCDateTime()), literal(end, UTCDateTime())
+    lo = func.greatest(AgentStateSpan.started_at, t0)
+    hi = func.least(func.coalesce(AgentStateSpan.ended_at, t1), t1)
+    seconds: dict[str, dict[str, float]] = {}
+    for where in ((AgentStateSpan.ended_at.is_(None), AgentStateSpan.started_at < t1),
+                  (AgentStateSpan.ended_at > t0, AgentStateSpan.started_at < t1)):
+        for agent, state, total in session.execute(
+                select(AgentStateSpan.agent, AgentStateSpan.state,
+                       func.sum(func.extract("epoch", hi - lo)))
+                .where(*where, hi > lo).group_by(AgentStateSpan.agent, AgentStateSpan.state)):
+            per = seconds.setdefault(agent, {})
+            per[state] = per.get(state, 0.0) + float(total)
+    return seconds
+
+
 def staffing_inputs(session: Session, start: datetime, end: datetime, now: datetime | None = None
                     ) -> tuple[dict[tuple[str, str], int], dict[str, dict[str, float]]]:
     """What ``metrics.staffing`` needs: answered calls per (queue, agent), and each agent's
     seconds per state in [start, end), clipped at ``now`` (an open span runs until now)."""
     until = min(end, now or utcnow())
-    seconds = seconds_by_agent(spans(session, start, until), start, until) if until > start else {}
+    seconds = seconds_in_states(session, start, until) if until > start else {}
     return answered_by_agent(session, start, end), seconds
 
 

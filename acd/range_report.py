@@ -160,3 +160,34 @@ def pause_by_reason(s: Session, r: Range) -> dict[str, float]:
         if hi > lo:
             out[reason or "no reason"] += (hi - lo).total_seconds()
     return dict(sorted(out.items()))
+
+
+CALLBACK_COUNTS = ("requested", "completed", "failed", "pending")
+CallbackTally = Callable[[Session, datetime, datetime, str | None, Callable[[datetime], date]],
+                         dict[date, dict[str, dict[str, int]]]]
+
+
+def _added(parts: list[dict[str, int]]) -> dict[str, int]:
+    return {k: sum(p[k] for p in parts) for k in CALLBACK_COUNTS}
+
+
+def callbacks(s: Session, r: Range, by: str, queue: str | None,
+              tally: CallbackTally) -> dict[str, Any]:
+    """Callbacks requested vs completed (``definitions.CALLBACKS``): per period of the range
+    (every period, empty ones as zeros), per queue and in total. ``tally`` is the IVR's
+    count of its requests (``ivr.callback.tally.tally``), handed in by the composition root."""
+    tz = ZoneInfo(r.zone)
+    t0, t1 = r.bounds()
+    got = tally(s, t0, t1, queue, lambda t: period_start(t.astimezone(tz).date(), by))
+    queues: dict[str, list[dict[str, int]]] = defaultdict(list)
+    for per_queue in got.values():
+        for q, counts in per_queue.items():
+            queues[q].append(counts)
+    by_period, p = {}, period_start(r.first, by)
+    while p <= r.last:
+        by_period[p] = _added(list(got.get(p, {}).values()))
+        p = period_start(p + timedelta(days={"day": 1, "week": 7, "month": 32,
+                                             "year": 366}[by]), by)
+    by_queue = {q: _added(parts) for q, parts in sorted(queues.items())}
+    return {"by_period": by_period, "by_queue": by_queue,
+            "total": _added(list(by_queue.values()))}

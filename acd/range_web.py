@@ -1,6 +1,7 @@
 """``/reports/calls``: the call report over any range (``acd.range_report``), as a page,
 CSV (one row per period) or JSON; IVR containment by option comes from the IVR through the
-``self_service`` function the composition root hands in."""
+``self_service`` function the composition root hands in, callbacks requested vs completed
+through its ``callbacks`` count (``ivr.callback.tally``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from acd import definitions, goals, range_report
 from acd.metrics import combine
-from acd.range_report import PERIODS, Range
+from acd.range_report import CALLBACK_COUNTS, PERIODS, CallbackTally, Range
 from acd.reports import table_row
 from acd.wallboard import SelfService
 from foundation.auth import roles
@@ -55,7 +56,8 @@ def _range(settings: Settings) -> tuple[Range, str, str | None, int]:
 
 
 def create_blueprints(settings: Settings, db: Database,
-                      self_service: SelfService | None = None) -> list[Mount]:
+                      self_service: SelfService | None = None,
+                      callbacks: CallbackTally | None = None) -> list[Mount]:
     bp = Blueprint("range_report", __name__, template_folder="templates")
 
     @bp.route("/reports/calls")
@@ -72,6 +74,7 @@ def create_blueprints(settings: Settings, db: Database,
                          s, r, queue, repeat_days, caller_key(settings.secret_key)),
                      "pause_by_reason_s": range_report.pause_by_reason(s, r)}
             ivr = self_service(s, *r.bounds()) if self_service and not queue else None
+            cb = range_report.callbacks(s, r, by, queue, callbacks) if callbacks else None
         total = combine([m for _, m in periods], d.thresholds_s)
         last_year = combine([m for _, m in before], d.thresholds_s)
         rows = [table_row(p.strftime(LABELS[by]), m, d, g) for p, m in periods]
@@ -79,29 +82,35 @@ def create_blueprints(settings: Settings, db: Database,
             out = io.StringIO()
             w = csv.writer(out, lineterminator="\n")
             keys = [k for k in rows[0] if k != "start"] if rows else []
-            w.writerow(["period_start", *keys])
+            more = [f"callbacks_{k}" for k in CALLBACK_COUNTS] if cb else []
+            w.writerow(["period_start", *keys, *more])
             for (p, _), row in zip(periods, rows, strict=True):
-                w.writerow([p.isoformat(), *(row[k] for k in keys)])
+                w.writerow([p.isoformat(), *(row[k] for k in keys),
+                            *(cb["by_period"][p][k] for k in CALLBACK_COUNTS if cb)])
             return Response(out.getvalue(), mimetype="text/csv")
         if request.args.get("format") == "json":
             return jsonify({
                 "from": r.first.isoformat(), "to": r.last.isoformat(), "by": by, "queue": queue,
                 "definitions": d.as_dict(),
                 "periods": [{"start": p.isoformat(), **m.as_dict(d.service_level,
-                                                                 d.abandon_rate)}
+                                                                 d.abandon_rate),
+                             **({"callbacks": cb["by_period"][p]} if cb else {})}
                             for p, m in periods],
                 "total": total.as_dict(d.service_level, d.abandon_rate),
                 "a_year_before": last_year.as_dict(d.service_level, d.abandon_rate),
                 "by_hour": {h: m.as_dict(d.service_level, d.abandon_rate)["offered"]
                             for h, m in hours.items()},
                 "by_weekday": {WEEKDAYS[w]: m.offered for w, m in days.items()},
-                **extra, "ivr": ivr})
+                **extra, "ivr": ivr,
+                "callbacks": {"total": cb["total"], "by_queue": cb["by_queue"]} if cb else None})
         peak = max((m.offered for m in hours.values()), default=0)
         return render_template(
             "acd/calls_report.html", span=r, by=by, queue=queue, rows=rows, periods=PERIODS,
             total=table_row("Total", total, d, g),
             last_year=table_row("A year before", last_year, d, g),
             hours=hours, days=[(WEEKDAYS[w], m) for w, m in days.items()], peak=peak,
-            extra=extra, ivr=ivr, goals=g, settings=settings, repeat_days=repeat_days)
+            extra=extra, ivr=ivr, goals=g, callbacks=cb, callback_counts=CALLBACK_COUNTS,
+            period_label=lambda p: p.strftime(LABELS[by]), settings=settings,
+            repeat_days=repeat_days)
 
     return [Mount(bp)]

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from acd import history, history_store, queries, rollup
 from bench.bench_ingest import fresh_database
 from foundation.db import Database
+from foundation.settings import Settings, load_settings
 
 TZ = ZoneInfo("America/New_York")
 QUEUES = [history.QueueMix("citywide", 0.5), *(history.QueueMix(q, 0.1) for q in (
@@ -51,16 +52,18 @@ def fill(db: Database, calls: int, first: date, days: int) -> int:
     return written
 
 
-def best(fn: Callable[[], Any], repeat: int) -> float:
+def runs(fn: Callable[[], Any], repeat: int) -> list[float]:
+    """Each run's seconds: the table shows the best, and the spread beside it."""
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return min(times)
+    return times
 
 
-def measure(db: Database, first: date, days: int, repeat: int) -> dict[str, float]:
+def measure(db: Database, settings: Settings, first: date, days: int,
+            repeat: int) -> dict[str, list[float]]:
     end_day = first + timedelta(days=days)
     month0 = datetime.combine(end_day - timedelta(days=30), clock(0), tzinfo=TZ)
     day0 = datetime.combine(end_day - timedelta(days=3), clock(0), tzinfo=TZ)
@@ -68,7 +71,7 @@ def measure(db: Database, first: date, days: int, repeat: int) -> dict[str, floa
 
     def month_report() -> None:
         with db.session() as s:
-            queries.report(s, month0, month0 + timedelta(days=30), None, THRESHOLDS, 5)
+            queries.report(s, month0, month0 + timedelta(days=30), None, settings)
 
     def interval_page() -> None:
         with db.session() as s:
@@ -78,7 +81,7 @@ def measure(db: Database, first: date, days: int, repeat: int) -> dict[str, floa
         with db.session() as s:
             queries.raw_summary(s, day0, day1, "citywide", THRESHOLDS, 5)
 
-    return {name: best(fn, repeat) for name, fn in (
+    return {name: runs(fn, repeat) for name, fn in (
         ("month report (rollups)", month_report), ("day's interval page", interval_page),
         ("one queue's day from records", day_from_records))}
 
@@ -92,7 +95,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     first = datetime.now(TZ).date() - timedelta(days=args.days)
-    results: dict[int, dict[str, float]] = {}
+    results: dict[int, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for size in (args.small, args.large):
             db, drop = fresh_database(args.db, Path(tmp))
@@ -101,15 +104,22 @@ def main() -> None:
                 n = fill(db, size, first, args.days)
                 print(f"{n} call records over {args.days} days written and rolled up in "
                       f"{time.perf_counter() - t0:.1f} s ({args.db})")
-                results[n] = measure(db, first, args.days, args.repeat)
+                results[n] = measure(db, load_settings(data_dir=tmp), first, args.days,
+                                     args.repeat)
             finally:
                 drop()
-    (small, a), (large, b) = results.items()
+    (small, ra), (large, rb) = results.items()
+    a = {k: min(v) for k, v in ra.items()}
+    b = {k: min(v) for k, v in rb.items()}
     print(f"\n| report | {small:,} records s | {large:,} records s | ratio |")
     print("|---|---|---|---|")
     for name in a:
         print(f"| {name} | {a[name]:.4f} | {b[name]:.4f} | {b[name] / a[name]:.2f}x |")
     print(f"\nmedian ratio {statistics.median(b[k] / a[k] for k in a):.2f}x (target <= 3x)")
+    print("\nspread of the runs (s, min-max):")
+    for name in a:
+        print(f"- {name}: {min(ra[name]):.4f}-{max(ra[name]):.4f} at {small:,}; "
+              f"{min(rb[name]):.4f}-{max(rb[name]):.4f} at {large:,}")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ import crm_bridge.public
 import crm_bridge.web.app
 import ivr.analytics
 import ivr.call_facet
+import ivr.callback.tally
 import ivr.menu_twiml
 import ivr.web
 import places.web
@@ -65,7 +66,8 @@ def mounts(settings: Settings, db: Database) -> list[Mount]:
         *acd.referral_web.create_blueprints(settings, db,
                                             agency_numbers=crm_bridge.public.agency_numbers),
         *acd.outbound.web.create_blueprints(settings, db),
-        *acd.range_web.create_blueprints(settings, db, self_service=ivr.analytics.containment),
+        *acd.range_web.create_blueprints(settings, db, self_service=ivr.analytics.containment,
+                                         callbacks=ivr.callback.tally.tally),
         *acd.timeline_web.create_blueprints(settings, db, facets=(
             ivr.call_facet.ivr_facet, crm_bridge.call_facet.tickets_facet,
             recordings.call_facet.recording_facet)),

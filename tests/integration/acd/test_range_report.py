@@ -1,10 +1,15 @@
 """The call report over any range, on seeded months of history: every period's figures,
 the year-before comparison, the profiles, the breakdowns and the repeat callers equal an
-independent computation over the call records."""
+independent computation over the call records; callbacks requested vs completed equal a
+count over the stored callback requests."""
 
 from __future__ import annotations
 
+import csv
+import io
+import random
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +19,7 @@ from acd.models import AgentStateSpan, CallRecord
 from center.history import HistoryOptions, seed_history
 from center.seed import seed_demo
 from foundation.db import utcnow
+from ivr.callback.models import CallbackRequest
 from tests.conftest import login
 
 PAST = HistoryOptions(months=2.5, volume=40, tickets_per_day=1, seed=12, plan=False)
@@ -108,3 +114,72 @@ def test_range_report_equals_the_records(settings, database, app, users) -> None
     agent = app.test_client()
     login(agent, users["agent"])
     assert agent.get("/reports/calls").status_code == 403
+
+
+def test_callbacks_requested_vs_completed_equal_the_stored_requests(  # type: ignore[no-untyped-def]
+        settings, database, app, users) -> None:
+    """Requests spread over three months, a day either side of the range, in two queues and
+    every state: each period's, each queue's and the total counts equal a count over the
+    stored rows, in the JSON, the CSV and on the page, with and without a queue."""
+    tz = ZoneInfo(settings.timezone)
+    first, last = date(2026, 3, 1), date(2026, 4, 30)
+    t0 = datetime.combine(first, time(), tz)
+    rng = random.Random(7)
+    states = ("requested", "originating", "waiting", "calling", "connected", "failed")
+    with database.session() as s:
+        for i in range(300):  # from a day before the range to a day after it
+            at = t0 - timedelta(days=1) + timedelta(minutes=rng.randrange(63 * 24 * 60))
+            if i < 4:  # the edges: local midnight of the first day and of the day after
+                at = [t0, t0 - timedelta(microseconds=1),
+                      datetime.combine(last + timedelta(days=1), time(), tz),
+                      datetime.combine(last + timedelta(days=1), time(), tz)
+                      - timedelta(seconds=1)][i]
+            s.add(CallbackRequest(
+                original_uniqueid=f"cb{i}", queue=rng.choice(("citywide", "sanitation")),
+                number="6175550100", dial="PJSIP/6175550100@trunk", arrival_at=at,
+                created_at=at, state=rng.choice(states), updated_at=at))
+        rows = [(r.queue, r.state, r.created_at.astimezone(tz).date())
+                for r in s.scalars(sa.select(CallbackRequest))]
+    client = app.test_client()
+    login(client, users["manager"])
+
+    def want(keep: Callable[[str, date], bool]) -> dict[str, int]:
+        mine = [st for q, st, day in rows if first <= day <= last and keep(q, day)]
+        return {"requested": len(mine), "completed": mine.count("connected"),
+                "failed": mine.count("failed"),
+                "pending": sum(st not in ("connected", "failed") for st in mine)}
+
+    doc = client.get(f"/reports/calls?from={first}&to={last}&by=month&format=json").get_json()
+    assert [p["callbacks"] for p in doc["periods"]] == [
+        want(lambda q, d, m=m: d.month == m) for m in (3, 4)]
+    assert doc["callbacks"]["total"] == want(lambda q, d: True)
+    assert 250 < doc["callbacks"]["total"]["requested"] < 300
+    assert doc["callbacks"]["by_queue"] == {
+        q: want(lambda q2, d, q=q: q2 == q) for q in ("citywide", "sanitation")}
+    assert doc["callbacks"]["total"]["requested"] == doc["callbacks"]["total"]["completed"] \
+        + doc["callbacks"]["total"]["failed"] + doc["callbacks"]["total"]["pending"]
+    assert doc["definitions"]["callbacks"]["name"] == "by_request_period"
+    # the original calls' queue figures do not change meaning: no call record here at all
+    assert doc["total"]["offered"] == 0
+
+    one = client.get(f"/reports/calls?from={first}&to={last}&by=week&queue=sanitation"
+                     "&format=json").get_json()
+    assert one["callbacks"]["by_queue"] == {"sanitation": want(lambda q, d: q == "sanitation")}
+    for p in one["periods"]:
+        start = date.fromisoformat(p["start"])
+        assert p["callbacks"] == want(lambda q, d, start=start: q == "sanitation" and
+                                      start <= d < start + timedelta(days=7)), start
+
+    csv_rows = list(csv.DictReader(io.StringIO(client.get(
+        f"/reports/calls?from={first}&to={last}&by=day&format=csv").get_data(as_text=True))))
+    assert len(csv_rows) == (last - first).days + 1
+    for line in csv_rows:
+        day = date.fromisoformat(line["period_start"])
+        assert {k: int(line[f"callbacks_{k}"]) for k in ("requested", "completed", "failed",
+                                                           "pending")} == \
+            want(lambda q, d, day=day: d == day), day
+    page = client.get(f"/reports/calls?from={first}&to={last}&by=month").get_data(as_text=True)
+    total = want(lambda q, d: True)
+    assert 'id="callbacks"' in page and 'id="callbacks-by-queue"' in page
+    assert (f'<td>Total</td><td class="num">{total["requested"]}</td>'
+            f'<td class="num">{total["completed"]}</td>') in page
