@@ -35,6 +35,11 @@ def truth(queue_log: Path) -> dict[str, dict[str, object]]:
                 or calls[record_key(callid, entries[callid])]["queue"] != queue):
             entries[callid] += 1  # a new entry of a caller whose last one ended
         n = entries.setdefault(callid, 1)
+        if event not in ("ENTERQUEUE", "REFUSED"):
+            # app_queue may log a transfer's end (BLINDTRANSFER) after the caller's entry
+            # into the next queue: an event belongs to the newest entry of its own queue
+            n = next((k for k in range(n, 0, -1) if calls.get(record_key(callid, k), {})
+                      .get("queue") == queue), n)
         c = calls.setdefault(record_key(callid, n), {
             "queue": queue, "outcome": None, "wait_s": None, "talk_s": None, "agent": None,
             "caller": None})
