@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,17 +45,6 @@ pytestmark = pytest.mark.asterisk
 CALLS = 10
 TICKETS = 8
 DOWN_S = 3.0  # how long PostgreSQL stays down
-
-
-@pytest.fixture
-def private_pg(tmp_path: Path) -> Iterator[PrivatePostgres]:
-    pg = PrivatePostgres(tmp_path / "pg")
-    pg.init()
-    pg.start()
-    try:
-        yield pg
-    finally:
-        pg.remove()
 
 
 def open_tickets(db: Database, first: int, count: int) -> None:

@@ -215,17 +215,6 @@ def test_status_leaves_out_a_standby_that_is_gone(database: Database) -> None:
         assert {name: c["ok"] for name, c in read_all(s).items()} == {"worker": False}
 
 
-@pytest.fixture
-def private_pg(tmp_path: Path) -> Iterator[PrivatePostgres]:
-    pg = PrivatePostgres(tmp_path / "pg")
-    pg.init()
-    pg.start()
-    try:
-        yield pg
-    finally:
-        pg.remove()
-
-
 def test_a_database_restart_stops_the_jobs_until_the_lock_is_back(
         private_pg: PrivatePostgres, tmp_path: Path) -> None:
     """The private PostgreSQL of this test restarts under an active worker: its scheduler
