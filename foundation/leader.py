@@ -23,6 +23,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -38,6 +39,10 @@ WORKER_LOCK_KEY = 311_017_005
 
 # How long the lock connection may go unanswered before it counts as lost (seconds).
 LOCK_TIMEOUT_S = 5
+
+# A standby retries every second or so while the database is down: it says so at the first
+# failure and then once a minute (with the count), not at every try.
+UNREACHABLE_LOG_EVERY_S = 60.0
 
 
 class Lock(Protocol):
@@ -72,6 +77,8 @@ class PostgresLock:
         self._key = key
         self._conn: Connection | None = None
         self._guard = threading.Lock()  # the main loop and job threads share the connection
+        self._failures = 0  # tries since the database last answered
+        self._warned_at: float | None = None
 
     def acquire(self) -> bool:
         with self._guard:
@@ -81,10 +88,22 @@ class PostgresLock:
                 got = self._conn.execute(text("SELECT pg_try_advisory_lock(:key)"),
                                          {"key": self._key}).scalar_one()
             except DBAPIError as exc:
-                log.warning("worker lock: database unreachable: %s", str(exc).splitlines()[0])
+                self._unreachable(exc)
                 self._close()
                 return False
+            if self._failures:
+                log.info("worker lock: database reachable again after %d failed tries",
+                         self._failures)
+                self._failures, self._warned_at = 0, None
             return bool(got)
+
+    def _unreachable(self, exc: DBAPIError) -> None:
+        self._failures += 1
+        now = time.monotonic()
+        if self._warned_at is None or now - self._warned_at >= UNREACHABLE_LOG_EVERY_S:
+            self._warned_at = now
+            log.warning("worker lock: database unreachable (%d tries so far): %s",
+                        self._failures, str(exc).splitlines()[0])
 
     def held(self) -> bool:
         """A session-level lock lasts exactly as long as its session, so the same connection
