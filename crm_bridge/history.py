@@ -26,6 +26,7 @@ from crm_bridge.models import Notification, ServiceType, Ticket
 from crm_bridge.tickets import routing, service, sla
 from crm_bridge.tickets.draft import TicketDraft
 from crm_bridge.tickets.lifecycle import Action, ClosureReason, State
+from places.public import Match, addresses
 
 SOURCE = "history"
 CHANNELS = (("web", 20), ("open311", 8), ("sms", 4), ("email", 3))  # besides phone calls
@@ -47,21 +48,52 @@ REASONS = ((ClosureReason.RESOLVED, 80), (ClosureReason.NO_ACTION_NEEDED, 8),
 EVERY_STATE = (State.NEW, State.ACKNOWLEDGED, State.ASSIGNED, State.IN_PROGRESS,
                State.ON_HOLD, State.REOPENED, State.CLOSED)
 
+# Where requests are placed: at the city's address points when ``civic311 gis import`` (or
+# the demo seed) loaded some, so each request has a real address and its districts; else
+# scattered over this box (south, west, north, east).
+NO_PLACES_BOX = (40.70, -74.01, 40.82, -73.89)
 # where requests of a type bunch (a bad corner, a noisy bar, a leaking main): half of the
-# requests of a type fall within a few hundred metres of one of its spots, as a city's do
-HOT_SPOTS = ((40.7580, -73.9855), (40.7128, -74.0060), (40.7306, -73.9866),
-             (40.7484, -73.9857), (40.7794, -73.9632), (40.7061, -73.9969))
+# requests of a type fall within a block or so of one of its two spots, as a city's do
+HOT_SPOT_SPREAD = 0.12  # the bunch's standard deviation, as a fraction of the area's span
 
 
-def _near_a_hot_spot(draft: TicketDraft, code: str, k: int) -> TicketDraft:
-    """Move about half the drafts next to one of their type's hot spots (its own random
+def _spread(points: Sequence[Match]) -> tuple[float, float, float, float]:
+    if not points:
+        return NO_PLACES_BOX
+    lats, longs = [p.lat for p in points], [p.long for p in points]
+    return min(lats), min(longs), max(lats), max(longs)
+
+
+def _placed(draft: TicketDraft, points: Sequence[Match], rng: random.Random) -> TicketDraft:
+    """A request at a random address point, or at a random spot of the box without any."""
+    south, west, north, east = NO_PLACES_BOX
+    u, v = rng.random(), rng.random()
+    if not points:
+        return replace(draft, lat=round(south + u * (north - south), 5),
+                       long=round(west + v * (east - west), 5))
+    p = points[int(u * len(points))]
+    return replace(draft, address=p.text, address_id=p.address_id, lat=p.lat, long=p.long)
+
+
+def _near_a_hot_spot(draft: TicketDraft, code: str, k: int,
+                     points: Sequence[Match]) -> TicketDraft:
+    """Move about half the drafts next to one of their type's two hot spots (its own random
     stream, keyed by type and index: the history's other draws stay as they were)."""
     r = random.Random(f"{code}:{k}")
     if r.random() >= 0.5:
         return draft
-    spots = [HOT_SPOTS[(sum(map(ord, code)) + j) % len(HOT_SPOTS)] for j in (0, 2)]
+    south, west, north, east = _spread(points)
+    h = sum(map(ord, code))
+    spots = [(south + (north - south) * ((h * f) % 97) / 97,
+              west + (east - west) * ((h * f * 7) % 89) / 89) for f in (3, 11)]
     lat, long = spots[r.random() < 0.3]
-    return replace(draft, lat=round(r.gauss(lat, 0.0015), 5), long=round(r.gauss(long, 0.002), 5))
+    lat = round(r.gauss(lat, (north - south) * HOT_SPOT_SPREAD), 5)
+    long = round(r.gauss(long, (east - west) * HOT_SPOT_SPREAD), 5)
+    near = min(points, key=lambda p: (p.lat - lat) ** 2 + (p.long - long) ** 2, default=None)
+    if near is None:
+        return replace(draft, lat=lat, long=long)
+    return replace(draft, address=near.text, address_id=near.address_id, lat=near.lat,
+                   long=near.long)
 
 
 def present(session: Session) -> int:
@@ -113,6 +145,7 @@ def generate(session: Session, cfg: CrmConfig, start: datetime, end: datetime,
                                  .order_by(ServiceType.code)))
     if not types:
         return {}
+    points = addresses(session)
     days = max(1.0, (end - start).total_seconds() / 86400)
     total = max(len(EVERY_STATE), round(per_day * days))
     calls = sorted(rng.sample(list(phone_calls), min(len(phone_calls), total // 2)),
@@ -127,9 +160,8 @@ def generate(session: Session, cfg: CrmConfig, start: datetime, end: datetime,
             service_code=st.code, channel="phone" if uid else rng.choices(channels, cw)[0],
             actor="agent" if uid else "resident", attributes=_answers(st.attributes or [], rng),
             description=f"{st.name}: reported by a resident.", call_uniqueid=uid,
-            address=f"{rng.randint(1, 999)} {rng.choice(STREETS)}", source_client=SOURCE,
-            lat=round(40.70 + rng.random() * 0.12, 5), long=round(-74.01 + rng.random() * 0.12, 5))
-        draft = _near_a_hot_spot(draft, st.code, k)
+            address=f"{rng.randint(1, 999)} {rng.choice(STREETS)}", source_client=SOURCE)
+        draft = _near_a_hot_spot(_placed(draft, points, rng), st.code, k, points)
         t = service.open_ticket(session, draft, now=at, config=cfg)
         if uid and t.number:
             linked[uid] = t.number

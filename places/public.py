@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from places import queries
 from places.districts import District
-from places.queries import Match, distance_m, geocode, nearest, search
+from places.queries import Match, addresses, distance_m, geocode, nearest, search
 
-__all__ = ["STATIC", "District", "Match", "Place", "distance_m", "geocode", "locate",
+__all__ = ["STATIC", "District", "Match", "Place", "addresses", "distance_m", "geocode", "locate",
            "map_ready", "nearest", "search"]
 
 # places.js and Leaflet (``make browser-deps`` copies it here from npm), served at

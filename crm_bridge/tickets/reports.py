@@ -1,5 +1,6 @@
 """Service-request reports: the open backlog aged past its due date, the top request types,
-requests by channel, on-time closure, reopen and escalation counts (queries, no web).
+requests by channel and by district (each layer ``civic311 gis import`` loaded), on-time
+closure, reopen and escalation counts (queries, no web).
 
 Each function takes an agency code (an agency worker's scope) or None for every agency.
 """
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from crm_bridge.models import Agency, ServiceType, Ticket, TicketEvent
+from crm_bridge.models import Agency, ServiceType, Ticket, TicketDistrict, TicketEvent
 from crm_bridge.tickets.lifecycle import State
 
 # days past due: (label, lowest day, highest day or None); "not yet due" comes first
@@ -53,7 +54,9 @@ def backlog(s: Session, now: datetime, agency: str | None) -> list[dict[str, Any
 
 def received(s: Session, start: datetime, end: datetime, agency: str | None,
              top: int = 10) -> dict[str, Any]:
-    """Requests received in [start, end): the top types and the count per channel."""
+    """Requests received in [start, end): the top types, the count per channel, and per
+    district of each layer (``outside`` counts those in no district of that layer: no place,
+    or a place beyond the layer's polygons)."""
     base = (select(func.count(Ticket.id)).join(Agency, Agency.id == Ticket.agency_id)
             .where(Ticket.requested_at >= start, Ticket.requested_at < end,
                    Ticket.number.is_not(None)))
@@ -63,9 +66,27 @@ def received(s: Session, start: datetime, end: datetime, agency: str | None,
                       .order_by(func.count(Ticket.id).desc(), ServiceType.name).limit(top)).all()
     channels = s.execute(_scoped(base.add_columns(Ticket.channel).group_by(Ticket.channel),
                                  agency).order_by(Ticket.channel)).all()
-    return {"total": int(s.scalar(_scoped(base, agency)) or 0),
+    total = int(s.scalar(_scoped(base, agency)) or 0)
+    return {"total": total,
             "top_types": [{"service_name": n, "count": int(c)} for c, n in types],
-            "channels": {ch: int(c) for c, ch in channels}}
+            "channels": {ch: int(c) for c, ch in channels},
+            "districts": _by_district(s, base, agency, total)}
+
+
+def _by_district(s: Session, base: Any, agency: str | None, total: int) -> dict[str, Any]:
+    """layer -> {"districts": [{code, name, count}], "outside": count}."""
+    rows = s.execute(_scoped(
+        base.add_columns(TicketDistrict.layer, TicketDistrict.code,
+                         func.max(TicketDistrict.name))
+        .join(TicketDistrict, TicketDistrict.ticket_id == Ticket.id)
+        .group_by(TicketDistrict.layer, TicketDistrict.code), agency)
+        .order_by(TicketDistrict.layer, TicketDistrict.code)).all()
+    layers: dict[str, Any] = {}
+    for count, layer, code, name in rows:
+        entry = layers.setdefault(layer, {"districts": [], "outside": total})
+        entry["districts"].append({"code": code, "name": name or code, "count": int(count)})
+        entry["outside"] -= int(count)
+    return layers
 
 
 def outcomes(s: Session, start: datetime, end: datetime, agency: str | None) -> dict[str, Any]:

@@ -36,6 +36,7 @@ def independent(db, t0, t1, now, agency=None):  # type: ignore[no-untyped-def]
         return {
             "backlog": rows,
             "channels": Counter(t.channel for t in received),
+            "districts": Counter((d.layer, d.code) for t in received for d in t.districts),
             "types": Counter(t.service_type.name for t in received),
             "total": len(received), "closed": len(closed),
             "on_time": sum(1 for t in closed if t.due_at and t.closed_at <= t.due_at),
@@ -55,6 +56,11 @@ def check(doc, want) -> None:  # type: ignore[no-untyped-def]
     assert got_backlog == want["backlog"]
     assert doc["received"]["channels"] == dict(want["channels"])
     assert doc["received"]["total"] == want["total"]
+    by_district = doc["received"]["districts"]
+    assert Counter({(layer, x["code"]): x["count"] for layer, d in by_district.items()
+                    for x in d["districts"]}) == want["districts"]
+    for layer, d in by_district.items():  # each layer accounts for every request
+        assert d["outside"] + sum(x["count"] for x in d["districts"]) == want["total"], layer
     top = doc["received"]["top_types"]
     assert [t["count"] for t in top] == sorted(want["types"].values(), reverse=True)[:10]
     assert all(want["types"][t["service_name"]] == t["count"] for t in top)
@@ -77,9 +83,11 @@ def test_request_report_equals_the_tickets(settings, database, app, users) -> No
     doc = manager.get(url + "&format=json").get_json()
     want = independent(database, t0, t1, utcnow())
     assert want["total"] > 50 and want["closed"] > 20 and want["backlog"]  # a real past
+    assert {layer for layer, _ in want["districts"]} == {"council_district", "sanitation_zone"}
     check(doc, want)
     page = manager.get(url).get_data(as_text=True)
     assert 'id="backlog"' in page and "days" in page and "<svg" in page
+    assert 'data-layer="council_district"' in page and "Council District 1" in page
 
     worker = app.test_client()  # the DSNY worker sees DSNY only
     login(worker, users["agency"])
