@@ -29,7 +29,8 @@ from crm_bridge.tickets.lifecycle import Action, ClosureReason, State
 from places.public import Match, addresses
 
 SOURCE = "history"
-CHANNELS = (("web", 20), ("open311", 8), ("sms", 4), ("email", 3))  # besides phone calls
+CHANNELS = (("web", 20), ("open311", 8), ("sms", 4), ("email", 3), ("walk-in", 1),
+            ("letter", 1))  # besides phone calls
 STREETS = ("Main St", "Oak Ave", "Elm St", "Broadway", "Park Pl", "5th Ave", "River Rd",
            "Church St", "Maple Ave", "Union St", "Lincoln Blvd", "Grand St")
 RESOLUTIONS = {

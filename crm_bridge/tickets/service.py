@@ -50,7 +50,10 @@ from foundation.db import utcnow
 from foundation.header_values import email_problem
 from places.public import locate
 
-CHANNELS = ("phone", "ivr", "web", "open311", "email", "sms")
+# how a request reached the city: ``walk-in`` and ``letter`` are entered by staff at the
+# desktop (STAFF_CHANNELS: what an agent may say a request came by)
+CHANNELS = ("phone", "ivr", "web", "open311", "email", "sms", "walk-in", "letter")
+STAFF_CHANNELS = ("phone", "walk-in", "letter")
 LANGUAGES = ("en", "es")
 
 

@@ -212,6 +212,11 @@ def register(bp: Blueprint, web: CrmWeb) -> None:
             with web.db.session() as s:
                 st = service.service_type(s, form_text(f, "service_code"))
                 uniqueid = form_text(f, "call_uniqueid") or None
+                channel = form_text(f, "channel") or "phone"
+                if channel not in service.STAFF_CHANNELS:
+                    raise InvalidInput("channel", "came in by phone, walk-in or letter")
+                if channel != "phone":  # the resident at the counter or on paper: no call
+                    uniqueid = None
                 call = None
                 if uniqueid:
                     call = calls.by_uniqueid(s, uniqueid)
@@ -219,7 +224,7 @@ def register(bp: Blueprint, web: CrmWeb) -> None:
                         raise InvalidInput("call", "that call is not yours")
                 t = service.open_ticket(
                     s, TicketDraft(
-                        st.code, description=form_text(f, "description"), channel="phone",
+                        st.code, description=form_text(f, "description"), channel=channel,
                         actor=u.username, attributes=_answers(f, st),
                         address=form_text(f, "address") or None, lat=_num(f.get("lat"), "lat"),
                         long=_num(f.get("long"), "long"),

@@ -105,6 +105,21 @@ def test_screen_pop_intake_and_wrapup(app: Any, catalog: Database,
         new_number = t.number
     assert new_number in c.get("/agent/desktop").get_data(as_text=True)
 
+    # a resident at the counter, while the call is still up: a walk-in, not on the call
+    walk = {"service_code": "pothole", "attr.size": "large", "address": "9 Oak Ave",
+            "call_uniqueid": "1700000001.2", "first_name": "Rosa"}
+    r = _post(c, "/agent/desktop/intake", {**walk, "channel": "fax"})
+    assert r.status_code == 400 and "walk-in or letter" in r.get_data(as_text=True)
+    for channel in ("walk-in", "letter"):
+        assert _post(c, "/agent/desktop/intake", {**walk, "channel": channel}).status_code == 303
+    with catalog.session() as s:
+        staff = s.scalars(select(Ticket).where(Ticket.first_name == "Rosa")
+                          .order_by(Ticket.id)).all()
+        assert [(t.channel, t.call_uniqueid, t.phone) for t in staff] == [
+            ("walk-in", None, None), ("letter", None, None)]
+        call = s.scalar(select(CallRecord).where(CallRecord.uniqueid == "1700000001.2"))
+        assert call is not None and call.ticket_number == new_number  # the call keeps its own
+
     wrap = {"call_uniqueid": "1700000001.2"}
     assert _post(c, "/agent/desktop/wrapup", {**wrap, "call_type": "gossip"}).status_code == 400
     r = _post(c, "/agent/desktop/wrapup", {"call_uniqueid": "1700000000.9",
