@@ -20,7 +20,7 @@ from foundation import users as users_module
 from foundation.db import Database
 from foundation.settings import Settings, default_cache_dir, load_settings
 from foundation.users import Role, create_user
-from tests.support.pbx import DaemonProc, Pbx, make_pbx, running_daemon
+from tests.support.pbx import DaemonProc, Pbx, diagnostics, make_pbx, running_daemon
 
 PG_ADMIN_URL = os.environ.get("CIVIC311_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEST_PASSWORD = "correct-horse-battery"
@@ -81,6 +81,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.postgres)
         if RERUNS and item.get_closest_marker("asterisk") is not None:
             item.add_marker(pytest.mark.flaky(reruns=RERUNS, reruns_delay=2))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test on the real Asterisk carries the daemon's and phones' logs in its report."""
+    outcome = yield
+    report = outcome.get_result()
+    args = getattr(item, "funcargs", {})
+    if report.failed and report.when == "call" and ("daemon" in args or "clean_pbx" in args):
+        for title, text in diagnostics(args.get("clean_pbx"), args.get("daemon")):
+            report.sections.append((title, text))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

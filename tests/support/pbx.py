@@ -237,6 +237,33 @@ class DaemonProc:
         return self.proc.returncode
 
 
+def _tail(path: Path, chars: int) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError as exc:
+        return f"({exc})"
+
+
+def diagnostics(pbx: Pbx | None, daemon: DaemonProc | None) -> list[tuple[str, str]]:
+    """What a failed real-Asterisk test leaves for whoever reads the report: the daemon's log,
+    queue_log, Asterisk's channels, and each phone's own log and SIP errors (a flake seen once
+    in CI must be diagnosable from its output alone)."""
+    out: list[tuple[str, str]] = []
+    if daemon is not None:
+        out.append(("daemon log (tail)", _tail(daemon.log, 6000)))
+    if pbx is not None:
+        out.append(("queue_log (tail)", _tail(pbx.queue_log, 4000)))
+        try:
+            out.append(("core show channels", pbx.rx("core show channels concise")))
+        except Exception as exc:  # Asterisk itself may be what failed
+            out.append(("core show channels", f"({exc})"))
+        for phone in pbx.phones:
+            name = phone.workdir.name
+            out.append((f"phone {name}: sipp log", _tail(phone.log, 1500)))
+            out.append((f"phone {name}: SIP errors", _tail(phone.workdir / "errors.log", 3000)))
+    return out
+
+
 def start_daemon(pbx: Pbx, db_url: str, log: Path) -> DaemonProc:
     env = {**os.environ, **pbx.env, "DATABASE_URL": db_url}
     out = log.open("ab")
