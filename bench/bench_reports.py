@@ -7,7 +7,10 @@ line, agents on shifts), written in weekly chunks, then rolled up as ``seed demo
 The target of issue 13 is a ratio of at most 3x between 20k and 2M call records.
 
 Run: ``.venv/bin/python -m bench.bench_reports [--small 20000] [--large 200000]
-[--days 91] [--db postgres|sqlite] [--repeat 5]`` (``--large 2000000`` for the full size).
+[--days 91] [--db postgres|sqlite] [--repeat 5] [--keep]`` (``--large 2000000`` for the full
+size). ``--keep`` (PostgreSQL) keeps each size's database, ``civic311_bench_reports_<size>``,
+and reuses it on the next run: migrated to the newest schema and rolled up again (idempotent),
+so a 2M history is written once (about half an hour here) and measured many times.
 """
 
 from __future__ import annotations
@@ -24,8 +27,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+
 from acd import history, history_store, queries, rollup
-from bench.bench_ingest import fresh_database
+from acd.models import CallRecord
+from bench.bench_ingest import PG, fresh_database
+from center import schema
 from foundation.db import Database
 from foundation.settings import Settings, load_settings
 
@@ -38,7 +45,22 @@ CHUNK_DAYS = 7
 
 
 def fill(db: Database, calls: int, first: date, days: int) -> int:
-    """About ``calls`` call records over ``days`` from ``first``; returns how many."""
+    """About ``calls`` call records over ``days`` from ``first``, rolled up; returns how many.
+    A kept database that holds them already is rolled up again only."""
+    written = _stored(db)
+    if not written:
+        written = _write(db, calls, first, days)
+    start = datetime.combine(first, clock(0), tzinfo=TZ)
+    rollup.rollup(db, start, datetime.now(TZ) + timedelta(minutes=15), THRESHOLDS, 5)
+    return written
+
+
+def _stored(db: Database) -> int:
+    with db.session() as s:
+        return int(s.scalar(sa.select(sa.func.count()).select_from(CallRecord)) or 0)
+
+
+def _write(db: Database, calls: int, first: date, days: int) -> int:
     volume = calls / (days * MEAN_DAY * 0.99)
     agents = [str(1000 + i) for i in range(max(8, math.ceil(volume / 60)))]
     written = 0
@@ -47,9 +69,20 @@ def fill(db: Database, calls: int, first: date, days: int) -> int:
                                 QUEUES, agents, volume, seed=k)
         with db.session() as s:
             written += history_store.insert(s, part)
-    start = datetime.combine(first, clock(0), tzinfo=TZ)
-    rollup.rollup(db, start, datetime.now(TZ) + timedelta(minutes=15), THRESHOLDS, 5)
     return written
+
+
+def kept_database(size: int, days: int) -> Database:
+    """The PostgreSQL database of ``--keep`` for this size, created on first use, migrated."""
+    name = f"civic311_bench_reports_{size}_{days}d"
+    admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        if not c.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    db = Database(admin.url.set(database=name).render_as_string(hide_password=False))
+    admin.dispose()
+    schema.upgrade(db)
+    return db
 
 
 def runs(fn: Callable[[], Any], repeat: int) -> list[float]:
@@ -93,16 +126,23 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=91)
     ap.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--keep", action="store_true",
+                    help="keep each size's PostgreSQL database and reuse it next time")
     args = ap.parse_args()
+    if args.keep and args.db != "postgres":
+        ap.error("--keep keeps PostgreSQL databases only")
     first = datetime.now(TZ).date() - timedelta(days=args.days)
     results: dict[int, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for size in (args.small, args.large):
-            db, drop = fresh_database(args.db, Path(tmp))
+            if args.keep:
+                db, drop = kept_database(size, args.days), lambda: None
+            else:
+                db, drop = fresh_database(args.db, Path(tmp))
             try:
                 t0 = time.perf_counter()
                 n = fill(db, size, first, args.days)
-                print(f"{n} call records over {args.days} days written and rolled up in "
+                print(f"{n} call records over {args.days} days in store, rolled up in "
                       f"{time.perf_counter() - t0:.1f} s ({args.db})")
                 results[n] = measure(db, load_settings(data_dir=tmp), first, args.days,
                                      args.repeat)
