@@ -289,7 +289,9 @@ def route(legs: dict[str, list[Row]], known: dict[str, Row], e: Any) -> None:
     A join (or a refusal at join) is the entry of that queue at that time if one is known,
     the newest leg if it is still open in that queue, else a new leg. Any other event goes
     to the newest leg of its queue that entered before it (the newest of its queue when the
-    clocks disagree), or, when it names no queue, to the newest leg; an IVR path once the
+    clocks disagree), or, when it names no queue, to the newest leg; a transfer naming no
+    queue goes to the newest answered leg (Asterisk may report the caller's entry into the
+    transfer's queue before the BlindTransfer event of a desk phone's REFER); an IVR path once the
     newest leg is answered or over is the path into an entry not made yet (a blind transfer's
     caller re-enters before the agent's leg is reported over), and waits for it.
     """
@@ -307,6 +309,8 @@ def route(legs: dict[str, list[Row]], known: dict[str, Row], e: Any) -> None:
             mine = [r for r in rows if r.queue == queue]
             before = [r for r in mine if (r.entered_at - e.at).total_seconds() <= SAME_ENTRY_S]
             rec = (before or mine)[-1] if mine else None
+        elif isinstance(e, ev.CallTransferred):  # AMI's names no queue: always a connected leg
+            rec = next((r for r in reversed(rows) if r.answered_at is not None), None)
         elif not (isinstance(e, ev.IvrPathSet) and (rows[-1].answered_at is not None
                                                     or rows[-1].ended_at is not None)):
             rec = rows[-1]

@@ -164,3 +164,30 @@ def test_migration_0304_keeps_each_call_as_leg_1_and_goes_back(tmp_path: Any) ->
         assert conn.execute(sa.text("SELECT uniqueid, queue FROM call_records")).all() == [
             ("1.1", "citywide")]
     engine.dispose()
+
+
+def test_a_live_transfer_reported_after_the_callers_next_entry_ends_the_first(
+        database: Database) -> None:
+    """A desk phone's REFER: Asterisk can report the caller's entry into the next queue
+    before the BlindTransfer event (it names no queue): the transfer is the answered leg's."""
+    from datetime import UTC, datetime, timedelta
+
+    from acd import events as ev
+    from acd.recorder import Recorder
+
+    t0 = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
+
+    def at(s: float) -> datetime:
+        return t0 + timedelta(seconds=s)
+
+    r = Recorder(database)
+    r.apply_batch([ev.CallerJoined(at(0), "1.5", "1.5", "PJSIP/c-1", "citywide", 1, "", ""),
+                   ev.CallAnswered(at(2), "1.5", "citywide", "100", 2, 1)])
+    r.apply_batch([ev.CallerJoined(at(4), "1.5", "1.5", "PJSIP/c-1", "noise", 1, "", ""),
+                   ev.CallTransferred(at(4), "1.5", "queue-noise"),
+                   ev.CallCompleted(at(4), "1.5", "citywide", "100", 2, 2, "transfer")])
+    got = records(database)
+    one, two = got["1.5"], got["1.5#2"]
+    assert (one.queue, one.transfer_target, one.transfer_kind, one.hangup_side) == (
+        "citywide", "queue-noise", "blind", "transfer")
+    assert (two.queue, two.transfer_target, two.ended_at) == ("noise", None, None)
