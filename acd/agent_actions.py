@@ -131,6 +131,30 @@ class BlindTransferAction:
         return f"transferred to {c.target}"
 
 
+class Consults:
+    """Who each agent channel is consulting in an attended transfer the desktop asked for.
+
+    Asterisk's AttendedTransfer event names the target by the consultation's channel, but
+    leaves it out while the Local channel into ``civic311-atxfer`` is being optimised away
+    (two channels of the bridge changing places at the moment of the transfer). The daemon
+    then names it from here, by the transferer's channel; an unknown one stays unnamed.
+    """
+
+    MAX = 1000  # consultations never completed are forgotten, oldest first
+
+    def __init__(self) -> None:
+        self._by_channel: dict[str, str] = {}
+
+    def note(self, channel: str, target: str) -> None:
+        self._by_channel.pop(channel, None)
+        self._by_channel[channel] = target
+        while len(self._by_channel) > self.MAX:
+            del self._by_channel[next(iter(self._by_channel))]
+
+    def take(self, channel: str) -> str:
+        return self._by_channel.pop(channel, "")
+
+
 @dataclass(frozen=True)
 class AttendedTransferAction:
     """The agent's phone calls the target while the caller hears music (AMI Atxfer, the
@@ -138,24 +162,27 @@ class AttendedTransferAction:
     hangs up (the caller then talks to the target), or is cancelled by the target's hang-up."""
 
     ami: Ami
+    consults: Consults
 
     async def run(self, c: Command) -> str:
         channel = await agent_channel(self.ami, c.agent)
+        target = transfer.target_of(f"Local/{c.target}@{transfer.ATXFER_CONTEXT}")
+        self.consults.note(channel, target)
         await self.ami.action("Atxfer", Channel=channel, Exten=c.target,
                               Context=transfer.ATXFER_CONTEXT)
-        return f"consulting {transfer.target_of(f'Local/{c.target}@{transfer.ATXFER_CONTEXT}')}"
+        return f"consulting {target}"
 
 
 Action = (LoginAction | LogoutAction | PauseAction | UnpauseAction | BlindTransferAction
           | AttendedTransferAction)
 
 
-def action_for(kind: str, ami: Ami) -> Action:
+def action_for(kind: str, ami: Ami, consults: Consults) -> Action:
     """The action carrying out ``kind`` (anything unknown unpauses, as it always did)."""
     if kind == CommandKind.BLIND_TRANSFER:
         return BlindTransferAction(ami)
     if kind == CommandKind.ATTENDED_TRANSFER:
-        return AttendedTransferAction(ami)
+        return AttendedTransferAction(ami, consults)
     if kind == CommandKind.LOGIN:
         return LoginAction(ami)
     if kind == CommandKind.LOGOUT:

@@ -18,6 +18,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session, configure_mappers
 
 from acd import events as ev
 from acd import live_store
-from acd.agent_actions import Command, action_for
+from acd.agent_actions import Command, Consults, action_for
 from acd.agents import Transition, WrapupEnded
 from acd.live import LiveBoard
 from acd.normalizer import DISPATCH, normalize
@@ -57,6 +58,7 @@ class Daemon:
         self.db = db
         self.install = install
         self.recorder = Recorder(db)
+        self.consults = Consults()  # the desktop's attended transfers, by agent channel
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="civic311-db")
         self.bridge = AmiBridge(settings.ami_host, settings.ami_port, settings.ami_user,
                                 settings.ami_secret or "", on_login=self.on_login,
@@ -179,6 +181,8 @@ class Daemon:
                     continue
                 if isinstance(d, ev.AsteriskBooted):
                     self.asterisk_booted_at = time.time() - d.uptime_s
+                elif isinstance(d, ev.CallTransferred) and not d.target:
+                    d = replace(d, target=self.consults.take(m.get("SecondTransfererChannel", "")))
                 domain.append(d)
             moves.extend(self.board.apply(domain[since_marker:]))
             try:
@@ -253,7 +257,7 @@ class Daemon:
     async def _carry_out(self, action: str, agent: str, queue: str | None, reason: str,
                          target: str = "") -> str:
         targets = [queue] if queue else self.settings.queue_names()
-        return await action_for(action, self.bridge).run(
+        return await action_for(action, self.bridge, self.consults).run(
             Command(agent, queue, targets, reason, target))
 
     async def periodic(self) -> None:

@@ -101,8 +101,9 @@ def _transfer(m: Msg) -> ev.CallTransferred | None:
     if not uid or m.get("Result", "Success") != "Success":
         return None
     blind = m.get("Event") == "BlindTransfer"
-    target = (m.get("Extension") or m.get("TransferTargetChannel")
-              or m.get("SecondTransfererChannel", ""))
+    # no target channel (a Local channel being optimised away at that moment): unnamed here,
+    # never the transferer's own channel (the daemon may know it: acd.agent_actions.Consults)
+    target = m.get("Extension") or m.get("TransferTargetChannel") or ""
     return ev.CallTransferred(at(m), uid, transfer.target_of(target),
                               TransferKind.BLIND if blind else TransferKind.ATTENDED)
 

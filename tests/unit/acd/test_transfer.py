@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from acd import events as ev
+from acd.agent_actions import Consults
 from acd.normalizer import normalize
 from acd.queue_log import events_from_line
 from acd.transfer import (
@@ -63,6 +64,26 @@ def test_ami_transfer_events() -> None:
     assert (attended.target, attended.kind) == ("agent-101", "attended")
     assert normalize({"Event": "BlindTransfer", "Result": "Fail", "TransfereeUniqueid": "1.0",
                       "Extension": "queue-noise"}) is None  # a failed transfer changes nothing
+
+
+def test_an_attended_transfer_without_its_target_channel_is_named_by_the_daemon() -> None:
+    """Asterisk leaves TransferTargetChannel out while the atxfer Local channel is being
+    optimised away (seen on a loaded machine): the target is never the transferer itself,
+    and the daemon names it from the consultation the desktop asked for."""
+    raw = {"Event": "AttendedTransfer", "Timestamp": "1", "Result": "Success",
+           "TransfereeUniqueid": "1.0", "OrigTransfererChannel": "PJSIP/agent100-00000004",
+           "SecondTransfererChannel": "PJSIP/agent100-00000004", "DestType": "Bridge"}
+    e = normalize(raw)
+    assert isinstance(e, ev.CallTransferred) and (e.target, e.kind) == ("", "attended")
+    consults = Consults()
+    consults.note("PJSIP/agent100-00000004", "agent-101")
+    consults.note("PJSIP/agent102-00000009", "ref-211")
+    assert consults.take(raw["SecondTransfererChannel"]) == "agent-101"
+    assert consults.take(raw["SecondTransfererChannel"]) == ""  # named once
+    for i in range(Consults.MAX + 5):  # consultations never completed do not pile up
+        consults.note(f"PJSIP/agent1-{i:08}", "agent-2")
+    assert consults.take("PJSIP/agent102-00000009") == ""
+    assert consults.take(f"PJSIP/agent1-{Consults.MAX + 4:08}") == "agent-2"
 
 
 def test_queue_log_transfer_lines_end_the_talk_time() -> None:
