@@ -238,6 +238,9 @@ def test_twilio_copy_of_a_voicemail_is_deleted_at_its_retention(cloud: Cloud) ->
                                                       ("anonymised", "voicemail")]
     assert "Twilio deleted it (204)" in log[0]["detail"]
     assert cloud.media(sid(2)) == 200 and cloud.deletes(sid(2)) == []  # not due yet
+    [left] = _cli(cloud, "twilio")  # what Twilio may still hold: the poison, for a person
+    assert (left["id"], left["status"], left["attempts"]) == (ids["CA-vm4"], "failed", 1)
+    assert len(_cli(cloud, "twilio", "--all")) == 3
 
 
 def test_a_city_can_keep_twilio_as_its_archive(cloud: Cloud) -> None:
