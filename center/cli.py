@@ -225,6 +225,30 @@ def privacy_log(c: Context, limit: int) -> None:
                        "detail": e.detail, "attempts": e.attempts})
 
 
+@privacy.command("twilio")
+@click.option("--all", "everything", is_flag=True, help="Also the deletions Twilio confirmed.")
+@pass_ctx
+def privacy_twilio(c: Context, everything: bool) -> None:
+    """Twilio's copies queued for deletion and not confirmed yet (pending, failed) as JSON
+    lines: what Twilio may still hold."""
+    from sqlalchemy import select
+
+    from foundation.cli import echo_json
+    from foundation.twilio_deletions import DeletionState, TwilioDeletion
+
+    q = select(TwilioDeletion).order_by(TwilioDeletion.id)
+    if not everything:
+        q = q.where(TwilioDeletion.status != DeletionState.DONE)
+    with c.db.session() as s:
+        for d in s.scalars(q):
+            echo_json({"recording_sid": d.recording_sid, "kind": d.kind,
+                       "table": d.subject_table, "id": d.subject_id, "status": d.status,
+                       "reason": d.reason, "attempts": d.attempts, "last_error": d.last_error,
+                       "next_attempt_at": d.next_attempt_at.isoformat(),
+                       "deleted_at": d.deleted_at.isoformat() if d.deleted_at else None,
+                       "answer": d.answer})
+
+
 def _mount_capabilities() -> None:
     """Every capability's command group, named here explicitly (capabilities never import
     this module: it is the root)."""

@@ -15,6 +15,7 @@ import crm_bridge.scheduled.models  # noqa: F401
 import foundation.erasure  # noqa: F401
 import foundation.heartbeat  # noqa: F401
 import foundation.throttle  # noqa: F401
+import foundation.twilio_deletions  # noqa: F401
 import foundation.users  # noqa: F401
 import ivr.callback.models  # noqa: F401
 import ivr.models  # noqa: F401

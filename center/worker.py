@@ -28,6 +28,7 @@ import acd.rollup
 import acd.twilio_acd.dispatch_jobs
 import crm_bridge.erasure_jobs
 import crm_bridge.jobs
+import foundation.twilio_deletions
 import ivr.callback.twilio_jobs
 import ivr.erasure_jobs
 import recordings.jobs
@@ -48,6 +49,7 @@ JOB_SOURCES: tuple[Callable[[Settings, Database], list[Job]], ...] = (
     workforce.jobs.jobs, crm_bridge.jobs.jobs, acd.rollup.jobs, acd.counters.jobs,
     recordings.jobs.jobs, ivr.callback.twilio_jobs.jobs, acd.twilio_acd.dispatch_jobs.jobs,
     acd.erasure_jobs.jobs, ivr.erasure_jobs.jobs, crm_bridge.erasure_jobs.jobs,
+    foundation.twilio_deletions.jobs,
 )
 
 # Each capability's erasure of personal data past its retention, ``erase(settings, db, now)``

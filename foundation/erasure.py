@@ -42,6 +42,8 @@ class ErasureKind(StrEnum):
     CALLER_NUMBER = "caller_number"  # caller ID on call records, IVR calls and callbacks
     TICKET_CONTACT = "ticket_contact"  # a resident's name, phone, e-mail and ids on a ticket
     VOICEMAIL = "voicemail"  # the audio of a message left after hours
+    CALL_RECORDING = "call_recording"  # Twilio's copy of a call recording (the catalog's own
+    # files follow the queue's retention_days: recordings/retention.py)
 
 
 class ErasureAction(StrEnum):

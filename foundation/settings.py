@@ -325,6 +325,10 @@ class Settings(BaseSettings):
     )
     twilio_from_number: str | None = None
     twilio_api_base: str = "https://api.twilio.com"
+    # Twilio keeps every recording until it is deleted: civic311 deletes its copy of a call
+    # recording once catalogued and of a voicemail at retention (foundation/twilio_deletions.py).
+    # True keeps Twilio's copies (a city whose archive Twilio is); Twilio's retention applies.
+    twilio_keep_recordings: bool = False
     # ---- Twilio as the whole backend (acd/twilio_acd): civic311 dispatches Twilio's queues --
     # "twilio": callers are queued on Twilio and the worker connects them to agents (the
     # Asterisk daemon is not needed); "asterisk": Twilio, if used, only runs the IVR.

@@ -8,8 +8,9 @@ it is over (connected or failed). A voicemail file in Asterisk's spool is remove
 row forgets it in the same transaction as the audit row; a run cut between the two leaves a
 row whose file is gone, which the next run finishes (removing a missing file is no error). A
 file that cannot be removed fails that one message (retried with backoff), never the others.
-Twilio keeps its own copy of a Twilio voicemail: civic311 forgets the URL, and Twilio's
-retention applies to the recording there.
+A Twilio message is kept by Twilio: civic311 forgets its URL and, in the same transaction,
+queues the deletion of Twilio's copy (``foundation/twilio_deletions.py``), which is logged as
+deleted only once Twilio has said so; with ``twilio_keep_recordings`` Twilio's copy stays.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from foundation import twilio_deletions, twilio_rest
 from foundation.db import Database, utcnow
 from foundation.erasure import (
     PSEUDONYM_PREFIX,
@@ -100,8 +102,9 @@ def erase_callback_numbers(db: Database, secret: str | None, days: int,
 
 
 def erase_voicemail(db: Database, spool: Callable[[], Install], days: int,
-                    now: datetime) -> ErasureRun:
-    """Remove the messages left ``days`` ago or more (``spool`` is asked only when needed)."""
+                    now: datetime, keep_twilio: bool) -> ErasureRun:
+    """Remove the messages left ``days`` ago or more (``spool`` is asked only when needed);
+    Twilio's copy of a Twilio message is queued for deletion unless ``keep_twilio``."""
     cutoff = now - timedelta(days=days)
     with db.session() as s:
         skip = held_back(s, ErasureKind.VOICEMAIL, "ivr_calls", now)
@@ -113,18 +116,32 @@ def erase_voicemail(db: Database, spool: Callable[[], Install], days: int,
         call = s.get(IvrCall, row_id)
         if call is None or not call.voicemail:
             return None
-        if call.source == "twilio":
-            detail = f"message kept {days} days; Twilio's copy follows Twilio's retention"
-        else:
-            name = call.voicemail
-            if not voicemail.FILE_NAME.fullmatch(name) or name.startswith("."):
-                raise ValueError(f"voicemail name {name!r} is not a file in the spool folder")
-            (voicemail.folder(spool()) / name).unlink(missing_ok=True)
-            detail = f"message kept {days} days; file {name} removed"
+        if call.source == "twilio":  # civic311 holds only the URL; Twilio holds the audio
+            detail = _forget_twilio_message(s, call, days, now, keep_twilio)
+            call.voicemail = None
+            return Erased(ErasureAction.ANONYMISED, ["voicemail"], detail)
+        name = call.voicemail
+        if not voicemail.FILE_NAME.fullmatch(name) or name.startswith("."):
+            raise ValueError(f"voicemail name {name!r} is not a file in the spool folder")
+        (voicemail.folder(spool()) / name).unlink(missing_ok=True)
         call.voicemail = None
-        return Erased(ErasureAction.DELETED, ["voicemail"], detail)
+        return Erased(ErasureAction.DELETED, ["voicemail"],
+                      f"message kept {days} days; file {name} removed")
 
     return erase_each(db, ErasureKind.VOICEMAIL, "ivr_calls", ids, work, now)
+
+
+def _forget_twilio_message(s: Session, call: IvrCall, days: int, now: datetime,
+                           keep_twilio: bool) -> str:
+    """Queue the deletion of Twilio's copy (in the caller's transaction); what the audit says."""
+    if keep_twilio:
+        return (f"message kept {days} days; civic311 forgot its URL; Twilio keeps its copy "
+                "(twilio_keep_recordings)")
+    sid = twilio_rest.recording_sid(call.voicemail or "")
+    twilio_deletions.enqueue(s, ErasureKind.VOICEMAIL, "ivr_calls", call.id, sid,
+                             f"voicemail kept {days} days", now)
+    return (f"message kept {days} days; civic311 forgot its URL; Twilio's copy "
+            f"{sid or '(no recording SID in its URL)'} queued for deletion")
 
 
 def erase(settings: Settings, db: Database, now: datetime) -> dict[str, ErasureRun]:
@@ -138,7 +155,8 @@ def erase(settings: Settings, db: Database, now: datetime) -> dict[str, ErasureR
     days, secret = settings.retention_caller_number_days, settings.secret_key
     return {"ivr_calls": erase_ivr_numbers(db, secret, days, now),
             "ivr_callbacks": erase_callback_numbers(db, secret, days, now),
-            "voicemail": erase_voicemail(db, spool, settings.retention_voicemail_days, now)}
+            "voicemail": erase_voicemail(db, spool, settings.retention_voicemail_days, now,
+                                         settings.twilio_keep_recordings)}
 
 
 def jobs(settings: Settings, db: Database) -> list[Job]:

@@ -3,10 +3,15 @@
 
 Run by the worker (``recordings.jobs``); idempotent: a call is catalogued once, and a file
 moved but not yet committed (a crash in between) is found at its destination next time.
+
+A recordings disk that is full (ENOSPC, EDQUOT) fails only the recordings that do not fit:
+each is marked ``failed`` with the reason, its file stays in the spool (no half copy is left
+on the full disk), and every later run tries it again, the same row, until there is room.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import shutil
 from collections import Counter
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from acd import calls
@@ -62,8 +67,18 @@ def _safe_name(uniqueid: str) -> bool:
         and not uniqueid.startswith(".")
 
 
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT)
+NO_ROOM_DETAIL = "no room on the recordings disk"  # the start of such a row's detail
+
+
+def _waiting_for_room() -> ColumnElement[bool]:
+    """Rows that failed for want of room: their file waits in the spool, tried each run."""
+    return and_(Recording.status == RecordingStatus.FAILED, Recording.path.is_(None),
+                Recording.detail.startswith(NO_ROOM_DETAIL))
+
+
 def pending_calls(session: Session, now: datetime) -> list[CallRecord]:
-    done = select(Recording.uniqueid)
+    done = select(Recording.uniqueid).where(~_waiting_for_room())
     return calls.finished_answered(session, now - LOOKBACK, now - timedelta(seconds=GRACE_S),
                                    done)
 
@@ -71,20 +86,33 @@ def pending_calls(session: Session, now: datetime) -> list[CallRecord]:
 def catalog(session: Session, paths: Paths, queues: list[str], now: datetime) -> Counter[str]:
     """Catalog every finished answered call not catalogued yet; returns counts by status."""
     policies = policy_queries.load(session, queues)
+    waiting = {r.uniqueid: r for r in session.scalars(select(Recording).where(
+        _waiting_for_room()))}
     counts: Counter[str] = Counter()
     for call in pending_calls(session, now):
         if twilio_fetch.awaited(session, call.uniqueid, call.source, call.ended_at, now):
             continue  # Twilio's recording is still on its way (recordings/twilio_fetch.py)
         src = paths.incoming / f"{call.uniqueid}.wav"
+        before = waiting.get(call.uniqueid)
+        if before is not None and not src.exists():
+            continue  # its file left the spool: the row stays as it is
         if _safe_name(call.uniqueid) and src.exists() and \
                 src.stat().st_mtime > now.timestamp() - SETTLE_S:
             continue  # still being written: next run
         try:
             rec = _catalog_one(call, paths, policies, now)
         except Exception as exc:  # one file's trouble never stops the others
-            log.exception("recording of call %s could not be catalogued", call.uniqueid)
-            rec = _uncatalogued(call, now, f"could not be catalogued: "
-                                           f"{type(exc).__name__}: {exc}"[:500])
+            if before is not None and _no_room(exc):
+                continue  # still no room: the row already says so
+            log.log(logging.WARNING if _no_room(exc) else logging.ERROR,
+                    "recording of call %s could not be catalogued", call.uniqueid,
+                    exc_info=not _no_room(exc))
+            rec = _uncatalogued(call, now, _why(exc))
+        if before is not None:  # room again: the same row, catalogued
+            for column in ("status", "detail", "path", "duration_s", "size_bytes", "sha256",
+                           "catalogued_at"):
+                setattr(before, column, getattr(rec, column))
+            rec = before
         session.add(rec)
         session.flush()
         counts[str(rec.status)] += 1
@@ -92,6 +120,18 @@ def catalog(session: Session, paths: Paths, queues: list[str], now: datetime) ->
             log.warning("recording of call %s %s: %s", call.uniqueid, rec.status, rec.detail)
     _refresh_tickets(session, now)
     return counts
+
+
+def _no_room(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in NO_ROOM
+
+
+def _why(exc: BaseException) -> str:
+    """The reason a file could not be catalogued, as the problems page shows it."""
+    if isinstance(exc, OSError) and exc.errno in NO_ROOM:
+        return (f"{NO_ROOM_DETAIL} ({errno.errorcode[exc.errno]}: {exc.strerror}); the file "
+                "waits in Asterisk's spool and is catalogued once there is room")
+    return f"could not be catalogued: {type(exc).__name__}: {exc}"[:500]
 
 
 def _uncatalogued(call: CallRecord, now: datetime, detail: str) -> Recording:
@@ -119,7 +159,12 @@ def _catalog_one(call: CallRecord, paths: Paths, policies, now: datetime) -> Rec
     src = paths.incoming / f"{call.uniqueid}.wav"
     if src.exists():
         dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        shutil.move(str(src), str(dest))
+        try:
+            shutil.move(str(src), str(dest))  # a copy when the data directory is another disk
+        except OSError:
+            if src.exists():  # half a copy on a full disk: the spool keeps the whole file
+                dest.unlink(missing_ok=True)
+            raise
         dest.chmod(0o600)  # a caller's voice: for this service's user only
     if not dest.exists():
         policy = policies.get(call.queue) or policy_queries.default(call.queue)

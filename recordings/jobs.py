@@ -1,5 +1,6 @@
 """The worker's recording jobs: catalog, retention, policy push to Asterisk, monthly QA sample,
-and on Twilio the download of its recordings (recordings/twilio_fetch.py)."""
+and on Twilio the download of its recordings (recordings/twilio_fetch.py) and the deletion of
+Twilio's copies once catalogued (recordings/twilio_copies.py)."""
 
 from __future__ import annotations
 
@@ -41,9 +42,13 @@ def jobs(settings: Settings, db: Database) -> list[Job]:
             draw_month(s, utcnow(), settings.timezone)
 
     def twilio_fetch_job() -> None:
+        from recordings.twilio_copies import queue_deletions
         from recordings.twilio_fetch import fetch_due
 
         fetch_due(settings, db, paths.incoming)
+        if not settings.twilio_keep_recordings:  # Twilio's copies of catalogued recordings go
+            with db.session() as s:
+                queue_deletions(s, queues, utcnow())
 
     twilio = ([Job("recordings.twilio_fetch", twilio_fetch_job, 10)]
               if settings.telephony_backend == "twilio" else [])

@@ -5,7 +5,8 @@ signed) names the file, and the worker downloads it into the spool the catalog r
 retained, held and audited exactly as an Asterisk one (recordings/catalog.py).
 
 A download that fails is retried with backoff (``foundation.claims``); the catalog waits
-for a Twilio call's pending download rather than calling its recording missing.
+for a Twilio call's pending download rather than calling its recording missing. Once the
+catalog holds the file, Twilio's copy is deleted (``recordings/twilio_copies.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from foundation import auth, claims, retry, twilio_webhooks
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
+from foundation.twilio_rest import Rest
 from foundation.web import Mount
 from recordings.models import TwilioRecording
 
@@ -91,12 +93,11 @@ def _download(url: str, auth_: tuple[str, str], dest: Path) -> None:
 def fetch_due(settings: Settings, db: Database, incoming: Path,
               now: datetime | None = None) -> int:
     """Download every due recording into ``incoming``; returns how many arrived."""
-    sid, token = settings.twilio_account_sid, settings.twilio_auth_token
-    if not sid or not token:
+    rest = Rest.from_settings(settings)
+    if rest is None:
         return 0
     now = now or utcnow()
-    key, secret = settings.twilio_api_key_sid, settings.twilio_api_key_secret
-    auth_ = (key, secret) if key and secret else (sid, token)
+    auth_ = rest.auth
 
     def one(row_id: int) -> int:
         with db.session() as s:

@@ -24,11 +24,11 @@ from acd.models import AgentCommand
 from acd.twilio_acd import queries as q
 from acd.twilio_acd import routing
 from acd.twilio_acd.models import TwilioRequest
-from acd.twilio_acd.rest import Rest
 from foundation import claims, retry
 from foundation.db import Database, utcnow
 from foundation.jobs import Job
 from foundation.settings import Settings
+from foundation.twilio_rest import Rest
 
 log = logging.getLogger(__name__)
 

@@ -3,10 +3,12 @@
 ``FakeTwilioRest`` is a real HTTP server (port 0) answering the REST resources civic311
 calls: a Queue Member's dequeue (``POST .../Queues/QU../Members/CA...json``: 200 when the
 call is in that queue, 404 as Twilio answers otherwise), a Call's redirect (``POST
-.../Calls/CA...json``) and a recording's media (``GET .../Recordings/RE...wav``). It
-checks HTTP basic auth, records every request, and fails the next N requests on demand
-(``fail_next``). ``Twilio`` plays Twilio's side towards civic311's webhooks, every request
-signed with twilio's own ``RequestValidator`` scheme.
+.../Calls/CA...json``), a recording's media (``GET .../Recordings/RE...wav``) and its
+deletion (``DELETE .../Recordings/RE...json``: 204, and the media is gone; 404 when Twilio
+holds no such recording). It checks HTTP basic auth, records every request, fails the next N
+requests on demand (``fail_next``), and answers one recording's requests with a fixed error
+for ever (``refuse``: a poison item). ``Twilio`` plays Twilio's side towards civic311's
+webhooks, every request signed with twilio's own ``RequestValidator`` scheme.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from tests.support.fake_remote import serve
 MEMBER = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Queues/(QU\w+)/Members/(CA[\w-]+)\.json")
 CALL = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Calls/(CA[\w-]+)\.json")
 RECORDING = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Recordings/(RE\w+)\.wav")
+RECORDING_RESOURCE = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Recordings/(RE\w+)\.json")
 
 
 @dataclass
@@ -41,6 +44,7 @@ class FakeTwilioRest:
     recordings: dict[str, bytes] = field(default_factory=dict)  # RE sid -> WAV bytes
     requests: list[dict[str, Any]] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)  # statuses to answer next, in order
+    refused: dict[str, int] = field(default_factory=dict)  # RE sid -> status, every time
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def queue_sid(self, name: str) -> str:
@@ -53,8 +57,12 @@ class FakeTwilioRest:
         with self.lock:
             self.failures.extend(statuses)
 
+    def refuse(self, recording_sid: str, status: int) -> None:
+        with self.lock:
+            self.refused[recording_sid] = status
+
     def handled(self, kind: str) -> list[dict[str, Any]]:
-        """The requests of ``kind`` (dequeue, redirect) it answered with success."""
+        """The requests of ``kind`` (dequeue, redirect, delete) it answered with success."""
         with self.lock:
             return [r for r in self.requests if r["kind"] == kind and r["status"] < 300]
 
@@ -69,15 +77,25 @@ class FakeTwilioRest:
             return _error(401, 20003, "Authenticate")
         member, call = MEMBER.fullmatch(request.path), CALL.fullmatch(request.path)
         recording = RECORDING.fullmatch(request.path)
+        resource = RECORDING_RESOURCE.fullmatch(request.path)
         kind = ("dequeue" if member else "redirect" if call else
-                "recording" if recording else "unknown")
+                "recording" if recording else
+                "delete" if resource and request.method == "DELETE" else "unknown")
         with self.lock:
             status = self.failures.pop(0) if self.failures else 0
+            sid = (recording or resource).group(2) if recording or resource else ""
+            status = self.refused.get(sid, status)
             entry = {"kind": kind, "path": request.path, "form": request.form.to_dict(),
-                     "status": status or 200}
+                     "status": status or 200, "sid": sid}
             self.requests.append(entry)
             if status:
                 return _error(status, 20500, "Internal Server Error")
+            if kind == "delete":
+                if self.recordings.pop(sid, None) is None:
+                    entry["status"] = 404
+                    return _error(404, 20404, "The requested resource was not found")
+                entry["status"] = 204
+                return Response(status=204)
             if recording and request.method == "GET" and recording.group(2) in self.recordings:
                 return Response(self.recordings[recording.group(2)], content_type="audio/x-wav")
             if request.method != "POST" or kind in ("unknown", "recording"):

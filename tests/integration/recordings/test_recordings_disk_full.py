@@ -2,7 +2,8 @@
 than the space left, the calls go on and are recorded in full as calls, and the catalog marks
 each recording that came out short as ``failed`` with the reason.
 
-No test may mount a small filesystem, so the disk is "full" at a file-size limit: the
+Here Asterisk's own writes hit the wall (``test_recordings_disk_really_full.py`` fills a
+real filesystem under the catalog instead), so the disk is "full" at a file-size limit: the
 Asterisk of this test runs with RLIMIT_FSIZE (SIGXFSZ ignored, as the limit's default
 signal would kill it), so its writes past the limit fail in the kernel with EFBIG, the way
 writes on a full disk fail with ENOSPC: MixMonitor takes the same error path. The limit is
