@@ -50,8 +50,8 @@ def respond(s: Session, cfg: CrmConfig, msg: Inbound, now: datetime) -> str:
     if kw is Keyword.START and (row.opted_out or ex is None):  # YES mid-exchange is an answer
         row.opted_out, row.opted_out_at = False, None
         return texts.text(lang, "started", city=city)
-    if row.opted_out and kw is not Keyword.HELP:
-        return ""  # nothing is texted to a number that said STOP, until it says START
+    if row.opted_out:  # nothing is texted to a number that said STOP, until it says START
+        return ""  # (Twilio answers its HELP itself; a reply of ours would be refused, 21610)
     if kw is Keyword.HELP:
         return texts.text(lang, "help", city=city)
     choices, popular = _catalog(s, now)

@@ -16,6 +16,7 @@ import base64
 import json
 import re
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -124,13 +125,11 @@ class Texter:
     def __init__(self, client: FlaskClient, token: str, base: str, phone: str,
                  to: str = "+12125550311") -> None:
         self.client, self.token, self.base, self.phone, self.to = client, token, base, phone, to
-        self.sent = 0
 
     def send(self, body: str = "", media: tuple[str, str] | None = None,
              sid: str | None = None, **extra: str) -> Any:
         """One message (``media``: URL and content type of a photo); ``sid`` repeats one."""
-        self.sent += 1
-        params = {"MessageSid": f"SM{self.phone[-4:]}{self.sent:028d}" if sid is None else sid,
+        params = {"MessageSid": f"SM{uuid.uuid4().hex}" if sid is None else sid,
                   "AccountSid": "AC1", "From": self.phone, "To": self.to, "Body": body,
                   "NumMedia": "1" if media else "0", "NumSegments": "1", **extra}
         if media:

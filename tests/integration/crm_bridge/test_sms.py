@@ -202,6 +202,9 @@ def test_stop_is_honoured_start_and_help(sms_app: Flask, database: Database,
         assert row is not None and row.opted_out and row.exchange is None
         service.act(s, service.get_ticket(s, number), "start", "dot1", comment="crew out",
                     config=cfg)
+        service.open_ticket(s, TicketDraft(  # a call taker types the same line another way
+            "graffiti", attributes={"surface": "sign", "offensive": "no"}, address="9 Pine St",
+            phone="(212) 555-0142", notify_sms=True, notify_email=False), config=cfg)
     assert deliver_pending(database, settings) == 0
     assert twilio_rest == []  # Twilio was never asked to text the number
     with database.session() as s:
@@ -209,11 +212,12 @@ def test_stop_is_honoured_start_and_help(sms_app: Flask, database: Database,
         assert [(n.kind, n.status, n.last_error) for n in rows] == [
             ("status", "failed", OPTED_OUT)]  # queued before STOP: never sent; after: none
     assert phone.text("pothole") == ""  # nothing is texted to a number that said STOP
+    assert phone.text(number) == "" and phone.text("HELP") == ""  # Twilio answers its HELP
+    assert phone.text("START") == ("Civic City 311: you will get our texts again. Text a "
+                                   "problem to report it, or a request number for its status.")
     help_text = phone.text("HELP")
     assert help_text.startswith("Civic City 311: text a problem (e.g. pothole) to report it")
     assert "Reply STOP to stop texts, START to get them again." in help_text
-    assert phone.text("START") == ("Civic City 311: you will get our texts again. Text a "
-                                   "problem to report it, or a request number for its status.")
     with database.session() as s:
         t = service.get_ticket(s, number)
         service.close(s, t, "dot1", "resolved", "Filled the pothole", config=cfg)
@@ -340,3 +344,26 @@ def test_bad_requests_change_nothing_and_never_fail(sms_app: Flask, database: Da
     with database.session() as s:
         ex = s.scalar(select(SmsPhone.exchange).where(SmsPhone.phone == "+12125550144"))
         assert ex is not None and ex["media_url"] == ""
+
+
+def test_texters_numbers_are_erased_in_time_but_an_opt_out_is_kept(
+        sms_app: Flask, database: Database) -> None:
+    from crm_bridge.erasure_jobs import erase
+    from foundation.erasure import pseudonym
+
+    settings = sms_app.extensions["civic311.settings"]
+    texter(sms_app).text("pothole")
+    stopped = texter(sms_app, "+12125550145")
+    stopped.text("STOP")
+    days = settings.retention_caller_number_days
+    assert erase(settings, database, utcnow() + timedelta(days=days - 1))[
+        "crm_sms_phones"].erased == 0
+    run = erase(settings, database, utcnow() + timedelta(days=days + 1))["crm_sms_phones"]
+    assert (run.erased, run.failed) == (1, [])
+    with database.session() as s:
+        rows = {r.phone: r for r in s.scalars(select(SmsPhone))}
+        assert set(rows) == {pseudonym(settings.secret_key, PHONE), "+12125550145"}
+        assert rows[pseudonym(settings.secret_key, PHONE)].exchange is None
+        assert rows["+12125550145"].opted_out
+    assert texter(sms_app).text("HELP").startswith("Civic City 311: text a problem")
+    assert stopped.text("pothole") == "" and stopped.text("START") != ""  # still opted out
