@@ -42,7 +42,8 @@ def respond(s: Session, cfg: CrmConfig, msg: Inbound, now: datetime) -> str:
     kw = keywords.keyword(msg.body, msg.opt_out_type)
     ex = dialogue.Exchange.from_json(row.exchange) if row.exchange else None
     expired = ex is not None and row.last_text_at < now - queries.IDLE
-    ex = None if expired else ex
+    if expired:  # over, whatever this text is
+        ex = row.exchange = None
     row.last_text_at = now
     if kw is Keyword.STOP:  # Twilio sends the confirmation carriers require, and blocks
         row.opted_out, row.opted_out_at, row.exchange = True, now, None

@@ -306,6 +306,11 @@ def test_an_exchange_left_half_an_hour_starts_again(sms_app: Flask, database: Da
     reply = phone.text("1")
     assert reply.startswith("The report you started was not finished within 30 minutes, so it "
                             "was not sent. Civic City 311: what is the problem?")
+    phone.text("pothole")
+    with database.session() as s:
+        s.execute(update(SmsPhone).values(last_text_at=utcnow() - timedelta(minutes=31)))
+    phone.text("HELP")  # not an answer, yet the idle exchange is over all the same
+    assert phone.text("1").startswith("Civic City 311: what is the problem?")
     other = texter(sms_app, "+12125550143")
     other.text("pothole")
     with database.session() as s:  # an idle exchange forgets what was typed (next text cleans)
