@@ -202,7 +202,7 @@ def answer(ex: Exchange, choices: list[Choice], popular: list[Choice], text: str
     if ex.step is Step.QUESTION:
         return _question(ex, choice, text, lang)
     if ex.step is Step.ADDRESS:
-        if not text:
+        if not text or keyword is not None:  # SKIP is no address: the place is needed
             return Turn(ex, texts.text(lang, "address"))
         if len(text) > MAX_ADDRESS:
             return Turn(ex, texts.text(lang, "address_long"))

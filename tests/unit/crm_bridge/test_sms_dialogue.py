@@ -93,6 +93,8 @@ def test_a_whole_exchange_in_turns() -> None:
         turn.exchange
     turn = d.answer(turn.exchange, CATALOG, CATALOG, "1 2", None, "", "en", "Civic City")
     assert turn.reply.startswith("Where is it?") and turn.exchange is not None
+    skipped = d.answer(turn.exchange, CATALOG, CATALOG, "skip", Keyword.SKIP, "", "en", "C")
+    assert skipped.reply.startswith("Where is it?") and skipped.action is None
     turn = d.answer(turn.exchange, CATALOG, CATALOG, "5 Oak Ave", None, "", "en", "Civic City")
     assert turn.action == d.Locate("5 Oak Ave") and turn.exchange is not None
     turn = d.placed(turn.exchange, None, None, None, None, "en")
