@@ -12,6 +12,7 @@ import acd.outbound.models  # noqa: F401
 import acd.twilio_acd.models  # noqa: F401
 import crm_bridge.models  # noqa: F401
 import crm_bridge.scheduled.models  # noqa: F401
+import crm_bridge.sms.models  # noqa: F401
 import foundation.erasure  # noqa: F401
 import foundation.heartbeat  # noqa: F401
 import foundation.throttle  # noqa: F401

@@ -35,6 +35,7 @@ import acd.web
 import crm_bridge.call_facet
 import crm_bridge.open311.server
 import crm_bridge.public
+import crm_bridge.sms.exchange_twiml
 import crm_bridge.web.app
 import ivr.analytics
 import ivr.call_facet
@@ -82,6 +83,7 @@ def mounts(settings: Settings, db: Database) -> list[Mount]:
         *portal.web.create_blueprints(settings, db),
         *acd.twilio_acd.twiml_web.create_blueprints(settings, db),
         *recordings.twilio_fetch.create_blueprints(settings, db),
+        *crm_bridge.sms.exchange_twiml.create_blueprints(settings, db),
     ]
 
 

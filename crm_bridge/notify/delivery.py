@@ -3,8 +3,9 @@
 Rows are claimed (``foundation.claims``) so two workers never send the same message; each is
 sent outside any transaction and a failure is recorded and retried with the shared backoff
 (``foundation.retry``) until ``notify_max_attempts``. A message that can never be sent (an
-address with a line break, stored before the edges checked it) fails at once; whatever goes
-wrong with one message is recorded on it and the rest of the batch is still sent.
+address with a line break, stored before the edges checked it) fails at once, as does a text
+to a number that has since opted out (STOP, ``crm_bridge.sms``): it is never sent. Whatever
+goes wrong with one message is recorded on it and the rest of the batch is still sent.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import requests
 from sqlalchemy.orm import Session
 
 from crm_bridge.models import Notification, TicketEvent
+from crm_bridge.sms import queries as optouts
 from foundation import retry
 from foundation.claims import claim, each, settle
 from foundation.db import Database, utcnow
@@ -28,6 +30,7 @@ from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 SEND_ERRORS = (OSError, smtplib.SMTPException, RuntimeError, requests.RequestException)
+OPTED_OUT = "not sent: the resident opted out of texts (STOP)"
 
 
 def _send(settings: Settings, channel: str, to: str, subject: str, body: str) -> str:
@@ -95,6 +98,9 @@ def _deliver(db: Database, settings: Settings, nid: int, now: datetime) -> int:
         if n is None:
             return 0
         channel, to, subject, body = n.channel, n.recipient, n.subject, n.body
+        if channel == "sms" and optouts.opted_out(s, to):  # said STOP after it was queued
+            settle(n, OPTED_OUT, now, settings.notify_max_attempts, permanent=True)
+            return 0
     outcome = retry.attempt(partial(_send, settings, channel, to, subject, body),
                             SEND_ERRORS, retry.as_text)
 

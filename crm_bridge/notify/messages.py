@@ -17,7 +17,8 @@ class TicketFacts:
     city: str
 
 
-def _when(d: date | None) -> str:
+def when(d: date | None) -> str:
+    """A promised date in words ("Monday March 16, 2026"), or "as soon as possible"."""
     return d.strftime("%A %B %-d, %Y") if d else "as soon as possible"
 
 
@@ -28,7 +29,7 @@ def created(f: TicketFacts, status_hint: str) -> tuple[str, str]:
         f"Your service request number is {f.number}.\n"
         f"Request: {f.service_name}{' at ' + f.address if f.address else ''}\n"
         f"Agency: {f.agency_name}\n"
-        f"Expected completion: {_when(f.expected)}\n\n"
+        f"Expected completion: {when(f.expected)}\n\n"
         f"{status_hint}\n"
     )
     return subject, body
@@ -39,7 +40,7 @@ def status_changed(f: TicketFacts, note: str | None) -> tuple[str, str]:
     body = (
         f"Your service request {f.number} ({f.service_name}) is now {f.state}.\n"
         + (f"\n{note}\n" if note else "")
-        + f"\nExpected completion: {_when(f.expected)}\n"
+        + f"\nExpected completion: {when(f.expected)}\n"
     )
     return subject, body
 
@@ -59,7 +60,7 @@ def sla_warning(f: TicketFacts, contact: str, percent: int) -> tuple[str, str]:
     body = (
         f"{contact},\n\nService request {f.number} ({f.service_name}, {f.agency_name}) has used "
         f"{percent}% of its service level agreement and is {f.state}.\n"
-        f"It is due {_when(f.expected)}.\n"
+        f"It is due {when(f.expected)}.\n"
     )
     return subject, body
 
@@ -68,7 +69,7 @@ def escalation(f: TicketFacts, contact: str, level: int, reason: str) -> tuple[s
     subject = f"Escalation (level {level}): {f.number} {f.service_name}"
     body = (
         f"{contact},\n\nService request {f.number} ({f.service_name}, {f.agency_name}) is "
-        f"escalated to you: {reason}.\nState: {f.state}. Due: {_when(f.expected)}.\n"
+        f"escalated to you: {reason}.\nState: {f.state}. Due: {when(f.expected)}.\n"
     )
     return subject, body
 
@@ -81,7 +82,7 @@ def referral(f: TicketFacts, description: str, details: list[tuple[str, str]],
     body = (
         f"A new service request was routed to {f.agency_name}.\n\n"
         f"Number: {f.number}\nType: {f.service_name}\nLocation: {f.address or 'n/a'}\n"
-        f"Due: {_when(f.expected)}\n\n{description}\n\n{lines}\n\nReference: {idempotency_key}\n"
+        f"Due: {when(f.expected)}\n\n{description}\n\n{lines}\n\nReference: {idempotency_key}\n"
     )
     return subject, body
 
@@ -89,7 +90,7 @@ def referral(f: TicketFacts, description: str, details: list[tuple[str, str]],
 def sms(kind: str, f: TicketFacts, extra: str = "") -> str:
     """A one-segment-ish SMS for created / status / closed."""
     if kind == "created":
-        return f"{f.city} 311: request {f.number} received. Expected by {_when(f.expected)}."
+        return f"{f.city} 311: request {f.number} received. Expected by {when(f.expected)}."
     if kind == "closed":
         return f"{f.city} 311: request {f.number} closed. {extra}"[:320]
     return f"{f.city} 311: request {f.number} is now {f.state}."

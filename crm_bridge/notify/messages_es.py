@@ -15,7 +15,8 @@ MONTHS = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agost
 DAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 
 
-def _when(d: date | None) -> str:
+def when(d: date | None) -> str:
+    """A promised date in Spanish words ("el lunes 16 de marzo de 2026")."""
     if d is None:
         return "lo antes posible"
     return f"el {DAYS[d.weekday()]} {d.day} de {MONTHS[d.month - 1]} de {d.year}"
@@ -32,7 +33,7 @@ def created(f: TicketFacts, status_hint: str) -> tuple[str, str]:
         f"Su número de solicitud es {f.number}.\n"
         f"Solicitud: {f.service_name}{' en ' + f.address if f.address else ''}\n"
         f"Departamento: {f.agency_name}\n"
-        f"Fecha prevista: {_when(f.expected)}\n\n"
+        f"Fecha prevista: {when(f.expected)}\n\n"
         f"{status_hint}\n"
     )
     return subject, body
@@ -43,7 +44,7 @@ def status_changed(f: TicketFacts, note: str | None) -> tuple[str, str]:
     body = (
         f"Su solicitud {f.number} ({f.service_name}) ahora está {_state(f)}.\n"
         + (f"\n{note}\n" if note else "")
-        + f"\nFecha prevista: {_when(f.expected)}\n"
+        + f"\nFecha prevista: {when(f.expected)}\n"
     )
     return subject, body
 
@@ -61,7 +62,7 @@ def closed(f: TicketFacts, resolution: str, reopen_hint: str) -> tuple[str, str]
 def sms(kind: str, f: TicketFacts, extra: str = "") -> str:
     if kind == "created":
         return f"311 de {f.city}: recibimos la solicitud {f.number}. Fecha prevista: " \
-               f"{_when(f.expected)}."
+               f"{when(f.expected)}."
     if kind == "closed":
         return f"311 de {f.city}: se cerró la solicitud {f.number}. {extra}"[:320]
     return f"311 de {f.city}: la solicitud {f.number} ahora está {_state(f)}."

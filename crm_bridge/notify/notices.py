@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from crm_bridge.config import CrmConfig
 from crm_bridge.models import Agency, EscalationContact, Notification, Ticket
 from crm_bridge.notify import messages, messages_es
+from crm_bridge.sms import queries as optouts
 from crm_bridge.tickets.lifecycle import State, plain
 from foundation.db import utcnow
 
@@ -35,8 +36,9 @@ def _add(session: Session, t: Ticket | None, kind: str, channel: str, to: str,
 
 def to_resident(session: Session, t: Ticket, kind: str, cfg: CrmConfig,
                 note: str | None = None, now: datetime | None = None) -> None:
-    """``kind``: created | status | closed. Honors the caller's notification preferences;
-    written in the resident's language (``Ticket.language``)."""
+    """``kind``: created | status | closed. Honors the caller's notification preferences and
+    an SMS opt-out (STOP); written in the resident's language (``Ticket.language``). A
+    request opened by SMS gets no "created" text: the exchange's last reply was it."""
     f = facts(t, cfg)
     es = t.language == "es"
     words = messages_es if es else messages
@@ -57,7 +59,8 @@ def to_resident(session: Session, t: Ticket, kind: str, cfg: CrmConfig,
         else:
             subject, body = words.status_changed(f, note)
         _add(session, t, kind, "email", t.email, subject, body, now)
-    if t.phone and t.notify_sms and cfg.sms_enabled:
+    if (t.phone and t.notify_sms and cfg.sms_enabled and not optouts.opted_out(session, t.phone)
+            and not (kind == "created" and t.channel == "sms")):  # the exchange's reply said it
         extra = (f"Resolución: {t.resolution}" if es else f"Resolution: {t.resolution}") \
             if kind == "closed" else ""
         _add(session, t, kind, "sms", t.phone, "", words.sms(kind, f, extra), now)

@@ -140,7 +140,8 @@ def test_personal_data_is_erased_on_schedule(app: Any, database: Database, setti
                    "ivr_calls": {"erased": 1, "failed": []},
                    "ivr_callbacks": {"erased": 1, "failed": []},
                    "voicemail": {"erased": 2, "failed": [ids["v2"]]},
-                   "crm_tickets": {"erased": 1, "failed": []}}
+                   "crm_tickets": {"erased": 1, "failed": []},
+                   "crm_sms_phones": {"erased": 0, "failed": []}}
     assert _public(app, users) == before  # reports, performance, open data: unchanged
 
     with db.session() as s:

@@ -8,7 +8,8 @@ deletion (``DELETE .../Recordings/RE...json``: 204, and the media is gone; 404 w
 holds no such recording). It checks HTTP basic auth, records every request, fails the next N
 requests on demand (``fail_next``), and answers one recording's requests with a fixed error
 for ever (``refuse``: a poison item). ``Twilio`` plays Twilio's side towards civic311's
-webhooks, every request signed with twilio's own ``RequestValidator`` scheme.
+webhooks, every request signed with twilio's own ``RequestValidator`` scheme; ``Texter`` a
+resident's phone texting the 311 number (the Messaging webhook).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import base64
 import json
 import re
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -128,6 +130,49 @@ def fake_twilio_rest(account_sid: str, auth_token: str) -> Iterator[tuple[str, F
         yield base, fake
 
 
+def signed_post(client: FlaskClient, token: str, base: str, path: str,
+                params: dict[str, str]) -> Any:
+    """POST ``params`` to ``path`` as Twilio does: signed for ``base + path``."""
+    sig = RequestValidator(token).compute_signature(base + path, params)
+    return client.post(path, data=params, headers={"X-Twilio-Signature": sig})
+
+
+class Texter:
+    """A resident's phone texting the 311 number: Twilio Messaging's signed webhook."""
+
+    def __init__(self, client: FlaskClient, token: str, base: str, phone: str,
+                 to: str = "+12125550311") -> None:
+        self.client, self.token, self.base, self.phone, self.to = client, token, base, phone, to
+
+    def send(self, body: str = "", media: tuple[str, str] | None = None,
+             sid: str | None = None, **extra: str) -> Any:
+        """One message (``media``: URL and content type of a photo); ``sid`` repeats one."""
+        params = {"MessageSid": f"SM{uuid.uuid4().hex}" if sid is None else sid,
+                  "AccountSid": "AC1", "From": self.phone, "To": self.to, "Body": body,
+                  "NumMedia": "1" if media else "0", "NumSegments": "1", **extra}
+        if media:
+            params |= {"MediaUrl0": media[0], "MediaContentType0": media[1]}
+        return signed_post(self.client, self.token, self.base, "/twilio/sms", params)
+
+    def text(self, body: str = "", media: tuple[str, str] | None = None,
+             sid: str | None = None, **extra: str) -> str:
+        """The reply civic311 texts back ("" when it sends none)."""
+        resp = self.send(body, media, sid, **extra)
+        assert resp.status_code == 200, (resp.status_code, resp.get_data(as_text=True))
+        return reply_of(resp.get_data(as_text=True))
+
+
+def reply_of(xml: str) -> str:
+    """The text of a Messaging TwiML answer's ``<Message>`` ("" when there is none)."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(xml)
+    assert root.tag == "Response", xml
+    messages = root.findall("Message")
+    assert len(messages) <= 1, xml
+    return (messages[0].text or "") if messages else ""
+
+
 class Twilio:
     """Twilio's side of the calls: signed webhooks to civic311 (the app's test client)."""
 
@@ -136,9 +181,7 @@ class Twilio:
 
     def post(self, path: str, sid: str, **form: str) -> Any:
         params = {"CallSid": sid, "AccountSid": self.rest.account_sid, **form}
-        sig = RequestValidator(self.rest.auth_token).compute_signature(self.base + path,
-                                                                       params)
-        return self.client.post(path, data=params, headers={"X-Twilio-Signature": sig})
+        return signed_post(self.client, self.rest.auth_token, self.base, path, params)
 
     def twiml(self, path: str, sid: str, **form: str) -> str:
         resp = self.post(path, sid, **form)
