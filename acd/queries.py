@@ -55,9 +55,9 @@ def summary(session: Session, start: datetime, end: datetime, queue: str | None,
     if settled is None:
         return raw_summary(session, start, end, queue, thresholds_s, short_abandon_s)
     first, horizon = settled
-    try:
-        parts = [s for _, s in rollup.intervals(session, first, horizon, rollup.BASE_MINUTES,
-                                                queue, thresholds_s)]
+    try:  # one summary of the whole settled span (not one per interval, then combined)
+        parts = list(rollup.buckets(session, first, horizon, queue, thresholds_s, None,
+                                    lambda t: None).values())
     except rollup.MissingThreshold:  # rolled up before an answer time was added
         return raw_summary(session, start, end, queue, thresholds_s, short_abandon_s)
     parts.append(raw_summary(session, start, first, queue, thresholds_s, short_abandon_s))

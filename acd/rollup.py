@@ -13,15 +13,15 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, select
 from sqlalchemy.orm import Session
 
 from acd import agent_time
 from acd.facts import call_facts
 from acd.metrics import CallFacts, Summary, combine, summarize
-from acd.models import IntervalStat, LiveState
+from acd.models import IntervalStat, LiveState, table
 
 # the clock moved to acd.slices (agent time shares it); re-exported for existing callers
 from acd.slices import BASE_MINUTES as BASE_MINUTES
@@ -119,7 +119,8 @@ class MissingThreshold(ValueError):
     """A stored interval was rolled up before an answer time was configured."""
 
 
-def _summary(row: IntervalStat, thresholds_s: Sequence[int]) -> Summary:
+def _summary(row: Row[Any], thresholds_s: Sequence[int]) -> Summary:
+    """One stored interval's summary (``row``: the columns of ``interval_stats``)."""
     within = {int(k): v for k, v in json.loads(row.answered_within).items()}
     missing = [t for t in thresholds_s if t not in within]
     if missing:  # counting it as 0 answered in time would be a wrong figure, not a gap
@@ -148,12 +149,14 @@ def buckets(s: Session, start: datetime, end: datetime, queue: str | None,
         covered = coverage(s)
         settled = (start, start) if covered is None else (
             max(start, covered[0]), min(end, floor(covered[1])))
-    stmt = select(IntervalStat).where(IntervalStat.interval_start >= settled[0],
-                                      IntervalStat.interval_start < settled[1])
+    # plain rows, not ORM objects: a month holds thousands, and building the objects cost
+    # half the month report (bench/RESULTS.md)
+    stmt = select(*table(IntervalStat).c).where(IntervalStat.interval_start >= settled[0],
+                                                IntervalStat.interval_start < settled[1])
     if queue:
         stmt = stmt.where(IntervalStat.queue == queue)
     parts: dict[K, list[Summary]] = defaultdict(list)
-    for row in s.scalars(stmt):
+    for row in s.execute(stmt):
         parts[key(row.interval_start)].append(_summary(row, thresholds_s))
     if short_abandon_s is not None:
         fresh: dict[K, list[CallFacts]] = defaultdict(list)
