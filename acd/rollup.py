@@ -36,7 +36,8 @@ K = TypeVar("K", bound=Hashable)
 SETTLE = timedelta(hours=1)  # a rolled-up interval may still change this long after it ends
 MIN_SPAN_H = 6  # shorter periods are read from the records directly
 COVERAGE = "rollup_coverage"  # a LiveState row: {"since": ..., "as_of": ...}
-AGENT_COVERAGE = "agent_rollup_coverage"  # the same for agent time (added later: own span)
+# the same for agent time: its own, as a database upgraded to 0307 has none before a rebuild
+AGENT_COVERAGE = "agent_rollup_coverage"
 INTERVAL_CHOICES = (15, 30, 60)
 COUNTS = ("offered", "answered", "abandoned", "short_abandoned", "timed_out", "exit_key",
           "exit_empty", "refused", "callback", "dropped")
