@@ -51,7 +51,8 @@ def calls(c: Context, start: str, end: str, queue: str | None, as_json: bool, as
 @click.option("--to", "end", default=None, help="ISO 8601 end (default: now).")
 @pass_ctx
 def rollup_cmd(c: Context, start: str, end: str | None) -> None:
-    """Recompute the 15-minute rollups (after importing history or a long outage)."""
+    """Recompute the 15-minute rollups of calls and of agent time (after importing history,
+    a long outage, or the upgrade that added agent time rollups)."""
     from datetime import timedelta
 
     from acd import rollup

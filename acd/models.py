@@ -177,6 +177,23 @@ class IntervalStat(Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class AgentStateTime(Base):
+    """Seconds ``agent`` spent in ``state`` (with its pause ``reason``; "" otherwise) within
+    one interval: 15 minutes, or a whole UTC day (``minutes`` 1440, always the sum of that
+    day's 15-minute rows), so a month's agent time is a few rows per agent and state
+    whatever the number of spans (``acd.agent_time``)."""
+
+    __tablename__ = "agent_state_intervals"
+
+    minutes: Mapped[int] = mapped_column(primary_key=True)  # 15 or 1440
+    interval_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    agent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 def table(model: type[Base]) -> Table:
     """A model's Core table, typed (for executemany statements)."""
     return model.__table__  # type: ignore[return-value]

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from acd import definitions, goals, rollup
+from acd import agent_time, definitions, goals, rollup
 from acd.facts import NOT_PLACEHOLDER
-from acd.metrics import CallFacts, Span, Summary, combine, seconds_by_agent, staffing, summarize
-from acd.models import AgentStateSpan, CallRecord
+from acd.metrics import CallFacts, Summary, combine, staffing, summarize
+from acd.models import CallRecord
 from acd.states import CallOutcome
-from foundation.db import UTCDateTime, utcnow
+from foundation.db import utcnow
 from foundation.settings import Settings
 
 
@@ -47,24 +47,17 @@ def raw_summary(session: Session, start: datetime, end: datetime, queue: str | N
 def summary(session: Session, start: datetime, end: datetime, queue: str | None,
             thresholds_s: list[int], short_abandon_s: float) -> Summary:
     """Metrics over [start, end): whole 15-minute intervals that have settled come from the
-    stored rollups (fast at millions of calls), the rest from the call records themselves.
-
-    Rollups are used only inside the span they cover without a gap, up to ``SETTLE`` before
-    the last run (a call may still finish there); everything else is read from the records,
-    and so is the whole period when a rollup lacks one of ``thresholds_s``.
+    stored rollups (fast at millions of calls, ``rollup.settled``), the rest from the call
+    records themselves, and so is the whole period when a rollup lacks one of
+    ``thresholds_s``.
     """
-    covered = rollup.coverage(session)
-    if covered is None:
+    settled = rollup.settled(session, start, end)
+    if settled is None:
         return raw_summary(session, start, end, queue, thresholds_s, short_abandon_s)
-    first = rollup.floor(max(start, covered[0]))
-    if first < max(start, covered[0]):
-        first += timedelta(minutes=rollup.BASE_MINUTES)
-    horizon = rollup.floor(min(end, covered[1] - rollup.SETTLE))
-    if horizon - first < timedelta(hours=rollup.MIN_SPAN_H):
-        return raw_summary(session, start, end, queue, thresholds_s, short_abandon_s)
-    try:
-        parts = [s for _, s in rollup.intervals(session, first, horizon, rollup.BASE_MINUTES,
-                                                queue, thresholds_s)]
+    first, horizon = settled
+    try:  # one summary of the whole settled span (not one per interval, then combined)
+        parts = list(rollup.buckets(session, first, horizon, queue, thresholds_s, None,
+                                    lambda t: None).values())
     except rollup.MissingThreshold:  # rolled up before an answer time was added
         return raw_summary(session, start, end, queue, thresholds_s, short_abandon_s)
     parts.append(raw_summary(session, start, first, queue, thresholds_s, short_abandon_s))
@@ -83,42 +76,30 @@ def answered_by_agent(session: Session, start: datetime,
     return {(q, str(a)): int(n) for q, a, n in rows}
 
 
-def spans(session: Session, start: datetime, end: datetime) -> list[Span]:
-    """Agent state spans that overlap [start, end) (open ones included).
-
-    Two indexed reads, open spans and closed ones ending after ``start``, so the cost is
-    the period's spans, not the history's."""
-    cols = (AgentStateSpan.agent, AgentStateSpan.state, AgentStateSpan.started_at,
-            AgentStateSpan.ended_at)
-    open_now = select(*cols).where(AgentStateSpan.ended_at.is_(None),
-                                   AgentStateSpan.started_at < end)
-    closed = select(*cols).where(AgentStateSpan.ended_at > start,
-                                 AgentStateSpan.started_at < end)
-    return [Span(a, st, t0, t1) for stmt in (open_now, closed)
-            for a, st, t0, t1 in session.execute(stmt)]
+def state_seconds(session: Session, start: datetime, end: datetime) -> agent_time.Seconds:
+    """(agent, state, reason) -> seconds within [start, end): the settled whole intervals
+    from the agent time rollups (a few rows per agent and state for a month, whatever the
+    number of spans), the edges and the unsettled tail from the spans themselves, as the
+    call figures do (``summary``)."""
+    settled = rollup.settled(session, start, end, rollup.AGENT_COVERAGE)
+    if settled is None:
+        return agent_time.from_spans(session, start, end)
+    first, horizon = settled
+    out = agent_time.from_rollups(session, first, horizon)
+    for lo, hi in ((start, first), (horizon, end)):
+        for key, sec in agent_time.from_spans(session, lo, hi).items():
+            out[key] = out.get(key, 0.0) + sec
+    return out
 
 
 def seconds_in_states(session: Session, start: datetime,
                       end: datetime) -> dict[str, dict[str, float]]:
-    """Agent -> state -> seconds within [start, end): ``metrics.seconds_by_agent`` over
-    ``spans``. On PostgreSQL the clipped durations are summed in SQL, one row per agent and
-    state instead of one per span, so a month's report costs the same at any number of
-    spans (bench/RESULTS.md); SQLite (small centers, the demo) sums the spans in Python, as
-    its timestamps are text and its date arithmetic is not exact to the microsecond."""
-    if session.get_bind().dialect.name != "postgresql":
-        return seconds_by_agent(spans(session, start, end), start, end)
-    t0, t1 = literal(start, UTCDateTime()), literal(end, UTCDateTime())
-    lo = func.greatest(AgentStateSpan.started_at, t0)
-    hi = func.least(func.coalesce(AgentStateSpan.ended_at, t1), t1)
+    """Agent -> state -> seconds within [start, end) (``metrics.seconds_by_agent`` of the
+    period's spans, read through ``state_seconds``)."""
     seconds: dict[str, dict[str, float]] = {}
-    for where in ((AgentStateSpan.ended_at.is_(None), AgentStateSpan.started_at < t1),
-                  (AgentStateSpan.ended_at > t0, AgentStateSpan.started_at < t1)):
-        for agent, state, total in session.execute(
-                select(AgentStateSpan.agent, AgentStateSpan.state,
-                       func.sum(func.extract("epoch", hi - lo)))
-                .where(*where, hi > lo).group_by(AgentStateSpan.agent, AgentStateSpan.state)):
-            per = seconds.setdefault(agent, {})
-            per[state] = per.get(state, 0.0) + float(total)
+    for (agent, state, _), sec in state_seconds(session, start, end).items():
+        per = seconds.setdefault(agent, {})
+        per[state] = per.get(state, 0.0) + sec
     return seconds
 
 

@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from acd import rollup
+from acd import queries, rollup
 from acd.definitions import Definitions
 from acd.facts import NOT_PLACEHOLDER
 from acd.metrics import Summary, combine
-from acd.models import AgentStateSpan, CallRecord
+from acd.models import CallRecord
 from acd.states import AgentState, CallOutcome
 
 PERIODS = ("day", "week", "month", "year")
@@ -149,16 +149,12 @@ def repeat_callers(s: Session, r: Range, queue: str | None, within_days: int,
 
 
 def pause_by_reason(s: Session, r: Range) -> dict[str, float]:
-    """Seconds paused, per reason, clipped to the range (all agents)."""
-    t0, t1 = r.bounds()
+    """Seconds paused, per reason, clipped to the range (all agents; settled intervals from
+    the agent time rollups, ``queries.state_seconds``)."""
     out: defaultdict[str, float] = defaultdict(float)
-    for reason, started, ended in s.execute(
-            select(AgentStateSpan.reason, AgentStateSpan.started_at, AgentStateSpan.ended_at)
-            .where(AgentStateSpan.state == AgentState.PAUSED, AgentStateSpan.started_at < t1,
-                   (AgentStateSpan.ended_at.is_(None)) | (AgentStateSpan.ended_at > t0))):
-        lo, hi = max(started, t0), min(ended or t1, t1)
-        if hi > lo:
-            out[reason or "no reason"] += (hi - lo).total_seconds()
+    for (_, state, reason), sec in queries.state_seconds(s, *r.bounds()).items():
+        if state == AgentState.PAUSED:
+            out[reason or "no reason"] += sec
     return dict(sorted(out.items()))
 
 

@@ -4,6 +4,7 @@ A rollup row holds the additive totals of one queue's calls that *entered* in on
 15-minute interval (``acd.metrics.Summary``); 30- and 60-minute, daily and all-queue
 figures are exact sums of them (``metrics.combine``). Recomputing an interval replaces its
 rows, so the worker can re-run any window (late reconciliations included) without doubling.
+The same run rebuilds the agent time rollups of the window (``acd.agent_time``).
 """
 
 from __future__ import annotations
@@ -11,62 +12,80 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, select
 from sqlalchemy.orm import Session
 
+from acd import agent_time
 from acd.facts import call_facts
 from acd.metrics import CallFacts, Summary, combine, summarize
-from acd.models import IntervalStat, LiveState
+from acd.models import IntervalStat, LiveState, table
+
+# the clock moved to acd.slices (agent time shares it); re-exported for existing callers
+from acd.slices import BASE_MINUTES as BASE_MINUTES
+from acd.slices import ceil
+from acd.slices import floor as floor
 from foundation.db import Database, utcnow
 from foundation.jobs import Job
 from foundation.settings import Settings
 
 K = TypeVar("K", bound=Hashable)
 
-BASE_MINUTES = 15
 SETTLE = timedelta(hours=1)  # a rolled-up interval may still change this long after it ends
 MIN_SPAN_H = 6  # shorter periods are read from the records directly
 COVERAGE = "rollup_coverage"  # a LiveState row: {"since": ..., "as_of": ...}
+# the same for agent time: its own, as a database upgraded to 0307 has none before a rebuild
+AGENT_COVERAGE = "agent_rollup_coverage"
 INTERVAL_CHOICES = (15, 30, 60)
 COUNTS = ("offered", "answered", "abandoned", "short_abandoned", "timed_out", "exit_key",
           "exit_empty", "refused", "callback", "dropped")
 
 
-def floor(t: datetime, minutes: int = BASE_MINUTES) -> datetime:
-    """The start of the ``minutes``-long interval holding ``t`` (aligned on the UTC hour)."""
-    seconds = minutes * 60
-    epoch = int(t.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % seconds, UTC)
-
-
-def coverage(s: Session) -> tuple[datetime, datetime] | None:
-    """[since, as_of): the span the rollups cover without a gap, and when it was computed."""
-    row = s.get(LiveState, COVERAGE)
+def coverage(s: Session, name: str = COVERAGE) -> tuple[datetime, datetime] | None:
+    """[since, as_of): the span the rollups cover without a gap, and when it was computed
+    (``name``: the call rollups', or ``AGENT_COVERAGE`` for the agent time rollups)."""
+    row = s.get(LiveState, name)
     if row is None:
         return None
     doc = json.loads(row.doc)
     return datetime.fromisoformat(doc["since"]), datetime.fromisoformat(doc["as_of"])
 
 
-def _extend(s: Session, start: datetime, now: datetime) -> None:
-    current = coverage(s)
+def _extend(s: Session, start: datetime, now: datetime, name: str) -> None:
+    current = coverage(s, name)
     if current is not None and start > current[1]:
         return  # a gap before this run: coverage stays what it was (reports read records)
     since = start if current is None else min(start, current[0])
     doc = json.dumps({"since": since.isoformat(), "as_of": now.isoformat()})
-    row = s.get(LiveState, COVERAGE)
+    row = s.get(LiveState, name)
     if row is None:
-        s.add(LiveState(name=COVERAGE, version=1, doc=doc, updated_at=now))
+        s.add(LiveState(name=name, version=1, doc=doc, updated_at=now))
     else:
         row.doc, row.updated_at, row.version = doc, now, row.version + 1
 
 
+def settled(s: Session, start: datetime, end: datetime,
+            name: str = COVERAGE) -> tuple[datetime, datetime] | None:
+    """[first, horizon): the whole 15-minute intervals of [start, end) to read from the
+    rollups ``name``: inside the span they cover without a gap, up to ``SETTLE`` before
+    their last run (a call may still finish, a span still be corrected, there). None when
+    that is under ``MIN_SPAN_H``: read the whole period from the records then."""
+    covered = coverage(s, name)
+    if covered is None:
+        return None
+    first = ceil(max(start, covered[0]))
+    horizon = floor(min(end, covered[1] - SETTLE))
+    if horizon - first < timedelta(hours=MIN_SPAN_H):
+        return None
+    return first, horizon
+
+
 def rollup(db: Database, since: datetime, until: datetime, thresholds_s: Sequence[int],
            short_abandon_s: float) -> int:
-    """Recompute every interval in [floor(since), until); returns how many rows were written.
+    """Recompute every interval in [floor(since), until), the calls' rows and the agent
+    time rows (``agent_time.rebuild``); returns how many queue intervals were written.
 
     When ``until`` reaches the present, the covered span grows to include this run."""
     start = floor(since)
@@ -81,8 +100,10 @@ def rollup(db: Database, since: datetime, until: datetime, thresholds_s: Sequenc
             summary = summarize(facts, thresholds_s, short_abandon_s)
             if summary.offered:
                 s.add(_row(interval, queue, summary, now))
+        agent_time.rebuild(s, start, until, now)
         if until >= now:
-            _extend(s, start, now)
+            _extend(s, start, now, COVERAGE)
+            _extend(s, start, now, AGENT_COVERAGE)
     return len(buckets)
 
 
@@ -99,7 +120,8 @@ class MissingThreshold(ValueError):
     """A stored interval was rolled up before an answer time was configured."""
 
 
-def _summary(row: IntervalStat, thresholds_s: Sequence[int]) -> Summary:
+def _summary(row: Row[Any], thresholds_s: Sequence[int]) -> Summary:
+    """One stored interval's summary (``row``: the columns of ``interval_stats``)."""
     within = {int(k): v for k, v in json.loads(row.answered_within).items()}
     missing = [t for t in thresholds_s if t not in within]
     if missing:  # counting it as 0 answered in time would be a wrong figure, not a gap
@@ -128,12 +150,14 @@ def buckets(s: Session, start: datetime, end: datetime, queue: str | None,
         covered = coverage(s)
         settled = (start, start) if covered is None else (
             max(start, covered[0]), min(end, floor(covered[1])))
-    stmt = select(IntervalStat).where(IntervalStat.interval_start >= settled[0],
-                                      IntervalStat.interval_start < settled[1])
+    # plain rows, not ORM objects: a month holds thousands, and building the objects cost
+    # half the month report (bench/RESULTS.md)
+    stmt = select(*table(IntervalStat).c).where(IntervalStat.interval_start >= settled[0],
+                                                IntervalStat.interval_start < settled[1])
     if queue:
         stmt = stmt.where(IntervalStat.queue == queue)
     parts: dict[K, list[Summary]] = defaultdict(list)
-    for row in s.scalars(stmt):
+    for row in s.execute(stmt):
         parts[key(row.interval_start)].append(_summary(row, thresholds_s))
     if short_abandon_s is not None:
         fresh: dict[K, list[CallFacts]] = defaultdict(list)

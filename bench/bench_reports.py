@@ -1,6 +1,7 @@
 """Call reports at two sizes of history, side by side: the month report (``report calls``,
-from the rollups plus the unsettled edges read from records), a day's interval page, and a
-day read from the records alone — each at a small and a large database, and their ratio.
+from the rollups plus the unsettled edges read from records) with its parts timed alone,
+a day's interval page, and a day read from the records alone — each at a small and a large
+database, and their ratio.
 
 The history is the demo's generator (``acd.history``: the daily and weekly shape of a 311
 line, agents on shifts), written in weekly chunks, then rolled up as ``seed demo`` does.
@@ -29,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from acd import history, history_store, queries, rollup
+from acd import agent_time, history, history_store, queries, rollup
 from acd.models import CallRecord
 from bench.bench_ingest import PG, fresh_database
 from center import schema
@@ -106,6 +107,24 @@ def measure(db: Database, settings: Settings, first: date, days: int,
         with db.session() as s:
             queries.report(s, month0, month0 + timedelta(days=30), None, settings)
 
+    month = (month0, month0 + timedelta(days=30))
+
+    def month_queue_figures() -> None:
+        with db.session() as s:
+            queries.summary(s, *month, None, THRESHOLDS, 5)
+
+    def month_answered_per_agent() -> None:
+        with db.session() as s:
+            queries.answered_by_agent(s, *month)
+
+    def month_agent_time() -> None:
+        with db.session() as s:
+            queries.state_seconds(s, *month)
+
+    def month_agent_time_from_spans() -> None:
+        with db.session() as s:
+            agent_time.from_spans(s, *month)
+
     def interval_page() -> None:
         with db.session() as s:
             rollup.intervals(s, day0, day1, 30, None, THRESHOLDS)
@@ -115,7 +134,12 @@ def measure(db: Database, settings: Settings, first: date, days: int,
             queries.raw_summary(s, day0, day1, "citywide", THRESHOLDS, 5)
 
     return {name: runs(fn, repeat) for name, fn in (
-        ("month report (rollups)", month_report), ("day's interval page", interval_page),
+        ("month report (rollups)", month_report),
+        ("- its queue figures (interval_stats)", month_queue_figures),
+        ("- its answered calls per agent (records)", month_answered_per_agent),
+        ("- its agent time per state (agent_state_intervals)", month_agent_time),
+        ("  (the same agent time summed from the spans)", month_agent_time_from_spans),
+        ("day's interval page", interval_page),
         ("one queue's day from records", day_from_records))}
 
 

@@ -1,17 +1,20 @@
 """Queue metrics read from stored records: a resident's call is offered once, even when it
 comes back through a callback that kept its place in line; agent time per state over a
-period."""
+period, read from the spans and from their rollups."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from acd import facts as call_facts_module
-from acd import queries
-from acd.models import CALLBACK_PATH_PREFIX, AgentStateSpan, CallRecord
+from acd import queries, rollup
+from acd.models import CALLBACK_PATH_PREFIX, AgentStateSpan, AgentStateTime, CallRecord
 from acd.states import ServiceLevelBasis
-from foundation.db import Database
+from foundation.db import Database, utcnow
+from foundation.settings import Settings
 
 T0 = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 
@@ -76,3 +79,100 @@ def test_seconds_in_states_equal_the_spans_clipped_to_the_period(database: Datab
         for st, sec in per.items():
             assert abs(got[a][st] - sec) < 1e-6, (a, st)
     assert sum(sum(p.values()) for p in got.values()) > 3 * 3600
+
+
+def _clipped(rows: list[tuple[str, str, str, datetime, datetime | None]], lo: datetime,
+             hi: datetime) -> dict[tuple[str, str, str], float]:
+    """The oracle: each span's overlap with [lo, hi), one by one."""
+    out: dict[tuple[str, str, str], float] = {}
+    for a, st, r, t0, t1 in rows:
+        sec = (min(t1 or hi, hi) - max(t0, lo)).total_seconds()
+        if sec > 0:
+            out[(a, st, r)] = out.get((a, st, r), 0.0) + sec
+    return out
+
+
+def _rollup_rows(db: Database) -> dict[tuple[int, datetime, str, str, str], float]:
+    with db.session() as s:
+        return {(m, t, a, st, r): sec for m, t, a, st, r, sec in s.execute(select(
+            AgentStateTime.minutes, AgentStateTime.interval_start, AgentStateTime.agent,
+            AgentStateTime.state, AgentStateTime.reason, AgentStateTime.seconds))}
+
+
+def test_agent_time_rollups_equal_the_spans_and_rebuild_idempotently(
+        database: Database, settings: Settings) -> None:
+    """Three days of spans of four agents (across 15-minute and UTC-day boundaries, one
+    still open, microseconds): every 15-minute row holds its interval's overlap with the
+    spans, every day row the sum of its day; reports over any range read the rollups and
+    equal the spans; a second run writes the same rows; a span stored late (an outage's
+    repair) counts once the worker's day job has run over it, as a late call does."""
+    rng = random.Random(11)
+    now = utcnow()
+    start = rollup.floor(now - timedelta(days=3), 24 * 60) + timedelta(hours=2, minutes=7)
+    rows: list[tuple[str, str, str, datetime, datetime | None]] = []
+    for agent in ("100", "101", "102", "103"):
+        at = start + timedelta(seconds=rng.randrange(3600))
+        while at < now - timedelta(minutes=40):
+            length = timedelta(seconds=rng.choice((0, 0.5, 40, 300, 1234.567891, 7000)))
+            state = rng.choice(("available", "ringing", "on_call", "wrapup", "paused"))
+            rows.append((agent, state, rng.choice(("lunch", "training"))
+                         if state == "paused" else "", at, at + length))
+            at += length + timedelta(microseconds=rng.randrange(10**6))
+        rows.append((agent, "available", "", min(at, now - timedelta(minutes=30)), None))
+    with database.session() as s:
+        s.add_all(AgentStateSpan(agent=a, state=st, reason=r, started_at=t0, ended_at=t1)
+                  for a, st, r, t0, t1 in rows)
+    rollup.rollup(database, start, now + timedelta(minutes=15), [30], 5)
+    stored = _rollup_rows(database)
+    quarter, day = timedelta(minutes=15), timedelta(days=1)
+    t, want = rollup.floor(start), {}
+    while t < rollup.floor(now):  # each whole interval against the spans' overlap with it
+        for (a, st, r), sec in _clipped(rows, max(t, start), t + quarter).items():
+            want[(15, t, a, st, r)] = sec
+        t += quarter
+    fifteen = {k: v for k, v in stored.items() if k[0] == 15}
+    assert {k[1] for k in fifteen if k[1] >= t} == {t}  # the interval of the run: up to it
+    fifteen = {k: v for k, v in fifteen.items() if k[1] < t}
+    assert set(fifteen) == set(want) and len(want) > 500
+    assert all(abs(fifteen[k] - v) < 1e-6 for k, v in want.items())
+    days = {k: v for k, v in stored.items() if k[0] == 24 * 60}
+    assert {k[1] for k in days} == {rollup.floor(start, 24 * 60) + n * day for n in range(4)}
+    for (_, d, a, st, r), sec in days.items():
+        assert abs(sec - sum(v for (m, t, a2, st2, r2), v in stored.items() if m == 15
+                             and (a2, st2, r2) == (a, st, r) and d <= t < d + day)) < 1e-6
+
+    ranges = [(start, now), (start + timedelta(hours=5, seconds=1.5), now - timedelta(hours=3)),
+              (start - day, start + day), (now - timedelta(hours=2), now)]
+    with database.session() as s:
+        assert rollup.settled(s, *ranges[0], rollup.AGENT_COVERAGE) is not None
+        assert rollup.settled(s, *ranges[3], rollup.AGENT_COVERAGE) is None  # spans only
+        for lo, hi in ranges:
+            got, oracle = queries.state_seconds(s, lo, hi), _clipped(rows, lo, hi)
+            assert set(got) == set(oracle), (lo, hi)
+            assert all(abs(got[k] - v) < 1e-6 for k, v in oracle.items()), (lo, hi)
+
+    rollup.rollup(database, start - day, now + timedelta(minutes=15), [30], 5)
+    again = _rollup_rows(database)
+    assert set(again) == set(stored)
+
+    def whole(rows: dict[tuple[int, datetime, str, str, str], float]) -> dict[
+            tuple[int, datetime, str, str, str], float]:  # the open spans grow in the rest
+        return {k: v for k, v in rows.items() if k[1] + timedelta(minutes=k[0]) <= t}
+
+    settled = whole(stored)
+    assert set(whole(again)) == set(settled) and len(settled) > 500
+    assert all(abs(again[k] - v) < 1e-9 for k, v in settled.items())  # not doubled
+
+    late = ("104", "paused", "training", now - timedelta(hours=20), now - timedelta(hours=19))
+    with database.session() as s:
+        s.add(AgentStateSpan(agent=late[0], state=late[1], reason=late[2], started_at=late[3],
+                             ended_at=late[4]))
+    with database.session() as s:  # the settled rollups are what the report reads
+        assert ("104", "paused", "training") not in queries.state_seconds(s, start, now)
+    day_job = next(j for j in rollup.jobs(settings, database) if j.id == "acd.rollup_day")
+    day_job.func()
+    with database.session() as s:
+        got = queries.state_seconds(s, start, now)
+    oracle = _clipped([*rows, late], start, now)
+    assert abs(got[("104", "paused", "training")] - 3600.0) < 1e-6
+    assert set(got) == set(oracle) and all(abs(got[k] - v) < 1e-6 for k, v in oracle.items())

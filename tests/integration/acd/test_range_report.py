@@ -1,7 +1,8 @@
 """The call report over any range, on seeded months of history: every period's figures,
 the year-before comparison, the profiles, the breakdowns and the repeat callers equal an
-independent computation over the call records; callbacks requested vs completed equal a
-count over the stored callback requests."""
+independent computation over the call records, and the pause time by reason and the month
+report's occupancy one over the agent state spans (read from their rollups); callbacks
+requested vs completed equal a count over the stored callback requests."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from acd import rollup
 from acd.models import AgentStateSpan, CallRecord
 from center.history import HistoryOptions, seed_history
 from center.seed import seed_demo
@@ -55,8 +58,7 @@ def test_range_report_equals_the_records(settings, database, app, users) -> None
                              acw_s=0, agent="100" if i == 0 else None, source="ami"))
         calls = [c for c in s.scalars(sa.select(CallRecord).where(
             CallRecord.outcome.is_not(None))) if not (c.ivr_path or "").startswith("callback:")]
-        spans = list(s.scalars(sa.select(AgentStateSpan).where(
-            AgentStateSpan.state == "paused")))
+        spans = list(s.scalars(sa.select(AgentStateSpan)))
         s.expunge_all()
     client = app.test_client()
     login(client, users["manager"])
@@ -99,9 +101,41 @@ def test_range_report_equals_the_records(settings, database, app, users) -> None
                                                 repeats)
     t0 = datetime.combine(first, time(), tz)
     t1 = datetime.combine(last + timedelta(days=1), time(), tz)
-    paused = sum((min(sp.ended_at or t1, t1) - max(sp.started_at, t0)).total_seconds()
-                 for sp in spans if sp.started_at < t1 and (sp.ended_at or t1) > t0)
-    assert abs(sum(doc["pause_by_reason_s"].values()) - paused) < 1e-6
+    def seconds(sp: AgentStateSpan, until: datetime) -> float:
+        return max(0.0, (min(sp.ended_at or until, until) - max(sp.started_at, t0))
+                   .total_seconds())
+
+    paused: Counter[str] = Counter()
+    for sp in spans:
+        if sp.state == "paused":
+            paused[sp.reason or "no reason"] += seconds(sp, t1)
+    assert set(doc["pause_by_reason_s"]) == {r for r, v in paused.items() if v > 0}
+    assert all(abs(doc["pause_by_reason_s"][r] - v) < 1e-6 for r, v in paused.items() if v)
+    with database.session() as s:  # those were read from the agent time rollups
+        assert rollup.settled(s, t0, t1, rollup.AGENT_COVERAGE) is not None
+
+    # the month report's occupancy (``report calls --json``, ``/api/v1/metrics``): handle
+    # over staffed time, all agents, and for one queue the agents who answered in it
+    until = min(t1, utcnow())
+    per_agent: dict[str, Counter[str]] = {}
+    for sp in spans:
+        per_agent.setdefault(sp.agent, Counter())[sp.state] += seconds(sp, until)
+    handlers: dict[str | None, set[str]] = {None: set(), "citywide": set()}
+    for c in answered:
+        handlers[None].add(str(c.agent))
+        if c.queue == "citywide":
+            handlers["citywide"].add(str(c.agent))
+    query = urlencode({"from": t0.isoformat(), "to": t1.isoformat()})
+    for queue, who in handlers.items():
+        agents = who | ({a for a, per in per_agent.items() if sum(per.values())}
+                        if queue is None else set())
+        handle = sum(per_agent.get(a, Counter())[st] for a in agents
+                     for st in ("on_call", "wrapup"))
+        staffed = handle + sum(per_agent.get(a, Counter())[st] for a in agents
+                               for st in ("available", "ringing"))
+        got = client.get(f"/api/v1/metrics?{query}" + (f"&queue={queue}" if queue else ""))
+        assert got.get_json()["occupancy"] == round(handle / staffed, 4) > 0, queue
+        assert got.get_json()["agents_answering"] == len(who) > 0, queue
 
     weeks = client.get(f"/reports/calls?from={first}&to={last}&by=week&format=csv")
     lines = weeks.get_data(as_text=True).splitlines()

@@ -1,0 +1,114 @@
+"""Agent time per state over a period, from the spans or from their rollups.
+
+The rollup (``agent_state_intervals``) is rebuilt by the same run that rebuilds
+``interval_stats`` (``rollup.rollup``), over the same window and with the same rule:
+recomputing an interval replaces its rows, so any window can be re-run (late or corrected
+spans included) without doubling. A span still open at the run counts up to the run's
+time; the readers take rollups only where they have settled (``rollup.settled``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, literal, or_, select
+from sqlalchemy.orm import Session
+
+from acd.models import AgentStateSpan, AgentStateTime, table
+from acd.slices import BASE_MINUTES, DAY_MINUTES, SpanRow, StateKey, ceil, floor, split, totals
+from foundation import bulk
+from foundation.db import UTCDateTime
+
+Seconds = dict[StateKey, float]  # (agent, state, reason) -> seconds
+BATCH = 5000
+FIELDS = ("minutes", "interval_start", "agent", "state", "reason", "seconds", "computed_at")
+DAY = timedelta(minutes=DAY_MINUTES)
+SPAN = AgentStateSpan
+
+
+def _overlapping(start: datetime, end: datetime) -> tuple[list[Any], list[Any]]:
+    """The two indexed conditions for the spans overlapping [start, end): open ones, and
+    closed ones ending after ``start`` (the cost is the period's spans, not the history's)."""
+    return ([SPAN.ended_at.is_(None), SPAN.started_at < end],
+            [SPAN.ended_at > start, SPAN.started_at < end])
+
+
+def span_rows(s: Session, start: datetime, end: datetime) -> list[SpanRow]:
+    cols = (SPAN.agent, SPAN.state, SPAN.reason, SPAN.started_at, SPAN.ended_at)
+    return [(a, st, r, t0, t1) for where in _overlapping(start, end)
+            for a, st, r, t0, t1 in s.execute(select(*cols).where(*where))]
+
+
+def from_spans(s: Session, start: datetime, end: datetime) -> Seconds:
+    """The seconds of the spans clipped to [start, end) (an open one runs to ``end``). On
+    PostgreSQL summed in SQL, one row per agent, state and reason instead of one per span;
+    SQLite sums in Python, as its timestamps are text and its date arithmetic is not exact
+    to the microsecond."""
+    out: Seconds = {}
+    if start >= end:
+        return out
+    if s.get_bind().dialect.name != "postgresql":
+        return totals(span_rows(s, start, end), start, end)
+    t0, t1 = literal(start, UTCDateTime()), literal(end, UTCDateTime())
+    lo = func.greatest(SPAN.started_at, t0)
+    hi = func.least(func.coalesce(SPAN.ended_at, t1), t1)
+    for where in _overlapping(start, end):
+        for a, st, r, total in s.execute(
+                select(SPAN.agent, SPAN.state, SPAN.reason,
+                       func.sum(func.extract("epoch", hi - lo)))
+                .where(*where, hi > lo).group_by(SPAN.agent, SPAN.state, SPAN.reason)):
+            out[(a, st, r)] = out.get((a, st, r), 0.0) + float(total)
+    return out
+
+
+def from_rollups(s: Session, first: datetime, horizon: datetime) -> Seconds:
+    """The rolled-up seconds of [first, horizon) (both on 15-minute boundaries): day rows
+    for the whole UTC days inside, 15-minute rows for the edges."""
+    d0, d1 = ceil(first, DAY_MINUTES), floor(horizon, DAY_MINUTES)
+    at, q = AgentStateTime.interval_start, AgentStateTime
+    if d0 < d1:
+        where = or_(and_(q.minutes == DAY_MINUTES, at >= d0, at < d1),
+                    and_(q.minutes == BASE_MINUTES, or_(and_(at >= first, at < d0),
+                                                        and_(at >= d1, at < horizon))))
+    else:
+        where = and_(q.minutes == BASE_MINUTES, at >= first, at < horizon)
+    rows = s.execute(select(q.agent, q.state, q.reason, func.sum(q.seconds)).where(where)
+                     .group_by(q.agent, q.state, q.reason))
+    return {(a, st, r): float(sec) for a, st, r, sec in rows}
+
+
+def rebuild(s: Session, start: datetime, until: datetime, now: datetime) -> int:
+    """Replace the 15-minute rows of [start, until) (``start`` on a boundary) with the
+    spans cut at the boundaries up to ``now``, one UTC day at a time, and each touched
+    day's row with the sum of its 15-minute rows; returns the 15-minute rows written."""
+    rows = table(AgentStateTime)
+    s.execute(delete(AgentStateTime).where(
+        AgentStateTime.minutes == BASE_MINUTES, AgentStateTime.interval_start >= start,
+        AgentStateTime.interval_start < until))
+    written = 0
+    conn = s.connection()
+    day = floor(start, DAY_MINUTES)
+    while day < until:
+        lo, hi = max(start, day), min(until, now, day + DAY)
+        cut = split(span_rows(s, lo, hi), lo, hi) if lo < hi else {}
+        batch = [{"minutes": BASE_MINUTES, "interval_start": t, "agent": a, "state": st,
+                  "reason": r, "seconds": sec, "computed_at": now}
+                 for (t, a, st, r), sec in cut.items()]
+        for i in range(0, len(batch), BATCH):
+            bulk.insert_rows(conn, rows, FIELDS, batch[i:i + BATCH])
+        written += len(batch)
+        _sum_day(s, day, now)
+        day += DAY
+    return written
+
+
+def _sum_day(s: Session, day: datetime, now: datetime) -> None:
+    q = AgentStateTime
+    s.execute(delete(q).where(q.minutes == DAY_MINUTES, q.interval_start == day))
+    s.execute(insert(q).from_select(FIELDS, select(
+        literal(DAY_MINUTES), literal(day, UTCDateTime()), q.agent, q.state, q.reason,
+        func.sum(q.seconds), literal(now, UTCDateTime()))
+        .where(q.minutes == BASE_MINUTES, q.interval_start >= day,
+               q.interval_start < day + DAY)
+        .group_by(q.agent, q.state, q.reason)))
