@@ -194,6 +194,20 @@ class AgentStateTime(Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class AgentCallDay(Base):
+    """Calls ``agent`` answered in ``queue`` among those that entered within one UTC day, so
+    a month's calls per agent (occupancy's other half) are a few rows per agent and queue
+    whatever the number of records (``acd.agent_calls``)."""
+
+    __tablename__ = "agent_call_days"
+
+    day: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    answered: Mapped[int] = mapped_column(default=0)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 def table(model: type[Base]) -> Table:
     """A model's Core table, typed (for executemany statements)."""
     return model.__table__  # type: ignore[return-value]

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from acd import agent_time, definitions, goals, rollup
+from acd import agent_calls, agent_time, definitions, goals, rollup
 from acd.facts import NOT_PLACEHOLDER
 from acd.metrics import CallFacts, Summary, combine, staffing, summarize
 from acd.models import CallRecord
-from acd.states import CallOutcome
 from foundation.db import utcnow
 from foundation.settings import Settings
 
@@ -67,13 +66,17 @@ def summary(session: Session, start: datetime, end: datetime, queue: str | None,
 
 def answered_by_agent(session: Session, start: datetime,
                       end: datetime) -> dict[tuple[str, str], int]:
-    """(queue, agent) -> answered calls among those that entered in [start, end)."""
-    rows = session.execute(
-        select(CallRecord.queue, CallRecord.agent, func.count())
-        .where(CallRecord.entered_at >= start, CallRecord.entered_at < end,
-               CallRecord.outcome == CallOutcome.ANSWERED, CallRecord.agent.is_not(None))
-        .group_by(CallRecord.queue, CallRecord.agent))
-    return {(q, str(a)): int(n) for q, a, n in rows}
+    """(queue, agent) -> answered calls among those that entered in [start, end): settled
+    whole UTC days from the agent rollups, the rest from the records (as ``state_seconds``)."""
+    settled = rollup.settled(session, start, end, rollup.AGENT_COVERAGE)
+    if settled is None:
+        return agent_calls.from_records(session, start, end)
+    first, horizon = settled
+    out = agent_calls.from_rollups(session, first, horizon)
+    for lo, hi in ((start, first), (horizon, end)):
+        for key, n in agent_calls.from_records(session, lo, hi).items():
+            out[key] = out.get(key, 0) + n
+    return out
 
 
 def state_seconds(session: Session, start: datetime, end: datetime) -> agent_time.Seconds:

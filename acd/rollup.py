@@ -4,7 +4,8 @@ A rollup row holds the additive totals of one queue's calls that *entered* in on
 15-minute interval (``acd.metrics.Summary``); 30- and 60-minute, daily and all-queue
 figures are exact sums of them (``metrics.combine``). Recomputing an interval replaces its
 rows, so the worker can re-run any window (late reconciliations included) without doubling.
-The same run rebuilds the agent time rollups of the window (``acd.agent_time``).
+The same run rebuilds the agent rollups of the window: time per state (``acd.agent_time``)
+and calls answered per queue and day (``acd.agent_calls``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, delete, select
 from sqlalchemy.orm import Session
 
-from acd import agent_time
+from acd import agent_calls, agent_time
 from acd.facts import call_facts
 from acd.metrics import CallFacts, Summary, combine, summarize
 from acd.models import IntervalStat, LiveState, table
@@ -36,7 +37,8 @@ K = TypeVar("K", bound=Hashable)
 SETTLE = timedelta(hours=1)  # a rolled-up interval may still change this long after it ends
 MIN_SPAN_H = 6  # shorter periods are read from the records directly
 COVERAGE = "rollup_coverage"  # a LiveState row: {"since": ..., "as_of": ...}
-# the same for agent time: its own, as a database upgraded to 0307 has none before a rebuild
+# the same for the agent rollups (time and calls): their own, as a database upgraded to 0307
+# has none before a rebuild
 AGENT_COVERAGE = "agent_rollup_coverage"
 INTERVAL_CHOICES = (15, 30, 60)
 COUNTS = ("offered", "answered", "abandoned", "short_abandoned", "timed_out", "exit_key",
@@ -101,6 +103,7 @@ def rollup(db: Database, since: datetime, until: datetime, thresholds_s: Sequenc
             if summary.offered:
                 s.add(_row(interval, queue, summary, now))
         agent_time.rebuild(s, start, until, now)
+        agent_calls.rebuild(s, start, until, now)
         if until >= now:
             _extend(s, start, now, COVERAGE)
             _extend(s, start, now, AGENT_COVERAGE)

@@ -163,7 +163,10 @@ def test_agent_time_rollups_equal_the_spans_and_rebuild_idempotently(
     assert set(whole(again)) == set(settled) and len(settled) > 500
     assert all(abs(again[k] - v) < 1e-9 for k, v in settled.items())  # not doubled
 
-    late = ("104", "paused", "training", now - timedelta(hours=20), now - timedelta(hours=19))
+    # the last half hour of the newest whole settled UTC day (read from its rollups at any
+    # time of day, and inside the day job's 26 hours)
+    newest_day_end = rollup.floor(rollup.floor(now - rollup.SETTLE), 24 * 60)
+    late = ("104", "paused", "training", newest_day_end - timedelta(minutes=30), newest_day_end)
     with database.session() as s:
         s.add(AgentStateSpan(agent=late[0], state=late[1], reason=late[2], started_at=late[3],
                              ended_at=late[4]))
@@ -174,5 +177,66 @@ def test_agent_time_rollups_equal_the_spans_and_rebuild_idempotently(
     with database.session() as s:
         got = queries.state_seconds(s, start, now)
     oracle = _clipped([*rows, late], start, now)
-    assert abs(got[("104", "paused", "training")] - 3600.0) < 1e-6
+    assert abs(got[("104", "paused", "training")] - 1800.0) < 1e-6
     assert set(got) == set(oracle) and all(abs(got[k] - v) < 1e-6 for k, v in oracle.items())
+
+
+def test_answered_calls_per_agent_read_from_their_day_rollups_equal_the_records(
+        database: Database, settings: Settings) -> None:
+    """Four days of calls (answered by five agents in two queues, and not answered): the
+    calls per queue and agent over any range equal a count of the records, read from the
+    day rows for whole settled UTC days; a re-run writes the same rows; a call stored late
+    counts once the worker's day job has run over it."""
+    from collections import Counter
+
+    from acd.models import AgentCallDay
+
+    rng = random.Random(5)
+    now = utcnow()
+    start = rollup.floor(now - timedelta(days=4), 24 * 60) + timedelta(hours=3, minutes=11)
+    calls = []
+    at = start
+    while at < now - timedelta(minutes=20):
+        outcome = rng.choice(("answered", "answered", "answered", "abandoned", "timeout"))
+        agent = rng.choice(("100", "101", "102", "103", "104")) if outcome == "answered" else None
+        calls.append((rng.choice(("citywide", "noise")), at, outcome, agent))
+        at += timedelta(seconds=rng.randrange(1, 600), microseconds=rng.randrange(10**6))
+    with database.session() as s:
+        s.add_all(CallRecord(uniqueid=f"{i}.1", queue=q, entered_at=t, outcome=o, agent=a,
+                             wait_s=5.0, talk_s=60.0 if a else None, source="ami")
+                  for i, (q, t, o, a) in enumerate(calls))
+    rollup.rollup(database, start, now + timedelta(minutes=15), [30], 5)
+
+    def oracle(lo: datetime, hi: datetime) -> dict[tuple[str, str], int]:
+        return dict(Counter((q, a) for q, t, o, a in calls if a and lo <= t < hi))
+
+    day = timedelta(days=1)
+    ranges = [(start, now), (start + timedelta(hours=30, seconds=1.5), now - timedelta(hours=5)),
+              (start - day, start + 2 * day), (now - timedelta(hours=2), now)]
+    with database.session() as s:
+        days = s.scalars(select(AgentCallDay)).all()
+        assert len({d.day for d in days}) == 5 and sum(d.answered for d in days) == len(
+            [c for c in calls if c[3]])
+        assert rollup.settled(s, *ranges[0], rollup.AGENT_COVERAGE) is not None
+        for lo, hi in ranges:
+            assert queries.answered_by_agent(s, lo, hi) == oracle(lo, hi), (lo, hi)
+
+    rollup.rollup(database, start - day, now + timedelta(minutes=15), [30], 5)
+    with database.session() as s:  # a re-run replaces, never doubles
+        again = s.scalars(select(AgentCallDay)).all()
+        assert sorted((d.day, d.queue, d.agent, d.answered) for d in again) == sorted(
+            (d.day, d.queue, d.agent, d.answered) for d in days)
+
+    # late in the newest whole settled UTC day (read from its row at any time of day)
+    late_at = rollup.floor(rollup.floor(now - rollup.SETTLE), 24 * 60) - timedelta(minutes=40)
+    with database.session() as s:
+        s.add(CallRecord(uniqueid="late.1", queue="noise", entered_at=late_at,
+                         outcome="answered", agent="109", wait_s=1.0, talk_s=9.0, source="ami"))
+    with database.session() as s:  # the settled day rows are what the report reads
+        assert ("noise", "109") not in queries.answered_by_agent(s, start, now)
+    calls.append(("noise", late_at, "answered", "109"))
+    day_job = next(j for j in rollup.jobs(settings, database) if j.id == "acd.rollup_day")
+    day_job.func()
+    with database.session() as s:
+        assert queries.answered_by_agent(s, start, now) == oracle(start, now)
+        assert ("noise", "109") in queries.answered_by_agent(s, start, now)
