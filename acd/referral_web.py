@@ -16,7 +16,7 @@ from foundation.auth import current_user, roles
 from foundation.db import Database
 from foundation.settings import Settings
 from foundation.users import Role
-from foundation.web import Mount
+from foundation.web import Mount, id_value
 
 KINDS = {"blind": CommandKind.BLIND_TRANSFER, "attended": CommandKind.ATTENDED_TRANSFER}
 DESKTOP = "/agent/desktop"  # the desktop's forms post here with next=DESKTOP and come back
@@ -94,7 +94,7 @@ def create_blueprints(settings: Settings, db: Database,
         with db.session() as s:
             call = calls.current_call(s, ext)
             directory = referrals.directory(s, agency_numbers)
-            cmd = s.get(AgentCommand, request.args.get("command", type=int) or 0)
+            cmd = s.get(AgentCommand, id_value(request.args.get("command")) or 0)
             if cmd is not None and cmd.agent != ext:
                 cmd = None
             return render_template("acd/transfer.html", call=call, directory=directory,

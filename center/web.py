@@ -54,7 +54,7 @@ from foundation.db import Database, utcnow
 from foundation.heartbeat import read_all
 from foundation.settings import Settings
 from foundation.users import Role
-from foundation.web import Mount, UnstorableInput, refuse_unstorable
+from foundation.web import DatabaseId, Mount, UnstorableInput, refuse_unstorable
 
 
 def mounts(settings: Settings, db: Database) -> list[Mount]:
@@ -199,6 +199,7 @@ def _http_error(exc: HTTPException) -> Any:
 def create_app(settings: Settings, db: Database | None = None,
                clock: Callable[[], datetime] = utcnow) -> Flask:
     app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseId  # before any rule is added
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,

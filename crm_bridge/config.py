@@ -48,7 +48,7 @@ class CrmConfig:
         return mac.hexdigest()[:20]
 
     def check_signature(self, number: str, sig: str) -> bool:
-        return hmac.compare_digest(self.reopen_signature(number), sig or "")
+        return hmac.compare_digest(self.reopen_signature(number).encode(), (sig or "").encode())
 
 
 def make_calendar(tz: str = "America/New_York", hours: str = "08:00-17:00",

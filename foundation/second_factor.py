@@ -40,7 +40,7 @@ def check_code(user: User, code: str, now: datetime) -> bool:
     for candidate in (step - 1, step, step + 1):
         if candidate <= (user.totp_last_step or -1):
             continue
-        if hmac.compare_digest(totp.at(candidate * STEP_S), code):
+        if hmac.compare_digest(totp.at(candidate * STEP_S).encode(), code.encode()):
             user.totp_last_step = candidate
             return True
     return False

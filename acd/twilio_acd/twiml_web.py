@@ -31,7 +31,7 @@ from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.users import Role
-from foundation.web import Mount
+from foundation.web import Mount, id_value
 
 E164 = re.compile(r"\+[1-9]\d{7,14}")
 WAIT_URL, ENQUEUED_URL = "/twilio/wait", "/twilio/enqueued"  # the IVR's queue webhooks
@@ -63,10 +63,10 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
         return auth.public(check)
 
     def offer_no() -> int:
-        raw = request.args.get("o", "")
-        if not raw.isdigit():
+        n = id_value(request.args.get("o"))
+        if n is None:
             abort(400)
-        return int(raw)
+        return n
 
     def requeue(vr: VoiceResponse, queue: str) -> VoiceResponse:
         """Back into the queue (the caller keeps their entry time, so their place)."""

@@ -20,13 +20,15 @@ from acd.outbound.models import Purpose
 from acd.referral_web import DESKTOP
 from crm_bridge.public import agency_numbers
 from foundation.settings import Settings
+from foundation.web import id_value
 
 
 def command_of(session: Session, ext: str | None, raw_id: str | None) -> dict[str, Any] | None:
     """The agent's own queued command ``raw_id`` (another agent's is not shown)."""
-    if not ext or not raw_id or not raw_id.isdigit():
+    cmd_id = id_value(raw_id)
+    if not ext or cmd_id is None:
         return None
-    cmd = session.get(AgentCommand, int(raw_id))
+    cmd = session.get(AgentCommand, cmd_id)
     if cmd is None or cmd.agent != ext:
         return None
     return {"id": cmd.id, "status": cmd.status, "detail": cmd.detail}

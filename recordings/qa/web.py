@@ -14,7 +14,7 @@ from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.users import Role
-from foundation.web import Mount, local_time
+from foundation.web import Mount, id_value, local_time
 from recordings import survey
 from recordings.models import (
     CalibrationSession,
@@ -140,7 +140,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     @bp.route("/evaluate/<int:rid>", methods=["GET", "POST"])
     @roles(*EVALUATORS)
     def evaluate(rid: int) -> Any:
-        calibration_id = request.values.get("calibration", type=int)
+        calibration_id = id_value(request.values.get("calibration"))
         with db.session() as s:
             rec = s.get(Recording, rid)
             if rec is None:
@@ -149,7 +149,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
             if calibration_id and calibration is None:
                 abort(404)
             forms = qa_queries.active_forms(s) or [qa_queries.ensure_default_form(s, utcnow())]
-            form_id = calibration.form_id if calibration else request.values.get("form", type=int)
+            form_id = calibration.form_id if calibration else id_value(request.values.get("form"))
             form = s.get(QaForm, form_id) if form_id else forms[0]
             if form is None:
                 abort(404)
@@ -211,11 +211,11 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     @roles(*EVALUATORS)
     def calibrations() -> Any:
         if request.method == "POST":
-            rid = request.form.get("recording", type=int)
+            rid = id_value(request.form.get("recording"))
             title = (request.form.get("title") or "").strip()
             with db.session() as s:
                 rec = s.get(Recording, rid) if rid else None
-                form = s.get(QaForm, request.form.get("form", type=int) or 0)
+                form = s.get(QaForm, id_value(request.form.get("form")) or 0)
                 if rec is None or rec.path is None or rec.agent is None:
                     flash("Choose a recorded call (its catalog number) with an agent.", "error")
                     return redirect(url_for("qa.calibrations"))

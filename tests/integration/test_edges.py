@@ -229,6 +229,28 @@ def test_report_pages_refuse_year_1_and_year_9999(app: Any, catalog: Database,
                 path, value, r.status_code)
 
 
+def test_ids_beyond_an_integer_column_name_nothing(app: Any, catalog: Database,
+                                                   users: dict[str, str]) -> None:
+    """An id past int4 (or "²", which ``int()`` and ``isdigit`` take) names no row: a 404 in a
+    path, ignored in a query; PostgreSQL's "integer out of range" was a 500 (pages fuzz)."""
+    c, _ = staff(app, users["supervisor"])
+    agent, _ = staff(app, users["agent"])
+    for huge in (str(2**31), str(10**30)):
+        assert c.get(f"/qa/calibrations/{huge}").status_code == 404
+        assert c.get(f"/api/v1/agents/commands/{huge}").status_code == 404
+    for odd in (str(2**31), str(10**30), "²", "١٢"):
+        assert agent.get(f"/agent/transfer?command={odd}").status_code == 200
+        assert agent.get(f"/agent/desktop?command={odd}").status_code == 200
+        assert c.get(f"/qa/evaluate/1?calibration={odd}&form={odd}").status_code == 404
+
+
+def test_a_reopen_link_signed_with_non_ascii_is_refused(app: Any, catalog: Database) -> None:
+    with catalog.session() as s:
+        number = service.open_ticket(s, TicketDraft(**POTHOLE)).number
+    resp = app.test_client().get(f"/crm/reopen/{number}?t=Ω☃")  # compare_digest raised: a 500
+    assert resp.status_code == 403
+
+
 def test_nul_anywhere_is_a_400_before_the_log_in_sees_it(app: Any, catalog: Database) -> None:
     c = app.test_client()
     token = csrf_token(c)

@@ -123,3 +123,15 @@ def test_enrolment_ends_sessions_and_can_be_removed(
 @pytest.fixture
 def web_app(settings: Settings, database: Database, clock: Clock) -> Flask:
     return make_app(settings, database, clock)
+
+
+def test_a_code_that_is_not_ascii_is_a_wrong_code(
+        settings: Settings, database: Database, users: dict[str, str], clock: Clock) -> None:
+    # compare_digest refuses str holding non-ASCII: this was a 500 (found by the pages fuzz)
+    app = make_app(settings, database, clock)
+    totp = enrol(database, "admin1")
+    client = client_at(app)
+    login(client, "admin1")
+    refused = give_code(client, "١٢٣٤٥٦")
+    assert refused.status_code == 401 and "Wrong or already used code." in text(refused)
+    assert give_code(client, totp.at(clock.now)).status_code == 302
