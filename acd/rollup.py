@@ -11,6 +11,7 @@ and calls answered per queue and day (``acd.agent_calls``).
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime, timedelta
@@ -197,8 +198,16 @@ def computed_at(s: Session) -> datetime | None:
 
 def jobs(settings: Settings, db: Database) -> list[Job]:
     """Every minute the last two hours (live calls finish), every 15 minutes the last day
-    (reconciliation may complete older calls after an outage)."""
+    (reconciliation may complete older calls after an outage). The two never run at once
+    (both fall due on the quarter hour): two rebuilds of one window would insert the same
+    rows, and one would fail on the key."""
+    one_at_a_time = threading.Lock()
+
     def recent(hours: float) -> int:
+        with one_at_a_time:
+            return _recent(hours)
+
+    def _recent(hours: float) -> int:
         now = utcnow()
         since = now - timedelta(hours=hours)
         with db.session() as s:
