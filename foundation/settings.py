@@ -326,6 +326,7 @@ class Settings(BaseSettings):
     imap_password: str | None = None
     imap_folder: str = "INBOX"
     imap_done_folder: str | None = None  # processed mail moves here; else it is marked seen
+    imap_ca_file: Path | None = None  # a private CA for the IMAP server (else the system's)
 
     # ---- crm_bridge -------------------------------------------------------------------------
     reopen_window_days: float = 14.0  # a resident may reopen ("work not done") this long after

@@ -28,7 +28,8 @@ def connect(settings: Settings) -> imaplib.IMAP4:
     if not (settings.imap_host and settings.imap_user and settings.imap_password):
         raise RuntimeError("IMAP mail in is not configured (imap_host/imap_user/imap_password)")
     box = imaplib.IMAP4_SSL(settings.imap_host, settings.imap_port,
-                            ssl_context=ssl.create_default_context(), timeout=30)
+                            ssl_context=ssl.create_default_context(cafile=settings.imap_ca_file),
+                            timeout=30)
     box.login(settings.imap_user, settings.imap_password)
     return box
 
@@ -39,7 +40,9 @@ def poll(db: Database, settings: Settings, connect: Connect = connect) -> int:
     box = connect(settings)
     done = 0
     try:
-        box.select(settings.imap_folder)
+        status, why = box.select(settings.imap_folder)
+        if status != "OK":
+            raise RuntimeError(f"IMAP folder {settings.imap_folder!r}: {why!r}")
         _, data = box.uid("SEARCH", "UNSEEN")
         for uid in (data[0] or b"").decode().split():
             _, parts = box.uid("FETCH", uid, "(BODY.PEEK[])")

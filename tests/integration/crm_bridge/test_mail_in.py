@@ -236,3 +236,26 @@ def test_oversize_junk_and_strangers_are_refused_at_the_door(mail_in: Listener,
     assert counts(catalog) == (0, 0, 0)
     send(mail_in, letter("Street light out", "Dark."))  # the listener still serves
     assert counts(catalog)[0] == 1
+
+
+def test_the_active_worker_runs_the_listener(catalog: Database, settings: Settings,
+                                             smtp: Inbox) -> None:
+    """``mail_in = "smtp"``: the worker that holds the lock listens, and stops listening when
+    it lets the lock go (a standby never binds the port)."""
+    from center.worker import SchedulerDuty
+    from foundation.leader import lock_for
+
+    settings.database_url = catalog.url
+    settings.mail_in, settings.mail_in_address = "smtp", CITY
+    settings.mail_in_port = free_port()
+    duty = SchedulerDuty(settings, catalog, lock_for(catalog.url))
+    duty.begin()
+    try:
+        assert duty.mail_listener is not None
+        send(duty.mail_listener, letter("Street light out", "Dark since Monday."))
+        assert only_ticket(catalog)["channel"] == "email"
+    finally:
+        duty.end(lost=False)
+    assert duty.mail_listener is None
+    with pytest.raises(OSError):
+        smtplib.SMTP("127.0.0.1", settings.mail_in_port, timeout=5)
