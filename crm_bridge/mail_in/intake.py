@@ -10,6 +10,8 @@ number opens a request of their own (a number is not a key to someone else's req
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -70,9 +72,10 @@ def receive(db: Database, settings: Settings, cfg: CrmConfig, raw: bytes,
     with db.session() as s:
         if s.scalar(select(MailIn.id).where(MailIn.message_key == mail.key)) is not None:
             return Result(Outcome.REFUSED, reason=parse.Refusal.DUPLICATE)
-        why = parse.refusal(mail, own) or _flood(s, mail.sender, settings, now)
+        sender = sender_key(cfg, mail.sender)
+        why = parse.refusal(mail, own) or _flood(s, sender, settings, now)
         if why is not None:
-            _record(s, mail, now, Outcome.REFUSED, why.value)
+            _record(s, mail, sender, now, Outcome.REFUSED, why.value)
             log.info("mail in refused (%s): %s", why.value, mail.key[:12])
             return Result(Outcome.REFUSED, reason=why)
         ticket = _thread(s, mail)
@@ -89,23 +92,29 @@ def receive(db: Database, settings: Settings, cfg: CrmConfig, raw: bytes,
         except CrmError as exc:  # a sender address the tickets refuse
             raise Rejected(550, str(exc)) from exc
         try:
-            _record(s, mail, now, outcome, "", ticket.id)
+            _record(s, mail, sender, now, outcome, "", ticket.id)
         except IntegrityError:  # the same message at once on two connections: one applies
             s.rollback()
             return Result(Outcome.REFUSED, reason=parse.Refusal.DUPLICATE)
         return Result(outcome, number=ticket.number)
 
 
-def _record(s: Session, mail: parse.Mail, now: datetime, outcome: Outcome, reason: str,
-            ticket_id: int | None = None) -> None:
-    s.add(MailIn(message_key=mail.key, sender=mail.sender[:255], received_at=now,
+def sender_key(cfg: CrmConfig, address: str) -> str:
+    """What the log keeps of a sender: enough to count their mail, not to read it back."""
+    return hmac.new(cfg.secret_key.encode(), f"mail-sender:{address}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def _record(s: Session, mail: parse.Mail, sender: str, now: datetime, outcome: Outcome,
+            reason: str, ticket_id: int | None = None) -> None:
+    s.add(MailIn(message_key=mail.key, sender_key=sender, received_at=now,
                  outcome=outcome.value, reason=reason, ticket_id=ticket_id))
     s.flush()
 
 
 def _flood(s: Session, sender: str, settings: Settings, now: datetime) -> parse.Refusal | None:
     seen = s.scalar(select(func.count()).select_from(MailIn).where(
-        MailIn.sender == sender, MailIn.received_at > now - timedelta(hours=1))) or 0
+        MailIn.sender_key == sender, MailIn.received_at > now - timedelta(hours=1))) or 0
     return parse.Refusal.FLOOD if seen >= settings.mail_in_per_sender_hour else None
 
 

@@ -19,7 +19,7 @@ def upgrade() -> None:
         "crm_mail_in",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("message_key", sa.String(length=64), nullable=False),
-        sa.Column("sender", sa.String(length=255), nullable=False),
+        sa.Column("sender_key", sa.String(length=64), nullable=False),
         sa.Column("received_at", foundation.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.String(length=255), nullable=False),
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_crm_mail_in")),
         sa.UniqueConstraint("message_key", name=op.f("uq_crm_mail_in_message_key")),
     )
-    op.create_index("ix_crm_mail_in_sender_received", "crm_mail_in", ["sender", "received_at"])
+    op.create_index("ix_crm_mail_in_sender_received", "crm_mail_in", ["sender_key", "received_at"])
 
 
 def downgrade() -> None:
