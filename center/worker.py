@@ -114,8 +114,7 @@ class SchedulerDuty:
                                          role="active", **self.identity)
         self.scheduler.start()
         if self.settings.mail_in == "smtp":  # one listener: the active worker's
-            self.mail_listener = Listener(self.settings, self.db)
-            self.mail_listener.start()
+            self.mail_listener = self._listen()
         log.info("worker started with %d jobs", len(self.scheduler.get_jobs()))
         jobs = len(self.scheduler.get_jobs()) - 1
 
@@ -124,6 +123,18 @@ class SchedulerDuty:
             beat(s, "worker", True, jobs=jobs, role="active", **self.identity)
 
         self._write(now_active)
+
+    def _listen(self) -> Listener | None:
+        """The e-mail-in listener, started; a port it cannot bind is logged, and the jobs
+        (SLA, notices, outbox) still run: mail waits at the sender's server meanwhile."""
+        listener = Listener(self.settings, self.db)
+        try:
+            listener.start()
+        except (OSError, RuntimeError) as exc:
+            log.error("mail in: cannot listen on %s:%s: %s", self.settings.mail_in_host,
+                      self.settings.mail_in_port, exc)
+            return None
+        return listener
 
     def end(self, lost: bool) -> None:
         assert self.scheduler is not None

@@ -259,3 +259,26 @@ def test_the_active_worker_runs_the_listener(catalog: Database, settings: Settin
     assert duty.mail_listener is None
     with pytest.raises(OSError):
         smtplib.SMTP("127.0.0.1", settings.mail_in_port, timeout=5)
+
+
+def test_a_port_in_use_is_logged_and_the_jobs_still_run(
+        catalog: Database, settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+
+    from center.worker import SchedulerDuty
+    from foundation.leader import lock_for
+
+    settings.database_url = catalog.url
+    settings.mail_in, settings.mail_in_address = "smtp", CITY
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        settings.mail_in_port = taken.getsockname()[1]
+        duty = SchedulerDuty(settings, catalog, lock_for(catalog.url))
+        duty.begin()
+        try:
+            assert duty.mail_listener is None
+            assert duty.scheduler is not None and duty.scheduler.get_job("crm.notify")
+            assert "mail in: cannot listen on" in caplog.text
+        finally:
+            duty.end(lost=False)
