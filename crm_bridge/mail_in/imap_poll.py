@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import logging
+import re
 import ssl
 from collections.abc import Callable
 
@@ -21,6 +22,7 @@ from foundation.db import Database
 from foundation.settings import Settings
 
 log = logging.getLogger(__name__)
+SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 Connect = Callable[[Settings], imaplib.IMAP4]
 
 
@@ -45,11 +47,10 @@ def poll(db: Database, settings: Settings, connect: Connect = connect) -> int:
             raise RuntimeError(f"IMAP folder {settings.imap_folder!r}: {why!r}")
         _, data = box.uid("SEARCH", "UNSEEN")
         for uid in (data[0] or b"").decode().split():
-            _, parts = box.uid("FETCH", uid, "(BODY.PEEK[])")
-            raw = next((p[1] for p in parts if isinstance(p, tuple)), None)
-            if raw is None:
-                continue
             try:
+                raw = _fetch(box, uid, settings.mail_in_max_bytes)
+                if raw is None:
+                    continue
                 receive(db, settings, cfg, raw)
             except Rejected as exc:
                 log.warning("mail in (IMAP) refused uid %s: %s", uid, exc)
@@ -65,6 +66,17 @@ def poll(db: Database, settings: Settings, connect: Connect = connect) -> int:
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
             box.logout()
     return done
+
+
+def _fetch(box: imaplib.IMAP4, uid: str, max_bytes: int) -> bytes | None:
+    """The message's bytes; one larger than ``max_bytes`` is refused by its announced size
+    (RFC822.SIZE) before a byte of it is downloaded."""
+    _, sized = box.uid("FETCH", uid, "(RFC822.SIZE)")
+    found = SIZE.search(b" ".join(p if isinstance(p, bytes) else p[0] for p in sized if p))
+    if found and int(found.group(1)) > max_bytes:
+        raise Rejected(552, f"message larger than {max_bytes} bytes")
+    _, parts = box.uid("FETCH", uid, "(BODY.PEEK[])")
+    return next((p[1] for p in parts if isinstance(p, tuple)), None)
 
 
 def _take_off(box: imaplib.IMAP4, uid: str, folder: str | None) -> None:

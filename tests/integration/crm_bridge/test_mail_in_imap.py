@@ -84,3 +84,15 @@ def test_a_wrong_password_is_an_error_and_changes_nothing(polling: Settings,
     assert imap.uids("INBOX", "UNSEEN") != []
     with catalog.session() as s:
         assert s.scalars(select(Ticket)).all() == []
+
+
+def test_oversize_and_junk_are_taken_off_and_change_nothing(
+        polling: Settings, catalog: Database, imap: ImapServer) -> None:
+    polling.mail_in_max_bytes = 20_000
+    imap.append(bytes(letter("Street light out", "photos", photo=PNG * 30)))
+    imap.append(b"From: " + ANA.encode() + b"\r\nSubject: x\r\nContent-Type: "
+                b"application/octet-stream\r\n\r\nMZ\x90\x00\r\n")
+    assert poll(catalog, polling) == 2
+    assert imap.uids("INBOX", "UNSEEN") == []
+    with catalog.session() as s:
+        assert s.scalars(select(Ticket)).all() == [] and s.scalars(select(MailIn)).all() == []
