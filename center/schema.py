@@ -10,6 +10,7 @@ from alembic.config import Config
 import acd.models  # noqa: F401  (each import registers its tables on Base.metadata)
 import acd.outbound.models  # noqa: F401
 import acd.twilio_acd.models  # noqa: F401
+import crm_bridge.mail_in.models  # noqa: F401
 import crm_bridge.models  # noqa: F401
 import crm_bridge.scheduled.models  # noqa: F401
 import crm_bridge.sms.models  # noqa: F401

@@ -33,6 +33,7 @@ import ivr.callback.twilio_jobs
 import ivr.erasure_jobs
 import recordings.jobs
 import workforce.jobs
+from crm_bridge.mail_in.smtp_listener import Listener
 from foundation.db import Database
 from foundation.erasure import ErasureRun
 from foundation.heartbeat import beat, forget
@@ -104,6 +105,7 @@ class SchedulerDuty:
         self.identity = {"node": settings.node_name, "pid": os.getpid()}
         self.standby_row = f"worker~{os.getpid()}@{settings.node_name}"[:32]
         self.scheduler: BackgroundScheduler | None = None
+        self.mail_listener: Listener | None = None  # e-mail in by SMTP (mail_in = "smtp")
         self.standing_by = False
         self.next_standby_beat = 0.0
 
@@ -113,6 +115,8 @@ class SchedulerDuty:
         self.scheduler = build_scheduler(self.settings, self.db, self.lock.held,
                                          role="active", **self.identity)
         self.scheduler.start()
+        if self.settings.mail_in == "smtp":  # one listener: the active worker's
+            self.mail_listener = self._listen()
         log.info("worker started with %d jobs", len(self.scheduler.get_jobs()))
         jobs = len(self.scheduler.get_jobs()) - 1
 
@@ -122,6 +126,18 @@ class SchedulerDuty:
 
         self._write(now_active)
 
+    def _listen(self) -> Listener | None:
+        """The e-mail-in listener, started; a port it cannot bind is logged, and the jobs
+        (SLA, notices, outbox) still run: mail waits at the sender's server meanwhile."""
+        listener = Listener(self.settings, self.db)
+        try:
+            listener.start()
+        except (OSError, RuntimeError) as exc:
+            log.error("mail in: cannot listen on %s:%s: %s", self.settings.mail_in_host,
+                      self.settings.mail_in_port, exc)
+            return None
+        return listener
+
     def end(self, lost: bool) -> None:
         assert self.scheduler is not None
         if lost:
@@ -129,6 +145,9 @@ class SchedulerDuty:
             log.warning("worker lost its lock: scheduler stopped")
         self.scheduler.shutdown(wait=True)  # the jobs already running finish
         self.scheduler = None
+        if self.mail_listener is not None:
+            self.mail_listener.stop()
+            self.mail_listener = None
         if not lost:
             self._write(lambda s: beat(s, "worker", False, stopped=True, **self.identity))
 

@@ -1,9 +1,10 @@
 """Worker jobs of the CRM: SLA warnings/escalations, notifications, outbox, remote polling,
-scheduled reports."""
+scheduled reports, e-mail in by IMAP."""
 
 from __future__ import annotations
 
 from crm_bridge.config import from_settings
+from crm_bridge.mail_in import imap_poll
 from crm_bridge.notify.delivery import deliver_pending
 from crm_bridge.outbox.delivery import process_outbox
 from crm_bridge.outbox.polling import poll_remote
@@ -24,4 +25,6 @@ def jobs(settings: Settings, db: Database) -> list[Job]:
         Job("crm.outbox", lambda: process_outbox(db, senders), seconds=20),
         Job("crm.poll", lambda: poll_remote(db, cfg), seconds=300),
         *scheduled_reports.jobs(settings, db),
+        *([Job("crm.mail_in", lambda: imap_poll.poll(db, settings),
+               seconds=settings.mail_in_poll_s)] if settings.mail_in == "imap" else []),
     ]

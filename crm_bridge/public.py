@@ -20,6 +20,9 @@ from sqlalchemy.orm import Session
 from crm_bridge.config import CrmConfig, from_settings
 from crm_bridge.models import ServiceType, Ticket
 from crm_bridge.open311.public_view import public_view
+from crm_bridge.photos import STORE as PHOTO_STORE
+from crm_bridge.photos import PhotoError
+from crm_bridge.photos import keep as keep_photo
 from crm_bridge.tickets import records, service
 from crm_bridge.tickets.checkdigit import InvalidTicketNumber, normalize
 from crm_bridge.tickets.draft import TicketDraft
@@ -29,10 +32,10 @@ from crm_bridge.tickets.phones import variants
 from crm_bridge.tickets.routing import distance_m
 from foundation.db import utcnow
 
-__all__ = ["CrmConfig", "CrmError", "InvalidInput", "InvalidTicketNumber", "LifecycleError",
-           "NotFound", "Opened", "PublicStatus", "ServiceCard", "TicketDraft", "agency_numbers",
-           "catalog", "faq_answers", "from_settings", "nearby_requests", "open_request",
-           "public_status", "reopen_request"]
+__all__ = ["PHOTO_STORE", "CrmConfig", "CrmError", "InvalidInput", "InvalidTicketNumber",
+           "LifecycleError", "NotFound", "Opened", "PhotoError", "PublicStatus", "ServiceCard",
+           "TicketDraft", "agency_numbers", "catalog", "faq_answers", "from_settings",
+           "keep_photo", "nearby_requests", "open_request", "public_status", "reopen_request"]
 
 
 @dataclass(frozen=True)

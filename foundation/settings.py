@@ -309,6 +309,24 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     mail_from: str = "311@civic.example"
+    # ---- e-mail in (crm_bridge/mail_in; docs/email-in.md) ---------------------------------
+    # "smtp": the worker listens on mail_in_host:mail_in_port (the city's MX or relay forwards
+    # the 311 address to it); "imap": the worker polls a mailbox; "off": no mail is read.
+    mail_in: Literal["off", "smtp", "imap"] = "off"
+    mail_in_address: str | None = None  # the 311 address residents write to (else mail_from)
+    mail_in_host: str = "127.0.0.1"
+    mail_in_port: int = Field(default=2525, ge=1, le=65535)
+    mail_in_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)  # a whole message
+    mail_in_per_sender_hour: int = Field(default=10, ge=1)  # more from one address: refused
+    mail_in_service_code: str = "general-request"  # the type when no keyword matches
+    mail_in_poll_s: int = Field(default=60, ge=5)
+    imap_host: str | None = None
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_user: str | None = None
+    imap_password: str | None = None
+    imap_folder: str = "INBOX"
+    imap_done_folder: str | None = None  # processed mail moves here; else it is marked seen
+    imap_ca_file: Path | None = None  # a private CA for the IMAP server (else the system's)
 
     # ---- crm_bridge -------------------------------------------------------------------------
     reopen_window_days: float = 14.0  # a resident may reopen ("work not done") this long after

@@ -5,7 +5,6 @@ number and "work not done"; requests near an address. Tickets are opened through
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,6 @@ from foundation.settings import Settings, private_dir
 from foundation.web import Mount
 from places import public as places
 from portal import texts
-from portal.photos import PhotoError, kind
 
 STATIC = Path(__file__).resolve().parent / "static"
 PHOTO_NAME_CHARS = set("0123456789abcdef.jpgnwe")
@@ -54,7 +52,7 @@ def _float(raw: str | None) -> float | None:
 
 def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     cfg = crm.from_settings(settings)
-    photos_dir = settings.data_dir / "portal_photos"
+    photos_dir = settings.data_dir / crm.PHOTO_STORE
     max_mb = settings.portal_photo_max_bytes / (1024 * 1024)
     bp = Blueprint("portal", __name__, template_folder="templates")
 
@@ -116,10 +114,8 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
         if f is None or not f.filename:
             return None
         data = f.read(settings.portal_photo_max_bytes + 1)
-        ext = kind(data, settings.portal_photo_max_bytes)
         private_dir(photos_dir)
-        name = f"{secrets.token_hex(16)}.{ext}"
-        (photos_dir / name).write_bytes(data)
+        name = crm.keep_photo(photos_dir, data, settings.portal_photo_max_bytes)
         return url_for("portal.photo", name=name, _external=bool(settings.public_base_url))
 
     @bp.route("/portal/report/<code>", methods=["POST"])
@@ -136,7 +132,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
             return report_page(code, 400, [("address", texts.text(g.lang, "address_none"))], f)
         try:
             media_url = save_photo()
-        except PhotoError as exc:
+        except crm.PhotoError as exc:
             key = "photo_big" if exc.code == "photo_size" else "photo_bad"
             return report_page(code, 400, [("photo", texts.text(g.lang, key, mb=f"{max_mb:g}"))],
                                f)

@@ -2,7 +2,9 @@
 # Debian/Ubuntu packages civic311 needs on the host: SIPp (simulated phones), debootstrap
 # (to build the cached Asterisk root when no Asterisk >= 20 is installed), espeak-ng + sox
 # (IVR prompts), Chromium (browser tests), poppler-utils (pdftoppm: the tests render the
-# scheduled reports' PDF), nodejs + npm (the browser phone's SIP.js, from package-lock.json).
+# scheduled reports' PDF), nodejs + npm (the browser phone's SIP.js, from package-lock.json),
+# dovecot-imapd + openssl (the e-mail-in tests run their own IMAP server: the package's
+# system service is switched off again).
 # Installs only what is missing; needs root.
 set -euo pipefail
 need=()
@@ -12,6 +14,8 @@ command -v sox >/dev/null || need+=(sox)
 command -v chromium >/dev/null || need+=(chromium)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v npm >/dev/null || need+=(nodejs npm)
+command -v openssl >/dev/null || need+=(openssl)
+command -v dovecot >/dev/null || need+=(dovecot-imapd)
 if ! command -v asterisk >/dev/null; then command -v debootstrap >/dev/null || need+=(debootstrap); fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
@@ -21,3 +25,6 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+if [[ " ${need[*]} " == *" dovecot-imapd "* ]] && command -v systemctl >/dev/null; then
+  systemctl disable --now dovecot >/dev/null 2>&1 || true
+fi

@@ -18,9 +18,10 @@ from email.utils import formatdate, make_msgid
 from functools import partial
 
 import requests
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_bridge.models import Notification, TicketEvent
+from crm_bridge.models import Notification, Ticket, TicketEvent
 from crm_bridge.sms import queries as optouts
 from foundation import retry
 from foundation.claims import claim, each, settle
@@ -33,18 +34,30 @@ SEND_ERRORS = (OSError, smtplib.SMTPException, RuntimeError, requests.RequestExc
 OPTED_OUT = "not sent: the resident opted out of texts (STOP)"
 
 
-def _send(settings: Settings, channel: str, to: str, subject: str, body: str) -> str:
+def _send(settings: Settings, channel: str, to: str, subject: str, body: str,
+          number: str | None = None) -> str:
     if channel == "email":
-        return send_email(settings, to, subject, body)
+        return send_email(settings, to, subject, body, thread_id(settings, number))
     if channel == "sms":
         return send_sms(settings, to, body)
     raise retry.Permanent(f"no such channel {channel!r}")
 
 
+def thread_id(settings: Settings, number: str | None) -> str | None:
+    """A notice's Message-ID carrying its ticket number (``<...t<number>@domain>``), so a
+    resident's reply threads to the ticket by In-Reply-To (``crm_bridge.mail_in.parse``)."""
+    if not number:
+        return None
+    return make_msgid(idstring=f"t{number}", domain=settings.mail_from.rpartition("@")[2]
+                      or "civic311")
+
+
 def send_email(settings: Settings, to: str, subject: str, body: str,
                message_id: str | None = None) -> str:
     """Send one message over SMTP; returns its Message-ID. A malformed recipient raises
-    ``retry.Permanent`` before any connection; the subject is kept to one line."""
+    ``retry.Permanent`` before any connection; the subject is kept to one line. Every notice
+    says ``Auto-Submitted: auto-generated`` (RFC 3834), so no auto-responder answers it, and,
+    while e-mail in is on, replies go to the 311 address that reads them."""
     problem = email_problem(to)
     if problem:
         raise retry.Permanent(f"recipient refused: {problem}")
@@ -54,6 +67,9 @@ def send_email(settings: Settings, to: str, subject: str, body: str,
     msg["Subject"] = one_line(subject)
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message_id or make_msgid(domain="civic311")
+    msg["Auto-Submitted"] = "auto-generated"
+    if settings.mail_in != "off" and settings.mail_in_address:
+        msg["Reply-To"] = settings.mail_in_address
     msg.set_content(body)
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15) as smtp:
         smtp.send_message(msg)
@@ -101,7 +117,9 @@ def _deliver(db: Database, settings: Settings, nid: int, now: datetime) -> int:
         if channel == "sms" and optouts.opted_out(s, to):  # said STOP after it was queued
             settle(n, OPTED_OUT, now, settings.notify_max_attempts, permanent=True)
             return 0
-    outcome = retry.attempt(partial(_send, settings, channel, to, subject, body),
+        number = s.scalar(select(Ticket.number).where(Ticket.id == n.ticket_id)) \
+            if n.ticket_id else None
+    outcome = retry.attempt(partial(_send, settings, channel, to, subject, body, number),
                             SEND_ERRORS, retry.as_text)
 
     def record(s: Session) -> int:

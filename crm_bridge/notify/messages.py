@@ -94,3 +94,23 @@ def sms(kind: str, f: TicketFacts, extra: str = "") -> str:
     if kind == "closed":
         return f"{f.city} 311: request {f.number} closed. {extra}"[:320]
     return f"{f.city} 311: request {f.number} is now {f.state}."
+
+
+def resident_comment(f: TicketFacts, text: str) -> tuple[str, str]:
+    """The agency is told what the resident added to a request (an e-mailed reply)."""
+    subject = f"[{f.city} 311] Resident comment on {f.number}: {f.service_name}"
+    body = (
+        f"The resident added to service request {f.number} ({f.service_name}, "
+        f"{f.agency_name}); it is {f.state}.\n\n{text}\n"
+    )
+    return subject, body
+
+
+def comment_received(f: TicketFacts) -> tuple[str, str]:
+    """The resident's confirmation that their reply was added."""
+    subject = f"{f.city} 311: your message was added to request {f.number}"
+    body = (
+        f"Your message was added to service request {f.number} ({f.service_name}) and "
+        f"{f.agency_name} was told.\nIt is {f.state}. Expected completion: {when(f.expected)}\n"
+    )
+    return subject, body

@@ -66,3 +66,12 @@ def sms(kind: str, f: TicketFacts, extra: str = "") -> str:
     if kind == "closed":
         return f"311 de {f.city}: se cerró la solicitud {f.number}. {extra}"[:320]
     return f"311 de {f.city}: la solicitud {f.number} ahora está {_state(f)}."
+
+
+def comment_received(f: TicketFacts) -> tuple[str, str]:
+    subject = f"311 de {f.city}: agregamos su mensaje a la solicitud {f.number}"
+    body = (
+        f"Agregamos su mensaje a la solicitud {f.number} ({f.service_name}) y avisamos a "
+        f"{f.agency_name}.\nEstá {_state(f)}. Fecha prevista: {when(f.expected)}\n"
+    )
+    return subject, body

@@ -90,3 +90,28 @@ def to_oversight(session: Session, t: Ticket, kind: str, level: int, cfg: CrmCon
         subject, body = messages.escalation(f, name, level, reason)
     _add(session, t, kind, "email", email, subject, body, now)
     return name
+
+
+def agency_address(agency: Agency) -> str | None:
+    """Where an agency reads mail about its tickets: its referral address when it takes
+    tickets by e-mail, else its dispatch address."""
+    if agency.external_kind == "email" and agency.external_email:
+        return agency.external_email
+    return agency.email
+
+
+def resident_comment(session: Session, t: Ticket, text: str, cfg: CrmConfig,
+                     now: datetime | None = None) -> bool:
+    """Tell the ticket's agency what the resident added, and confirm it to the resident (in
+    their language, when they take e-mail); False when the agency has no address."""
+    f = facts(t, cfg)
+    if t.email and t.notify_email:
+        words = messages_es if t.language == "es" else messages
+        subject, body = words.comment_received(f)
+        _add(session, t, "comment", "email", t.email, subject, body, now)
+    to = agency_address(t.agency)
+    if not to:
+        return False
+    subject, body = messages.resident_comment(f, text)
+    _add(session, t, "agency_comment", "email", to, subject, body, now)
+    return True
