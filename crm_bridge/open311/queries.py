@@ -78,6 +78,9 @@ def request_dict(t: Ticket, cat: Catalog, tz: tzinfo, extensions: bool = False,
             "closure_reason": t.closure_reason,
             "parent_service_request_id": parent_number,
             "link_kind": t.link_kind,
+            # the district of each layer the request lies in (council district, ward, zone):
+            # coarse public geography, the same as the reports count by
+            "districts": {d.layer: d.code for d in t.districts},
         }
     return out
 

@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo
 import yaml
 from flask import Blueprint, Response, request
 from flask.sansio.app import App
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from crm_bridge.config import from_settings
+from crm_bridge.models import Ticket
 from crm_bridge.open311 import apikeys
 from crm_bridge.open311.queries import (
     Catalog,
@@ -165,6 +167,8 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
         with db.session() as s:
             cat = Catalog(s)
             stmt = request_select(q, cat)
+            if stmt is not None and q.extensions:  # their districts in one more query
+                stmt = stmt.options(selectinload(Ticket.districts))
             rows = list(s.scalars(stmt)) if stmt is not None else []
             more = len(rows) > q.page_size
             rows = rows[:q.page_size]

@@ -144,3 +144,30 @@ def test_a_routing_rule_sends_the_ticket_to_its_zones_crew(database: Database) -
         kept = next(t for t in export_catalog(s)["service_types"]
                     if t["code"] == "missed-collection")
         assert kept["name"] == "Missed Collection" and kept["route_by_district"] == rule
+
+
+def test_open311_and_the_ticket_page_name_the_districts(app, database: Database,  # type: ignore[no-untyped-def]
+                                                        users: dict[str, str]) -> None:
+    from xml.etree import ElementTree
+
+    from tests.conftest import login
+
+    _seed(database)
+    with database.session() as s:
+        number = open_ticket(s, TicketDraft("pothole", attributes={"size": "small"},
+                                            address="104 Washington St", channel="web")).number
+        open_ticket(s, TicketDraft("pothole", attributes={"size": "small"},
+                                   address="1 Nowhere Lane"))  # placed nowhere
+    c = app.test_client()
+    one = c.get(f"/open311/v2/requests/{number}.json?extensions=true").get_json()[0]
+    assert one["extended_attributes"]["districts"] == {"council_district": "3",
+                                                       "sanitation_zone": "south"}
+    listed = c.get("/open311/v2/requests.json?extensions=true").get_json()
+    assert sorted(r["extended_attributes"]["districts"].get("council_district", "-")
+                  for r in listed) == ["-", "3"]
+    assert "extended_attributes" not in c.get(f"/open311/v2/requests/{number}.json").get_json()[0]
+    xml = ElementTree.fromstring(c.get(f"/open311/v2/requests/{number}.xml?extensions=true").data)
+    assert xml.findtext(".//extended_attributes/districts/sanitation_zone") == "south"
+    login(c, users["supervisor"])
+    page = c.get(f"/crm/tickets/{number}").get_data(as_text=True)
+    assert "Council District 3" in page and "Sanitation Zone South" in page
