@@ -106,7 +106,7 @@ def geocode(session: Session, text: str, min_score: float = 75.0) -> Match | Non
     """The one address this text means (house number exact, street close), or None: also
     None when two streets fit as well ("214 Rezanof Dr" with East and West Rezanof Dr), as a
     wrong place is worse than none. The score floor is the street cutoff: measured on real
-    addresses (docs/places.md), 85 lost a third of two-slip spellings and gained no
+    addresses (docs/places.md), 85 refused half the two-slip spellings and gained no
     precision."""
     try:
         typed = parse(text)
