@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 import usaddress
+from rapidfuzz import fuzz
 
 # USPS Publication 28, appendix C1 (street suffixes) and B (directionals): the common ones.
 SUFFIXES = {
@@ -25,6 +26,7 @@ ORDINALS = {"FIRST": "1ST", "SECOND": "2ND", "THIRD": "3RD", "FOURTH": "4TH", "F
 STREET_LABELS = ("StreetNamePreModifier", "StreetNamePreDirectional", "StreetNamePreType",
                  "StreetName", "StreetNamePostType", "StreetNamePostDirectional")
 MAX_LEN = 200
+ORDINAL_SLIP = 83.0  # "SNCOND", "FOUTH" -> 2ND, 4TH (the street is stored as "2ND ST")
 
 
 class AddressError(ValueError):
@@ -51,8 +53,19 @@ def _word(word: str, label: str) -> str:
     if label.endswith("Directional"):
         return DIRECTIONS.get(w, w)
     if label == "StreetName":
-        return ORDINALS.get(w, w)
+        return ORDINALS.get(w) or _ordinal_slip(w)
     return w
+
+
+def _ordinal_slip(word: str) -> str:
+    """A misspelt ordinal word as its number (once stored as "2ND", "SECOND" misspelt could
+    not be matched fuzzily at all); same first letter and a close spelling, else the word."""
+    if len(word) < 5 or not word.isalpha():
+        return word
+    best = max(ORDINALS, key=lambda o: fuzz.ratio(word, o))
+    if best[0] == word[0] and fuzz.ratio(word, best) >= ORDINAL_SLIP:
+        return ORDINALS[best]
+    return word
 
 
 def parse(text: str) -> ParsedAddress:

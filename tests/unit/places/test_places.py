@@ -26,6 +26,14 @@ def test_two_spellings_of_one_address_normalise_alike(typed: str, line: str) -> 
     assert normalize(typed) == line
 
 
+@pytest.mark.parametrize(("typed", "line"), [
+    ("2417 Sncond Street", "2417 2ND ST"), ("4316 fouth st", "4316 4TH ST"),  # "Fiest": too far
+    ("9 Fiest St", "9 FIEST ST"), ("10 Sevenoaks Rd", "10 SEVENOAKS RD"),
+    ("7 Ninety St", "7 NINETY ST"), ("3 Sixty St", "3 SIXTY ST")])
+def test_a_misspelt_ordinal_word_is_read_as_its_number(typed: str, line: str) -> None:
+    assert normalize(typed) == line  # "2ND ST" is stored; "SNCOND" could never match it
+
+
 def test_parse_keeps_the_parts() -> None:
     p = parse("77 Oak Boulevard, Unit 3B, Civic City 62701")
     assert (p.number, p.street, p.unit, p.zipcode) == ("77", "OAK BLVD", "UNIT 3B", "62701")
