@@ -158,23 +158,26 @@ class Pbx:
               password: str | None = None, bind_ip: str = "127.0.0.1",
               hold: tuple[int, int] | None = None,
               refer: tuple[int, str] | None = None,
-              attended: sipp.Attended | None = None) -> sipp.SippProcess:
-        """Agent ``ext``'s SIPp phone, started (its own password unless one is given)."""
+              attended: sipp.Attended | None = None,
+              speech: Path | None = None) -> sipp.SippProcess:
+        """Agent ``ext``'s SIPp phone, started (its own password unless one is given); with
+        ``speech`` (sipp.SPEECH_PCAP) it talks once it has answered."""
         port = self.settings.agent_phone_port(ext)
         phone = sipp.agent_phone(port, self.sip_target, f"agent{ext}",
                                  password or self.settings.agent_sip_passwords[ext],
                                  ring_ms=ring_ms, talk_ms=talk_ms, bind_ip=bind_ip, hold=hold,
-                                 refer=refer, attended=attended)
+                                 refer=refer, attended=attended, speech=speech)
         self.phones.append(phone)
         return phone
 
     def add_agent(self, ext: str, queues: list[str], ring_ms: int = 500,
                   talk_ms: int = 2000, hold: tuple[int, int] | None = None,
                   refer: tuple[int, str] | None = None,
-                  attended: sipp.Attended | None = None) -> sipp.SippProcess:
+                  attended: sipp.Attended | None = None,
+                  speech: Path | None = None) -> sipp.SippProcess:
         """Agent ``ext``'s phone registered (its contact reachable) and logged in to ``queues``."""
         phone = self.phone(ext, ring_ms=ring_ms, talk_ms=talk_ms, hold=hold, refer=refer,
-                           attended=attended)
+                           attended=attended, speech=speech)
         try:
             runtime.wait_registered(self.install, f"agent{ext}", f";line={phone.line}",
                                     alive=phone.running)
