@@ -1,5 +1,8 @@
 """Catalog finished recordings: move each file from Asterisk's spool into the data directory
 (by call uniqueid), record duration, size and checksum, and report the missing and failed.
+Queue calls and agents' outbound calls alike (both recorded by MixMonitor under the same
+policy: an outbound call's is that of the queue it was placed for), so both come under the
+same retention and access audit; an outbound call's row has no ``call_id`` (no queue call).
 
 Run by the worker (``recordings.jobs``); idempotent: a call is catalogued once, and a file
 moved but not yet committed (a crash in between) is found at its destination next time.
@@ -24,6 +27,8 @@ from sqlalchemy.orm import Session
 
 from acd import calls
 from acd.calls import CallRecord
+from acd.outbound import queries as outbound
+from acd.outbound.models import OutboundCall
 from foundation.settings import Settings
 from recordings import policy_queries, twilio_fetch
 from recordings.audio import RecordingDefect, inspect
@@ -77,10 +82,40 @@ def _waiting_for_room() -> ColumnElement[bool]:
                 Recording.detail.startswith(NO_ROOM_DETAIL))
 
 
-def pending_calls(session: Session, now: datetime) -> list[CallRecord]:
+@dataclass(frozen=True)
+class Call:
+    """What the catalog needs of a recorded call, a queue call's or an outbound one's."""
+
+    uniqueid: str
+    call_id: int | None  # the queue call's record; None for an outbound call
+    queue: str
+    agent: str | None
+    ticket_number: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    talk_s: float | None
+    source: str  # "ami", "twilio", ...: where the queue call's record came from
+
+
+def _queue_call(c: CallRecord) -> Call:
+    return Call(c.uniqueid, c.id, c.queue, c.agent, c.ticket_number,
+                c.answered_at or c.entered_at, c.ended_at, c.talk_s, c.source)
+
+
+def _outbound_call(c: OutboundCall) -> Call:
+    return Call(c.uniqueid or "", None, c.queue or "", c.agent, None,
+                c.started_at or c.requested_at, c.ended_at, c.talk_s, "ami")
+
+
+def pending_calls(session: Session, now: datetime) -> list[Call]:
+    """Answered calls, queued and outbound, ended between LOOKBACK and GRACE_S ago and not
+    catalogued yet (or failed for want of room), oldest first."""
     done = select(Recording.uniqueid).where(~_waiting_for_room())
-    return calls.finished_answered(session, now - LOOKBACK, now - timedelta(seconds=GRACE_S),
-                                   done)
+    since, until = now - LOOKBACK, now - timedelta(seconds=GRACE_S)
+    found = [_queue_call(c) for c in calls.finished_answered(session, since, until, done)]
+    found += [_outbound_call(c) for c in outbound.finished_answered(session, since, until,
+                                                                    done)]
+    return sorted(found, key=lambda c: c.ended_at or c.started_at)
 
 
 def catalog(session: Session, paths: Paths, queues: list[str], now: datetime) -> Counter[str]:
@@ -134,22 +169,25 @@ def _why(exc: BaseException) -> str:
     return f"could not be catalogued: {type(exc).__name__}: {exc}"[:500]
 
 
-def _uncatalogued(call: CallRecord, now: datetime, detail: str) -> Recording:
-    """The row of a call whose file could not be handled: ``failed``, with the reason (the
-    problems list shows it); the file, if any, is left where it was."""
-    return Recording(uniqueid=call.uniqueid, call_id=call.id, queue=call.queue,
+def _row(call: Call, now: datetime) -> Recording:
+    return Recording(uniqueid=call.uniqueid, call_id=call.call_id, queue=call.queue,
                      agent=call.agent, ticket_number=call.ticket_number,
-                     started_at=call.answered_at or call.entered_at, talk_s=call.talk_s,
-                     status=RecordingStatus.FAILED, detail=detail, catalogued_at=now,
+                     started_at=call.started_at, talk_s=call.talk_s,
+                     status=RecordingStatus.OK, detail="", catalogued_at=now,
                      legal_hold=False, hold_reason="")
 
 
-def _catalog_one(call: CallRecord, paths: Paths, policies, now: datetime) -> Recording:  # type: ignore[no-untyped-def]
-    started = call.answered_at or call.entered_at
-    rec = Recording(uniqueid=call.uniqueid, call_id=call.id, queue=call.queue, agent=call.agent,
-                    ticket_number=call.ticket_number, started_at=started, talk_s=call.talk_s,
-                    status=RecordingStatus.OK, detail="", catalogued_at=now, legal_hold=False,
-                    hold_reason="")
+def _uncatalogued(call: Call, now: datetime, detail: str) -> Recording:
+    """The row of a call whose file could not be handled: ``failed``, with the reason (the
+    problems list shows it); the file, if any, is left where it was."""
+    rec = _row(call, now)
+    rec.status, rec.detail = RecordingStatus.FAILED, detail
+    return rec
+
+
+def _catalog_one(call: Call, paths: Paths, policies, now: datetime) -> Recording:  # type: ignore[no-untyped-def]
+    started = call.started_at
+    rec = _row(call, now)
     if not _safe_name(call.uniqueid):
         rec.status = RecordingStatus.FAILED
         rec.detail = "the call's uniqueid is not a safe file name"

@@ -56,7 +56,9 @@ class RecordingPolicyRow(Base):
 
 
 class Recording(Base):
-    """A queue call's recording (or the reason there is none), by the caller's uniqueid."""
+    """A call's recording (or the reason there is none), by its uniqueid: a queue call's
+    (the caller's uniqueid, ``call_id`` set) or an agent's outbound call (the agent's
+    channel, no ``call_id``)."""
 
     __tablename__ = "recordings"
     __table_args__ = (Index("ix_recordings_status", "status", "started_at"),

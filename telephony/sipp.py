@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "sipp"
@@ -177,18 +177,39 @@ REGISTER_EXPIRES_S = 300
 REGISTER_REFRESH_MS = 240_000
 
 
+@dataclass(frozen=True)
+class Attended:
+    """A desk phone's attended transfer (attended.xml): ``after_ms`` into the call, consult
+    ``target`` (an extension of the phone's context) for ``consult_ms``, then REFER with
+    Replaces. The phone's second call authenticates as ``user``."""
+
+    after_ms: int
+    target: str
+    consult_ms: int
+    user: str = ""
+    password: str = ""
+
+
 def answering(workdir: Path, ring_ms: int, talk_ms: int,
               hold: tuple[int, int] | None = None,
-              refer: tuple[int, str] | None = None, speech: Path | None = None) -> Path:
+              refer: tuple[int, str] | None = None, speech: Path | None = None,
+              attended: Attended | None = None) -> Path:
     """agent.xml, the answering side of a phone; with ``hold`` = (after_ms, for_ms) it puts
     each call on hold once (hold.xml spliced in); with ``refer`` = (after_ms, extension) it
-    transfers each call blind by REFER (refer.xml) instead of hanging up; with ``speech``
-    (SPEECH_PCAP) it talks once it has answered."""
+    transfers each call blind by REFER (refer.xml) instead of hanging up; with ``attended``
+    it transfers it attended (attended.xml: a consultation, then REFER with Replaces); with
+    ``speech`` (SPEECH_PCAP) it talks once it has answered."""
     block = "" if hold is None else (SCENARIOS / "hold.xml").read_text().replace(
         "@HOLD_AFTER_MS@", str(hold[0])).replace("@HOLD_MS@", str(hold[1]))
     if refer is not None:
         block += (SCENARIOS / "refer.xml").read_text().replace(
             "@REFER_AFTER_MS@", str(refer[0])).replace("@REFER_TO@", refer[1])
+    if attended is not None:
+        block += (SCENARIOS / "attended.xml").read_text()
+        for key, value in (("ATXFER_AFTER_MS", attended.after_ms),
+                           ("ATXFER_TO", attended.target), ("CONSULT_MS", attended.consult_ms),
+                           ("USER", attended.user), ("PASSWORD", attended.password)):
+            block = block.replace(f"@{key}@", str(value))
     if speech:
         block = play(speech) + "\n" + block
     # SIPp refuses an optional message right before a pause: the ACK is awaited when holding
@@ -201,7 +222,8 @@ def answering(workdir: Path, ring_ms: int, talk_ms: int,
 def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms: int = 1000,
                 talk_ms: int = 3000, bind_ip: str = "127.0.0.1",
                 hold: tuple[int, int] | None = None, refer: tuple[int, str] | None = None,
-                workdir: Path | None = None, speech: Path | None = None) -> SippProcess:
+                workdir: Path | None = None, speech: Path | None = None,
+                attended: Attended | None = None) -> SippProcess:
     """A SIPp agent phone on ``bind_ip:port``: registers as ``user`` at ``registrar``
     (host:port) with digest auth, then for each call rings, answers, talks and hangs up;
     with ``hold`` = (after_ms, for_ms) it also puts each call on hold once (hold.xml), and
@@ -214,7 +236,9 @@ def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms:
     line = f"{port}x{random.randrange(16**8):08x}"
     register = render("register.xml", workdir, user=user, password=password, line=line,
                       expires_s=REGISTER_EXPIRES_S, refresh_ms=REGISTER_REFRESH_MS)
-    answer = answering(workdir, ring_ms, talk_ms, hold, refer, speech)
+    if attended is not None:  # its consultation authenticates as this phone
+        attended = replace(attended, user=user, password=password)
+    answer = answering(workdir, ring_ms, talk_ms, hold, refer, speech, attended)
     argv = [registrar, "-sf", str(register), "-oocsf", str(answer), "-m", "1", "-p", str(port),
             "-i", bind_ip, "-mi", bind_ip, "-mp", str(40000 + 4 * (port % 6000)),
             "-trace_logs", "-log_file", str(workdir / "phone.log"), "-max_recv_loops", "10000"]

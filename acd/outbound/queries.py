@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -106,3 +107,16 @@ def summarize(calls: list[OutboundCall]) -> Summary:
         by_outcome[key] = by_outcome.get(key, 0) + 1
     return Summary(len(placed), len(answered), sum(c.talk_s or 0.0 for c in answered),
                    by_kind, by_outcome)
+
+
+def finished_answered(session: Session, since: datetime, until: datetime,
+                      exclude: Any) -> list[OutboundCall]:
+    """Answered outbound calls that ended in [since, until], oldest first, their uniqueid
+    known and not in ``exclude`` (a list or a subquery): the ones whose recording the
+    recordings catalog takes, as ``acd.calls.finished_answered`` gives the queue calls."""
+    return list(session.scalars(
+        select(OutboundCall).where(
+            OutboundCall.outcome == OutboundOutcome.ANSWERED, OutboundCall.uniqueid.is_not(None),
+            OutboundCall.ended_at.is_not(None), OutboundCall.ended_at >= since,
+            OutboundCall.ended_at <= until, OutboundCall.uniqueid.not_in(exclude))
+        .order_by(OutboundCall.ended_at)))

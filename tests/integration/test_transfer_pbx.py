@@ -170,3 +170,43 @@ def test_referral_to_an_outside_number(clean_pbx: Pbx, daemon: DaemonProc,
     with database.session() as s:
         assert s.get(CallRecord, rec.id).call_type == "referral"  # type: ignore[union-attr]
     assert summary(database, "citywide").answered == 1
+
+
+
+def test_desk_phone_refer_with_replaces_is_an_attended_transfer(
+        clean_pbx: Pbx, daemon: DaemonProc, database: Database) -> None:
+    """A desk phone's attended transfer: 1.5 s into the queued call agent 100's phone calls
+    agent 101 (its second call), talks 1 s, then sends REFER with Replaces naming that call
+    on the first; Asterisk joins the caller to 101, who talks 6 s and hangs up. The record
+    keeps target, kind and time, and its talk time ends at the transfer (QueueMetrics), as
+    queue_log's ATTENDEDTRANSFER says."""
+    first_phone = clean_pbx.add_agent("100", ["citywide"], ring_ms=300, talk_ms=25000,
+                                      attended=sipp.Attended(1500, "agent-101", 1000))
+    second = clean_pbx.phone("101", ring_ms=300, talk_ms=6000)  # registered, in no queue
+    caller = clean_pbx.call(calls=1, hold_ms=25000, caller_numbers=["+12125550145"])
+    first = wait_until(lambda: answered_by(database, "100"), 20, what="agent 100 to answer")
+    wait_until(lambda: "transfer accepted" in first_phone.events() or not first_phone.running(),
+               15, what="Asterisk to take the REFER")
+    assert "transfer accepted" in first_phone.events(), first_phone.log.read_text()[-3000:]
+    # the caller is in one bridge with 101's phone, agent 100's calls are gone
+    peers = wait_until(lambda: clean_pbx.bridged_with(first.channel), 5,
+                       what="the caller to be bridged to agent 101")
+    assert [p.split("-")[0] for p in peers] == ["PJSIP/agent101"], peers
+    # the caller now talks to 101 until 101 hangs up (well before the caller's own 25 s)
+    assert (caller.wait(60).successful, caller.counts()[1]) == (1, 0)
+    assert second.events().count("rung") == 1, second.events()  # one call: the consultation
+
+    (rec,) = wait_until(lambda: finished(database, 1), 15, what="the call's record")
+    assert rec.uniqueid == first.uniqueid
+    assert (rec.outcome, rec.agent, rec.hangup_side) == ("answered", "100", "transfer")
+    assert (rec.transfer_target, rec.transfer_kind) == ("agent-101", "attended")
+    assert rec.transferred_at is not None and rec.answered_at is not None
+    assert rec.ended_at is not None
+    assert abs((rec.transferred_at - rec.ended_at).total_seconds()) < 1.5
+    logged = assert_matches_log(clean_pbx, [rec])
+    assert "ATTENDEDTRANSFER" in clean_pbx.queue_log_events(), logged
+    # talk ends at the transfer (~2.5 s: 1.5 s, then the 1 s consultation); the caller's
+    # 6 s with 101 are not agent 100's
+    assert rec.talk_s is not None and 1.5 <= rec.talk_s <= 4.5, rec.talk_s
+    assert abs(rec.talk_s - (rec.transferred_at - rec.answered_at).total_seconds()) <= 1.5
+    assert summary(database, "citywide").answered == 1

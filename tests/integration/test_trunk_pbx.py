@@ -1,14 +1,16 @@
 """The carrier trunk on the real Asterisk against a SIPp carrier (tests/support/carrier.py):
 the trunk registers (401 digest challenge, then 200), a call to a DID reaches its line with
 the caller's number in E.164 after the emergency line and the recording notice, an agent's
-call out from the desktop reaches the carrier with the city's caller ID and is recorded in
-``outbound_calls`` (not in the inbound call records), and a refused number is refused by
+call out from the desktop reaches the carrier with the city's caller ID, is answered there,
+is recorded in ``outbound_calls`` (not in the inbound call records) and its recording
+catalogued, and a refused number is refused by
 civic311 and by the dialplan alike."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +20,9 @@ from acd.calls import CallRecord
 from acd.outbound import originate
 from acd.outbound.models import OutboundCall
 from center.web import create_app
-from foundation.db import Database
+from foundation.db import Database, utcnow
+from recordings.catalog import GRACE_S, SETTLE_S, Paths, catalog
+from recordings.models import Recording
 from telephony import sipp
 from tests.conftest import login
 from tests.support import carrier
@@ -117,7 +121,8 @@ def test_an_agent_calls_out_with_the_city_caller_id_and_refused_numbers_stay_ref
     login(client, users["agent"])  # agent1, extension 100
     page = client.get("/agent/outbound").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    phone = clean_pbx.add_agent("100", [], ring_ms=200, talk_ms=4000)
+    # the agent talks (RTP from the g711a capture): a recording with audio in it
+    phone = clean_pbx.add_agent("100", [], ring_ms=200, talk_ms=4000, speech=sipp.SPEECH_PCAP)
 
     def post(number: str) -> Any:
         return client.post("/agent/outbound", headers={"Accept": "application/json"},
@@ -141,8 +146,19 @@ def test_an_agent_calls_out_with_the_city_caller_id_and_refused_numbers_stay_ref
                                           "resident", "answered", "citywide")
     assert call.talk_s is not None and call.talk_s > 0
     # recorded under the line's recording policy (none pushed: record), as queue calls are
+    assert "answered" in gateway.events(), gateway.events()  # the carrier took the call
     recording = clean_pbx.install.spool_dir / "monitor" / "civic311" / f"{call.uniqueid}.wav"
     wait_until(recording.exists, 10, what=f"the recording {recording}")
+    # and catalogued by the worker's next run, as a queue call's is (recordings/catalog.py)
+    paths = Paths(settings.data_dir, clean_pbx.install.spool_dir)
+    later = utcnow() + timedelta(seconds=GRACE_S + SETTLE_S + 1)
+    with database.session() as s:
+        assert catalog(s, paths, settings.queue_names(), later) == {"ok": 1}
+        rec = s.scalars(select(Recording)).one()
+        assert (rec.uniqueid, rec.queue, rec.agent, rec.call_id) == (
+            call.uniqueid, "citywide", "100", None)
+        assert rec.path is not None and (settings.data_dir / rec.path).exists()
+    assert not recording.exists()
     report = client.get("/calls/outbound?format=json")
     assert report.status_code == 403  # an agent does not read the report
     with database.session() as s:  # the inbound call records know nothing of it

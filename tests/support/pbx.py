@@ -130,6 +130,14 @@ class Pbx:
         m = re.search(r"(\d+) active channels?", self.rx("core show channels count"))
         return int(m.group(1)) if m else 0
 
+    def bridged_with(self, channel: str) -> list[str]:
+        """The other channels in ``channel``'s bridge now (``core show channels concise``:
+        its 13th field is the bridge's id); [] when it is in none or gone."""
+        rows = [line.split("!") for line in self.rx("core show channels concise").splitlines()]
+        rows = [r for r in rows if len(r) > 12]
+        bridge = next((r[12] for r in rows if r[0] == channel and r[12]), None)
+        return [r[0] for r in rows if bridge and r[12] == bridge and r[0] != channel]
+
     def reset(self) -> None:
         """A clean slate between tests: no phones, no channels (waited for), no members,
         and nothing left by the last test in AstDB (civic311/*), queue_log or the CDR file.
@@ -149,21 +157,27 @@ class Pbx:
     def phone(self, ext: str, ring_ms: int = 500, talk_ms: int = 2000,
               password: str | None = None, bind_ip: str = "127.0.0.1",
               hold: tuple[int, int] | None = None,
-              refer: tuple[int, str] | None = None) -> sipp.SippProcess:
-        """Agent ``ext``'s SIPp phone, started (its own password unless one is given)."""
+              refer: tuple[int, str] | None = None,
+              attended: sipp.Attended | None = None,
+              speech: Path | None = None) -> sipp.SippProcess:
+        """Agent ``ext``'s SIPp phone, started (its own password unless one is given); with
+        ``speech`` (sipp.SPEECH_PCAP) it talks once it has answered."""
         port = self.settings.agent_phone_port(ext)
         phone = sipp.agent_phone(port, self.sip_target, f"agent{ext}",
                                  password or self.settings.agent_sip_passwords[ext],
                                  ring_ms=ring_ms, talk_ms=talk_ms, bind_ip=bind_ip, hold=hold,
-                                 refer=refer)
+                                 refer=refer, attended=attended, speech=speech)
         self.phones.append(phone)
         return phone
 
     def add_agent(self, ext: str, queues: list[str], ring_ms: int = 500,
                   talk_ms: int = 2000, hold: tuple[int, int] | None = None,
-                  refer: tuple[int, str] | None = None) -> sipp.SippProcess:
+                  refer: tuple[int, str] | None = None,
+                  attended: sipp.Attended | None = None,
+                  speech: Path | None = None) -> sipp.SippProcess:
         """Agent ``ext``'s phone registered (its contact reachable) and logged in to ``queues``."""
-        phone = self.phone(ext, ring_ms=ring_ms, talk_ms=talk_ms, hold=hold, refer=refer)
+        phone = self.phone(ext, ring_ms=ring_ms, talk_ms=talk_ms, hold=hold, refer=refer,
+                           attended=attended, speech=speech)
         try:
             runtime.wait_registered(self.install, f"agent{ext}", f";line={phone.line}",
                                     alive=phone.running)
