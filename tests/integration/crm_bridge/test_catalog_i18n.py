@@ -15,7 +15,12 @@ from sqlalchemy import select
 
 from crm_bridge.models import ServiceType
 from crm_bridge.seed import DEMO_CATALOG
-from crm_bridge.tickets.catalog import export_catalog, import_catalog, load_file
+from crm_bridge.tickets.catalog import (
+    export_catalog,
+    import_catalog,
+    load_file,
+    upsert_service_type,
+)
 from foundation.db import Database
 from ivr.knowledge import Knowledge
 from ivr.menu import DEFAULT_MENU, load_menu
@@ -41,6 +46,15 @@ def test_the_demo_catalog_is_stored_in_spanish_and_exports_as_imported(
         assert all(st.i18n and st.i18n["es"]["name"] for st in s.scalars(select(ServiceType)))
         exported = export_catalog(s)
         assert import_catalog(s, exported)[-1] == "catalog: 0 created, 0 updated, 32 unchanged"
+        # the staff form edits the English only: it keeps the translations, less the words
+        # of a question it removes, so the catalog still exports and imports
+        raw = next(t for t in exported["service_types"] if t["code"] == "pothole")
+        form = {k: v for k, v in raw.items() if k != "i18n"}
+        form["attributes"] = [a for a in raw["attributes"] if a["code"] == "size"]
+        assert upsert_service_type(s, form)[1] == "updated"
+        assert set(pothole.i18n["es"]["attributes"]) == {"size"}
+        assert pothole.i18n["es"]["name"] == "Bache"
+        assert import_catalog(s, export_catalog(s))[-1].endswith(" 0 updated, 32 unchanged")
 
 
 def test_a_bad_translation_is_refused_and_nothing_changes(catalog: Database,
