@@ -61,6 +61,10 @@ class ServiceType(Base):
     script: Mapped[str] = mapped_column(Text, default="")  # what the agent reads
     faq: Mapped[str] = mapped_column(Text, default="")
     attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # other languages' words: {"es": {"name", "group", "description", "faq",
+    # "attributes": {code: {"description", "values": {key: name}}}}}; None: English only
+    # (crm_bridge/tickets/translations.py)
+    i18n: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # a routing rule by district: {"layer": "sanitation_zone", "agencies": {"north": "DSNY-N"}};
     # a ticket in a listed district goes to that agency, any other to ``agency``
     district_routes: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

@@ -23,7 +23,7 @@ from crm_bridge.open311.public_view import public_view
 from crm_bridge.photos import STORE as PHOTO_STORE
 from crm_bridge.photos import PhotoError
 from crm_bridge.photos import keep as keep_photo
-from crm_bridge.tickets import records, service
+from crm_bridge.tickets import records, service, translations
 from crm_bridge.tickets.checkdigit import InvalidTicketNumber, normalize
 from crm_bridge.tickets.draft import TicketDraft
 from crm_bridge.tickets.errors import CrmError, InvalidInput, NotFound
@@ -35,7 +35,8 @@ from foundation.db import utcnow
 __all__ = ["PHOTO_STORE", "CrmConfig", "CrmError", "InvalidInput", "InvalidTicketNumber",
            "LifecycleError", "NotFound", "Opened", "PhotoError", "PublicStatus", "ServiceCard",
            "TicketDraft", "agency_numbers", "catalog", "faq_answers", "from_settings",
-           "keep_photo", "nearby_requests", "open_request", "public_status", "reopen_request"]
+           "keep_photo", "nearby_requests", "open_request", "public_status", "reopen_request",
+           "type_name"]
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,15 @@ class PublicStatus:
     closed_at: datetime | None = None  # the reopen window runs from here
 
 
+def type_name(st: ServiceType, lang: str = "en") -> str:
+    """The service type's name in ``lang`` (the catalog's ``i18n``), else in English."""
+    return translations.text(st.i18n, lang, "name", st.name)
+
+
 def public_status(session: Session, ticket_number: str,
-                  tz: str = "America/New_York") -> PublicStatus | None:
-    """The status of a ticket, None if no such ticket; InvalidTicketNumber on bad digits."""
+                  tz: str = "America/New_York", lang: str = "en") -> PublicStatus | None:
+    """The status of a ticket, None if no such ticket; InvalidTicketNumber on bad digits.
+    The type is named in ``lang`` where the catalog translates it."""
     number = normalize(ticket_number)
     t = session.scalar(select(Ticket).where(Ticket.number == number))
     if t is None:
@@ -63,7 +70,7 @@ def public_status(session: Session, ticket_number: str,
         state=plain(state),
         closed=state is State.CLOSED,
         agency_name=t.agency.name,
-        service_name=t.service_type.name,
+        service_name=type_name(t.service_type, lang),
         expected_date=t.due_at.astimezone(ZoneInfo(tz)).date() if t.due_at else None,
         resolution=(public_view(t, t.service_type.public_description).resolution
                     if state is State.CLOSED else None),
@@ -71,12 +78,16 @@ def public_status(session: Session, ticket_number: str,
     )
 
 
-def faq_answers(session: Session) -> dict[str, str]:
+def faq_answers(session: Session, lang: str = "en") -> dict[str, str]:
     """service_code -> the FAQ text agents read, for every active service type that has one
-    (the IVR reads the same words to callers)."""
-    rows = session.execute(select(ServiceType.code, ServiceType.faq).where(
+    (the IVR reads the same words to callers); in another ``lang`` only the types whose
+    catalog translates the FAQ (a caller never hears English in its place)."""
+    rows = session.execute(select(ServiceType.code, ServiceType.faq, ServiceType.i18n).where(
         ServiceType.active.is_(True), ServiceType.faq != ""))
-    return {code: faq for code, faq in rows}
+    if lang == translations.BASE:
+        return {code: faq for code, faq, _ in rows}
+    return {code: text for code, _, tr in rows
+            if (text := ((tr or {}).get(lang) or {}).get("faq"))}
 
 
 def agency_numbers(session: Session) -> list[tuple[str, str]]:
@@ -102,15 +113,25 @@ class ServiceCard:
     sla: str
 
 
-def catalog(session: Session) -> list[ServiceCard]:
-    """Every active service type, by group then name."""
+def _card(st: ServiceType, lang: str) -> ServiceCard:
+    tr = st.i18n
+    defs = translations.definitions(st.attributes or [], tr, lang)
+    return ServiceCard(st.code, type_name(st, lang), translations.text(tr, lang, "group", st.group),
+                       translations.text(tr, lang, "description", st.description), st.keywords,
+                       [d for d in defs if d.get("variable", True)],
+                       [d["description"] for d in defs if not d.get("variable", True)],
+                       records.policy(st).describe())
+
+
+def catalog(session: Session, lang: str = "en") -> list[ServiceCard]:
+    """Every active service type, by group then name, in ``lang`` where the catalog
+    translates it (codes and list keys are the same in every language)."""
     rows = session.scalars(select(ServiceType).where(ServiceType.active.is_(True))
                            .order_by(ServiceType.group, ServiceType.name))
-    return [ServiceCard(st.code, st.name, st.group, st.description, st.keywords,
-                        [d for d in st.attributes or [] if d.get("variable", True)],
-                        [d["description"] for d in st.attributes or []
-                         if not d.get("variable", True)],
-                        records.policy(st).describe()) for st in rows]
+    cards = [_card(st, lang) for st in rows]
+    if lang == translations.BASE:
+        return cards
+    return sorted(cards, key=lambda c: (c.group.casefold(), c.name.casefold()))
 
 
 @dataclass(frozen=True)
@@ -161,7 +182,7 @@ class NearbyRequest:
 
 def nearby_requests(session: Session, lat: float, long: float, config: CrmConfig,
                     radius_m: float = 400.0, days: float = 90.0,
-                    limit: int = 50) -> list[NearbyRequest]:
+                    limit: int = 50, lang: str = "en") -> list[NearbyRequest]:
     """Requests opened or still open near a point in the last ``days`` (what Open311 shows
     anyone: type, state, date, the public view's block and rounded spot; no personal data),
     nearest first."""
@@ -180,7 +201,8 @@ def nearby_requests(session: Session, lat: float, long: float, config: CrmConfig
         if d <= radius_m:  # measured on the exact spot, shown as the public view's place
             pv = public_view(t, t.service_type.public_description,
                              config.public_coordinate_decimals)
-            out.append(NearbyRequest(t.number or "", t.service_type.name, plain(State(t.state)),
+            out.append(NearbyRequest(t.number or "", type_name(t.service_type, lang),
+                                     plain(State(t.state)),
                                      t.requested_at.astimezone(tz).date(), pv.address,
                                      round(t.lat, config.public_coordinate_decimals),
                                      round(t.long, config.public_coordinate_decimals), round(d)))

@@ -162,15 +162,24 @@ def _keys(raw: Any, kind: type[C], default: dict[str, C], where: str) -> dict[st
     return out
 
 
-def with_knowledge(menu: Menu, faq_text: Mapping[str, str]) -> Menu:
+def with_knowledge(menu: Menu, faq_text: Mapping[str, str],
+                   translated: Mapping[str, Mapping[str, str]] | None = None) -> Menu:
     """The menu with every knowledge-base FAQ answered from ``faq_text`` (service_code ->
-    text) in the first language. One whose service has no text keeps no answer there: the
-    engine does not offer it (its key re-prompts) rather than answer with silence."""
+    text) in the first language, and in another language from ``translated`` (language ->
+    service_code -> the catalog's ``i18n`` FAQ) where the catalog has it, else from the
+    menu's own answer. One whose service has no text keeps no answer there: the engine
+    does not offer it (its key re-prompts) rather than answer with silence."""
     first = next(iter(menu.languages.values()))
-    faq = tuple(replace(c, answer={**(c.answer or {}), first: text})
-                if c.service and (text := faq_text.get(c.service, "").strip()) else c
-                for c in menu.faq)
-    return replace(menu, faq=faq)
+    others = translated or {}
+
+    def answered(c: Choice) -> Choice:
+        if not c.service or not (text := faq_text.get(c.service, "").strip()):
+            return c
+        words = {lang: t.strip() for lang, by_code in others.items()
+                 if lang != first and (t := by_code.get(c.service, "")).strip()}
+        return replace(c, answer={**(c.answer or {}), **words, first: text})
+
+    return replace(menu, faq=tuple(answered(c) for c in menu.faq))
 
 
 def parse_menu(raw: Any, queues: set[str] | None = None) -> Menu:

@@ -74,6 +74,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "photo_bad": "The photo must be a JPEG, PNG or WebP image.",
         "photo_big": "The photo is larger than {mb} MB.",
         "district": "District",
+        "other": "Other",
+        "answer_check": "Check your answer to: {question}",
     },
     "es": {
         "title": "311 de {city}",
@@ -141,6 +143,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "photo_bad": "La foto debe ser una imagen JPEG, PNG o WebP.",
         "photo_big": "La foto pesa más de {mb} MB.",
         "district": "Distrito",
+        "other": "Otros",
+        "answer_check": "Revise su respuesta a: {question}",
     },
 }
 # the lifecycle's plain words (crm_bridge.tickets.lifecycle.plain) and SLA units, in Spanish

@@ -43,6 +43,17 @@ def answers(form: Any, card: crm.ServiceCard) -> dict[str, Any]:
     return out
 
 
+def spoken(problems: list[tuple[str, str]], card: crm.ServiceCard,
+           lang: str) -> list[tuple[str, str]]:
+    """The problems with the type's questions named in the resident's language (the CRM
+    checks answers against the English definitions)."""
+    if lang == "en":
+        return problems
+    asked = {d["code"]: d["description"] for d in card.questions}
+    return [(f, texts.text(lang, "answer_check", question=asked[f])) if f in asked else (f, m)
+            for f, m in problems]
+
+
 def _float(raw: str | None) -> float | None:
     try:
         return float(raw) if raw and raw.strip() else None
@@ -86,18 +97,18 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     def home() -> Any:
         q = (request.args.get("q") or "").strip().lower()
         with db.session() as s:
-            cards = crm.catalog(s)
+            cards = crm.catalog(s, g.lang)
         if q:
             cards = [c for c in cards if q in f"{c.name} {c.keywords} {c.description} "
                                               f"{c.group}".lower()]
         groups: dict[str, list[crm.ServiceCard]] = {}
         for c in cards:
-            groups.setdefault(c.group or "Other", []).append(c)
+            groups.setdefault(c.group or texts.text(g.lang, "other"), []).append(c)
         return page("home.html", groups=groups, q=q)
 
     def report_page(code: str, status: int = 200, problems: Any = (), form: Any = None) -> Any:
         with db.session() as s:
-            card = next((c for c in crm.catalog(s) if c.code == code), None)
+            card = next((c for c in crm.catalog(s, g.lang) if c.code == code), None)
         if card is None:
             abort(404)
         return page("report.html", status, card=card, problems=list(problems),
@@ -123,7 +134,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     def report_post(code: str) -> Any:
         f = request.form
         with db.session() as s:
-            card = next((c for c in crm.catalog(s) if c.code == code), None)
+            card = next((c for c in crm.catalog(s, g.lang) if c.code == code), None)
         if card is None:
             abort(404)
         lat, long = _float(f.get("lat")), _float(f.get("long"))
@@ -150,7 +161,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
                 opened = crm.open_request(s, draft, cfg)
         except crm.CrmError as exc:
             problems = getattr(exc, "problems", None) or [(exc.code, str(exc))]
-            return report_page(code, 400, problems, f)
+            return report_page(code, 400, spoken(list(problems), card, g.lang), f)
         return redirect(url_for("portal.status", number=opened.number, new=1)), 303
 
     @bp.route("/portal/requests")
@@ -162,7 +173,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     def status_page(number: str, status: int = 200, **extra: Any) -> Any:
         try:
             with db.session() as s:
-                st = crm.public_status(s, number, str(cfg.calendar.tz))
+                st = crm.public_status(s, number, str(cfg.calendar.tz), g.lang)
         except crm.InvalidTicketNumber:
             return page("status.html", 404, st=None, number=number, error="bad_number")
         if st is None:
@@ -206,7 +217,8 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
                     suggestions = places.search(s, address, limit=5)
                 else:
                     rows = crm.nearby_requests(s, found.lat, found.long, cfg,
-                                               radius_m=settings.portal_nearby_radius_m)
+                                               radius_m=settings.portal_nearby_radius_m,
+                                               lang=g.lang)
         return page("nearby.html", address=address, found=found, suggestions=suggestions,
                     rows=[{**r.__dict__, "state": texts.state(g.lang, r.state)} for r in rows])
 

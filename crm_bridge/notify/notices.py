@@ -14,14 +14,18 @@ from crm_bridge.config import CrmConfig
 from crm_bridge.models import Agency, EscalationContact, Notification, Ticket
 from crm_bridge.notify import messages, messages_es
 from crm_bridge.sms import queries as optouts
+from crm_bridge.tickets import translations
 from crm_bridge.tickets.lifecycle import State, plain
 from foundation.db import utcnow
 
 
-def facts(t: Ticket, cfg: CrmConfig) -> messages.TicketFacts:
+def facts(t: Ticket, cfg: CrmConfig, lang: str = "en") -> messages.TicketFacts:
+    """The ticket as a notice tells it; the type named in ``lang`` (the catalog's ``i18n``,
+    English where it has none). Oversight and agency mail stay English."""
     due = t.due_at.astimezone(cfg.calendar.tz).date() if t.due_at else None
     return messages.TicketFacts(
-        number=t.number or "", service_name=t.service_type.name, agency_name=t.agency.name,
+        number=t.number or "", agency_name=t.agency.name,
+        service_name=translations.text(t.service_type.i18n, lang, "name", t.service_type.name),
         state=plain(State(t.state)), expected=due, address=t.address, city=cfg.city_name)
 
 
@@ -39,8 +43,8 @@ def to_resident(session: Session, t: Ticket, kind: str, cfg: CrmConfig,
     """``kind``: created | status | closed. Honors the caller's notification preferences and
     an SMS opt-out (STOP); written in the resident's language (``Ticket.language``). A
     request opened by SMS gets no "created" text: the exchange's last reply was it."""
-    f = facts(t, cfg)
     es = t.language == "es"
+    f = facts(t, cfg, "es" if es else "en")
     words = messages_es if es else messages
     if t.email and t.notify_email:
         if kind == "created":

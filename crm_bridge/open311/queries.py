@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from crm_bridge.models import Agency, ServiceType, Ticket
 from crm_bridge.open311.public_view import DEFAULT_DECIMALS, public_view
 from crm_bridge.open311.wire import RequestQuery, iso
+from crm_bridge.tickets import translations
 from crm_bridge.tickets.business_calendar import SlaPolicy, SlaUnit
 from crm_bridge.tickets.lifecycle import State, plain
 
@@ -24,13 +25,20 @@ class Catalog:
         self.agencies = {a.id: a for a in session.scalars(select(Agency))}
 
 
-def service_dict(st: ServiceType) -> dict[str, Any]:
-    return {"service_code": st.code, "service_name": st.name, "description": st.description,
+def service_dict(st: ServiceType, lang: str = "en") -> dict[str, Any]:
+    """A service list entry; name, description and group in ``lang`` where the catalog
+    translates them (``?locale=`` / Accept-Language), the code and keywords as they are."""
+    tr = st.i18n
+    return {"service_code": st.code, "service_name": translations.text(tr, lang, "name", st.name),
+            "description": translations.text(tr, lang, "description", st.description),
             "metadata": bool(st.attributes), "type": "realtime", "keywords": st.keywords,
-            "group": st.group}
+            "group": translations.text(tr, lang, "group", st.group)}
 
 
-def definition_dict(st: ServiceType) -> dict[str, Any]:
+def definition_dict(st: ServiceType, lang: str = "en") -> dict[str, Any]:
+    """A service definition; the questions and choice names in ``lang``, codes and keys
+    (what a POST sends) the same in every language."""
+    defs = translations.definitions(st.attributes or [], st.i18n, lang)
     return {"service_code": st.code, "attributes": [
         {"variable": a.get("variable", True), "code": a["code"], "datatype": a["datatype"],
          "required": a.get("required", False),
@@ -38,7 +46,7 @@ def definition_dict(st: ServiceType) -> dict[str, Any]:
          "order": a.get("order", i + 1), "description": a.get("description", a["code"]),
          **({"values": [{"key": v["key"], "name": v["name"]} for v in a.get("values", [])]}
             if a["datatype"] in ("singlevaluelist", "multivaluelist") else {})}
-        for i, a in enumerate(st.attributes or [])]}
+        for i, a in enumerate(defs)]}
 
 
 def request_dict(t: Ticket, cat: Catalog, tz: tzinfo, extensions: bool = False,

@@ -38,7 +38,7 @@ from crm_bridge.open311.queries import (
     ticket_by_token,
 )
 from crm_bridge.open311.wire import FORMATS, errors, parse_request_query, render
-from crm_bridge.tickets import service
+from crm_bridge.tickets import service, translations
 from crm_bridge.tickets.draft import TicketDraft
 from crm_bridge.tickets.errors import CrmError, InvalidInput, NotFound
 from foundation import auth
@@ -72,6 +72,21 @@ def respond(fmt: str, root: str, value: Any, status: int = 200,
 def error_response(fmt: str, status: int, description: str, code: int | None = None) -> Response:
     return respond(fmt if fmt in FORMATS else "json", "errors",
                    errors([(code or status, description)]), status)
+
+
+def _locale(types: list[Any]) -> str:
+    """The language a catalog answer speaks: ``?locale=es`` (CitySDK's parameter, also used
+    by some GeoReport servers), else the best of Accept-Language, among the languages the
+    catalog has; else English. An unknown locale is not an error: the answer is English."""
+    asked = [request.args.get("locale") or "", *(t for t, _ in request.accept_languages)]
+    return translations.pick([t for t in asked if t],
+                             translations.languages([st.i18n for st in types]))
+
+
+def _localized(resp: Response, lang: str) -> Response:
+    resp.headers["Content-Language"] = lang
+    resp.vary.add("Accept-Language")
+    return resp
 
 
 def _jurisdiction(args: Any, mine: str | None) -> None:
@@ -140,8 +155,10 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
         fmt = _fmt(fmt)
         _jurisdiction(request.args, settings.open311_jurisdiction)
         with db.session() as s:
-            body = [service_dict(st) for st in active_services(s)]
-        return respond(fmt, "services", body)
+            types = active_services(s)
+            lang = _locale(types)
+            body = [service_dict(st, lang) for st in types]
+        return _localized(respond(fmt, "services", body), lang)
 
     @bp.route("/services/<code>.<fmt>")
     @auth.public
@@ -152,7 +169,9 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
             st = active_service(s, code)
             if st is None:
                 raise Open311Error(404, f"service_code {code!r} not found")
-            return respond(fmt, "service_definition", definition_dict(st))
+            lang = _locale([st])
+            return _localized(respond(fmt, "service_definition", definition_dict(st, lang)),
+                              lang)
 
     @bp.route("/requests.<fmt>", methods=["GET"])
     @auth.public

@@ -114,7 +114,8 @@ def _open(s: Session, cfg: CrmConfig, msg: Inbound, lang: str, ex: dialogue.Exch
     except CrmError as exc:
         return texts.text(lang, "refused", why=str(exc))
     due = t.due_at.astimezone(cfg.calendar.tz).date() if t.due_at else None
-    return texts.text(lang, "opened", number=t.number, service=t.service_type.name,
+    return texts.text(lang, "opened", number=t.number,
+                      service=public.type_name(t.service_type, lang),
                       expected=texts.when(lang, due))
 
 
@@ -122,7 +123,7 @@ def _status(s: Session, cfg: CrmConfig, digits: str, lang: str) -> str:
     """What anyone holding the number may learn (``public.public_status``: no personal data)."""
     if not keywords.valid_ticket(digits):
         return texts.text(lang, "bad_ticket", number=digits)
-    st = public.public_status(s, digits, str(cfg.calendar.tz))
+    st = public.public_status(s, digits, str(cfg.calendar.tz), lang)
     if st is None:
         return texts.text(lang, "no_ticket", number=digits)
     if st.closed:

@@ -15,6 +15,7 @@ from crm_bridge.models import Agency, EscalationContact, ServiceType
 from crm_bridge.tickets.attributes import normalize_definitions
 from crm_bridge.tickets.business_calendar import SlaUnit
 from crm_bridge.tickets.errors import InvalidInput
+from crm_bridge.tickets.translations import normalize_translations, prune
 from foundation.header_values import email_problem, has_control
 
 AGENCY_FIELDS = ("name", "email", "phone")
@@ -95,19 +96,25 @@ def upsert_service_type(session: Session, raw: dict[str, Any]) -> tuple[ServiceT
         raise InvalidInput("sla_amount", f"{code}: the SLA must be positive")
     keywords = raw.get("keywords") or ""
     routes = _district_routes(session, code, raw.get("route_by_district"))
+    attributes = normalize_definitions(raw.get("attributes") or [])
     values = {
         "name": str(raw["name"]), "group": str(raw.get("group", "")),
         "description": str(raw.get("description", "")),
         "keywords": ", ".join(keywords) if isinstance(keywords, list) else str(keywords),
         "agency_id": agency.id, "sla_unit": unit, "sla_amount": amount,
         "script": str(raw.get("script", "")), "faq": str(raw.get("faq", "")),
-        "attributes": normalize_definitions(raw.get("attributes") or []),
+        "attributes": attributes,
         "active": bool(raw.get("active", True)),
         "public_description": bool(raw.get("public_description", False)),
     }
     if "route_by_district" in raw:  # a form that does not show the rule keeps it
         values["district_routes"] = routes
+    if "i18n" in raw:  # likewise the translations (the staff form is English only;
+        # it drops the words of the questions and choices it removes, below)
+        values["i18n"] = normalize_translations(code, raw["i18n"], attributes)
     st = session.scalar(select(ServiceType).where(ServiceType.code == code))
+    if st is not None and "i18n" not in raw and st.i18n:
+        values["i18n"] = prune(st.i18n, attributes)
     if st is None:
         st = ServiceType(code=code, **values)
         session.add(st)
@@ -172,6 +179,7 @@ def export_catalog(session: Session) -> dict[str, Any]:
               "sla": {"unit": s.sla_unit, "amount": s.sla_amount}, "script": s.script,
               "faq": s.faq, "attributes": s.attributes, "active": s.active,
               "public_description": s.public_description,
-              **({"route_by_district": s.district_routes} if s.district_routes else {})}
+              **({"route_by_district": s.district_routes} if s.district_routes else {}),
+              **({"i18n": s.i18n} if s.i18n else {})}
              for s in session.scalars(select(ServiceType).order_by(ServiceType.code))]
     return {"agencies": agencies, "service_types": types}

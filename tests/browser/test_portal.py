@@ -86,6 +86,10 @@ def test_a_resident_files_checks_and_reopens_on_a_phone(city: Database, tmp_path
         # Spanish: a pin on the map (with no tiles) fills the nearest address
         page.goto(f"{base}/portal/report/pothole?lang=es")
         assert page.get_attribute("html", "lang") == "es"
+        # the type, its question and its choices in the catalog's Spanish (docs/catalog.md)
+        assert page.text_content("h1") == "Bache"
+        assert page.get_by_role("group", name="¿Qué tamaño tiene el bache? (obligatorio)") \
+            .get_by_label("Más pequeño que un plato").get_attribute("value") == "small"
         page.wait_for_selector(".leaflet-container")
         page.click("#pin", position={"x": 120, "y": 100})
         page.wait_for_function("document.getElementById('address').value !== ''")
@@ -117,6 +121,7 @@ def test_a_resident_files_checks_and_reopens_on_a_phone(city: Database, tmp_path
             spanish = [x for x in s.scalars(service.select(service.Ticket))
                        if x.language == "es"]
             assert len(spanish) == 1 and spanish[0].address and spanish[0].districts
+            assert spanish[0].attributes == {"size": "small"}  # the key, as in English
         ctx.close()
     finally:
         proc.terminate()

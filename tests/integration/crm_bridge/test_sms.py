@@ -281,12 +281,13 @@ def test_spanish_exchange_and_notices(sms_app: Flask, database: Database,
     assert phone.text("104 Washington St") == ("Encontrada: 104 Washington St. Envíe ahora "
                                                "una foto del problema, o responda SKIP.")
     reply = phone.text("omitir")
-    assert re.fullmatch(r"Gracias\. Su número de solicitud es (\d{9}) \(Pothole\)\. Fecha "
+    # the type in Spanish (the catalog's i18n); the questions are still the English ones
+    assert re.fullmatch(r"Gracias\. Su número de solicitud es (\d{9}) \(Bache\)\. Fecha "
                         r"prevista: el \w+ \d+ de \w+ de 20\d\d\. Envíe el número cuando "
                         r"quiera para saber su estado\.", reply), reply
     number = NUMBER.search(reply.replace("solicitud es", "request number is")).group(1)  # type: ignore[union-attr]
     assert ticket(database, number).language == "es"
-    assert phone.text(number).startswith(f"311 de Civic City: la solicitud {number} (Pothole) "
+    assert phone.text(number).startswith(f"311 de Civic City: la solicitud {number} (Bache) "
                                          "está recibida; la atiende")
     assert phone.text("ayuda").startswith("311 de Civic City: envíe un problema")
     with database.session() as s:

@@ -95,6 +95,42 @@ def test_the_same_request_in_spanish_keeps_the_language(app: Any, city: Database
         assert "Su número de solicitud es" in mail.body and " de 20" in mail.body
 
 
+def test_the_catalog_in_spanish_stores_the_same_answers(app: Any, city: Database) -> None:
+    """The type's name, description, questions and choices in Spanish (the catalog's i18n);
+    the answers stored are the same keys as in English; the notice names the type in
+    Spanish; the staff's view of the ticket stays English."""
+    c = app.test_client()
+    home = c.get("/portal/?lang=es").get_data(as_text=True)
+    assert ">Bache</a>" in home and "<h3>Calles</h3>" in home and ">Pothole<" not in home
+    found = c.get("/portal/?q=bache&lang=es").get_data(as_text=True)
+    assert ">Bache</a>" in found and "Recolección de basura" not in found
+    page = c.get("/portal/report/pothole?lang=es").get_data(as_text=True)
+    assert "<h1>Bache</h1>" in page and "Un hoyo o hundimiento" in page
+    assert "¿Qué tamaño tiene el bache?" in page and "How big is the pothole?" not in page
+    assert re.search(r'value="small" *> Más pequeño que un plato</label>', page)
+    assert re.search(r'value="bike_lane" *> Carril para bicicletas</label>', page)
+    unanswered = _report(c, lang="es", address="200 Madison St")
+    assert unanswered.status_code == 400
+    assert "Revise su respuesta a: ¿Qué tamaño tiene el bache?" in \
+        unanswered.get_data(as_text=True)
+    answers = {"attr.size": "large", "attr.position": "bike_lane", "address": "200 Madison St"}
+    es = _report(c, lang="es", email="vecina@example.org", **answers)
+    en = _report(app.test_client(), lang="en", email="neighbour@example.org", **answers)
+    assert es.status_code == en.status_code == 303
+    status = c.get(es.headers["Location"]).get_data(as_text=True)
+    assert "<dd>Bache</dd>" in status
+    with city.session() as s:
+        tickets = s.scalars(select(Ticket).order_by(Ticket.id)).all()
+        assert [t.language for t in tickets] == ["es", "en"]
+        assert tickets[0].attributes == tickets[1].attributes == \
+            {"size": "large", "position": "bike_lane"}
+        mails = {m.recipient: m for m in s.scalars(select(Notification))}
+        assert "Solicitud: Bache en 200 Madison St" in mails["vecina@example.org"].body
+        assert "Request: Pothole at 200 Madison St" in mails["neighbour@example.org"].body
+        number = tickets[0].number
+    assert "Pothole" in c.get(f"/portal/requests/{number}?lang=en").get_data(as_text=True)
+
+
 @SQLITE
 @pytest.mark.parametrize(("fields", "says"), [
     ({"address": "200 Madison St"}, "size"),  # a required question unanswered

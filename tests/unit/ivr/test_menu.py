@@ -82,6 +82,11 @@ def test_a_knowledge_base_faq_is_answered_from_the_catalog() -> None:
     for key in ("1", "2", "1"):  # English, FAQs, trash
         turn = e.step(answered, turn.state, e.Keys(key))
     assert turn.say[0].text == "Put bins out after 4 PM."
+    # the catalog's Spanish FAQ, where it has one, wins over the menu's own
+    spanish = with_knowledge(menu, {"missed-collection": "Put bins out after 4 PM."},
+                             {"es": {"missed-collection": " Saque los botes después de las 4. "}})
+    assert next(c for c in spanish.faq if c.key == "1").answer == {
+        "en": "Put bins out after 4 PM.", "es": "Saque los botes después de las 4."}
     # no text in the catalog (not seeded, or emptied by an admin): the FAQ is not offered
     # rather than answered with silence; its key re-prompts like any invalid key
     bare = with_knowledge(menu, {})
