@@ -204,8 +204,10 @@ def test_requests_near_an_address(app: Any, city: Database) -> None:
     assert "208 Adams St" in page and "200 block of Adams St" in page
     assert "700 Edwards" not in page and "700 block of Edwards" not in page
     assert re.search(r"\d+ m away", page)
-    guess = c.get("/portal/nearby?address=208 adamz").get_data(as_text=True)
-    assert "Did you mean" in guess and "208 Adams St" in guess
+    typo = c.get("/portal/nearby?address=208 adamz").get_data(as_text=True)
+    assert "Did you mean" not in typo and "200 block of Adams St" in typo  # one typo: found
+    guess = c.get("/portal/nearby?address=208 ad").get_data(as_text=True)  # two streets fit
+    assert "Did you mean" in guess and "208 Adams St" in guess and "208 Madison St" in guess
 
 
 @SQLITE
