@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -67,16 +68,8 @@ def summary(session: Session, start: datetime, end: datetime, queue: str | None,
 def answered_by_agent(session: Session, start: datetime,
                       end: datetime) -> dict[tuple[str, str], int]:
     """(queue, agent) -> answered calls among those that entered in [start, end): settled
-    whole UTC days from the agent rollups, the rest from the records (as ``state_seconds``)."""
-    settled = rollup.settled(session, start, end, rollup.AGENT_COVERAGE)
-    if settled is None:
-        return agent_calls.from_records(session, start, end)
-    first, horizon = settled
-    out = agent_calls.from_rollups(session, first, horizon)
-    for lo, hi in ((start, first), (horizon, end)):
-        for key, n in agent_calls.from_records(session, lo, hi).items():
-            out[key] = out.get(key, 0) + n
-    return out
+    whole UTC days from the agent rollups, the rest from the records."""
+    return _rolled_up(session, start, end, agent_calls.from_rollups, agent_calls.from_records)
 
 
 def state_seconds(session: Session, start: datetime, end: datetime) -> agent_time.Seconds:
@@ -84,14 +77,27 @@ def state_seconds(session: Session, start: datetime, end: datetime) -> agent_tim
     from the agent time rollups (a few rows per agent and state for a month, whatever the
     number of spans), the edges and the unsettled tail from the spans themselves, as the
     call figures do (``summary``)."""
+    return _rolled_up(session, start, end, agent_time.from_rollups, agent_time.from_spans)
+
+
+K = TypeVar("K")
+N = TypeVar("N", int, float)
+Reader = Callable[[Session, datetime, datetime], dict[K, N]]
+
+
+def _rolled_up(session: Session, start: datetime, end: datetime, rolled: Reader[K, N],
+               raw: Reader[K, N]) -> dict[K, N]:
+    """An agent figure over [start, end): ``rolled`` over the span the agent rollups have
+    settled, ``raw`` (the rows themselves) over the edges around it, or over all of it when
+    nothing has settled."""
     settled = rollup.settled(session, start, end, rollup.AGENT_COVERAGE)
     if settled is None:
-        return agent_time.from_spans(session, start, end)
+        return raw(session, start, end)
     first, horizon = settled
-    out = agent_time.from_rollups(session, first, horizon)
+    out = rolled(session, first, horizon)
     for lo, hi in ((start, first), (horizon, end)):
-        for key, sec in agent_time.from_spans(session, lo, hi).items():
-            out[key] = out.get(key, 0.0) + sec
+        for key, value in raw(session, lo, hi).items():
+            out[key] = out[key] + value if key in out else value
     return out
 
 
