@@ -76,14 +76,14 @@ def _placed(draft: TicketDraft, points: Sequence[Match], rng: random.Random) -> 
     return replace(draft, address=p.text, address_id=p.address_id, lat=p.lat, long=p.long)
 
 
-def _near_a_hot_spot(draft: TicketDraft, code: str, k: int,
-                     points: Sequence[Match]) -> TicketDraft:
+def _near_a_hot_spot(draft: TicketDraft, code: str, k: int, points: Sequence[Match],
+                     area: tuple[float, float, float, float]) -> TicketDraft:
     """Move about half the drafts next to one of their type's two hot spots (its own random
     stream, keyed by type and index: the history's other draws stay as they were)."""
     r = random.Random(f"{code}:{k}")
     if r.random() >= 0.5:
         return draft
-    south, west, north, east = _spread(points)
+    south, west, north, east = area
     h = sum(map(ord, code))
     spots = [(south + (north - south) * ((h * f) % 97) / 97,
               west + (east - west) * ((h * f * 7) % 89) / 89) for f in (3, 11)]
@@ -147,6 +147,7 @@ def generate(session: Session, cfg: CrmConfig, start: datetime, end: datetime,
     if not types:
         return {}
     points = addresses(session)
+    area = _spread(points)  # once: the city's extent, where the hot spots lie
     days = max(1.0, (end - start).total_seconds() / 86400)
     total = max(len(EVERY_STATE), round(per_day * days))
     calls = sorted(rng.sample(list(phone_calls), min(len(phone_calls), total // 2)),
@@ -162,7 +163,7 @@ def generate(session: Session, cfg: CrmConfig, start: datetime, end: datetime,
             actor="agent" if uid else "resident", attributes=_answers(st.attributes or [], rng),
             description=f"{st.name}: reported by a resident.", call_uniqueid=uid,
             address=f"{rng.randint(1, 999)} {rng.choice(STREETS)}", source_client=SOURCE)
-        draft = _near_a_hot_spot(_placed(draft, points, rng), st.code, k, points)
+        draft = _near_a_hot_spot(_placed(draft, points, rng), st.code, k, points, area)
         t = service.open_ticket(session, draft, now=at, config=cfg)
         if uid and t.number:
             linked[uid] = t.number
