@@ -21,6 +21,7 @@ from telephony.render import write_config
 log = logging.getLogger(__name__)
 
 PACKAGES = ["asterisk", "asterisk-core-sounds-en-gsm", "asterisk-core-sounds-es-gsm"]
+DEBOOTSTRAP_ATTEMPTS = 3
 
 
 class ProvisionError(RuntimeError):
@@ -57,16 +58,33 @@ def build_root(install: Install) -> None:
     if not shutil.which("debootstrap"):
         raise ProvisionError("debootstrap is missing: apt-get install debootstrap")
     tmp = install.root.with_name(install.root.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.parent.mkdir(parents=True, exist_ok=True)
     mirror = debian_mirror()
-    log.info("building Asterisk root in %s from %s (about a minute)", tmp, mirror)
-    subprocess.run(
-        ["debootstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES), "sid",
-         str(tmp), mirror],
-        check=True, stdout=subprocess.DEVNULL,
-    )
-    tmp.rename(install.root)
+    for attempt in range(1, DEBOOTSTRAP_ATTEMPTS + 1):
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        log.info("building Asterisk root in %s from %s (about a minute)", tmp, mirror)
+        done = subprocess.run(
+            ["debootstrap", "--variant=minbase", "--include=" + ",".join(PACKAGES), "sid",
+             str(tmp), mirror],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        if done.returncode == 0:
+            tmp.rename(install.root)
+            return
+        # a mirror's hiccup is the usual cause: say what debootstrap said, then try again
+        said = _debootstrap_tail(tmp, done.stdout)
+        log.warning("debootstrap failed (exit %s, attempt %s of %s):\n%s",
+                    done.returncode, attempt, DEBOOTSTRAP_ATTEMPTS, said)
+    raise ProvisionError(
+        f"debootstrap could not build the Asterisk root from {mirror} "
+        f"({DEBOOTSTRAP_ATTEMPTS} attempts; the last output is above): check the mirror "
+        "can be reached, or install Asterisk 20+ on the system")
+
+
+def _debootstrap_tail(root: Path, output: str, lines: int = 15) -> str:
+    log_file = root / "debootstrap" / "debootstrap.log"
+    text = log_file.read_text(errors="replace") if log_file.is_file() else ""
+    return "\n".join((output + "\n" + text).strip().splitlines()[-lines:])
 
 
 def clone_root(base: Path, dest: Path) -> None:
