@@ -1,0 +1,73 @@
+"""civic311's Twilio ACD against the Twilio simulator (telephony/twilio_sim), a scenario
+file end to end: every queued call's record equals what the simulator saw happen to it,
+call for call, including Twilio's duplicated, late and retried callbacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from acd.models import CallRecord, RingAttempt
+from foundation.db import Database
+from telephony.twilio_sim import scenario as sc
+from telephony.twilio_sim.cloud import Truth
+from tests.support.twilio_sim import T0, simulated
+
+SCENARIOS = Path(__file__).parent / "twilio_scenarios"
+
+
+def records(db: Database) -> dict[tuple[str, int], dict[str, Any]]:
+    """Every call record, in the simulator's terms (seconds from its start)."""
+    out = {}
+    with db.session() as s:
+        for r in s.scalars(select(CallRecord)):
+            rings = [(a.agent, a.ring_ms / 1000) for a in s.scalars(
+                select(RingAttempt).where(RingAttempt.call_id == r.id,
+                                          RingAttempt.outcome == "noanswer")
+                .order_by(RingAttempt.id))]
+            out[(r.uniqueid, r.leg)] = {
+                "queue": r.queue, "entered_at": (r.entered_at - T0).total_seconds(),
+                "outcome": r.outcome, "wait_s": r.wait_s, "talk_s": r.talk_s,
+                "agent": r.agent or None, "exit_key": r.exit_key,
+                "hangup_side": r.hangup_side or None,
+                "transfer_target": r.transfer_target, "rang": rings}
+    return out
+
+
+def truth(t: Truth) -> dict[str, Any]:
+    return {"queue": t.queue, "entered_at": t.entered_at, "outcome": t.outcome,
+            "wait_s": t.wait_s, "talk_s": t.talk_s, "agent": t.agent, "exit_key": t.exit_key,
+            "hangup_side": t.hangup_side, "transfer_target": t.transfer_target,
+            "rang": t.rang}
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_the_acceptance_scenario_is_recorded_as_the_simulator_saw_it(
+        app: Flask, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = sc.load(SCENARIOS / "acceptance.yaml")
+    with simulated(app, plan, monkeypatch, timeout_s=60, wrapup_s=15) as (sim, rest, worker):
+        sim.run_until(240, tick=lambda now: worker.run(now))
+        seen = {(t.uniqueid, t.leg): truth(t) for t in sim.truths()}
+        assert {uid: t["outcome"] for (uid, _), t in seen.items()} == {
+            c.sid: c.expect for c in plan.callers if c.expect}
+        assert records(database) == seen
+        assert all(c.ended is not None for c in sim.calls.values())
+        assert sim.members and not any(sim.members.values())  # nobody left in a queue
+        sent = [path for _, path, _, _ in sim.webhooks]
+        assert sent.count("/twilio/status") == len(sim.calls) + 2  # two sent twice
+        assert len(rest.handled("dequeue")) == 5  # one per offer (CA-rings-out has two)
+        assert [path.split("?")[0] for _, path, form, _ in sim.webhooks
+                if "CA-answered-fast" in (form["CallSid"], form.get("ParentCallSid"))] == [
+            "/twilio/voice", "/twilio/gather", "/twilio/gather", "/twilio/wait",
+            "/twilio/enqueued", "/twilio/acd/offer/3", "/twilio/acd/leg/3",
+            "/twilio/acd/dialed/3", "/twilio/status", "/twilio/recording"]  # Twilio's order
+        first = records(database)
+        for _, path, form, _ in reversed(sim.webhooks):  # every callback again, backwards
+            sim.transport.post(path, form, sim.signer.compute_signature(sim.public_base + path,
+                                                                         form))
+        worker.run(sim.when(400))
+        assert records(database) == first
