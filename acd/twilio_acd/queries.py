@@ -213,6 +213,31 @@ def _done(s: Session, e: TwilioEntry) -> None:
     s.flush()
 
 
+def open_entries(s: Session) -> list[TwilioEntry]:
+    """Callers the ACD has not seen the end of (waiting, ringing, connected, leaving)."""
+    return list(s.scalars(select(TwilioEntry).where(TwilioEntry.state != DONE)
+                          .order_by(TwilioEntry.entered_at, TwilioEntry.id)))
+
+
+def back_in_line(s: Session, uniqueid: str, queue_sid: str, offered_before: datetime,
+                 now: datetime) -> bool:
+    """Twilio still has the caller in its queue (``queue_sid``): waiting as far as the ACD
+    is concerned. An offer older than ``offered_before`` is released (its dequeue never
+    happened), a ``<Leave>`` never carried out is undone. True when it changed anything."""
+    e = entry(s, uniqueid)
+    if e is None or e.state in (DONE, CONNECTED):
+        return False
+    changed = e.queue_sid != queue_sid
+    note_queue_sid(s, e, queue_sid)
+    if e.state == OFFERED and e.offered_at is not None and e.offered_at < offered_before:
+        release(s, e, now, rang=False)
+        changed = True
+    elif e.state == LEAVING:
+        e.state, e.leave_reason, e.leave_key = WAITING, None, None
+        changed = True
+    return changed
+
+
 def waiting(s: Session) -> list[routing.Waiting]:
     """Callers that may be offered now: waiting, and their Twilio queue known."""
     return [routing.Waiting(e.id, e.queue, e.entered_at, frozenset(filter(None,

@@ -45,6 +45,7 @@ MAX_QUEUE = 1000
 DEFAULT_DIAL_TIMEOUT_S = 30
 OUTSIDE_TALK_S = 20.0  # a number outside the center (a referral) answers and talks this long
 DEMO_FIRST_CALL_S = 5.0
+WAIT_RETRY_S = 5  # a waitUrl that failed is requested again after this long
 MAX_STEPS = 200  # TwiML verbs one call may run at one instant (a loop in civic311's TwiML)
 
 AgentHook = Callable[[str, str, str | None, str], None]  # (action, agent, queue, reason)
@@ -150,6 +151,7 @@ class Sim:
         self.lock = threading.RLock()
         self.wake = threading.Condition(self.lock)
         self.now = 0.0
+        self.next_second = 0  # run_until's next whole second
         self.realtime = False
         self.timers: list[tuple[float, int, Callable[[], None]]] = []
         self.order = itertools.count()
@@ -198,7 +200,7 @@ class Sim:
     def run_until(self, end: float, tick: Callable[[datetime], None] | None = None) -> None:
         """Virtual time: every event up to ``end`` seconds, with ``tick`` (civic311's
         dispatcher) after the events of each whole second, and what it asked done at once."""
-        second = int(self.now)
+        second = self.next_second
         while second <= end:
             with self.lock:
                 while self.timers and self.timers[0][0] < second:
@@ -210,6 +212,7 @@ class Sim:
                 tick(self.when())
             self._due()
             second += 1
+        self.next_second = max(self.next_second, second)
 
     def serve(self, stop: threading.Event) -> None:
         """Wall-clock time (the demo): events as they fall due until ``stop`` is set."""
@@ -256,11 +259,13 @@ class Sim:
     def _fetch(self, call: Call, url: str, extra: dict[str, str], kind: str = "twiml"
                ) -> list[Verb] | None:
         """TwiML from civic311 for ``call``; None (and the call ends, as Twilio's
-        application-error message ends it) when it fails or is not TwiML."""
+        application-error message ends it) when it fails or is not TwiML. A waitUrl that
+        fails leaves the caller in line: None, the call goes on."""
         status, body = self._send(kind, call, url, {**self._call_params(call), **extra})
         if status != 200:
             log.warning("twilio sim: %s answered %s for %s", url, status, call.sid)
-            self._hang_up(call, "error")
+            if kind != "wait":
+                self._hang_up(call, "error")
             return None
         try:
             return twiml.parse(body)
@@ -402,8 +407,10 @@ class Sim:
             "QueueTime": str(int(self.now - call.queued_at)),
             "AvgQueueTime": str(int(sum(waited) / len(waited))),
             "CurrentQueueSize": str(len(line)), "MaxQueueSize": str(MAX_QUEUE)}, "wait")
-        if verbs is None or call.phase != "queue":
+        if call.ended is not None or call.phase != "queue":
             return False
+        if verbs is None:  # silence, and the waitUrl again (Twilio's exact rule: unconfirmed)
+            verbs = [Verb("Pause", {"length": str(WAIT_RETRY_S)})]
         call.in_wait, call.program, call.pc = True, verbs, 0
         return True
 
@@ -562,6 +569,8 @@ class Sim:
         elif t is None and call.plan.queue is not None and side == "twiml":
             t = Truth(call.sid, 1, call.plan.queue, self.now, "refused")  # never queued
             call.truths.append(t)
+        elif t is not None and not t.outcome:  # dropped between a queue and an agent
+            t.outcome, t.wait_s = "abandoned", self.now - t.entered_at
         call.ended, call.status, call.phase = self.now, "completed", "ended"
         self._send("status", call, STATUS_URL, {
             **self._call_params(call), "CallDuration": str(int(self.now - call.started)),

@@ -12,6 +12,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from acd.models import CallRecord, RingAttempt
+from acd.twilio_acd.dispatch_jobs import Dispatcher
+from acd.twilio_acd.reconcile_jobs import Reconciler
 from foundation.db import Database
 from telephony.twilio_sim import scenario as sc
 from telephony.twilio_sim.cloud import Truth
@@ -71,3 +73,37 @@ def test_the_acceptance_scenario_is_recorded_as_the_simulator_saw_it(
                                                                          form))
         worker.run(sim.when(400))
         assert records(database) == first
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_restart_rebuilds_the_acd_from_twilios_calls_and_queues(
+        app: Flask, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from center.web import create_app
+
+    plan = sc.load(SCENARIOS / "restart.yaml")
+    settings = app.extensions["civic311.settings"]
+    with simulated(app, plan, monkeypatch, wrapup_s=15) as (sim, rest, worker):
+        sim.run_until(27, tick=worker.run)
+        rest.fail_next(503, 503)  # the offer to 103 at 28: its dequeue fails, then we crash
+        sim.run_until(29, tick=worker.run)
+        sim.transport.down = True  # type: ignore[attr-defined]
+        sim.run_until(59)  # nothing answers Twilio, no worker runs
+        assert [c.sid for c in sim.calls.values() if c.ended is not None] == [
+            "CA-talking", "CA-gives-up"]
+        fresh = create_app(settings, database)
+        fresh.config.update(TESTING=True)
+        sim.transport.client, sim.transport.down = fresh.test_client(), False  # type: ignore[attr-defined]
+        worker, reconciler = Dispatcher(settings, database), Reconciler(settings, database)
+        assert reconciler.run(sim.when(60)) == {"ended": 2, "in_line": 1}
+        sim.run_until(120, tick=worker.run)
+        assert reconciler.run(sim.when(121)) == {"ended": 0, "in_line": 0}
+        seen = {(t.uniqueid, t.leg): truth(t) for t in sim.truths()}
+        got = records(database)
+        # who hung up is not in Twilio's Call resource: a talk that ended unheard of
+        # is the caller's on the record
+        assert seen[("CA-talking", 1)]["hangup_side"] == "agent"
+        assert got[("CA-talking", 1)]["hangup_side"] == "caller"
+        got[("CA-talking", 1)]["hangup_side"] = "agent"
+        assert got == seen
+        assert seen[("CA-still-waiting", 1)]["agent"] in ("101", "103")
+        assert all(c.ended is not None for c in sim.calls.values())
