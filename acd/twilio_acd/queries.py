@@ -136,7 +136,9 @@ def staffing(s: Session, queue: str) -> tuple[int, int, int]:
 # ---- callers --------------------------------------------------------------------------------
 
 def entry(s: Session, uniqueid: str) -> TwilioEntry | None:
-    return s.scalar(select(TwilioEntry).where(TwilioEntry.uniqueid == uniqueid))
+    """The caller's latest queue entry (a transfer into a queue makes a newer one)."""
+    return s.scalar(select(TwilioEntry).where(TwilioEntry.uniqueid == uniqueid)
+                    .order_by(TwilioEntry.id.desc()).limit(1))
 
 
 def ahead_of(s: Session, e: TwilioEntry) -> int:

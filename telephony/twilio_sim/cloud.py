@@ -48,7 +48,9 @@ DEMO_FIRST_CALL_S = 5.0
 WAIT_RETRY_S = 5  # a waitUrl that failed is requested again after this long
 MAX_STEPS = 200  # TwiML verbs one call may run at one instant (a loop in civic311's TwiML)
 
-AgentHook = Callable[[str, str, str | None, str], None]  # (action, agent, queue, reason)
+# (action, agent, queue, reason): login, pause, unpause, logout, and transfer (reason: the
+# desktop's target, "queue:noise", "agent:102" or "referral:+12125550100")
+AgentHook = Callable[[str, str, str | None, str], None]
 
 
 class Transport(Protocol):
@@ -130,6 +132,7 @@ class Call:
     pressed: str | None = None  # the key pressed while waiting
     ended: float | None = None
     epoch: int = 0  # bumped whenever the call leaves a verb; older timers are stale
+    transferred_to: str | None = None  # the queue an agent transferred the caller to
     sequence: itertools.count[int] = field(default_factory=itertools.count)
 
 
@@ -387,6 +390,7 @@ class Sim:
         line.append(call.sid)
         call.phase, call.queue, call.queued_at = "queue", name, self.now
         call.enqueue, call.after_enqueue = verb, call.program[call.pc:]
+        call.transferred_to = None
         if call.truth is None or call.truth.outcome:  # a new queue entry (not a re-queue)
             call.truth = Truth(call.sid, len(call.truths) + 1, name, self.now)
             call.truths.append(call.truth)
@@ -497,6 +501,10 @@ class Sim:
         callback = leg.noun.get("statusCallback")
         if callback and "answered" in events and "leg" not in call.plan.late:
             self._send("leg", call, callback, self._leg_params(call, leg, "in-progress"), 1)
+        if call.plan.transfer is not None and leg.agent is not None and len(call.truths) == 1:
+            after, to = call.plan.transfer  # the agent's desktop transfer (agent_hook)
+            self._later(call, after, partial(self.agent_hook, "transfer", leg.agent.agent,
+                                             None, to))
         agent_talk = (draw(leg.agent.talk_s, self.rng) if leg.agent else OUTSIDE_TALK_S)
         caller_talk = call.plan.talk_s
         if caller_talk is not None and caller_talk < agent_talk:
@@ -569,6 +577,9 @@ class Sim:
         elif t is None and call.plan.queue is not None and side == "twiml":
             t = Truth(call.sid, 1, call.plan.queue, self.now, "refused")  # never queued
             call.truths.append(t)
+        elif call.transferred_to and side == "twiml":  # the transfer's queue refused them
+            call.truths.append(Truth(call.sid, len(call.truths) + 1, call.transferred_to,
+                                     self.now, "refused"))
         elif t is not None and not t.outcome:  # dropped between a queue and an agent
             t.outcome, t.wait_s = "abandoned", self.now - t.entered_at
         call.ended, call.status, call.phase = self.now, "completed", "ended"
@@ -627,6 +638,8 @@ class Sim:
             t = call.truth
             if t is not None and leg.answered is not None:
                 t.talk_s, t.hangup_side = self.now - leg.answered, "transfer"
+            kind, _, target = (call.plan.transfer or (0.0, ""))[1].partition(":")
+            call.transferred_to = target if kind == "queue" else None
             call.phase = "ivr"
         verbs = self._fetch(call, url, {})
         if verbs is not None:

@@ -6,7 +6,8 @@ optional ``logout_at``, ``pauses`` of ``{at, until, reason}``, ``ring_s`` before
 ``keys`` one per menu, the ``queue`` they lead to (``null``: the IVR serves the caller),
 ``patience_s`` in line before they hang up, ``queue_key`` ``[after_s,
 key]`` pressed while waiting, ``talk_s`` after which they hang up on the agent, and the
-callbacks Twilio sends twice, ``duplicate``, or late, ``late``), and for the demo a stream
+callbacks Twilio sends twice, ``duplicate``, or late, ``late``; ``transfer`` ``[after_s,
+"queue:noise"]``: the agent transfers them, as the desktop does), and for the demo a stream
 of callers, ``demo: {calls_per_minute, mix: [{weight, keys, patience_s, ...}]}``. Times are
 seconds from the scenario's start; a duration may be ``[low, high]`` (drawn uniformly).
 """
@@ -65,6 +66,7 @@ class CallerPlan:
     talk_s: float | None = None  # they hang up on the agent after this long (else the agent)
     duplicate: frozenset[str] = frozenset()  # callbacks Twilio sends twice
     late: frozenset[str] = frozenset()  # "leg": the answered callback after the Dial action
+    transfer: tuple[float, str] | None = None  # the agent transfers, talk_s in: "queue:noise"
     expect: str | None = None  # what the scenario's author expects (documentation only)
 
 
@@ -182,6 +184,11 @@ def _caller(c: Mapping[str, Any]) -> CallerPlan:
         if not got <= CALLBACKS:
             raise ScenarioError(f"caller {sid}: {k} names {sorted(got - CALLBACKS)}, "
                                 f"not among {sorted(CALLBACKS)}")
+    xfer = c.get("transfer")
+    if xfer is not None and not (isinstance(xfer, list) and len(xfer) == 2
+                                 and str(xfer[1]).partition(":")[0] in (
+                                     "queue", "agent", "referral")):
+        raise ScenarioError(f"caller {sid}: transfer is [after_s, queue:|agent:|referral:...]")
     patience, talk = c.get("patience_s"), c.get("talk_s")
     return CallerPlan(sid, float(c.get("at", 0)), str(c.get("from", "+12125550100")),
                       _keys(c.get("keys", ["1", "0"]), sid),
@@ -190,6 +197,7 @@ def _caller(c: Mapping[str, Any]) -> CallerPlan:
                       None if qk is None else (float(qk[0]), str(qk[1])),
                       None if talk is None else float(talk),
                       flags["duplicate"], flags["late"],
+                      None if xfer is None else (float(xfer[0]), str(xfer[1])),
                       None if c.get("expect") is None else str(c["expect"]))
 
 

@@ -1,7 +1,7 @@
 """The Twilio simulator (telephony/twilio_sim) wired to a civic311 app in a test: webhooks
 through the app's test client, civic311's REST calls to the simulator's real HTTP server,
-the simulated agents' log-ins as the desktop's commands, and one virtual clock for both
-(civic311's ``utcnow`` in the Twilio modules reads the simulator's time)."""
+the simulated agents' log-ins and transfers as the desktop's commands, and one virtual clock
+for both (civic311's ``utcnow`` in the Twilio modules reads the simulator's time)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from acd import live_store
+from acd.states import CommandKind
+from acd.transfer import TargetKind
 from acd.twilio_acd.dispatch_jobs import Dispatcher
 from foundation.db import Database
 from telephony.twilio_sim.cloud import Sim
@@ -58,8 +60,15 @@ def simulated(app: Flask, scenario: Scenario, monkeypatch: pytest.MonkeyPatch,
     names = settings.queue_names()
 
     def agent(action: str, ext: str, queue: str | None, reason: str) -> None:
+        """What the agent's desktop does (the same rows its endpoints write)."""
         with db.session() as s:
-            live_store.request_command(s, "twilio-sim", action, ext, queue, reason, names)
+            if action == "transfer":  # reason: the desktop's "to", "queue:noise"
+                kind, _, value = reason.partition(":")
+                live_store.request_transfer(s, "twilio-sim", ext, CommandKind.BLIND_TRANSFER,
+                                            TargetKind(kind), value, names,
+                                            settings.agent_extensions)
+            else:
+                live_store.request_command(s, "twilio-sim", action, ext, queue, reason, names)
 
     def moved(at: datetime) -> None:
         now[0] = at

@@ -107,3 +107,31 @@ def test_a_restart_rebuilds_the_acd_from_twilios_calls_and_queues(
         assert got == seen
         assert seen[("CA-still-waiting", 1)]["agent"] in ("101", "103")
         assert all(c.ended is not None for c in sim.calls.values())
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_transfer_to_a_queue_is_a_new_queued_call_of_the_same_caller(
+        app: Flask, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = sc.load(SCENARIOS / "transfer.yaml")
+    with simulated(app, plan, monkeypatch, wrapup_s=5) as (sim, rest, worker):
+        sim.run_until(80, tick=lambda now: worker.run(now))
+        seen = {(t.uniqueid, t.leg): truth(t) for t in sim.truths()}
+        for uid, queue in (("CA-to-sanitation", "sanitation"), ("CA-to-noise", "noise")):
+            seen[(uid, 1)]["transfer_target"] = f"queue-{queue}"  # as acd/transfer.py names it
+        assert records(database) == seen
+        assert [(k, t["queue"], t["outcome"], t["agent"], t["hangup_side"])
+                for k, t in seen.items()] == [
+            (("CA-to-sanitation", 1), "citywide", "answered", "101", "transfer"),
+            (("CA-to-sanitation", 2), "sanitation", "answered", "102", "agent"),
+            (("CA-to-noise", 1), "citywide", "answered", "101", "transfer"),
+            (("CA-to-noise", 2), "noise", "refused", None, None)]
+        assert seen[("CA-to-sanitation", 1)]["talk_s"] == 10.0
+        with database.session() as s:
+            paths = [r.ivr_path for r in s.scalars(select(CallRecord).where(
+                CallRecord.leg == 2).order_by(CallRecord.id))]
+        assert paths == ["transfer", "transfer"]
+        redirects = rest.handled("redirect")
+        assert [r["path"].rsplit("/", 1)[-1] for r in redirects] == [
+            "CA-to-sanitation.json", "CA-to-noise.json"]
+        assert "queue=sanitation" in redirects[0]["form"]["Url"]
+        assert all(c.ended is not None for c in sim.calls.values())
