@@ -83,7 +83,7 @@ def carry_out(s: Session, action: str, agent: str, queue: str | None, reason: st
         for q in gone:
             del queues[q]
         detail = f"logged out of {', '.join(gone)}"
-    else:
+    elif action in (CommandKind.PAUSE, CommandKind.UNPAUSE):
         paused = action == CommandKind.PAUSE
         targets = [queue] if queue else list(queues)
         if not [q for q in targets if q in queues]:
@@ -93,6 +93,8 @@ def carry_out(s: Session, action: str, agent: str, queue: str | None, reason: st
                 queues[q] = (paused, reason if paused else "")
         word = "paused" if paused else "unpaused"
         detail = f"{word}{' (' + reason + ')' if paused and reason else ''}"
+    else:  # transfers: acd.twilio_acd.transfers
+        raise live_store.CommandError(f"{action!r} is not an agent state command")
     row.queues = json.dumps(queues)
     settle(s, row, now)
     return detail
