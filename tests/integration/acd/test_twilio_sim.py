@@ -114,7 +114,10 @@ def test_a_transfer_to_a_queue_is_a_new_queued_call_of_the_same_caller(
         app: Flask, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     plan = sc.load(SCENARIOS / "transfer.yaml")
     with simulated(app, plan, monkeypatch, wrapup_s=5) as (sim, rest, worker):
+        sim.transport.fail_once.add(("/twilio/status", "CA-to-sanitation"))  # type: ignore[attr-defined]
         sim.run_until(80, tick=lambda now: worker.run(now))
+        assert [status for _, path, form, status in sim.webhooks if path == "/twilio/status"
+                and form["CallSid"] == "CA-to-sanitation"] == [500, 204]  # Twilio retried
         seen = {(t.uniqueid, t.leg): truth(t) for t in sim.truths()}
         for uid, queue in (("CA-to-sanitation", "sanitation"), ("CA-to-noise", "noise")):
             seen[(uid, 1)]["transfer_target"] = f"queue-{queue}"  # as acd/transfer.py names it
