@@ -35,16 +35,23 @@ def cli(ctx: click.Context, config_file: str | None, data_dir: str | None,
 
 
 @cli.command()
-@click.option("--demo", is_flag=True, help="Also run simulated SIPp callers and agent phones.")
+@click.option("--demo", is_flag=True, help="Also run simulated callers and agents (SIPp on "
+              "Asterisk, the local Twilio simulator on twilio).")
+@click.option("--backend", type=click.Choice(["asterisk", "twilio"]), default=None,
+              help="Telephony backend (default: the telephony_backend setting).")
 @pass_ctx
-def up(c: Context, demo: bool) -> None:
-    """Start and supervise Asterisk, the telephony daemon, the web server and the worker."""
+def up(c: Context, demo: bool, backend: str | None) -> None:
+    """Start and supervise Asterisk, the telephony daemon, the web server and the worker
+    (on twilio: the web server and the worker)."""
     from center.supervisor import run_all
 
     settings = c.settings
+    backend = backend or settings.telephony_backend
     if demo:  # the simulated residents call from 127.0.0.1 without credentials
         settings = settings.model_copy(update={"resident_trust_local": True})
-    sys.exit(run_all(settings, demo=demo))
+    if backend == "twilio":
+        settings = settings.model_copy(update={"telephony_backend": "twilio"})
+    sys.exit(run_all(settings, demo=demo, backend=backend))
 
 
 @cli.command()

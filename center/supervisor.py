@@ -34,10 +34,12 @@ class Child:
     restarts: int = 0
     started_at: float = 0.0
     env: dict[str, str] = field(default_factory=dict)
+    own_session: bool = False  # Ctrl-C reaches the supervisor only, which stops it in turn
 
     def start(self) -> None:
         self.proc = subprocess.Popen(self.argv, env={**os.environ, **self.env},
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL,
+                                     start_new_session=self.own_session)
         self.started_at = time.monotonic()
         log.info("started %s (pid %d)", self.name, self.proc.pid)
 
@@ -69,7 +71,9 @@ def children(settings: Settings, install_cmd: list[str]) -> list[Child]:
     ]
 
 
-def run_all(settings: Settings, demo: bool = False) -> int:
+def run_all(settings: Settings, demo: bool = False, backend: str = "asterisk") -> int:
+    if backend == "twilio":
+        return run_twilio(settings, demo)
     try:
         install = provision(settings)
     except ProvisionError as exc:
@@ -95,25 +99,76 @@ def run_all(settings: Settings, demo: bool = False) -> int:
 
         demo_runner = DemoRunner(settings, install)
         demo_runner.start()
-    base = f"http://{settings.web_host}:{settings.web_port}"
-    print(f"civic311 is up: wallboard {base}/wallboard  status {base}/status  "
-          f"log in at {base}/login   (Ctrl-C stops everything)", flush=True)
+    _announce(settings)
     try:
-        while not stop.wait(1.0):
-            for child in procs:
-                if child.proc is not None and child.proc.poll() is not None:
-                    delay = min(30, 2 ** min(child.restarts, 5))
-                    if time.monotonic() - child.started_at < delay:
-                        continue
-                    log.warning("%s exited with status %s; restarting it in the background "
-                                "(its own log lines above say why; `civic311 %s` runs it alone)",
-                                child.name, child.proc.returncode, child.name)
-                    child.restarts += 1
-                    child.start()
+        supervise(procs, stop)
     finally:
         if demo_runner is not None:
             demo_runner.stop()
         stop_all(settings, install, procs)
+        db.dispose()
+        print("civic311 stopped", flush=True)
+    return 0
+
+
+def _announce(settings: Settings) -> None:
+    base = f"http://{settings.web_host}:{settings.web_port}"
+    print(f"civic311 is up: wallboard {base}/wallboard  status {base}/status  "
+          f"log in at {base}/login   (Ctrl-C stops everything)", flush=True)
+
+
+def supervise(procs: list[Child], stop: threading.Event) -> None:
+    """Restart a child that dies (with backoff) until ``stop`` is set."""
+    while not stop.wait(1.0):
+        for child in procs:
+            if child.proc is not None and child.proc.poll() is not None:
+                delay = min(30, 2 ** min(child.restarts, 5))
+                if time.monotonic() - child.started_at < delay:
+                    continue
+                log.warning("%s exited with status %s; restarting it in the background "
+                            "(its own log lines above say why; `civic311 %s` runs it alone)",
+                            child.name, child.proc.returncode, child.name)
+                child.restarts += 1
+                child.start()
+
+
+def run_twilio(settings: Settings, demo: bool) -> int:
+    """The Twilio backend: no Asterisk and no telephony daemon, the web server and the
+    worker only; with ``demo`` on the local Twilio simulator (center/demo_twilio.py)."""
+    db = Database(settings.db_url)
+    schema.upgrade(db)
+    sim = None
+    extra = {"CIVIC311_TELEPHONY_BACKEND": "twilio"}
+    if demo:
+        from center.demo_twilio import TwilioDemo
+
+        sim = TwilioDemo(settings, db)
+        sim.serve_api()
+        extra |= sim.env()
+    elif not (settings.twilio_account_sid and settings.twilio_auth_token
+              and settings.public_base_url):
+        print("civic311: the twilio backend needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+              "PUBLIC_BASE_URL (or --demo, on the local Twilio simulator)", file=sys.stderr)
+        return 2
+    procs = [c for c in children(settings, []) if c.name in ("web", "worker")]
+    for child in procs:  # the simulator's callers hang up before the web server stops
+        child.env |= extra
+        child.own_session = demo
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    for child in procs:
+        child.start()
+    if sim is not None:
+        sim.start()
+    _announce(settings)
+    try:
+        supervise(procs, stop)
+    finally:
+        if sim is not None:
+            sim.stop()  # no new calls; the calls up are left to Twilio (here: dropped)
+        for child in reversed(procs):
+            child.stop()
         db.dispose()
         print("civic311 stopped", flush=True)
     return 0

@@ -26,6 +26,7 @@ import acd.counters
 import acd.erasure_jobs
 import acd.rollup
 import acd.twilio_acd.dispatch_jobs
+import acd.twilio_acd.reconcile_jobs
 import crm_bridge.erasure_jobs
 import crm_bridge.jobs
 import foundation.twilio_deletions
@@ -49,6 +50,7 @@ HEARTBEAT_S = 5
 JOB_SOURCES: tuple[Callable[[Settings, Database], list[Job]], ...] = (
     workforce.jobs.jobs, crm_bridge.jobs.jobs, acd.rollup.jobs, acd.counters.jobs,
     recordings.jobs.jobs, ivr.callback.twilio_jobs.jobs, acd.twilio_acd.dispatch_jobs.jobs,
+    acd.twilio_acd.reconcile_jobs.jobs,
     acd.erasure_jobs.jobs, ivr.erasure_jobs.jobs, crm_bridge.erasure_jobs.jobs,
     foundation.twilio_deletions.jobs,
 )

@@ -1,8 +1,9 @@
 """Twilio's REST API below one account, as civic311 uses it: a POST (the ACD's dequeue and
-redirect), a DELETE (a recording Twilio holds: ``foundation/twilio_deletions.py``), and the
-credentials both take (an API key when set, else the account's auth token). For a POST,
-404 (the call left the queue, or ended) and 400 (a request Twilio refuses) are
-``retry.Permanent``; any other failure is worth retrying."""
+redirect), a GET (the Call and Queue resources the ACD reconciles with), a DELETE (a
+recording Twilio holds: ``foundation/twilio_deletions.py``), and the credentials all take
+(an API key when set, else the account's auth token). For a POST, 404 (the call left the
+queue, or ended) and 400 (a request Twilio refuses) are ``retry.Permanent``; any other
+failure is worth retrying."""
 
 from __future__ import annotations
 
@@ -43,6 +44,16 @@ class Rest:
         resp = requests.post(self.url(path), data=form, auth=self.auth, timeout=TIMEOUT_S)
         if resp.status_code in (400, 404):
             raise retry.Permanent(f"Twilio answered {resp.status_code}: {resp.text[:200]}")
+        resp.raise_for_status()
+        body = resp.json() if resp.content else {}
+        return body if isinstance(body, dict) else {}
+
+    def get(self, path: str) -> dict[str, Any] | None:
+        """GET ``/2010-04-01/Accounts/<sid>/<path>``: the JSON resource, None when Twilio
+        has no such resource (404). Anything else that fails raises."""
+        resp = requests.get(self.url(path), auth=self.auth, timeout=TIMEOUT_S)
+        if resp.status_code == 404:
+            return None
         resp.raise_for_status()
         body = resp.json() if resp.content else {}
         return body if isinstance(body, dict) else {}

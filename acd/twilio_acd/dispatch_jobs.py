@@ -1,7 +1,8 @@
 """The worker's Twilio dispatcher, every second while ``telephony_backend = "twilio"``:
-carry out the agents' commands (log-in, pause... the rows the web queues for the Asterisk
-daemon too), end expired wrap-ups, offer each waiting caller to a free agent, send the
-REST outbox (the dequeues) with backoff, and publish the live board (wallboard, console).
+carry out the agents' commands (log-in, pause, transfer... the rows the web queues for the
+Asterisk daemon too; transfers in ``transfers``), end expired wrap-ups, offer each waiting
+caller to a free agent, send the REST outbox (the dequeues, the redirects) with backoff, and
+publish the live board (wallboard, console).
 
 Safe when it runs twice at once (two workers, an overrun): a command, an offer and an
 outbox row change state only from the one they expect (``queries`` conditional updates,
@@ -18,11 +19,13 @@ from functools import partial
 
 import requests
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from acd import live_store
+from acd.live_store import TRANSFERS
 from acd.models import AgentCommand
 from acd.twilio_acd import queries as q
-from acd.twilio_acd import routing
+from acd.twilio_acd import routing, transfers
 from acd.twilio_acd.models import TwilioRequest
 from foundation import claims, retry
 from foundation.db import Database, utcnow
@@ -69,14 +72,24 @@ class Dispatcher:
                 continue
             try:
                 with self.db.session() as s:
-                    detail = q.carry_out(s, c.action, c.agent, c.queue, c.reason,
-                                         self.settings.queue_names(), now)
+                    if c.action in TRANSFERS:
+                        detail, _ = transfers.request(s, c.agent, c.action, c.target or "",
+                                                      self.base, now, self._wrapup_s(s, c.agent))
+                    else:
+                        detail = q.carry_out(s, c.action, c.agent, c.queue, c.reason,
+                                             self.settings.queue_names(), now)
                 ok = True
             except live_store.CommandError as exc:
                 ok, detail = False, str(exc)
             with self.db.session() as s:
                 live_store.finish_command(s, c.id, ok, detail)
             log.info("agent command %d %s %s: %s", c.id, c.action, c.agent, detail)
+
+    def _wrapup_s(self, s: Session, agent: str) -> int:
+        """The wrap-up of the queue of ``agent``'s current call."""
+        e = q.connected_call(s, agent)
+        queue = e.queue if e is not None else ""
+        return next((d.wrapup_s for d in self.settings.queues if d.name == queue), 0)
 
     def dispatch(self, now: datetime) -> int:
         with self.db.session() as s:

@@ -31,7 +31,8 @@ class TwilioAgent(Base):
 
 
 class TwilioEntry(Base):
-    """A caller in a Twilio queue, by CallSid (= the call record's uniqueid).
+    """A caller's entry into a Twilio queue, by CallSid (= the call record's uniqueid); a
+    transfer into a queue is a new entry of the same CallSid (the record's next leg).
 
     ``state``: waiting -> offered (dequeued to an agent's device, ringing) -> connected ->
     done, or waiting -> leaving (timeout, exit key, empty: ``<Leave>`` sent) -> done; a
@@ -41,7 +42,7 @@ class TwilioEntry(Base):
     __table_args__ = (Index("ix_twilio_entries_state", "state", "queue", "entered_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    uniqueid: Mapped[str] = mapped_column(String(64), index=True)
     queue: Mapped[str] = mapped_column(String(64))
     queue_sid: Mapped[str | None] = mapped_column(String(64), default=None)
     caller_number: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -83,7 +83,7 @@ def carry_out(s: Session, action: str, agent: str, queue: str | None, reason: st
         for q in gone:
             del queues[q]
         detail = f"logged out of {', '.join(gone)}"
-    else:
+    elif action in (CommandKind.PAUSE, CommandKind.UNPAUSE):
         paused = action == CommandKind.PAUSE
         targets = [queue] if queue else list(queues)
         if not [q for q in targets if q in queues]:
@@ -93,6 +93,8 @@ def carry_out(s: Session, action: str, agent: str, queue: str | None, reason: st
                 queues[q] = (paused, reason if paused else "")
         word = "paused" if paused else "unpaused"
         detail = f"{word}{' (' + reason + ')' if paused and reason else ''}"
+    else:  # transfers: acd.twilio_acd.transfers
+        raise live_store.CommandError(f"{action!r} is not an agent state command")
     row.queues = json.dumps(queues)
     settle(s, row, now)
     return detail
@@ -136,7 +138,9 @@ def staffing(s: Session, queue: str) -> tuple[int, int, int]:
 # ---- callers --------------------------------------------------------------------------------
 
 def entry(s: Session, uniqueid: str) -> TwilioEntry | None:
-    return s.scalar(select(TwilioEntry).where(TwilioEntry.uniqueid == uniqueid))
+    """The caller's latest queue entry (a transfer into a queue makes a newer one)."""
+    return s.scalar(select(TwilioEntry).where(TwilioEntry.uniqueid == uniqueid)
+                    .order_by(TwilioEntry.id.desc()).limit(1))
 
 
 def ahead_of(s: Session, e: TwilioEntry) -> int:
@@ -211,6 +215,31 @@ def left_queue(s: Session, uniqueid: str, queue_result: str, now: datetime) -> T
 def _done(s: Session, e: TwilioEntry) -> None:
     e.state = DONE
     s.flush()
+
+
+def open_entries(s: Session) -> list[TwilioEntry]:
+    """Callers the ACD has not seen the end of (waiting, ringing, connected, leaving)."""
+    return list(s.scalars(select(TwilioEntry).where(TwilioEntry.state != DONE)
+                          .order_by(TwilioEntry.entered_at, TwilioEntry.id)))
+
+
+def back_in_line(s: Session, uniqueid: str, queue_sid: str, offered_before: datetime,
+                 now: datetime) -> bool:
+    """Twilio still has the caller in its queue (``queue_sid``): waiting as far as the ACD
+    is concerned. An offer older than ``offered_before`` is released (its dequeue never
+    happened), a ``<Leave>`` never carried out is undone. True when it changed anything."""
+    e = entry(s, uniqueid)
+    if e is None or e.state in (DONE, CONNECTED):
+        return False
+    changed = e.queue_sid != queue_sid
+    note_queue_sid(s, e, queue_sid)
+    if e.state == OFFERED and e.offered_at is not None and e.offered_at < offered_before:
+        release(s, e, now, rang=False)
+        changed = True
+    elif e.state == LEAVING:
+        e.state, e.leave_reason, e.leave_key = WAITING, None, None
+        changed = True
+    return changed
 
 
 def waiting(s: Session) -> list[routing.Waiting]:

@@ -10,22 +10,23 @@ ring (the browser or a PSTN number), a transfer of the current call.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, jsonify, request
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
+from acd.live_store import CommandError
+from acd.states import CommandKind
 from acd.twilio_acd import queries as q
-from acd.twilio_acd import routing
-from acd.twilio_acd.models import TwilioEntry, TwilioRequest
+from acd.twilio_acd import routing, transfers
+from acd.twilio_acd.models import TwilioEntry
 from foundation import auth, twilio_webhooks
 from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
@@ -36,6 +37,7 @@ from foundation.web import Mount, id_value
 E164 = re.compile(r"\+[1-9]\d{7,14}")
 WAIT_URL, ENQUEUED_URL = "/twilio/wait", "/twilio/enqueued"  # the IVR's queue webhooks
 RECORDING_URL = "/twilio/recording"  # the recordings catalog's webhook
+TRANSFER_REFUSED = "Sorry, nobody can take your call there right now. Please call again later."
 
 
 def identity(agent: str) -> str:
@@ -154,14 +156,28 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     @hooks.route("/transfer", methods=["POST"])
     @signed
     def transfer_twiml() -> Response:
-        """Where a transferred caller goes: a referral number or another agent."""
-        to = request.args.get("to", "")
+        """Where a transferred caller goes (``transfers.target_query``): a queue (a new
+        entry of this call), another agent's browser phone, or a referral number."""
+        args = request.args
         vr = VoiceResponse()
+        queue, number, agent = args.get("queue"), args.get("number", ""), args.get("agent", "")
+        if queue:
+            from_entry = id_value(args.get("from"))
+            if queue not in settings.queue_names() or from_entry is None:
+                abort(400)
+            with db.session() as s:
+                position = transfers.enter(s, request.form.get("CallSid", ""), queue,
+                                           from_entry, request.form.get("From"), utcnow())
+            if position is None:
+                vr.say(TRANSFER_REFUSED, voice="Polly.Joanna", language="en-US")
+                vr.hangup()
+                return _xml(vr)
+            return _xml(requeue(vr, queue))
         dial = Dial(timeout=30)
-        if E164.fullmatch(to):
-            dial.number(to)
-        elif to.isdigit():
-            dial.client(identity(to))
+        if E164.fullmatch(number):
+            dial.number(number)
+        elif agent.isdigit():
+            dial.client(identity(agent))
         else:
             abort(400)
         vr.append(dial)
@@ -221,28 +237,23 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     @api.route("/transfer", methods=["POST"])
     @roles(Role.AGENT)
     def transfer() -> Any:
-        """Blind transfer of the agent's current call to a number or another agent."""
+        """Blind transfer of the agent's current call to a number or another agent (the
+        browser phone's; the desktop's transfer form queues the same as an agent command)."""
         agent = me()
         data = request.get_json(silent=True) or request.form
         to = str(data.get("number") or data.get("agent") or "")
         if not (E164.fullmatch(to) or (to.isdigit() and len(to) <= 10)):
             return jsonify(error="bad_target",
                            description="transfer to an E.164 number or an agent extension"), 400
-        now = utcnow()
+        exten = f"ref-{to[1:]}" if to.startswith("+") else f"agent-{to}"
         base = (settings.public_base_url or "").rstrip("/")
-        with db.session() as s:
-            e = q.connected_call(s, agent)
-            if e is None:
-                return jsonify(error="no_call", description="no call to transfer"), 409
-            s.add(TwilioRequest(kind="redirect", entry_id=None, offer=0,
-                                path=f"Calls/{e.uniqueid}.json",
-                                form=json.dumps({"Url": f"{base}/twilio/acd/transfer?"
-                                                        + urlencode({"to": to}),
-                                                 "Method": "POST"}),
-                                status="pending", next_attempt_at=now, created_at=now,
-                                last_error=""))
-            q.transferred(s, e, to, now, wrapup_s(e.queue))
-            uid = e.uniqueid
+        try:
+            with db.session() as s:
+                e = q.connected_call(s, agent)
+                _, uid = transfers.request(s, agent, CommandKind.BLIND_TRANSFER, exten, base,
+                                           utcnow(), wrapup_s(e.queue if e else ""))
+        except CommandError as exc:
+            return jsonify(error="no_call", description=str(exc)), 409
         return jsonify(uniqueid=uid, transfer_to=to, status="pending"), 202
 
     return [Mount(hooks, csrf_exempt=True), Mount(api)]

@@ -415,7 +415,7 @@ def test_agent_token_device_transfer_and_outbound(
     assert "<Number>+12125550177</Number>" in tw.twiml(url, "CA-xfer")
     rec = record(database, "CA-xfer")
     assert (rec["outcome"], rec["agent"], rec["talk_s"], rec["hangup_side"],
-            rec["transfer_target"]) == ("answered", "100", 26.0, "transfer", "+12125550177")
+            rec["transfer_target"]) == ("answered", "100", 26.0, "transfer", "ref-12125550177")
     assert agent.post("/api/v1/twilio/transfer", json={"number": "+12125550177"},
                       headers=headers).status_code == 409
 

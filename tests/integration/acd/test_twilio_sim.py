@@ -1,0 +1,140 @@
+"""civic311's Twilio ACD against the Twilio simulator (telephony/twilio_sim), a scenario
+file end to end: every queued call's record equals what the simulator saw happen to it,
+call for call, including Twilio's duplicated, late and retried callbacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from acd.models import CallRecord, RingAttempt
+from acd.twilio_acd.dispatch_jobs import Dispatcher
+from acd.twilio_acd.reconcile_jobs import Reconciler
+from foundation.db import Database
+from telephony.twilio_sim import scenario as sc
+from telephony.twilio_sim.cloud import Truth
+from tests.support.twilio_sim import T0, simulated
+
+SCENARIOS = Path(__file__).parent / "twilio_scenarios"
+
+
+def records(db: Database) -> dict[tuple[str, int], dict[str, Any]]:
+    """Every call record, in the simulator's terms (seconds from its start)."""
+    out = {}
+    with db.session() as s:
+        for r in s.scalars(select(CallRecord)):
+            rings = [(a.agent, a.ring_ms / 1000) for a in s.scalars(
+                select(RingAttempt).where(RingAttempt.call_id == r.id,
+                                          RingAttempt.outcome == "noanswer")
+                .order_by(RingAttempt.id))]
+            out[(r.uniqueid, r.leg)] = {
+                "queue": r.queue, "entered_at": (r.entered_at - T0).total_seconds(),
+                "outcome": r.outcome, "wait_s": r.wait_s, "talk_s": r.talk_s,
+                "agent": r.agent or None, "exit_key": r.exit_key,
+                "hangup_side": r.hangup_side or None,
+                "transfer_target": r.transfer_target, "rang": rings}
+    return out
+
+
+def truth(t: Truth) -> dict[str, Any]:
+    return {"queue": t.queue, "entered_at": t.entered_at, "outcome": t.outcome,
+            "wait_s": t.wait_s, "talk_s": t.talk_s, "agent": t.agent, "exit_key": t.exit_key,
+            "hangup_side": t.hangup_side, "transfer_target": t.transfer_target,
+            "rang": t.rang}
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_the_acceptance_scenario_is_recorded_as_the_simulator_saw_it(
+        app: Flask, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = sc.load(SCENARIOS / "acceptance.yaml")
+    with simulated(app, plan, monkeypatch, timeout_s=60, wrapup_s=15) as (sim, rest, worker):
+        sim.run_until(240, tick=lambda now: worker.run(now))
+        seen = {(t.uniqueid, t.leg): truth(t) for t in sim.truths()}
+        assert {uid: t["outcome"] for (uid, _), t in seen.items()} == {
+            c.sid: c.expect for c in plan.callers if c.expect}
+        assert records(database) == seen
+        assert all(c.ended is not None for c in sim.calls.values())
+        assert sim.members and not any(sim.members.values())  # nobody left in a queue
+        sent = [path for _, path, _, _ in sim.webhooks]
+        assert sent.count("/twilio/status") == len(sim.calls) + 2  # two sent twice
+        assert len(rest.handled("dequeue")) == 5  # one per offer (CA-rings-out has two)
+        assert [path.split("?")[0] for _, path, form, _ in sim.webhooks
+                if "CA-answered-fast" in (form["CallSid"], form.get("ParentCallSid"))] == [
+            "/twilio/voice", "/twilio/gather", "/twilio/gather", "/twilio/wait",
+            "/twilio/enqueued", "/twilio/acd/offer/3", "/twilio/acd/leg/3",
+            "/twilio/acd/dialed/3", "/twilio/status", "/twilio/recording"]  # Twilio's order
+        first = records(database)
+        for _, path, form, _ in reversed(sim.webhooks):  # every callback again, backwards
+            sim.transport.post(path, form, sim.signer.compute_signature(sim.public_base + path,
+                                                                         form))
+        worker.run(sim.when(400))
+        assert records(database) == first
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_restart_rebuilds_the_acd_from_twilios_calls_and_queues(
+        app: Flask, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from center.web import create_app
+
+    plan = sc.load(SCENARIOS / "restart.yaml")
+    settings = app.extensions["civic311.settings"]
+    with simulated(app, plan, monkeypatch, wrapup_s=15) as (sim, rest, worker):
+        sim.run_until(27, tick=worker.run)
+        rest.fail_next(503, 503)  # the offer to 103 at 28: its dequeue fails, then we crash
+        sim.run_until(29, tick=worker.run)
+        sim.transport.down = True  # type: ignore[attr-defined]
+        sim.run_until(59)  # nothing answers Twilio, no worker runs
+        assert [c.sid for c in sim.calls.values() if c.ended is not None] == [
+            "CA-talking", "CA-gives-up"]
+        fresh = create_app(settings, database)
+        fresh.config.update(TESTING=True)
+        sim.transport.client, sim.transport.down = fresh.test_client(), False  # type: ignore[attr-defined]
+        worker, reconciler = Dispatcher(settings, database), Reconciler(settings, database)
+        assert reconciler.run(sim.when(60)) == {"ended": 2, "in_line": 1}
+        sim.run_until(120, tick=worker.run)
+        assert reconciler.run(sim.when(121)) == {"ended": 0, "in_line": 0}
+        seen = {(t.uniqueid, t.leg): truth(t) for t in sim.truths()}
+        got = records(database)
+        # who hung up is not in Twilio's Call resource: a talk that ended unheard of
+        # is the caller's on the record
+        assert seen[("CA-talking", 1)]["hangup_side"] == "agent"
+        assert got[("CA-talking", 1)]["hangup_side"] == "caller"
+        got[("CA-talking", 1)]["hangup_side"] = "agent"
+        assert got == seen
+        assert seen[("CA-still-waiting", 1)]["agent"] in ("101", "103")
+        assert all(c.ended is not None for c in sim.calls.values())
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_transfer_to_a_queue_is_a_new_queued_call_of_the_same_caller(
+        app: Flask, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = sc.load(SCENARIOS / "transfer.yaml")
+    with simulated(app, plan, monkeypatch, wrapup_s=5) as (sim, rest, worker):
+        sim.transport.fail_once.add(("/twilio/status", "CA-to-sanitation"))  # type: ignore[attr-defined]
+        sim.run_until(80, tick=lambda now: worker.run(now))
+        assert [status for _, path, form, status in sim.webhooks if path == "/twilio/status"
+                and form["CallSid"] == "CA-to-sanitation"] == [500, 204]  # Twilio retried
+        seen = {(t.uniqueid, t.leg): truth(t) for t in sim.truths()}
+        for uid, queue in (("CA-to-sanitation", "sanitation"), ("CA-to-noise", "noise")):
+            seen[(uid, 1)]["transfer_target"] = f"queue-{queue}"  # as acd/transfer.py names it
+        assert records(database) == seen
+        assert [(k, t["queue"], t["outcome"], t["agent"], t["hangup_side"])
+                for k, t in seen.items()] == [
+            (("CA-to-sanitation", 1), "citywide", "answered", "101", "transfer"),
+            (("CA-to-sanitation", 2), "sanitation", "answered", "102", "agent"),
+            (("CA-to-noise", 1), "citywide", "answered", "101", "transfer"),
+            (("CA-to-noise", 2), "noise", "refused", None, None)]
+        assert seen[("CA-to-sanitation", 1)]["talk_s"] == 10.0
+        with database.session() as s:
+            paths = [r.ivr_path for r in s.scalars(select(CallRecord).where(
+                CallRecord.leg == 2).order_by(CallRecord.id))]
+        assert paths == ["transfer", "transfer"]
+        redirects = rest.handled("redirect")
+        assert [r["path"].rsplit("/", 1)[-1] for r in redirects] == [
+            "CA-to-sanitation.json", "CA-to-noise.json"]
+        assert "queue=sanitation" in redirects[0]["form"]["Url"]
+        assert all(c.ended is not None for c in sim.calls.values())
