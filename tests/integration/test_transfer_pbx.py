@@ -117,7 +117,7 @@ def test_desktop_attended_transfer_to_an_agent(clean_pbx: Pbx, daemon: DaemonPro
     # on a busy machine
     clean_pbx.add_agent("100", ["citywide"], ring_ms=300, talk_ms=10000)
     # registered, in no queue; talks past 100's hang-up (a hang-up of 101 first cancels)
-    clean_pbx.phone("101", ring_ms=300, talk_ms=16000)
+    clean_pbx.phone("101", ring_ms=300, talk_ms=16000, speech=sipp.SPEECH_PCAP)
     caller = clean_pbx.call(calls=1, hold_ms=40000, caller_numbers=["+12125550142"])
     first = wait_until(lambda: answered_by(database, "100"), 20, what="agent 100 to answer")
     transfer(database, clean_pbx, "100", CommandKind.ATTENDED_TRANSFER, TargetKind.AGENT, "101")
@@ -132,6 +132,36 @@ def test_desktop_attended_transfer_to_an_agent(clean_pbx: Pbx, daemon: DaemonPro
     # 100 talked ~10 s (the consultation included), then the call was 101's, not queued
     assert rec.talk_s is not None and 8 <= rec.talk_s <= 12, rec.talk_s
     assert summary(database, "citywide").answered == 1
+    # the consultation is recorded on 101's channel, and goes on as the caller with 101
+    assert_consultation_catalogued(clean_pbx, database, rec)
+
+
+def assert_consultation_catalogued(pbx: Pbx, database: Database, rec: CallRecord) -> None:
+    """Both recordings of an attended transfer's call, catalogued once with the call: the
+    queue call's (agent 100's channel; how much audio it holds is the phones' affair) and
+    the consultation's (101's channel: 101 talks ~7 s)."""
+    consult = pbx.install.spool_dir / "monitor" / "civic311" / f"{rec.uniqueid}{CONSULT_SUFFIX}.wav"
+    wait_until(consult.exists, 10, what=f"the consultation's recording {consult}")
+    paths = Paths(pbx.settings.data_dir, pbx.install.spool_dir)
+
+    def catalogued() -> dict[str, int] | None:
+        later = utcnow() + timedelta(seconds=GRACE_S + SETTLE_S + 1)
+        with database.session() as s:
+            counts = catalog(s, paths, pbx.settings.queue_names(), later)
+        return dict(counts) if counts else None
+
+    # MixMonitor closes the file when 101's channel hangs up: until then it is still written
+    assert sum(wait_until(catalogued, 10, what="the recordings catalogued").values()) == 2
+    with database.session() as s:
+        rows = {r.uniqueid: r for r in s.scalars(select(Recording))}
+        assert set(rows) == {rec.uniqueid, rec.uniqueid + CONSULT_SUFFIX}
+        kept = rows[rec.uniqueid + CONSULT_SUFFIX]
+        assert (kept.call_id, kept.queue, kept.agent) == (rec.id, "citywide", "101")
+        assert kept.status == "ok" and kept.duration_s is not None and kept.duration_s > 5
+        assert rows[rec.uniqueid].agent == "100"
+        later = utcnow() + timedelta(seconds=GRACE_S + SETTLE_S + 1)
+        assert catalog(s, paths, pbx.settings.queue_names(), later) == {}  # once
+    assert not consult.exists()
 
 
 def test_desk_phone_refer_is_a_blind_transfer(clean_pbx: Pbx, daemon: DaemonProc,
@@ -219,18 +249,4 @@ def test_desk_phone_refer_with_replaces_is_an_attended_transfer(
 
     # recorded under the line's policy: the queue call up to the transfer (agent 100's
     # channel) and the consultation, which goes on as the caller with 101 (101's channel)
-    spool = clean_pbx.install.spool_dir / "monitor" / "civic311"
-    consult = spool / f"{rec.uniqueid}{CONSULT_SUFFIX}.wav"
-    wait_until(consult.exists, 10, what=f"the consultation's recording {consult}")
-    paths = Paths(clean_pbx.settings.data_dir, clean_pbx.install.spool_dir)
-    later = utcnow() + timedelta(seconds=GRACE_S + SETTLE_S + 1)
-    with database.session() as s:
-        assert catalog(s, paths, clean_pbx.settings.queue_names(), later) == {"ok": 2}
-        rows = {r.uniqueid: r for r in s.scalars(select(Recording))}
-        assert set(rows) == {rec.uniqueid, rec.uniqueid + CONSULT_SUFFIX}
-        kept = rows[rec.uniqueid + CONSULT_SUFFIX]
-        assert (kept.call_id, kept.queue, kept.agent) == (rec.id, "citywide", "101")
-        assert kept.duration_s is not None and kept.duration_s > 5  # 1 s + 101's 6 s
-        assert rows[rec.uniqueid].agent == "100"
-        assert catalog(s, paths, clean_pbx.settings.queue_names(), later) == {}  # once
-    assert not consult.exists()
+    assert_consultation_catalogued(clean_pbx, database, rec)
