@@ -3,13 +3,13 @@
 The number the carrier was given as the city's (E.164; the trunk's caller_id at the time
 of the call), kept on the record so the list and report show what the called party saw.
 
-Revision ID: 0308_outbound_caller_id
+Revision ID: 0310_outbound_caller_id
 Revises: 0307_agent_state_rollups
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0308_outbound_caller_id"
+revision = "0310_outbound_caller_id"
 down_revision = "0307_agent_state_rollups"
 branch_labels = None
 depends_on = None
