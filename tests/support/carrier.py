@@ -35,8 +35,7 @@ def trunk_env() -> dict[str, str]:
 
 
 def carrier(*, ring_ms: int = 300, talk_ms: int = 15000, user: str = CARRIER_USER,
-            password: str = CARRIER_PASSWORD, speech: Path | None = None,
-            port: int = CARRIER_PORT) -> sipp.SippProcess:
+            password: str = CARRIER_PASSWORD, speech: Path | None = None) -> sipp.SippProcess:
     """The carrier; with ``speech`` (sipp.SPEECH_PCAP) the called party talks once answered."""
     workdir = Path(tempfile.mkdtemp(prefix="civic311-carrier-"))
     scenario = sipp.render("carrier.xml", workdir, user=user, password=password,
@@ -46,9 +45,9 @@ def carrier(*, ring_ms: int = 300, talk_ms: int = 15000, user: str = CARRIER_USE
         sipp.speaking_alaw(scenario)
     # -deadcall_wait 1: a registration's requests all share one Call-ID (Asterisk's "pjsip
     # send register" unregisters first), so an ended call must not swallow the next REGISTER
-    argv = ["-sf", str(scenario), "-p", str(port), "-i", CARRIER_IP, "-mi", CARRIER_IP,
+    argv = ["-sf", str(scenario), "-p", str(CARRIER_PORT), "-i", CARRIER_IP, "-mi", CARRIER_IP,
             "-deadcall_wait", "1",
-            "-mp", str(42000 + 4 * (port % 2000)), "-trace_logs", "-log_file",
+            "-mp", str(42000 + 4 * (CARRIER_PORT % 2000)), "-trace_logs", "-log_file",
             str(workdir / "phone.log")]
     return sipp._start(argv, workdir)
 
