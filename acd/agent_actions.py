@@ -42,12 +42,18 @@ class Command:
         return devices(self.agent)
 
 
-async def device_in_use(ami: Ami, c: Command) -> str:
-    """The device an agent logs in with: the browser phone when it is registered."""
-    desk, browser = c.interfaces
+async def phone_in_use(ami: Ami, agent: str) -> str:
+    """Agent ``agent``'s device to ring: the browser phone when it is registered (the agent
+    is at the desktop), else the desk phone."""
+    desk, browser = devices(agent)
     reply = await ami.action("Getvar", Variable=f"DEVICE_STATE({browser})")
     state = str((reply[0] if isinstance(reply, list) else reply).get("Value") or "")
     return desk if state.upper() in UNREACHABLE else browser
+
+
+async def device_in_use(ami: Ami, c: Command) -> str:
+    """The device an agent logs in with: the browser phone when it is registered."""
+    return await phone_in_use(ami, c.agent)
 
 
 @dataclass(frozen=True)

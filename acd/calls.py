@@ -106,6 +106,17 @@ def finished_answered(session: Session, since: datetime, until: datetime,
         .order_by(CallRecord.ended_at)))
 
 
+def finished_attended(session: Session, since: datetime, until: datetime) -> list[CallRecord]:
+    """Answered calls handed on by an attended transfer that ended in [since, until], oldest
+    first (their consultation may have its own recording)."""
+    return list(session.scalars(
+        select(CallRecord).where(
+            CallRecord.outcome == CallOutcome.ANSWERED, CallRecord.transfer_kind == "attended",
+            CallRecord.ended_at.is_not(None), CallRecord.ended_at >= since,
+            CallRecord.ended_at <= until)
+        .order_by(CallRecord.ended_at)))
+
+
 def answered_uniqueids(session: Session, uniqueids: Iterable[str]) -> set[str]:
     """Those of ``uniqueids`` whose call was answered."""
     return set(session.scalars(select(CallRecord.uniqueid).where(

@@ -26,7 +26,7 @@ from ivr import engine as e
 from ivr import voicemail
 from ivr.callback import queries as callback_store
 from ivr.callback import rules as callback
-from ivr.callback.agi import route_back
+from ivr.callback.agi import route_back, way_back
 from ivr.hours import next_open
 from ivr.knowledge import Knowledge
 from ivr.menu import Menu, MenuFile, menu_path
@@ -149,7 +149,7 @@ class IvrHandler:
         endpoint, remote = await route_back(channel)
         booked = await asyncio.to_thread(
             callback_store.book, self.db, channel.uniqueid, menu.agent_queue, number,
-            callback.dial_string(endpoint, remote, number), state.language, now,
+            way_back(self.settings, endpoint, remote, number), state.language, now,
             next_open(menu, now))
         log.info("after-hours callback %d booked for %s", booked.id, channel.uniqueid)
         return True

@@ -3,6 +3,8 @@
 Queue calls and agents' outbound calls alike (both recorded by MixMonitor under the same
 policy: an outbound call's is that of the queue it was placed for), so both come under the
 same retention and access audit; an outbound call's row has no ``call_id`` (no queue call).
+The consultation of a desk phone's attended transfer is recorded on the consulted agent's
+channel (``<caller uniqueid>-consult``) and filed with the caller's call.
 
 Run by the worker (``recordings.jobs``); idempotent: a call is catalogued once, and a file
 moved but not yet committed (a crash in between) is found at its destination next time.
@@ -118,13 +120,38 @@ def pending_calls(session: Session, now: datetime) -> list[Call]:
     return sorted(found, key=lambda c: c.ended_at or c.started_at)
 
 
+CONSULT_SUFFIX = "-consult"  # <caller uniqueid>-consult.wav: civic311-consult-record
+
+
+def pending_consults(session: Session, paths: Paths, now: datetime) -> list[Call]:
+    """The consultations of attended transfers (a desk phone's, before its REFER) that
+    Asterisk recorded and are not catalogued yet: each is filed with the caller's call
+    (``call_id``), under the consulted agent. Only a file in the spool is one: a consultation
+    the policy left out has none, and none is expected."""
+    since, until = now - LOOKBACK, now - timedelta(seconds=GRACE_S)
+    found = []
+    for c in calls.finished_attended(session, since, until):
+        uid = c.uniqueid + CONSULT_SUFFIX
+        if not (paths.incoming / f"{uid}.wav").exists():
+            continue
+        target = c.transfer_target or ""
+        agent = target.removeprefix("agent-") if target.startswith("agent-") else c.agent
+        found.append(Call(uid, c.id, c.queue, agent, c.ticket_number,
+                          c.transferred_at or c.answered_at or c.entered_at, c.ended_at, None,
+                          c.source))
+    done = set(session.scalars(select(Recording.uniqueid).where(
+        Recording.uniqueid.in_([f.uniqueid for f in found]), ~_waiting_for_room())))
+    return [f for f in found if f.uniqueid not in done]
+
+
 def catalog(session: Session, paths: Paths, queues: list[str], now: datetime) -> Counter[str]:
-    """Catalog every finished answered call not catalogued yet; returns counts by status."""
+    """Catalog every finished answered call not catalogued yet, and the recorded
+    consultations of attended transfers; returns counts by status."""
     policies = policy_queries.load(session, queues)
     waiting = {r.uniqueid: r for r in session.scalars(select(Recording).where(
         _waiting_for_room()))}
     counts: Counter[str] = Counter()
-    for call in pending_calls(session, now):
+    for call in pending_calls(session, now) + pending_consults(session, paths, now):
         if twilio_fetch.awaited(session, call.uniqueid, call.source, call.ended_at, now):
             continue  # Twilio's recording is still on its way (recordings/twilio_fetch.py)
         src = paths.incoming / f"{call.uniqueid}.wav"

@@ -19,6 +19,8 @@ from acd.outbound import queries
 from foundation.db import Database
 from foundation.settings import Settings
 from telephony.fastagi import AgiChannel, AgiError
+from telephony.phones import WEBRTC_SUFFIX
+from telephony.trunk import config as trunk_config
 from telephony.trunk.dial_policy import NumberKind
 
 log = logging.getLogger(__name__)
@@ -54,14 +56,18 @@ class OutboundAgi:
             values.append(value or "")
         call_id = int(values[0]) if values[0].isdigit() else None
         endpoint = values[1]
-        agent = endpoint.removeprefix("agent") if endpoint.startswith("agent") else None
+        # agentEXT (the desk phone) or agentEXT-webrtc (the browser phone)
+        ext = endpoint.removeprefix("agent").removesuffix(WEBRTC_SUFFIX)
+        agent = ext if endpoint.startswith("agent") and ext.isdigit() else None
         default_queue = self.settings.queues[0].name
+        trunk = trunk_config.view(self.settings)  # the dialplan sends its caller_id next
 
         def write() -> tuple[int, str]:
             with self.db.session() as s:
                 call = queries.start(s, call_id, uniqueid=channel.uniqueid, agent=agent,
                                      number=dialled, to_carrier=to, kind=kind,
-                                     default_queue=default_queue, now=self.clock())
+                                     default_queue=default_queue, now=self.clock(),
+                                     caller_id=trunk.caller_id if trunk else None)
                 s.commit()
                 return call.id, call.queue or default_queue
 

@@ -41,6 +41,8 @@ class OutboundCall(Base):
     purpose: Mapped[str] = mapped_column(String(16), default=Purpose.OTHER)
     number: Mapped[str] = mapped_column(String(32))  # the dialled digits (NANP dialling)
     to_carrier: Mapped[str | None] = mapped_column(String(32), default=None)  # as sent
+    # the city's number the carrier was given (E.164; the trunk's caller_id then)
+    caller_id: Mapped[str | None] = mapped_column(String(32), default=None)
     kind: Mapped[str] = mapped_column(String(16))  # dial_policy.NumberKind
     queue: Mapped[str | None] = mapped_column(String(64), default=None)  # recording policy
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,6 +1,7 @@
-"""The desktop's outbound call: ring the agent's own phone; once they answer, Asterisk dials
-the number (extensions.conf ``[civic311-outbound]``, where the dial policy is enforced
-again). One AMI Originate with a timeout, like every action to Asterisk."""
+"""The desktop's outbound call: ring the agent's own phone (the browser phone when it is
+registered, else the desk phone: ``acd.agent_actions.phone_in_use``); once they answer,
+Asterisk dials the number (extensions.conf ``[civic311-outbound]``, where the dial policy is
+enforced again). One AMI Originate with a timeout, like every action to Asterisk."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from acd.agent_actions import phone_in_use
 from foundation.settings import Settings
 from telephony.ami import AmiBridge, AmiError
 from telephony.trunk.config import OUTBOUND_CONTEXT
@@ -27,8 +29,9 @@ async def place(bridge: AmiBridge, *, agent: str, dial: str, call_id: int, queue
     if not (agent.isdigit() and dial.isdigit() and queue.replace("-", "").replace(
             "_", "").isalnum()):
         raise ValueError("agent, number and queue must be plain values")
+    device = await phone_in_use(bridge, agent)
     reply: Any = await bridge.originate(
-        wait_s=ring_s + 5, Channel=f"PJSIP/agent{agent}", Context=OUTBOUND_CONTEXT,
+        wait_s=ring_s + 5, Channel=device, Context=OUTBOUND_CONTEXT,
         Exten=dial, Priority="1", Timeout=str(ring_s * 1000),
         Variable=f"OUT_ID={call_id},OUT_QUEUE={queue}",
         CallerID=f'"Calling {dial}" <{dial}>')

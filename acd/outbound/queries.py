@@ -39,7 +39,7 @@ def agent_missed(session: Session, call_id: int, now: datetime) -> None:
 
 def start(session: Session, call_id: int | None, *, uniqueid: str, agent: str | None,
           number: str, to_carrier: str, kind: str, default_queue: str,
-          now: datetime) -> OutboundCall:
+          now: datetime, caller_id: str | None = None) -> OutboundCall:
     """The dialplan is about to dial: the desktop's record (``call_id``), or a new one for a
     desk phone dialling by itself."""
     call = session.get(OutboundCall, call_id) if call_id is not None else None
@@ -48,7 +48,7 @@ def start(session: Session, call_id: int | None, *, uniqueid: str, agent: str | 
                             queue=default_queue, requested_at=now)
         session.add(call)
     call.uniqueid, call.to_carrier, call.started_at = uniqueid, to_carrier, now
-    call.kind, call.number = kind, number
+    call.kind, call.number, call.caller_id = kind, number, caller_id
     session.flush()
     return call
 

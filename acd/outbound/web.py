@@ -25,8 +25,8 @@ from telephony.ami import AmiError
 from telephony.trunk import config as trunk_config
 from telephony.trunk.dial_policy import decide
 
-CSV_FIELDS = ("id", "requested_at", "agent", "purpose", "number", "to_carrier", "kind",
-              "queue", "started_at", "ended_at", "talk_s", "dial_status", "outcome")
+CSV_FIELDS = ("id", "requested_at", "agent", "purpose", "number", "to_carrier", "caller_id",
+              "kind", "queue", "started_at", "ended_at", "talk_s", "dial_status", "outcome")
 
 
 def utcnow() -> datetime:

@@ -27,6 +27,8 @@ from ivr.callback import rules as cb
 from ivr.prompts import PromptCache
 from telephony.fastagi import AgiChannel, AgiError
 from telephony.install import Install, locate
+from telephony.trunk import config as trunk_config
+from telephony.trunk.dial_policy import carrier_number
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,17 @@ async def route_back(channel: AgiChannel) -> tuple[str, str]:
             value = await channel.get_full_variable(expr)
         values.append(value or "")
     return values[0], values[1]
+
+
+def way_back(settings: Settings, endpoint: str, remote: str, number: str) -> str:
+    """The dial string of a callback to ``number``: out through the carrier trunk when one is
+    configured and its dial policy lets the number out (the confirmed number, whatever
+    endpoint the call came in on), else back the way the call came (``rules.dial_string``)."""
+    if settings.trunk is not None:
+        to = carrier_number(number, trunk_config.allowances(settings))
+        if to is not None:
+            return cb.carrier_dial(trunk_config.ENDPOINT, to)
+    return cb.dial_string(endpoint, remote, number)
 
 
 class CallbackAgi:
@@ -123,7 +136,7 @@ class CallbackAgi:
         number = turn.number
         booked = await asyncio.to_thread(
             store.book, self.db, channel.uniqueid, queue, number,
-            cb.dial_string(dial_to[0], dial_to[1], number), language, self.clock())
+            way_back(self.settings, dial_to[0], dial_to[1], number), language, self.clock())
         if booked.created:
             await channel.exec("QueueLog", f"{queue},{channel.uniqueid},NONE,CALLBACK,"
                                            f"{booked.id}")

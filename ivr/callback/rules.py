@@ -149,9 +149,18 @@ def after_attempt(attempts: int, answered: bool,
     return CallbackState.REQUESTED, now + timedelta(seconds=RETRY_DELAY_S)
 
 
+def carrier_dial(trunk_endpoint: str, to_carrier: str) -> str:
+    """A callback out through the carrier trunk (``to_carrier``: the number as the carrier
+    takes it, from the trunk's dial policy)."""
+    safe_number = dialable(to_carrier)
+    endpoint = "".join(ch for ch in trunk_endpoint if ch.isalnum() or ch in "-_")
+    return f"PJSIP/{safe_number}@{endpoint}"
+
+
 def dial_string(endpoint: str, remote: str, number: str) -> str:
-    """Where a callback is sent: out through the trunk the call came in on, to the address
-    it came from (a carrier's gateway), or to a registered softphone's own endpoint."""
+    """Where a callback is sent with no carrier trunk to send it through: out through the
+    endpoint the call came in on, to the address it came from (a gateway), or to a
+    registered softphone's own endpoint."""
     safe_number = dialable(number)
     host = "".join(ch for ch in remote if ch.isalnum() or ch in ".:-[]")
     endpoint = "".join(ch for ch in endpoint if ch.isalnum() or ch in "-_")

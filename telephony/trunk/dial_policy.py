@@ -156,3 +156,20 @@ def decide(raw: str, allow: Allowances) -> Decision:
         return Decision(dial, rule.kind, False,
                         f"calls to {what} are not allowed; an administrator can allow them")
     return Decision(dial, rule.kind, True, str(rule.kind).replace("_", "-"))
+
+
+# what a number may be called back at through the carrier (not 911, not N11 service codes)
+CALLBACK_KINDS = frozenset({NumberKind.LOCAL, NumberKind.TOLL_FREE, NumberKind.INTERNATIONAL})
+
+
+def carrier_number(raw: str, allow: Allowances) -> str | None:
+    """The number the carrier is given for ``raw`` (its rule's ``to_carrier`` expanded, as
+    extensions.conf does it: ``+14105550142``), when the dial policy lets it out and it is a
+    number a person can be called back at; else None."""
+    decision = decide(raw, allow)
+    rule = rule_for(decision.dial) if decision.allowed else None
+    if rule is None or rule.kind not in CALLBACK_KINDS:
+        return None
+    return rule.to_carrier.replace("${EXTEN:3}", decision.dial[3:]).replace(
+        "${EXTEN}", decision.dial)
+

@@ -20,6 +20,8 @@ from acd.queries import raw_summary
 from acd.states import CommandKind
 from acd.transfer import TargetKind
 from foundation.db import Database, utcnow
+from recordings.catalog import CONSULT_SUFFIX, GRACE_S, SETTLE_S, Paths, catalog
+from recordings.models import Recording
 from telephony import sipp
 from tests.support.pbx import REFERRAL_PORT, DaemonProc, Pbx, wait_until
 from tests.support.truth import record_key, truth, truth_metrics
@@ -115,7 +117,7 @@ def test_desktop_attended_transfer_to_an_agent(clean_pbx: Pbx, daemon: DaemonPro
     # on a busy machine
     clean_pbx.add_agent("100", ["citywide"], ring_ms=300, talk_ms=10000)
     # registered, in no queue; talks past 100's hang-up (a hang-up of 101 first cancels)
-    clean_pbx.phone("101", ring_ms=300, talk_ms=16000)
+    clean_pbx.phone("101", ring_ms=300, talk_ms=16000, speech=sipp.SPEECH_PCAP)
     caller = clean_pbx.call(calls=1, hold_ms=40000, caller_numbers=["+12125550142"])
     first = wait_until(lambda: answered_by(database, "100"), 20, what="agent 100 to answer")
     transfer(database, clean_pbx, "100", CommandKind.ATTENDED_TRANSFER, TargetKind.AGENT, "101")
@@ -130,6 +132,36 @@ def test_desktop_attended_transfer_to_an_agent(clean_pbx: Pbx, daemon: DaemonPro
     # 100 talked ~10 s (the consultation included), then the call was 101's, not queued
     assert rec.talk_s is not None and 8 <= rec.talk_s <= 12, rec.talk_s
     assert summary(database, "citywide").answered == 1
+    # the consultation is recorded on 101's channel, and goes on as the caller with 101
+    assert_consultation_catalogued(clean_pbx, database, rec)
+
+
+def assert_consultation_catalogued(pbx: Pbx, database: Database, rec: CallRecord) -> None:
+    """Both recordings of an attended transfer's call, catalogued once with the call: the
+    queue call's (agent 100's channel; how much audio it holds is the phones' affair) and
+    the consultation's (101's channel: 101 talks ~7 s)."""
+    consult = pbx.install.spool_dir / "monitor" / "civic311" / f"{rec.uniqueid}{CONSULT_SUFFIX}.wav"
+    wait_until(consult.exists, 10, what=f"the consultation's recording {consult}")
+    paths = Paths(pbx.settings.data_dir, pbx.install.spool_dir)
+
+    def catalogued() -> dict[str, int] | None:
+        later = utcnow() + timedelta(seconds=GRACE_S + SETTLE_S + 1)
+        with database.session() as s:
+            counts = catalog(s, paths, pbx.settings.queue_names(), later)
+        return dict(counts) if counts else None
+
+    # MixMonitor closes the file when 101's channel hangs up: until then it is still written
+    assert sum(wait_until(catalogued, 10, what="the recordings catalogued").values()) == 2
+    with database.session() as s:
+        rows = {r.uniqueid: r for r in s.scalars(select(Recording))}
+        assert set(rows) == {rec.uniqueid, rec.uniqueid + CONSULT_SUFFIX}
+        kept = rows[rec.uniqueid + CONSULT_SUFFIX]
+        assert (kept.call_id, kept.queue, kept.agent) == (rec.id, "citywide", "101")
+        assert kept.status == "ok" and kept.duration_s is not None and kept.duration_s > 5
+        assert rows[rec.uniqueid].agent == "100"
+        later = utcnow() + timedelta(seconds=GRACE_S + SETTLE_S + 1)
+        assert catalog(s, paths, pbx.settings.queue_names(), later) == {}  # once
+    assert not consult.exists()
 
 
 def test_desk_phone_refer_is_a_blind_transfer(clean_pbx: Pbx, daemon: DaemonProc,
@@ -179,11 +211,15 @@ def test_desk_phone_refer_with_replaces_is_an_attended_transfer(
     agent 101 (its second call), talks 1 s, then sends REFER with Replaces naming that call
     on the first; Asterisk joins the caller to 101, who talks 6 s and hangs up. The record
     keeps target, kind and time, and its talk time ends at the transfer (QueueMetrics), as
-    queue_log's ATTENDEDTRANSFER says."""
+    queue_log's ATTENDEDTRANSFER says. The line's recording policy covers the consultation
+    too: recorded on 101's channel, it goes on as the caller's talk with 101, and is filed
+    with the caller's call."""
     first_phone = clean_pbx.add_agent("100", ["citywide"], ring_ms=300, talk_ms=25000,
                                       attended=sipp.Attended(1500, "agent-101", 1000))
-    second = clean_pbx.phone("101", ring_ms=300, talk_ms=6000)  # registered, in no queue
-    caller = clean_pbx.call(calls=1, hold_ms=25000, caller_numbers=["+12125550145"])
+    second = clean_pbx.phone("101", ring_ms=300, talk_ms=6000,  # registered, in no queue
+                             speech=sipp.SPEECH_PCAP)
+    caller = clean_pbx.call(calls=1, hold_ms=25000, caller_numbers=["+12125550145"],
+                            speech=sipp.SPEECH_PCAP)  # the caller talks: audio to record
     first = wait_until(lambda: answered_by(database, "100"), 20, what="agent 100 to answer")
     wait_until(lambda: "transfer accepted" in first_phone.events() or not first_phone.running(),
                15, what="Asterisk to take the REFER")
@@ -210,3 +246,7 @@ def test_desk_phone_refer_with_replaces_is_an_attended_transfer(
     assert rec.talk_s is not None and 1.5 <= rec.talk_s <= 4.5, rec.talk_s
     assert abs(rec.talk_s - (rec.transferred_at - rec.answered_at).total_seconds()) <= 1.5
     assert summary(database, "citywide").answered == 1
+
+    # recorded under the line's policy: the queue call up to the transfer (agent 100's
+    # channel) and the consultation, which goes on as the caller with 101 (101's channel)
+    assert_consultation_catalogued(clean_pbx, database, rec)

@@ -35,10 +35,14 @@ def trunk_env() -> dict[str, str]:
 
 
 def carrier(*, ring_ms: int = 300, talk_ms: int = 15000, user: str = CARRIER_USER,
-            password: str = CARRIER_PASSWORD) -> sipp.SippProcess:
+            password: str = CARRIER_PASSWORD, speech: Path | None = None) -> sipp.SippProcess:
+    """The carrier; with ``speech`` (sipp.SPEECH_PCAP) the called party talks once answered."""
     workdir = Path(tempfile.mkdtemp(prefix="civic311-carrier-"))
     scenario = sipp.render("carrier.xml", workdir, user=user, password=password,
-                           ring_ms=ring_ms, talk_ms=talk_ms)
+                           ring_ms=ring_ms, talk_ms=talk_ms,
+                           speech=sipp.play(speech) if speech else "")
+    if speech:
+        sipp.speaking_alaw(scenario)
     # -deadcall_wait 1: a registration's requests all share one Call-ID (Asterisk's "pjsip
     # send register" unregisters first), so an ended call must not swallow the next REGISTER
     argv = ["-sf", str(scenario), "-p", str(CARRIER_PORT), "-i", CARRIER_IP, "-mi", CARRIER_IP,

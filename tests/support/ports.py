@@ -30,6 +30,10 @@ FIXED = {
     # tests/integration/recordings/test_recordings_disk_full.py's Asterisk
     "full_sip_port": 16047, "full_ami_port": 16027, "full_agi_port": 16652,
     "full_agent_phone_base_port": 16010,
+    # tests/browser/test_browser_phone_wss.py's Asterisk (TLS: SIP, HTTPS and WSS)
+    "wss_sip_port": 17000, "wss_ami_port": 17001, "wss_agi_port": 17002,
+    "wss_agent_phone_base_port": 17003, "wss_http_port": 17011, "wss_https_port": 17012,
+    "wss_sip_tls_port": 17013,
 }
 PHONE_BASES = tuple(name for name in FIXED if name.endswith("agent_phone_base_port"))
 

@@ -1,7 +1,9 @@
 """Virtual hold on the real Asterisk: a waiting caller presses 1, confirms their number and
 hangs up; a caller who arrived after them waits on; when the agent is free the system calls
-the first caller back (a SIPp phone at the address the call came from) before the one behind,
-and the call records and the callback row agree with Asterisk's queue_log."""
+the first caller back before the one behind, out through the carrier trunk (the test PBX has
+one: the SIPp carrier of tests/support/carrier.py receives the callback, to the confirmed
+number in E.164, from the city's caller ID), and the call records and the callback row agree
+with Asterisk's queue_log."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from acd.models import CallRecord
 from foundation.db import Database
 from ivr.callback.models import CallbackRequest
 from telephony import sipp
-from tests.support import ports
+from tests.support import carrier, ports
 from tests.support.dtmf import unique_dtmf_block
 from tests.support.pbx import DaemonProc, Pbx, wait_until
 
@@ -69,13 +71,17 @@ def test_callback_keeps_the_place_in_line(clean_pbx: Pbx, daemon: DaemonProc,
     behind = clean_pbx.call(number=LINE, hold_ms=90000, caller_numbers=[BEHIND])
     result = first.wait(60)
     assert result.successful == 1, first.log.read_text()[-2000:]  # Asterisk said goodbye
-    resident = sipp.resident_phone(RESIDENT_PORT, ring_ms=500, talk_ms=4000)
-    clean_pbx.phones.append(resident)  # stopped with the agents
+    gateway = carrier.carrier(ring_ms=500, talk_ms=4000)  # hangs up after 4 s of talk
+    clean_pbx.phones.append(gateway)  # stopped with the agents
 
     row = wait_until(lambda: (c := callback_row(database)) and c.state == "connected" and c,
                      60, interval=0.5, what="the callback connected")
     assert (row.number, row.attempts, row.queue, row.position) == (FIRST, 1, "citywide", 1)
-    assert row.dial == f"PJSIP/trunk/sip:{FIRST}@127.0.0.1:{RESIDENT_PORT}"
+    assert row.dial == f"PJSIP/{FIRST}@carrier"  # not back to 127.0.0.1, where it came from
+    (invite,) = [e for e in gateway.events() if e.startswith("invite ")]
+    assert invite.startswith(f"invite {FIRST} "), invite
+    assert carrier.CITY_CALLER_ID in invite.split(" pai ")[1], invite  # P-Asserted-Identity
+    assert "answered" in gateway.events()
     assert row.placeholder_uniqueid and row.connected_at and row.calling_at
     # the one behind was still waiting when the callback was answered
     waiting = record(database, BEHIND)

@@ -59,3 +59,24 @@ def test_pause_and_log_out_reach_the_browser_phone() -> None:
 def test_pausing_an_agent_in_no_queue_fails() -> None:
     with pytest.raises(AmiError, match="Interface not found"):
         asyncio.run(PauseAction(FakeAmi({}, set())).run(cmd(None)))
+
+
+@pytest.mark.parametrize(("browser_state", "device"), [
+    ("NOT_INUSE", "PJSIP/agent100-webrtc"), ("UNAVAILABLE", "PJSIP/agent100")])
+def test_a_call_out_rings_the_device_in_use(browser_state: str, device: str) -> None:
+    """The desktop's call out rings the browser phone when it is registered (the agent is at
+    the desktop), else the desk phone; then Asterisk dials the number."""
+    from acd.outbound import originate
+
+    class Bridge(FakeAmi):
+        async def originate(self, wait_s: float = 30, **fields: Any) -> Any:
+            self.sent.append(("Originate", fields))
+            return {"Response": "Success"}
+
+    ami = Bridge({"PJSIP/agent100-webrtc": browser_state}, set())
+    placed = asyncio.run(originate.place(ami, agent="100", dial="4105550188",  # type: ignore[arg-type]
+                                         call_id=7, queue="citywide"))
+    assert placed.answered
+    (fields,) = [f for n, f in ami.sent if n == "Originate"]
+    assert (fields["Channel"], fields["Exten"], fields["Context"]) == (
+        device, "4105550188", "civic311-outbound")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +83,27 @@ def test_the_way_back_is_the_way_the_call_came_in() -> None:
 def test_every_prompt_exists_in_both_languages() -> None:
     assert set(cb.TEXTS["en"]) == set(cb.TEXTS["es"])
     assert cb.text("fr", "offer") == cb.TEXTS["en"]["offer"]
+
+
+
+def test_with_a_carrier_trunk_the_callback_goes_out_through_it_to_the_confirmed_number(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from foundation.settings import load_settings
+    from ivr.callback.agi import way_back
+
+    monkeypatch.delenv("CIVIC311_TRUNK", raising=False)
+    trunk = {"host": "192.0.2.10", "auth": "ip", "caller_id": "(410) 555-0300"}
+    with_trunk = load_settings(data_dir=str(tmp_path), trunk=trunk)
+    # whatever endpoint the call came in on, the confirmed number goes out in E.164
+    assert way_back(with_trunk, "trunk", "127.0.0.1:5062", "+12125550001") == \
+        "PJSIP/+12125550001@carrier"
+    assert way_back(with_trunk, "resident", "", "410 555 0142") == "PJSIP/+14105550142@carrier"
+    # what the trunk's dial policy does not let out goes back the way the call came
+    assert way_back(with_trunk, "resident", "", "+44 20 7946 0000") == "PJSIP/resident"
+    assert way_back(with_trunk, "trunk", "10.0.0.5:5060", "19005550123") == \
+        "PJSIP/trunk/sip:19005550123@10.0.0.5:5060"
+    allowed = load_settings(data_dir=str(tmp_path), trunk={**trunk, "allow_international": True})
+    assert way_back(allowed, "resident", "", "+44 20 7946 0000") == "PJSIP/+442079460000@carrier"
+    # no trunk: the way the call came in
+    assert way_back(load_settings(data_dir=str(tmp_path)), "trunk", "10.0.0.5:5060",
+                    "+12125550001") == "PJSIP/trunk/sip:+12125550001@10.0.0.5:5060"
