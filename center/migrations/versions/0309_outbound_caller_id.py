@@ -3,14 +3,14 @@
 The number the carrier was given as the city's (E.164; the trunk's caller_id at the time
 of the call), kept on the record so the list and report show what the called party saw.
 
-Revision ID: 0310_outbound_caller_id
-Revises: 0307_agent_state_rollups
+Revision ID: 0309_outbound_caller_id
+Revises: 0308_twilio_transfer_legs
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0310_outbound_caller_id"
-down_revision = "0307_agent_state_rollups"
+revision = "0309_outbound_caller_id"
+down_revision = "0308_twilio_transfer_legs"
 branch_labels = None
 depends_on = None
 
