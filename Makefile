@@ -53,8 +53,10 @@ run: asterisk browser-deps
 # TEST_WORKERS=0 runs the suite in one process
 TEST_WORKERS ?= 2
 
+# one BLAS thread per process: two workers' statsmodels fits each spinning a thread per core
+# on a 2-core machine ran the forecast tests 5x slower than one thread does
 test: asterisk browser-deps
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .
