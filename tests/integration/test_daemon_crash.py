@@ -3,7 +3,6 @@ has a record, equal to what Asterisk's queue_log says, and none is duplicated.""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,11 @@ from tests.support.truth import truth
 pytestmark = pytest.mark.asterisk
 
 
+def talking_and_waiting(pbx: Pbx) -> bool:
+    events = pbx.queue_log_events()
+    return "CONNECT" in events and events.count("ENTERQUEUE") > events.count("CONNECT")
+
+
 def test_no_call_is_lost_when_the_daemon_is_killed(clean_pbx: Pbx, database: Database,
                                                   tmp_path: Path) -> None:
     clean_pbx.add_agent("100", ["citywide"], ring_ms=300, talk_ms=4000)
@@ -26,9 +30,12 @@ def test_no_call_is_lost_when_the_daemon_is_killed(clean_pbx: Pbx, database: Dat
     daemon = start_daemon(clean_pbx, database.url, tmp_path / "daemon.log")
     patient = clean_pbx.call(calls=8, rate=2, hold_ms=40000)
     impatient = clean_pbx.call(calls=3, rate=1, hold_ms=2500)
-    time.sleep(3)
+    wait_until(lambda: talking_and_waiting(clean_pbx), 30, interval=0.2,
+               what="calls talking and calls waiting")
     daemon.kill9()  # mid-run: calls are waiting, ringing and talking
-    time.sleep(4)
+    lines = len(clean_pbx.queue_log_events())  # calls move on while the daemon is gone
+    wait_until(lambda: len(clean_pbx.queue_log_events()) >= lines + 3, 30, interval=0.2,
+               what="calls to move on while the daemon is down")
     daemon = start_daemon(clean_pbx, database.url, tmp_path / "daemon.log")
     try:
         assert patient.wait(120).failed == 0
