@@ -20,7 +20,14 @@ from foundation import users as users_module
 from foundation.db import Database
 from foundation.settings import Settings, default_cache_dir, load_settings
 from foundation.users import Role, create_user
-from tests.support.pbx import DaemonProc, Pbx, diagnostics, make_pbx, running_daemon
+from tests.support.pbx import (
+    DaemonProc,
+    Pbx,
+    diagnostics,
+    make_pbx,
+    running_daemon,
+    stop_leftover_daemons,
+)
 
 PG_ADMIN_URL = os.environ.get("CIVIC311_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TEST_PASSWORD = "correct-horse-battery"
@@ -263,6 +270,7 @@ def clean_pbx(pbx: Pbx) -> Iterator[Pbx]:
     pbx.reset()
     yield pbx
     pbx.stop_phones()
+    stop_leftover_daemons()
 
 
 @pytest.fixture

@@ -16,11 +16,12 @@ from tests.support.records import differences
 from tests.support.truth import truth
 
 pytestmark = pytest.mark.asterisk
+CALLS = 11
 
 
-def talking_and_waiting(pbx: Pbx) -> bool:
+def all_queued_some_talking(pbx: Pbx) -> bool:
     events = pbx.queue_log_events()
-    return "CONNECT" in events and events.count("ENTERQUEUE") > events.count("CONNECT")
+    return "CONNECT" in events and events.count("ENTERQUEUE") == CALLS > events.count("CONNECT")
 
 
 def test_no_call_is_lost_when_the_daemon_is_killed(clean_pbx: Pbx, database: Database,
@@ -29,9 +30,11 @@ def test_no_call_is_lost_when_the_daemon_is_killed(clean_pbx: Pbx, database: Dat
     clean_pbx.add_agent("101", ["citywide"], ring_ms=300, talk_ms=4000)
     daemon = start_daemon(clean_pbx, database.url, tmp_path / "daemon.log")
     patient = clean_pbx.call(calls=8, rate=2, hold_ms=40000)
-    impatient = clean_pbx.call(calls=3, rate=1, hold_ms=2500)
-    wait_until(lambda: talking_and_waiting(clean_pbx), 30, interval=0.2,
-               what="calls talking and calls waiting")
+    # long enough to reach the queue (the line's announcements take seconds), too short to
+    # be answered behind the patient ones: they abandon
+    impatient = clean_pbx.call(calls=3, rate=1, hold_ms=8000)
+    wait_until(lambda: all_queued_some_talking(clean_pbx), 30, interval=0.2,
+               what="every call queued, some talking")
     daemon.kill9()  # mid-run: calls are waiting, ringing and talking
     lines = len(clean_pbx.queue_log_events())  # calls move on while the daemon is gone
     wait_until(lambda: len(clean_pbx.queue_log_events()) >= lines + 3, 30, interval=0.2,
@@ -42,7 +45,7 @@ def test_no_call_is_lost_when_the_daemon_is_killed(clean_pbx: Pbx, database: Dat
         assert impatient.wait(60).failed == 0
         expected = wait_until(lambda: (t := truth(clean_pbx.queue_log)) and all(
             c["outcome"] for c in t.values()) and t, 30, what="every call to finish")
-        assert len(expected) == 11
+        assert len(expected) == CALLS
         assert {c["outcome"] for c in expected.values()} >= {"answered", "abandoned"}
         try:
             wait_until(lambda: not differences(database, expected), RECONCILE_EVERY_S + 30,
@@ -51,6 +54,6 @@ def test_no_call_is_lost_when_the_daemon_is_killed(clean_pbx: Pbx, database: Dat
             raise AssertionError(f"{exc}: {differences(database, expected)}; daemon log:\n"
                                  f"{(tmp_path / 'daemon.log').read_text()[-3000:]}") from None
         with database.session() as s:
-            assert s.scalar(select(func.count(CallRecord.id))) == 11
+            assert s.scalar(select(func.count(CallRecord.id))) == CALLS
     finally:
         daemon.stop()

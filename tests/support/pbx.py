@@ -278,12 +278,28 @@ def diagnostics(pbx: Pbx | None, daemon: DaemonProc | None) -> list[tuple[str, s
     return out
 
 
+# every daemon a test started, so the test's teardown stops the ones it left running: a test
+# that fails between start_daemon and its own try/finally must not leave a daemon holding
+# the worker's AGI port (every later test of that worker would fail to start its own)
+STARTED: list[DaemonProc] = []
+
+
+def stop_leftover_daemons() -> int:
+    """Stop the daemons tests started and left running; returns how many there were."""
+    left = [d for d in STARTED if d.proc.poll() is None]
+    for d in left:
+        d.stop()
+    STARTED.clear()
+    return len(left)
+
+
 def start_daemon(pbx: Pbx, db_url: str, log: Path) -> DaemonProc:
     env = {**os.environ, **pbx.env, "DATABASE_URL": db_url}
     out = log.open("ab")
     proc = subprocess.Popen([sys.executable, "-m", "center", "daemon"], env=env, stdout=out,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     daemon = DaemonProc(proc, log, db_url)
+    STARTED.append(daemon)
     engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
     try:
         def connected() -> bool:
