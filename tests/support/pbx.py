@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from foundation.settings import Settings
+from foundation.settings import DEFAULT_NODE, Settings
 from telephony import runtime, sipp
 from telephony.install import Install
 from telephony.provision import provision
@@ -285,13 +285,16 @@ def start_daemon(pbx: Pbx, db_url: str, log: Path) -> DaemonProc:
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     daemon = DaemonProc(proc, log, db_url)
     engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+    node = pbx.settings.node  # each node's daemon beats in its own row
+    component = "daemon" if node == DEFAULT_NODE else f"daemon@{node}"
     try:
         def connected() -> bool:
             if proc.poll() is not None:
                 raise AssertionError(f"daemon exited: {log.read_text()[-2000:]}")
             with engine.connect() as c:
                 row = c.execute(sa.text(
-                    "SELECT ok, detail FROM heartbeats WHERE component = 'daemon'")).first()
+                    "SELECT ok, detail FROM heartbeats WHERE component = :c"),
+                    {"c": component}).first()
             return bool(row and row[0] and json.loads(row[1]).get("last_reconcile"))
 
         wait_until(connected, 60, what="the daemon to connect to AMI")

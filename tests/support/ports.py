@@ -30,6 +30,10 @@ FIXED = {
     # tests/integration/recordings/test_recordings_disk_full.py's Asterisk
     "full_sip_port": 16047, "full_ami_port": 16027, "full_agi_port": 16652,
     "full_agent_phone_base_port": 16010,
+    # tests/integration/test_frontdoor_pbx.py: a second node's Asterisk and the front door
+    "node2_sip_port": 17000, "node2_ami_port": 17001, "node2_agi_port": 17002,
+    "node2_agent_phone_base_port": 17003, "node2_http_port": 17011, "node2_https_port": 17012,
+    "frontdoor_port": 17013,
 }
 PHONE_BASES = tuple(name for name in FIXED if name.endswith("agent_phone_base_port"))
 
