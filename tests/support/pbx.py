@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,3 +314,18 @@ def running_daemon(pbx: Pbx, db_url: str, log: Path) -> Iterator[DaemonProc]:
         yield daemon
     finally:
         daemon.stop()
+
+
+@contextmanager
+def running_daemons(nodes: list[tuple[Pbx, Path]], db_url: str) -> Iterator[list[DaemonProc]]:
+    """One daemon per node (its PBX, its log file), all started at once; all stopped after."""
+    with ThreadPoolExecutor(len(nodes)) as pool:
+        futures = [pool.submit(start_daemon, pbx, db_url, log) for pbx, log in nodes]
+    started = [f.result() for f in futures if f.exception() is None]
+    try:
+        if len(started) < len(futures):
+            raise next(e for f in futures if (e := f.exception()) is not None)
+        yield started
+    finally:
+        for daemon in started:
+            daemon.stop()
