@@ -47,8 +47,8 @@ def west(pbx: Pbx, tmp_path: Path) -> Iterator[Pbx]:
         k.upper(): str(ports.port(f"node2_{k}")) for k in (
             "sip_port", "ami_port", "agi_port", "agent_phone_base_port", "http_port",
             "https_port")}, RTP_START=str(first), RTP_END=str(last))
-    node.start()
     try:
+        node.start()
         yield node
     finally:
         node.stop_phones()
