@@ -70,6 +70,7 @@ class Daemon:
         self.tick_hooks: list[Callable[[], Awaitable[None]]] = []
         self.asterisk_uptime_s: int | None = None
         self.asterisk_booted_at: float | None = None
+        self.closed_for_boot: float | None = None  # on_login closed the calls cut before it
         self.lag_s = 0.0
         self.lags: deque[float] = deque(maxlen=5000)
         self.last_reconcile: datetime | None = None
@@ -109,7 +110,9 @@ class Daemon:
         When Asterisk itself restarted, calls it cut off leave no trace in queue_log: after
         reconciling, the ones still open from before the boot are closed as cut.
         """
-        previous_boot = self.asterisk_booted_at
+        # the boot whose cut calls were closed last, not ``asterisk_booted_at``: the new
+        # connection's FullyBooted event may have moved that already (the consumer runs on)
+        previous_boot = self.closed_for_boot
         with contextlib.suppress(AmiError):
             status = await self.bridge.action("CoreStatus")
             self._note_uptime(status)
@@ -132,6 +135,7 @@ class Daemon:
                                             self.settings.node)
                 if cut:
                     log.warning("Asterisk booted at %s: %d calls it cut off closed", boot, cut)
+                self.closed_for_boot = booted
             except Exception:
                 log.exception("could not close the calls cut by the Asterisk restart")
 
