@@ -34,7 +34,7 @@ from acd.reconcile import reconcile
 from acd.recorder import Recorder, close_cut_calls, open_uniqueids
 from foundation.db import Database
 from foundation.heartbeat import beat
-from foundation.settings import Settings
+from foundation.settings import DEFAULT_NODE, Settings
 from telephony.agi_metrics import AgiMetrics
 from telephony.ami import AmiBridge, AmiError, flatten
 from telephony.fastagi import FastAgiServer, Handler
@@ -57,7 +57,7 @@ class Daemon:
         self.settings = settings
         self.db = db
         self.install = install
-        self.recorder = Recorder(db)
+        self.recorder = Recorder(db, settings.node)
         self.consults = Consults()  # the desktop's attended transfers, by agent channel
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="civic311-db")
         self.bridge = AmiBridge(settings.ami_host, settings.ami_port, settings.ami_user,
@@ -70,6 +70,7 @@ class Daemon:
         self.tick_hooks: list[Callable[[], Awaitable[None]]] = []
         self.asterisk_uptime_s: int | None = None
         self.asterisk_booted_at: float | None = None
+        self.closed_for_boot: float | None = None  # on_login closed the calls cut before it
         self.lag_s = 0.0
         self.lags: deque[float] = deque(maxlen=5000)
         self.last_reconcile: datetime | None = None
@@ -109,7 +110,9 @@ class Daemon:
         When Asterisk itself restarted, calls it cut off leave no trace in queue_log: after
         reconciling, the ones still open from before the boot are closed as cut.
         """
-        previous_boot = self.asterisk_booted_at
+        # the boot whose cut calls were closed last, not ``asterisk_booted_at``: the new
+        # connection's FullyBooted event may have moved that already (the consumer runs on)
+        previous_boot = self.closed_for_boot
         with contextlib.suppress(AmiError):
             status = await self.bridge.action("CoreStatus")
             self._note_uptime(status)
@@ -128,9 +131,11 @@ class Daemon:
         if booted and (previous_boot is None or abs(booted - previous_boot) > 2):
             boot = datetime.fromtimestamp(booted, UTC)
             try:
-                cut = await self._in_writer(close_cut_calls, self.db, boot)
+                cut = await self._in_writer(close_cut_calls, self.db, boot,
+                                            self.settings.node)
                 if cut:
                     log.warning("Asterisk booted at %s: %d calls it cut off closed", boot, cut)
+                self.closed_for_boot = booted
             except Exception:
                 log.exception("could not close the calls cut by the Asterisk restart")
 
@@ -146,7 +151,8 @@ class Daemon:
         path = self.install.log_dir / "queue_log"
         try:
             await self._in_writer(reconcile, self.db, path,
-                                  self.install.log_dir / "cdr-csv" / "Master.csv")
+                                  self.install.log_dir / "cdr-csv" / "Master.csv",
+                                  self.settings.node)
             self.last_reconcile = datetime.now(UTC)
             return True
         except Exception:
@@ -212,7 +218,7 @@ class Daemon:
                 self._reset_spans(s)
             live_store.record_moves(s, moves)
             if board is not None:
-                live_store.publish(s, board[1])
+                live_store.publish(s, board[1], self.settings.node)
         if board is not None:
             self.published = board[0]
 
@@ -297,8 +303,10 @@ class Daemon:
         return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1)
 
     def _beat(self, ok: bool, detail: dict[str, Any]) -> None:
+        node = self.settings.node  # each node's daemon its own row: ``daemon@<node>``
         with self.db.session() as s:
-            beat(s, "daemon", ok, **detail)
+            beat(s, "daemon" if node == DEFAULT_NODE else f"daemon@{node}", ok, node=node,
+                 **detail)
 
     def serve_metrics(self) -> None:
         """The FastAGI latency exposition (``telephony.agi_metrics``), when a port is set; a
@@ -325,8 +333,10 @@ class Daemon:
         path = self.install.log_dir / "queue_log"
         try:
             done = await self._in_writer(reconcile, self.db, path,
-                                         self.install.log_dir / "cdr-csv" / "Master.csv")
-            still_open = len(await self._in_writer(open_uniqueids, self.db))
+                                         self.install.log_dir / "cdr-csv" / "Master.csv",
+                                         self.settings.node)
+            still_open = len(await self._in_writer(open_uniqueids, self.db,
+                                                     self.settings.node))
         except Exception:
             log.exception("the last reconciliation from %s failed; the next start repairs it",
                           path)

@@ -19,7 +19,8 @@ from acd.recorder import FIELDS, RING_FIELDS
 from acd.states import CallOutcome
 from foundation import bulk
 
-CALL_FIELDS = (*FIELDS, "call_type", "ticket_number")
+# a generated history is the default node's (the column's server default)
+CALL_FIELDS = (*(f for f in FIELDS if f != "node"), "call_type", "ticket_number")
 SPAN_FIELDS = ("agent", "state", "reason", "started_at", "ended_at")
 BATCH = 5000
 

@@ -17,24 +17,32 @@ from acd.models import COMMAND_ACTIONS, AgentCommand, AgentStateSpan, CallRecord
 from acd.states import AgentState, CommandKind
 from foundation import bulk
 from foundation.db import utcnow
+from foundation.settings import DEFAULT_NODE
 
 BOARD = "wallboard"
 SPAN_FIELDS = ("agent", "state", "reason", "started_at", "ended_at")
 
 
-def publish(s: Session, doc: dict[str, Any]) -> int:
-    """Store the board document under a new version; returns that version.
+def board_name(node: str = DEFAULT_NODE) -> str:
+    """The live-state row of ``node``'s board: ``wallboard`` for the default node, as a
+    single-node center has always named it; ``wallboard@<node>`` for another."""
+    return BOARD if node == DEFAULT_NODE else f"{BOARD}@{node}"
+
+
+def publish(s: Session, doc: dict[str, Any], node: str = DEFAULT_NODE) -> int:
+    """Store ``node``'s board document under a new version; returns that version.
 
     One statement (the version is bumped in the database, so several writers never reuse
     one); readers put the row's version into the document (``board``).
     """
     text = orjson.dumps(doc, default=str).decode()
     now = utcnow()
-    version = s.scalar(update(LiveState).where(LiveState.name == BOARD)
+    name = board_name(node)
+    version = s.scalar(update(LiveState).where(LiveState.name == name)
                        .values(version=LiveState.version + 1, doc=text, updated_at=now)
                        .returning(LiveState.version))
     if version is None:
-        s.add(LiveState(name=BOARD, version=1, doc=text, updated_at=now))
+        s.add(LiveState(name=name, node=node, version=1, doc=text, updated_at=now))
         s.flush()
         version = 1
     return int(version)

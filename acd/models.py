@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from acd.states import CallOutcome, CommandKind
 from foundation.db import Base, UTCDateTime
+from foundation.settings import DEFAULT_NODE
 
 OUTCOMES = tuple(CallOutcome)
 # ivr_path of a callback's placeholder (ivr/callback_runner.py): the resident's call carried
@@ -60,6 +61,9 @@ class CallRecord(Base):
     ticket_number: Mapped[str | None] = mapped_column(String(32), default=None)
     source: Mapped[str] = mapped_column(String(16), default="ami")
     notes: Mapped[str | None] = mapped_column(Text, default=None)
+    # the telephony node (Settings.node) whose Asterisk carried the call
+    node: Mapped[str] = mapped_column(String(16), default=DEFAULT_NODE,
+                                      server_default=DEFAULT_NODE)
 
     rings: Mapped[list[RingAttempt]] = relationship(
         back_populates="call", cascade="all, delete-orphan", order_by="RingAttempt.id"
@@ -83,11 +87,17 @@ class RingAttempt(Base):
 
 
 class LogCursor(Base):
-    """How far reconciliation has read a log file (by inode and byte offset)."""
+    """How far reconciliation has read a log file (by inode and byte offset).
+
+    One per node and file: the default node's are named ``queue_log`` and ``cdr``, another
+    node's ``<node>:queue_log`` (``acd.reconcile.cursor_name``).
+    """
 
     __tablename__ = "log_cursors"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    node: Mapped[str] = mapped_column(String(16), default=DEFAULT_NODE,
+                                      server_default=DEFAULT_NODE)
     inode: Mapped[int] = mapped_column(default=0)
     offset: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -148,6 +158,9 @@ class LiveState(Base):
     __tablename__ = "live_state"
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # the node whose board this is (``acd.live_store.board_name``); None: a row of the
+    # whole center (rollup coverage, folded counters)
+    node: Mapped[str | None] = mapped_column(String(16), default=None)
     version: Mapped[int] = mapped_column(default=0)
     doc: Mapped[str] = mapped_column(Text, default="{}")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -27,6 +27,7 @@ from acd.recorder import Recorder, Row
 from acd.states import CallOutcome
 from foundation import bulk
 from foundation.db import Database, utcnow
+from foundation.settings import DEFAULT_NODE
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,8 @@ class LogRecorder(Recorder):
     held until the batch shows the call's join or end, and dropped if it never does.
     """
 
-    def __init__(self) -> None:
-        super().__init__(None)
+    def __init__(self, node: str = DEFAULT_NODE) -> None:
+        super().__init__(None, node)
         self.held: dict[str, list[Any]] = {}
         self.rings_of: dict[int, list[tuple[str, str, float]]] = {}  # the records' own rings
 
@@ -219,31 +220,43 @@ LogRecorder.RULES = {
 }
 
 
-def apply_log(db: Database, lines: Iterable[str]) -> tuple[int, int]:
+def cursor_name(file: str, node: str = DEFAULT_NODE) -> str:
+    """The log cursor of one node's file: ``queue_log`` for the default node (as a
+    single-node center has always named it), ``<node>:queue_log`` for another."""
+    return file if node == DEFAULT_NODE else f"{node}:{file}"
+
+
+def apply_log(db: Database, lines: Iterable[str], node: str = DEFAULT_NODE) -> tuple[int, int]:
     """Apply queue_log lines to the records (log wins); returns (created, updated)."""
-    recorder = LogRecorder()
+    recorder = LogRecorder(node)
     with db.session() as s:
         recorder.apply_in(s, [e for line in lines for e in events_from_line(line)])
     return recorder.created, recorder.updated
 
 
-def reconcile(db: Database, queue_log: Path, cdr: Path | None = None) -> ReconcileResult:
-    """queue_log first; then the CDRs close what the log never ended (``acd/cdr.py``)."""
-    lines, inode, end = read_new_lines(db, queue_log)
-    created, updated = apply_log(db, lines)
-    _advance(db, "queue_log", inode, end)
+def reconcile(db: Database, queue_log: Path, cdr: Path | None = None,
+              node: str = DEFAULT_NODE) -> ReconcileResult:
+    """queue_log first; then the CDRs close what the log never ended (``acd/cdr.py``).
+
+    ``node`` is the telephony node whose Asterisk wrote these files: its own cursors, and
+    the node of the records the log creates."""
+    name = cursor_name("queue_log", node)
+    lines, inode, end = read_new_lines(db, queue_log, name)
+    created, updated = apply_log(db, lines, node)
+    _advance(db, name, node, inode, end)
     if created or updated:
         log.info("reconciled from queue_log: %d calls created, %d corrected", created, updated)
     closed: list[str] = []
     if cdr is not None:
-        rows, inode, end = read_new_lines(db, cdr, "cdr")
+        name = cursor_name("cdr", node)
+        rows, inode, end = read_new_lines(db, cdr, name)
         closed = close_ended(db, channel_ends(rows), utcnow()) if rows else []
-        _advance(db, "cdr", inode, end)
+        _advance(db, name, node, inode, end)
     return ReconcileResult(len(lines), created, updated, len(closed))
 
 
-def _advance(db: Database, name: str, inode: int, offset: int) -> None:
+def _advance(db: Database, name: str, node: str, inode: int, offset: int) -> None:
     with db.session() as s:
-        cursor = s.get(LogCursor, name) or LogCursor(name=name)
+        cursor = s.get(LogCursor, name) or LogCursor(name=name, node=node)
         cursor.inode, cursor.offset, cursor.updated_at = inode, offset, utcnow()
         s.merge(cursor)

@@ -26,6 +26,7 @@ from acd.models import CallRecord, RingAttempt, table
 from acd.states import CallOutcome
 from foundation import bulk, limits
 from foundation.db import Database
+from foundation.settings import DEFAULT_NODE
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 FIELDS = ("uniqueid", "leg", "linkedid", "channel", "caller_number", "caller_name", "queue",
           "entered_at", "position", "ivr_path", "answered_at", "ended_at", "wait_s", "talk_s",
           "hold_s", "acw_s", "agent", "outcome", "exit_key", "transfer_target",
-          "transfer_kind", "transferred_at", "hangup_side", "source", "notes")
+          "transfer_kind", "transferred_at", "hangup_side", "source", "notes", "node")
 RING_FIELDS = ("call_id", "agent", "ring_ms", "outcome", "at")
 # Text from the edge (a caller name typed into a phone, a channel name) is clipped to its
 # column and its control characters made spaces: Asterisk passes on whatever the caller's
@@ -72,6 +73,7 @@ class Row:
     hangup_side: str | None
     source: str
     notes: str | None
+    node: str
 
     def __init__(self, values: dict[str, Any], call_id: int | None) -> None:
         self.__dict__.update(values)
@@ -99,8 +101,9 @@ class Recorder:
 
     RULES: dict[type, Handler]
 
-    def __init__(self, db: Database | None) -> None:
+    def __init__(self, db: Database | None, node: str = DEFAULT_NODE) -> None:
         self.db = db
+        self.node = node  # the telephony node whose events these are: stored on new records
         self.pending_ivr: dict[str, str] = {}
         self.applied = 0
         self.created = self.updated = 0  # records inserted / changed, over the recorder's life
@@ -173,7 +176,8 @@ class Recorder:
             values.update(uniqueid=uid, leg=legs[-1].leg + 1 if legs else 1, queue=queue,
                           entered_at=entered, acw_s=0.0,
                           hold_s=0.0 if source == "ami" else None,  # only AMI reports hold
-                          source=source, ivr_path=self.pending_ivr.pop(uid, None))
+                          source=source, ivr_path=self.pending_ivr.pop(uid, None),
+                          node=self.node)
             rec = known[uid] = Row(values, None)
             legs.append(rec)
         return rec
@@ -337,15 +341,17 @@ def apply_events(s: Session, batch: Sequence[ev.DomainEvent]) -> None:
     Recorder(None).apply_in(s, batch)
 
 
-def close_cut_calls(db: Database, boot: datetime) -> int:
-    """Close the calls still open that entered before Asterisk's (re)boot: it cut them off.
+def close_cut_calls(db: Database, boot: datetime, node: str = DEFAULT_NODE) -> int:
+    """Close ``node``'s calls still open that entered before its Asterisk's (re)boot: it cut
+    them off (another node's calls are that node's own).
 
     Answered ones end at the boot with the talk time up to it; waiting ones are ``dropped``
     (offered, neither answered nor abandoned by the caller).
     """
     with db.session() as s:
         cut = list(s.scalars(select(CallRecord).where(
-            CallRecord.outcome.is_(None), CallRecord.entered_at < boot)))
+            CallRecord.outcome.is_(None), CallRecord.entered_at < boot,
+            CallRecord.node == node)))
         for rec in cut:
             rec.ended_at, rec.hangup_side = boot, "system"
             if rec.answered_at is not None:
@@ -357,6 +363,7 @@ def close_cut_calls(db: Database, boot: datetime) -> int:
         return len(cut)
 
 
-def open_uniqueids(db: Database) -> Iterable[str]:
+def open_uniqueids(db: Database, node: str = DEFAULT_NODE) -> Iterable[str]:
     with db.session() as s:
-        return list(s.scalars(select(CallRecord.uniqueid).where(CallRecord.outcome.is_(None))))
+        return list(s.scalars(select(CallRecord.uniqueid).where(
+            CallRecord.outcome.is_(None), CallRecord.node == node)))

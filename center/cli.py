@@ -14,6 +14,7 @@ from foundation.settings import configure_logging, load_settings
 from places.cli import gis
 from recordings.cli import recordings
 from telephony.cli import asterisk
+from telephony.nodes_cli import frontdoor_group, node
 from telephony.phones_cli import agent
 from workforce.cli import wfm
 
@@ -259,8 +260,8 @@ def privacy_twilio(c: Context, everything: bool) -> None:
 def _mount_capabilities() -> None:
     """Every capability's command group, named here explicitly (capabilities never import
     this module: it is the root)."""
-    for group in (asterisk, agent, report, calls_group, referral_group, wfm, apikey, catalog,
-                  opendata, recordings, gis, privacy):
+    for group in (asterisk, node, frontdoor_group, agent, report, calls_group, referral_group,
+                  wfm, apikey, catalog, opendata, recordings, gis, privacy):
         cli.add_command(group)
 
 

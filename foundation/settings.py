@@ -28,6 +28,11 @@ from pydantic_settings import (
 from foundation.phone_numbers import e164
 from foundation.secret_store import SECRETS, load_secrets, stored_secret
 
+# The node of a single-node center (``Settings.node``); a node's name is also a prefix of its
+# Asterisk's uniqueids, so: lower-case letters, digits and hyphens, 1 to 16 of them.
+DEFAULT_NODE = "main"
+NODE_NAME = r"^[a-z][a-z0-9-]{0,15}$"
+
 
 def default_data_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
@@ -205,6 +210,19 @@ class Settings(BaseSettings):
     oidc_client_secret: str | None = None
     oidc_groups_claim: str = "groups"
     oidc_roles: dict[str, str] = Field(default_factory=dict)  # group -> role, first match wins
+
+    # ---- nodes (docs/nodes.md) -----------------------------------------------------------
+    # This telephony node (one Asterisk and its daemon) among several sharing one database.
+    # Rendered as Asterisk's ``systemname`` (so its uniqueids never collide with another
+    # node's) and stored on its call records, log cursors and live-board row. The default
+    # node renders no systemname and keys everything as a single-node center always has.
+    node: str = Field(default=DEFAULT_NODE, pattern=NODE_NAME)
+    # The SIP front door (Kamailio, telephony/frontdoor): where it listens, and the Asterisk
+    # nodes it dispatches calls to ("host:port" of each node's SIP transport).
+    frontdoor_host: str = "127.0.0.1"
+    frontdoor_port: int = Field(default=5070, ge=1, le=65535)
+    frontdoor_nodes: list[str] = Field(default_factory=list)
+    frontdoor_probe_s: int = Field(default=2, ge=1)  # OPTIONS to every node this often
 
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
@@ -405,8 +423,9 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml_path = _TOML_FILE.get()
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_path:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        if toml_path:  # several files (a node's over the center's): joined by os.pathsep
+            sources.append(TomlConfigSettingsSource(settings_cls,
+                                                    toml_file=toml_path.split(os.pathsep)))
         return tuple(sources)
 
     @model_validator(mode="after")
@@ -447,7 +466,11 @@ class Settings(BaseSettings):
 
     @property
     def asterisk_root(self) -> Path:
-        return self.asterisk_root_dir or self.cache_dir / "asterisk-root"
+        """The provisioned root; a node other than the default has its own (a clone)."""
+        if self.asterisk_root_dir:
+            return self.asterisk_root_dir
+        return self.cache_dir / ("asterisk-root" if self.node == DEFAULT_NODE
+                                 else f"asterisk-root-{self.node}")
 
     @property
     def agent_extensions(self) -> list[str]:

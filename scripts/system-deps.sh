@@ -4,7 +4,8 @@
 # (IVR prompts), Chromium (browser tests), poppler-utils (pdftoppm: the tests render the
 # scheduled reports' PDF), nodejs + npm (the browser phone's SIP.js, from package-lock.json),
 # dovecot-imapd + openssl (the e-mail-in tests run their own IMAP server: the package's
-# system service is switched off again).
+# system service is switched off again), kamailio (the SIP front door of several Asterisk
+# nodes, docs/nodes.md: civic311 runs its own, so the package's service is switched off too).
 # Installs only what is missing; needs root.
 set -euo pipefail
 need=()
@@ -16,6 +17,7 @@ command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v npm >/dev/null || need+=(nodejs npm)
 command -v openssl >/dev/null || need+=(openssl)
 command -v dovecot >/dev/null || need+=(dovecot-imapd)
+command -v kamailio >/dev/null || [ -x /usr/sbin/kamailio ] || need+=(kamailio)
 if ! command -v asterisk >/dev/null; then command -v debootstrap >/dev/null || need+=(debootstrap); fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
@@ -27,4 +29,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 if [[ " ${need[*]} " == *" dovecot-imapd "* ]] && command -v systemctl >/dev/null; then
   systemctl disable --now dovecot >/dev/null 2>&1 || true
+fi
+if [[ " ${need[*]} " == *" kamailio "* ]] && command -v systemctl >/dev/null; then
+  systemctl disable --now kamailio >/dev/null 2>&1 || true
 fi

@@ -10,7 +10,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from foundation.settings import Settings
+from foundation.settings import DEFAULT_NODE, Settings
 
 MIN_MAJOR = 20
 
@@ -58,6 +58,8 @@ def locate(settings: Settings) -> Install:
         major = system_asterisk_major()
         if major is not None and major >= MIN_MAJOR:
             base = settings.data_dir / "asterisk"
+            if settings.node != DEFAULT_NODE:  # several nodes on one host: one tree each
+                base = settings.data_dir / "nodes" / settings.node / "asterisk"
             return Install(None, base / "etc", base / "log", base / "run", base / "sounds",
                            base / "spool")
     root = settings.asterisk_root

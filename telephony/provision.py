@@ -14,7 +14,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from foundation.settings import Settings
+from foundation.settings import DEFAULT_NODE, Settings
 from telephony.install import Install, locate, system_asterisk_major, write_atomic
 from telephony.render import write_config
 
@@ -134,7 +134,8 @@ def provision(settings: Settings) -> Install:
         write_config(settings, install)
         return install
     if not is_built(install):
-        base = locate(settings.model_copy(update={"asterisk_root_dir": None}))
+        base = locate(settings.model_copy(update={"asterisk_root_dir": None,
+                                                  "node": DEFAULT_NODE}))
         if install.root != base.root and base.root is not None:
             if not is_built(base):
                 build_root(base)

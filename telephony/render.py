@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from foundation.settings import Settings
+from foundation.settings import DEFAULT_NODE, Settings
 from telephony import phones
 from telephony.install import Install, write_atomic
 from telephony.trunk import config as trunk_config
@@ -62,6 +62,7 @@ def context(settings: Settings, install: Install) -> dict[str, Any]:
     return {
         "tls": {"cert": install.inner(tls[0]), "key": install.inner(tls[1])} if tls else None,
         "s": settings,
+        "default_node": DEFAULT_NODE,
         "accounts": phones.accounts(settings),
         "transports": phones.transports(settings),
         "queues": settings.queues,

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from foundation.settings import Settings
+from foundation.settings import DEFAULT_NODE, Settings
 from telephony import runtime, sipp
 from telephony.install import Install
 from telephony.provision import provision
@@ -301,13 +302,16 @@ def start_daemon(pbx: Pbx, db_url: str, log: Path) -> DaemonProc:
     daemon = DaemonProc(proc, log, db_url)
     STARTED.append(daemon)
     engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"))
+    node = pbx.settings.node  # each node's daemon beats in its own row
+    component = "daemon" if node == DEFAULT_NODE else f"daemon@{node}"
     try:
         def connected() -> bool:
             if proc.poll() is not None:
                 raise AssertionError(f"daemon exited: {log.read_text()[-2000:]}")
             with engine.connect() as c:
                 row = c.execute(sa.text(
-                    "SELECT ok, detail FROM heartbeats WHERE component = 'daemon'")).first()
+                    "SELECT ok, detail FROM heartbeats WHERE component = :c"),
+                    {"c": component}).first()
             return bool(row and row[0] and json.loads(row[1]).get("last_reconcile"))
 
         wait_until(connected, 60, what="the daemon to connect to AMI")
@@ -326,3 +330,18 @@ def running_daemon(pbx: Pbx, db_url: str, log: Path) -> Iterator[DaemonProc]:
         yield daemon
     finally:
         daemon.stop()
+
+
+@contextmanager
+def running_daemons(nodes: list[tuple[Pbx, Path]], db_url: str) -> Iterator[list[DaemonProc]]:
+    """One daemon per node (its PBX, its log file), all started at once; all stopped after."""
+    with ThreadPoolExecutor(len(nodes)) as pool:
+        futures = [pool.submit(start_daemon, pbx, db_url, log) for pbx, log in nodes]
+    started = [f.result() for f in futures if f.exception() is None]
+    try:
+        if len(started) < len(futures):
+            raise next(e for f in futures if (e := f.exception()) is not None)
+        yield started
+    finally:
+        for daemon in started:
+            daemon.stop()

@@ -34,6 +34,10 @@ FIXED = {
     "wss_sip_port": 17000, "wss_ami_port": 17001, "wss_agi_port": 17002,
     "wss_agent_phone_base_port": 17003, "wss_http_port": 17011, "wss_https_port": 17012,
     "wss_sip_tls_port": 17013,
+    # tests/integration/test_frontdoor_pbx.py: a second node's Asterisk and the front door
+    "node2_sip_port": 17020, "node2_ami_port": 17021, "node2_agi_port": 17022,
+    "node2_agent_phone_base_port": 17023, "node2_http_port": 17031, "node2_https_port": 17032,
+    "frontdoor_port": 17033,
 }
 PHONE_BASES = tuple(name for name in FIXED if name.endswith("agent_phone_base_port"))
 

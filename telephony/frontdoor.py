@@ -1,0 +1,108 @@
+"""The SIP front door: Kamailio's config rendered from ``asterisk_conf/templates/kamailio`` and its
+command line, for ``civic311 frontdoor render|run`` and the tests (docs/nodes.md).
+
+Kamailio (Debian's ``kamailio`` package) runs unprivileged in a directory of its own: its
+config, the dispatcher's list of Asterisk nodes, its control socket and pid file.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from foundation.settings import Settings
+from telephony.install import write_atomic
+
+TEMPLATES = Path(str(resources.files("asterisk_conf") / "templates" / "kamailio"))
+MODULE_DIRS = ("/usr/lib/x86_64-linux-gnu/kamailio/modules", "/usr/lib/kamailio/modules",
+               "/usr/lib64/kamailio/modules")
+DISPATCH_SET = 1  # the dispatcher set of the Asterisk nodes
+
+
+class FrontDoorError(RuntimeError):
+    """Kamailio is not installed, or there is no node to send calls to."""
+
+
+@dataclass(frozen=True)
+class FrontDoor:
+    """A rendered front door: where its files are and how to run it."""
+
+    run_dir: Path
+
+    @property
+    def config(self) -> Path:
+        return self.run_dir / "kamailio.cfg"
+
+    @property
+    def list_file(self) -> Path:
+        return self.run_dir / "dispatcher.list"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.run_dir / "kamailio.pid"
+
+    def command(self) -> list[str]:
+        """Kamailio in the foreground (``-DD``), logging to stderr (``-E``)."""
+        exe = shutil.which("kamailio") or shutil.which("kamailio", path="/usr/sbin:/sbin")
+        if exe is None:
+            raise FrontDoorError("Kamailio is not installed: apt-get install kamailio")
+        return [exe, "-DD", "-E", "-f", str(self.config), "-P", str(self.pid_file),
+                "-Y", str(self.run_dir), "-w", str(self.run_dir), "-m", "32", "-M", "8"]
+
+
+def modules_dir() -> str:
+    for d in MODULE_DIRS:
+        if Path(d, "dispatcher.so").exists():
+            return d
+    raise FrontDoorError("Kamailio's dispatcher module is missing: apt-get install kamailio")
+
+
+def dispatcher_list(nodes: list[str]) -> str:
+    """The dispatcher's list: one line per node (``host:port`` of its SIP transport)."""
+    if not nodes:
+        raise FrontDoorError("the front door has no node: set frontdoor_nodes or add nodes")
+    lines = ["# set destination flags priority attributes (rendered by civic311)"]
+    lines += [f"{DISPATCH_SET} sip:{node} 0 0 name={i}" for i, node in enumerate(nodes, 1)]
+    return "\n".join(lines) + "\n"
+
+
+def render(settings: Settings, run_dir: Path, nodes: list[str]) -> dict[str, str]:
+    """Every file of the front door, by name."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+                      keep_trailing_newline=True)
+    door = FrontDoor(run_dir)
+    cfg = env.get_template("kamailio.cfg.j2").render(
+        debug=1, children=2, host=settings.frontdoor_host, port=settings.frontdoor_port,
+        modules_dir=modules_dir(), run_dir=run_dir, list_file=door.list_file,
+        probe_s=settings.frontdoor_probe_s, fr_timer_ms=2000)
+    return {door.config.name: cfg, door.list_file.name: dispatcher_list(nodes)}
+
+
+def write(settings: Settings, run_dir: Path, nodes: list[str]) -> FrontDoor:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for name, text in render(settings, run_dir, nodes).items():
+        write_atomic(run_dir / name, text, 0o640)
+    return FrontDoor(run_dir)
+
+
+def parse_destinations(text: str) -> dict[str, str]:
+    """``kamcmd dispatcher.list`` output -> {node URI: flags}; flags ``A`` active, ``I``
+    inactive, ``D`` disabled, then ``P``/``X`` while it is being probed."""
+    found = re.findall(r"URI:\s*(\S+)\s+FLAGS:\s*(\S+)", text)
+    return {uri: flags for uri, flags in found}
+
+
+def destinations(door: FrontDoor, timeout: float = 5) -> dict[str, str]:
+    """What the running front door thinks of each node now ({} when it is not up)."""
+    exe = shutil.which("kamcmd") or shutil.which("kamcmd", path="/usr/sbin:/sbin")
+    if exe is None:
+        raise FrontDoorError("kamcmd is missing: apt-get install kamailio")
+    proc = subprocess.run([exe, "-s", f"unix:{door.run_dir}/kamailio_ctl", "dispatcher.list"],
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    return parse_destinations(proc.stdout) if proc.returncode == 0 else {}
