@@ -9,7 +9,7 @@ from typing import TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from acd import agent_calls, agent_time, definitions, goals, rollup
+from acd import agent_calls, agent_time, day_stats, definitions, goals, rollup
 from acd.facts import NOT_PLACEHOLDER
 from acd.metrics import CallFacts, Summary, combine, staffing, summarize
 from acd.models import CallRecord
@@ -47,7 +47,8 @@ def raw_summary(session: Session, start: datetime, end: datetime, queue: str | N
 def summary(session: Session, start: datetime, end: datetime, queue: str | None,
             thresholds_s: list[int], short_abandon_s: float) -> Summary:
     """Metrics over [start, end): whole 15-minute intervals that have settled come from the
-    stored rollups (fast at millions of calls, ``rollup.settled``), the rest from the call
+    stored rollups (fast at millions of calls, ``rollup.settled``; their whole days from
+    the day rows, ``day_stats``), the rest from the call
     records themselves, and so is the whole period when a rollup lacks one of
     ``thresholds_s``.
     """
@@ -57,7 +58,7 @@ def summary(session: Session, start: datetime, end: datetime, queue: str | None,
     first, horizon = settled
     try:  # one summary of the whole settled span (not one per interval, then combined)
         parts = list(rollup.buckets(session, first, horizon, queue, thresholds_s, None,
-                                    lambda t: None).values())
+                                    lambda t: None, day_stats.ANY_ZONE).values())
     except rollup.MissingThreshold:  # rolled up before an answer time was added
         return raw_summary(session, start, end, queue, thresholds_s, short_abandon_s)
     parts.append(raw_summary(session, start, first, queue, thresholds_s, short_abandon_s))

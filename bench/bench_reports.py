@@ -52,7 +52,7 @@ def fill(db: Database, calls: int, first: date, days: int) -> int:
     if not written:
         written = _write(db, calls, first, days)
     start = datetime.combine(first, clock(0), tzinfo=TZ)
-    rollup.rollup(db, start, datetime.now(TZ) + timedelta(minutes=15), THRESHOLDS, 5)
+    rollup.rollup(db, start, datetime.now(TZ) + timedelta(minutes=15), THRESHOLDS, 5, TZ.key)
     return written
 
 
