@@ -207,8 +207,9 @@ class DayStat(Base):
 
 class AgentStateTime(Base):
     """Seconds ``agent`` spent in ``state`` (with its pause ``reason``; "" otherwise) within
-    one interval: 15 minutes, or a whole UTC day (``minutes`` 1440, always the sum of that
-    day's 15-minute rows), so a month's agent time is a few rows per agent and state
+    one interval: 15 minutes, or a whole city day (``minutes`` 1440, 23 or 25 hours across
+    DST, in the zone of the agent rollups' coverage; always the sum of that day's 15-minute
+    rows), so a month's agent time is a few rows per agent and state
     whatever the number of spans (``acd.agent_time``)."""
 
     __tablename__ = "agent_state_intervals"
@@ -223,7 +224,8 @@ class AgentStateTime(Base):
 
 
 class AgentCallDay(Base):
-    """Calls ``agent`` answered in ``queue`` among those that entered within one UTC day, so
+    """Calls ``agent`` answered in ``queue`` among those that entered within one city day
+    (``day``: its start, in the zone of the agent rollups' coverage), so
     a month's calls per agent (occupancy's other half) are a few rows per agent and queue
     whatever the number of records (``acd.agent_calls``)."""
 

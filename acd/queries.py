@@ -69,7 +69,7 @@ def summary(session: Session, start: datetime, end: datetime, queue: str | None,
 def answered_by_agent(session: Session, start: datetime,
                       end: datetime) -> dict[tuple[str, str], int]:
     """(queue, agent) -> answered calls among those that entered in [start, end): settled
-    whole UTC days from the agent rollups, the rest from the records."""
+    whole city days from the agent rollups, the rest from the records."""
     return _rolled_up(session, start, end, agent_calls.from_rollups, agent_calls.from_records)
 
 
@@ -84,9 +84,10 @@ def state_seconds(session: Session, start: datetime, end: datetime) -> agent_tim
 K = TypeVar("K")
 N = TypeVar("N", int, float)
 Reader = Callable[[Session, datetime, datetime], dict[K, N]]
+DayReader = Callable[[Session, datetime, datetime, str], dict[K, N]]
 
 
-def _rolled_up(session: Session, start: datetime, end: datetime, rolled: Reader[K, N],
+def _rolled_up(session: Session, start: datetime, end: datetime, rolled: DayReader[K, N],
                raw: Reader[K, N]) -> dict[K, N]:
     """An agent figure over [start, end): ``rolled`` over the span the agent rollups have
     settled, ``raw`` (the rows themselves) over the edges around it, or over all of it when
@@ -95,7 +96,7 @@ def _rolled_up(session: Session, start: datetime, end: datetime, rolled: Reader[
     if settled is None:
         return raw(session, start, end)
     first, horizon = settled
-    out = rolled(session, first, horizon)
+    out = rolled(session, first, horizon, rollup.coverage_zone(session, rollup.AGENT_COVERAGE))
     for lo, hi in ((start, first), (horizon, end)):
         for key, value in raw(session, lo, hi).items():
             out[key] = out[key] + value if key in out else value

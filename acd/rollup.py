@@ -56,16 +56,28 @@ def coverage(s: Session, name: str = COVERAGE) -> tuple[datetime, datetime] | No
     return datetime.fromisoformat(doc["since"]), datetime.fromisoformat(doc["as_of"])
 
 
+def coverage_zone(s: Session, name: str = AGENT_COVERAGE) -> str:
+    """The zone whose days the day rows of the rollups ``name`` hold (UTC: written before
+    0308, when the agent rollups' days were UTC days)."""
+    row = s.get(LiveState, name)
+    return str(json.loads(row.doc).get("zone", "UTC")) if row is not None else "UTC"
+
+
 def _extend(s: Session, start: datetime, now: datetime, name: str) -> None:
     current = coverage(s, name)
     if current is not None and start > current[1]:
         return  # a gap before this run: coverage stays what it was (reports read records)
     since = start if current is None else min(start, current[0])
-    doc = json.dumps({"since": since.isoformat(), "as_of": now.isoformat()})
+    _note(s, name, {"since": since.isoformat(), "as_of": now.isoformat()}, now)
+
+
+def _note(s: Session, name: str, fields: dict[str, str], now: datetime) -> None:
+    """Set ``fields`` in the coverage document ``name`` (created with them)."""
     row = s.get(LiveState, name)
     if row is None:
-        s.add(LiveState(name=name, version=1, doc=doc, updated_at=now))
+        s.add(LiveState(name=name, version=1, doc=json.dumps(fields), updated_at=now))
     else:
+        doc = json.dumps(json.loads(row.doc) | fields)
         row.doc, row.updated_at, row.version = doc, now, row.version + 1
 
 
@@ -89,8 +101,8 @@ def rollup(db: Database, since: datetime, until: datetime, thresholds_s: Sequenc
            short_abandon_s: float, zone: str | None = None) -> int:
     """Recompute every interval in [floor(since), until), the calls' rows, the days of
     ``zone`` (the city's; None: the day rows' own) they fall in (``day_stats.refresh``) and
-    the agent time rows (``agent_time.rebuild``); returns how many queue intervals were
-    written.
+    the agent rollups (``agent_time.rebuild``, ``agent_calls.rebuild``: their day rows in
+    ``zone`` too); returns how many queue intervals were written.
 
     When ``until`` reaches the present, the covered span grows to include this run."""
     start = floor(since)
@@ -106,14 +118,30 @@ def rollup(db: Database, since: datetime, until: datetime, thresholds_s: Sequenc
             summary = summarize(facts, thresholds_s, short_abandon_s)
             if summary.offered:
                 s.add(_row(interval, queue, summary, now))
-        agent_time.rebuild(s, start, until, now)
-        agent_calls.rebuild(s, start, until, now)
+        agent_zone = _agent_days(s, zone, now)
+        agent_time.rebuild(s, start, until, now, agent_zone)
+        agent_calls.rebuild(s, start, until, now, agent_zone)
         if until >= now:
             _extend(s, start, now, COVERAGE)
             _extend(s, start, now, AGENT_COVERAGE)
+        if coverage(s, AGENT_COVERAGE) is not None:
+            _note(s, AGENT_COVERAGE, {"zone": agent_zone}, now)
         s.flush()
         day_stats.refresh(s, start, until, zone, now, before, coverage(s))
     return len(buckets)
+
+
+def _agent_days(s: Session, zone: str | None, now: datetime) -> str:
+    """The zone of the agent rollups' day rows this run writes (``zone``; None: theirs):
+    when it is not the zone of the stored ones, those are rebuilt in it first."""
+    stored = coverage_zone(s, AGENT_COVERAGE)
+    covered = coverage(s, AGENT_COVERAGE)
+    if zone is None or zone == stored:
+        return stored
+    if covered is not None:
+        agent_time.rezone(s, *covered, zone, now)
+        agent_calls.rezone(s, *covered, zone, now)
+    return zone
 
 
 def _row(interval: datetime, queue: str, summary: Summary, now: datetime) -> IntervalStat:

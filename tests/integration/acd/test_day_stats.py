@@ -2,7 +2,8 @@
 day's 15-minute intervals (a DST day included: 23 or 25 hours), and a report over a range
 read through the day rows, with partial days at both edges, equals the same report
 computed from the call records; in another zone, or before the day rows are backfilled,
-the reports read the intervals and stay equal."""
+the reports read the intervals and stay equal. The agent rollups' day rows are the same
+city days: agent time and calls per agent over that range equal the spans and records."""
 
 from __future__ import annotations
 
@@ -13,10 +14,19 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from acd import day_stats, queries, range_report, rollup
+from acd import agent_calls, agent_time, day_stats, queries, range_report, rollup
 from acd.definitions import Definitions
 from acd.metrics import Summary, combine
-from acd.models import CallRecord, DayStat, IntervalStat, LiveState, table
+from acd.models import (
+    AgentCallDay,
+    AgentStateSpan,
+    AgentStateTime,
+    CallRecord,
+    DayStat,
+    IntervalStat,
+    LiveState,
+    table,
+)
 from foundation.db import Database, utcnow
 
 ZONE = "America/New_York"
@@ -49,6 +59,14 @@ def seed(db: Database, first: date, days: int) -> None:
                              else None, hold_s=0, acw_s=0, source="ami",
                              agent="100" if outcome == "answered" else None))
             i += 1
+        for agent in ("100", "101"):
+            t = datetime.combine(first, time(), TZ)
+            while t < end:
+                state = rnd.choice(("available", "on_call", "wrapup", "paused"))
+                t1 = min(end, t + timedelta(seconds=rnd.uniform(300, 5400)))
+                s.add(AgentStateSpan(agent=agent, state=state, started_at=t, ended_at=t1,
+                                     reason="lunch" if state == "paused" else ""))
+                t = t1
 
 
 def same(a: Summary, b: Summary) -> None:
@@ -56,6 +74,19 @@ def same(a: Summary, b: Summary) -> None:
     assert (a.answered_within, a.longest_wait_s) == (b.answered_within, b.longest_wait_s)
     assert abs(a.total_wait_answered_s - b.total_wait_answered_s) < 1e-6
     assert abs(a.total_handle_s - b.total_handle_s) < 1e-6
+
+
+def same_agents(db: Database, t0: datetime, t1: datetime) -> None:
+    with db.session() as s:
+        got, want = queries.state_seconds(s, t0, t1), agent_time.from_spans(s, t0, t1)
+        assert set(got) == set(want) and all(abs(got[k] - want[k]) < 1e-6 for k in want)
+        assert queries.answered_by_agent(s, t0, t1) == agent_calls.from_records(s, t0, t1)
+
+
+def agent_days(db: Database) -> set[datetime]:
+    with db.session() as s:
+        return {*s.scalars(sa.select(AgentStateTime.interval_start).where(
+            AgentStateTime.minutes == 1440)), *s.scalars(sa.select(AgentCallDay.day))}
 
 
 def per_day(db: Database, first: date, last: date, zone: str) -> list[tuple[date, Summary]]:
@@ -97,6 +128,8 @@ def test_day_rows_sum_their_intervals_and_reports_read_them_exactly(database: Da
         for queue in (None, "noise"):
             same(queries.summary(s, t0, t1, queue, THRESHOLDS, 5),
                  queries.raw_summary(s, t0, t1, queue, THRESHOLDS, 5))
+    same_agents(database, t0, t1)
+    assert {t.astimezone(TZ).time() for t in agent_days(database)} == {time()}
     by_day = per_day(database, first, dst + timedelta(days=2), ZONE)
     with database.session() as s:
         for day, got in by_day:
@@ -159,3 +192,6 @@ def test_day_rows_follow_the_interval_rollups_after_an_upgrade(database: Databas
         assert day_stats.whole_days(s, since, utcnow(), "UTC") is not None
         starts = s.scalars(sa.select(DayStat.day_start)).all()
     assert all(t.hour == 0 and t.minute == 0 for t in starts)
+    assert {(t.hour, t.minute) for t in agent_days(database)} == {(0, 0)}
+    same_agents(database, datetime.combine(first, time(9, 45), TZ),
+                datetime.combine(dst + timedelta(days=1), time(20, 15), TZ))
