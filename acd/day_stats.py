@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, delete, select
 from sqlalchemy.orm import Session
 
+from acd import slices
 from acd.metrics import Summary, combine
 from acd.models import DayStat, IntervalStat, LiveState, table
 
@@ -58,8 +59,8 @@ def _set_coverage(s: Session, span: tuple[datetime, datetime], zone: str,
 
 
 def midnight(day: date, tz: ZoneInfo) -> datetime:
-    """The UTC instant a city day starts (as ``range_report.Range.bounds``)."""
-    return datetime.combine(day, time(), tz).astimezone(UTC)
+    """The UTC instant a city day starts (``slices.midnight``)."""
+    return slices.midnight(day, tz.key)
 
 
 def _day(t: datetime, tz: ZoneInfo) -> date:
@@ -73,14 +74,10 @@ def whole_days(s: Session, lo: datetime, hi: datetime,
     covered = coverage(s)
     if covered is None or zone not in (ANY_ZONE, covered.zone):
         return None
-    tz = ZoneInfo(covered.zone)
     lo, hi = max(lo, covered.since), min(hi, covered.as_of)
     if lo >= hi:
         return None
-    d0 = midnight(_day(lo, tz), tz)
-    if d0 < lo:
-        d0 = midnight(_day(lo, tz) + timedelta(days=1), tz)
-    d1 = midnight(_day(hi, tz), tz)
+    d0, d1 = slices.day_ceil(lo, covered.zone), slices.day_floor(hi, covered.zone)
     return (d0, d1) if d0 < d1 else None
 
 

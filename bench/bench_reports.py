@@ -142,8 +142,8 @@ def measure(db: Database, settings: Settings, first: date, days: int,
 
     return {name: runs(fn, repeat) for name, fn in (
         ("month report (rollups)", month_report),
-        ("- its queue figures (interval_stats)", month_queue_figures),
-        ("- its answered calls per agent (records)", month_answered_per_agent),
+        ("- its queue figures (day and interval rollups)", month_queue_figures),
+        ("- its answered calls per agent (day rollups)", month_answered_per_agent),
         ("- its agent time per state (agent_state_intervals)", month_agent_time),
         ("  (the same agent time summed from the spans)", month_agent_time_from_spans),
         ("day's interval page", interval_page),
