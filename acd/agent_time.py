@@ -4,27 +4,49 @@ The rollup (``agent_state_intervals``) is rebuilt by the same run that rebuilds
 ``interval_stats`` (``rollup.rollup``), over the same window and with the same rule:
 recomputing an interval replaces its rows, so any window can be re-run (late or corrected
 spans included) without doubling. A span still open at the run counts up to the run's
-time; the readers take rollups only where they have settled (``rollup.settled``).
+time; the readers take rollups only where they have settled (``rollup.settled``). Day rows
+(``minutes`` = ``DAY_MINUTES``) hold city days (23 or 25 hours across DST) in the zone the
+agent rollups' coverage names (UTC for rows from before 0308).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from acd.models import AgentStateSpan, AgentStateTime, table
-from acd.slices import BASE_MINUTES, DAY_MINUTES, SpanRow, StateKey, ceil, floor, split, totals
+from acd.slices import (
+    BASE_MINUTES,
+    DAY_MINUTES,
+    SpanRow,
+    StateKey,
+    day_ceil,
+    day_floor,
+    next_day,
+    split,
+    totals,
+)
 from foundation import bulk
 from foundation.db import UTCDateTime
 
 Seconds = dict[StateKey, float]  # (agent, state, reason) -> seconds
 BATCH = 5000
 FIELDS = ("minutes", "interval_start", "agent", "state", "reason", "seconds", "computed_at")
-DAY = timedelta(minutes=DAY_MINUTES)
 SPAN = AgentStateSpan
+
+
+def rezone(s: Session, since: datetime, until: datetime, zone: str, now: datetime) -> None:
+    """Every day row again, as the days of ``zone`` within [since, until) (the city moved
+    zone, or rows of a database from before 0308 hold UTC days): sums of 15-minute rows."""
+    s.execute(delete(AgentStateTime).where(AgentStateTime.minutes == DAY_MINUTES))
+    day = day_floor(since, zone)
+    while day < until:
+        end = next_day(day, zone)
+        sum_day(s, day, end, now)
+        day = end
 
 
 def _overlapping(start: datetime, end: datetime) -> tuple[list[Any], list[Any]]:
@@ -62,10 +84,10 @@ def from_spans(s: Session, start: datetime, end: datetime) -> Seconds:
     return out
 
 
-def from_rollups(s: Session, first: datetime, horizon: datetime) -> Seconds:
+def from_rollups(s: Session, first: datetime, horizon: datetime, zone: str) -> Seconds:
     """The rolled-up seconds of [first, horizon) (both on 15-minute boundaries): day rows
-    for the whole UTC days inside, 15-minute rows for the edges."""
-    d0, d1 = ceil(first, DAY_MINUTES), floor(horizon, DAY_MINUTES)
+    for the whole days of ``zone`` (the day rows') inside, 15-minute rows for the edges."""
+    d0, d1 = day_ceil(first, zone), day_floor(horizon, zone)
     at, q = AgentStateTime.interval_start, AgentStateTime
     if d0 < d1:
         where = or_(and_(q.minutes == DAY_MINUTES, at >= d0, at < d1),
@@ -78,19 +100,21 @@ def from_rollups(s: Session, first: datetime, horizon: datetime) -> Seconds:
     return {(a, st, r): float(sec) for a, st, r, sec in rows}
 
 
-def rebuild(s: Session, start: datetime, until: datetime, now: datetime) -> int:
+def rebuild(s: Session, start: datetime, until: datetime, now: datetime, zone: str) -> int:
     """Replace the 15-minute rows of [start, until) (``start`` on a boundary) with the
-    spans cut at the boundaries up to ``now``, one UTC day at a time, and each touched
-    day's row with the sum of its 15-minute rows; returns the 15-minute rows written."""
+    spans cut at the boundaries up to ``now``, one day of ``zone`` (the city's) at a time,
+    and each touched day's row with the sum of its 15-minute rows; returns the 15-minute
+    rows written."""
     rows = table(AgentStateTime)
     s.execute(delete(AgentStateTime).where(
         AgentStateTime.minutes == BASE_MINUTES, AgentStateTime.interval_start >= start,
         AgentStateTime.interval_start < until))
     written = 0
     conn = s.connection()
-    day = floor(start, DAY_MINUTES)
+    day = day_floor(start, zone)
     while day < until:
-        lo, hi = max(start, day), min(until, now, day + DAY)
+        end = next_day(day, zone)
+        lo, hi = max(start, day), min(until, now, end)
         cut = split(span_rows(s, lo, hi), lo, hi) if lo < hi else {}
         batch = [{"minutes": BASE_MINUTES, "interval_start": t, "agent": a, "state": st,
                   "reason": r, "seconds": sec, "computed_at": now}
@@ -98,17 +122,18 @@ def rebuild(s: Session, start: datetime, until: datetime, now: datetime) -> int:
         for i in range(0, len(batch), BATCH):
             bulk.insert_rows(conn, rows, FIELDS, batch[i:i + BATCH])
         written += len(batch)
-        _sum_day(s, day, now)
-        day += DAY
+        sum_day(s, day, end, now)
+        day = end
     return written
 
 
-def _sum_day(s: Session, day: datetime, now: datetime) -> None:
+def sum_day(s: Session, day: datetime, end: datetime, now: datetime) -> None:
+    """The day row of [day, end) (a city day): the sum of its 15-minute rows."""
     q = AgentStateTime
     s.execute(delete(q).where(q.minutes == DAY_MINUTES, q.interval_start == day))
     s.execute(insert(q).from_select(FIELDS, select(
         literal(DAY_MINUTES), literal(day, UTCDateTime()), q.agent, q.state, q.reason,
         func.sum(q.seconds), literal(now, UTCDateTime()))
         .where(q.minutes == BASE_MINUTES, q.interval_start >= day,
-               q.interval_start < day + DAY)
+               q.interval_start < end)
         .group_by(q.agent, q.state, q.reason)))

@@ -62,7 +62,8 @@ def rollup_cmd(c: Context, start: str, end: str | None) -> None:
     t1 = parse_when(end) if end else utcnow() + timedelta(minutes=rollup.BASE_MINUTES)
     if t1 <= t0:
         raise click.BadParameter("--to must be after --from")
-    rows = rollup.rollup(c.db, t0, t1, c.settings.sl_thresholds_s, c.settings.short_abandon_s)
+    rows = rollup.rollup(c.db, t0, t1, c.settings.sl_thresholds_s, c.settings.short_abandon_s,
+                         c.settings.timezone)
     click.echo(f"{rows} queue intervals rolled up from {t0.isoformat()} to {t1.isoformat()}")
 
 

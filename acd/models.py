@@ -190,10 +190,39 @@ class IntervalStat(Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class DayStat(Base):
+    """Additive totals of the calls that entered ``queue`` in one city day, [day_start,
+    day_end) in UTC (23 or 25 hours across a DST change): the exact sum of that day's
+    ``interval_stats`` rows, rebuilt with them (``acd.day_stats``). ``answered_within``
+    holds the answer times every one of those intervals holds."""
+
+    __tablename__ = "day_stats"
+
+    day_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    offered: Mapped[int] = mapped_column(default=0)
+    answered: Mapped[int] = mapped_column(default=0)
+    abandoned: Mapped[int] = mapped_column(default=0)
+    short_abandoned: Mapped[int] = mapped_column(default=0)
+    timed_out: Mapped[int] = mapped_column(default=0)
+    exit_key: Mapped[int] = mapped_column(default=0)
+    exit_empty: Mapped[int] = mapped_column(default=0)
+    refused: Mapped[int] = mapped_column(default=0)
+    callback: Mapped[int] = mapped_column(default=0)
+    dropped: Mapped[int] = mapped_column(default=0)
+    answered_within: Mapped[str] = mapped_column(Text, default="{}")  # {"30": n, "60": n}
+    total_wait_answered_s: Mapped[float] = mapped_column(default=0.0)
+    total_handle_s: Mapped[float] = mapped_column(default=0.0)
+    longest_wait_s: Mapped[float] = mapped_column(default=0.0)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class AgentStateTime(Base):
     """Seconds ``agent`` spent in ``state`` (with its pause ``reason``; "" otherwise) within
-    one interval: 15 minutes, or a whole UTC day (``minutes`` 1440, always the sum of that
-    day's 15-minute rows), so a month's agent time is a few rows per agent and state
+    one interval: 15 minutes, or a whole city day (``minutes`` 1440, 23 or 25 hours across
+    DST, in the zone of the agent rollups' coverage; always the sum of that day's 15-minute
+    rows), so a month's agent time is a few rows per agent and state
     whatever the number of spans (``acd.agent_time``)."""
 
     __tablename__ = "agent_state_intervals"
@@ -208,7 +237,8 @@ class AgentStateTime(Base):
 
 
 class AgentCallDay(Base):
-    """Calls ``agent`` answered in ``queue`` among those that entered within one UTC day, so
+    """Calls ``agent`` answered in ``queue`` among those that entered within one city day
+    (``day``: its start, in the zone of the agent rollups' coverage), so
     a month's calls per agent (occupancy's other half) are a few rows per agent and queue
     whatever the number of records (``acd.agent_calls``)."""
 

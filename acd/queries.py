@@ -9,7 +9,7 @@ from typing import TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from acd import agent_calls, agent_time, definitions, goals, rollup
+from acd import agent_calls, agent_time, day_stats, definitions, goals, rollup
 from acd.facts import NOT_PLACEHOLDER
 from acd.metrics import CallFacts, Summary, combine, staffing, summarize
 from acd.models import CallRecord
@@ -47,7 +47,8 @@ def raw_summary(session: Session, start: datetime, end: datetime, queue: str | N
 def summary(session: Session, start: datetime, end: datetime, queue: str | None,
             thresholds_s: list[int], short_abandon_s: float) -> Summary:
     """Metrics over [start, end): whole 15-minute intervals that have settled come from the
-    stored rollups (fast at millions of calls, ``rollup.settled``), the rest from the call
+    stored rollups (fast at millions of calls, ``rollup.settled``; their whole days from
+    the day rows, ``day_stats``), the rest from the call
     records themselves, and so is the whole period when a rollup lacks one of
     ``thresholds_s``.
     """
@@ -57,7 +58,7 @@ def summary(session: Session, start: datetime, end: datetime, queue: str | None,
     first, horizon = settled
     try:  # one summary of the whole settled span (not one per interval, then combined)
         parts = list(rollup.buckets(session, first, horizon, queue, thresholds_s, None,
-                                    lambda t: None).values())
+                                    lambda t: None, day_stats.ANY_ZONE).values())
     except rollup.MissingThreshold:  # rolled up before an answer time was added
         return raw_summary(session, start, end, queue, thresholds_s, short_abandon_s)
     parts.append(raw_summary(session, start, first, queue, thresholds_s, short_abandon_s))
@@ -68,7 +69,7 @@ def summary(session: Session, start: datetime, end: datetime, queue: str | None,
 def answered_by_agent(session: Session, start: datetime,
                       end: datetime) -> dict[tuple[str, str], int]:
     """(queue, agent) -> answered calls among those that entered in [start, end): settled
-    whole UTC days from the agent rollups, the rest from the records."""
+    whole city days from the agent rollups, the rest from the records."""
     return _rolled_up(session, start, end, agent_calls.from_rollups, agent_calls.from_records)
 
 
@@ -83,9 +84,10 @@ def state_seconds(session: Session, start: datetime, end: datetime) -> agent_tim
 K = TypeVar("K")
 N = TypeVar("N", int, float)
 Reader = Callable[[Session, datetime, datetime], dict[K, N]]
+DayReader = Callable[[Session, datetime, datetime, str], dict[K, N]]
 
 
-def _rolled_up(session: Session, start: datetime, end: datetime, rolled: Reader[K, N],
+def _rolled_up(session: Session, start: datetime, end: datetime, rolled: DayReader[K, N],
                raw: Reader[K, N]) -> dict[K, N]:
     """An agent figure over [start, end): ``rolled`` over the span the agent rollups have
     settled, ``raw`` (the rows themselves) over the edges around it, or over all of it when
@@ -94,7 +96,7 @@ def _rolled_up(session: Session, start: datetime, end: datetime, rolled: Reader[
     if settled is None:
         return raw(session, start, end)
     first, horizon = settled
-    out = rolled(session, first, horizon)
+    out = rolled(session, first, horizon, rollup.coverage_zone(session, rollup.AGENT_COVERAGE))
     for lo, hi in ((start, first), (horizon, end)):
         for key, value in raw(session, lo, hi).items():
             out[key] = out[key] + value if key in out else value

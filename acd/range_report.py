@@ -66,11 +66,12 @@ class Range:
 
 def summaries(s: Session, r: Range, by: str, queue: str | None,
               d: Definitions) -> list[tuple[date, Summary]]:
-    """Each period of the range (clipped to it) with its summary, empty periods included."""
+    """Each period of the range (clipped to it) with its summary, empty periods included
+    (its whole days from the day rollups of the city's zone, ``day_stats``)."""
     tz = ZoneInfo(r.zone)
     t0, t1 = r.bounds()
     got = rollup.buckets(s, t0, t1, queue, d.thresholds_s, d.short_abandon_s,
-                         lambda t: period_start(t.astimezone(tz).date(), by))
+                         lambda t: period_start(t.astimezone(tz).date(), by), r.zone)
     out, p = [], period_start(r.first, by)
     while p <= r.last:
         out.append((p, got.get(p) or combine([], d.thresholds_s)))

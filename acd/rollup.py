@@ -13,17 +13,17 @@ from __future__ import annotations
 import json
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Row, delete, select
 from sqlalchemy.orm import Session
 
-from acd import agent_calls, agent_time
+from acd import agent_calls, agent_time, day_stats
 from acd.facts import call_facts
 from acd.metrics import CallFacts, Summary, combine, summarize
-from acd.models import IntervalStat, LiveState, table
+from acd.models import DayStat, IntervalStat, LiveState, table
 
 # the clock moved to acd.slices (agent time shares it); re-exported for existing callers
 from acd.slices import BASE_MINUTES as BASE_MINUTES
@@ -56,16 +56,28 @@ def coverage(s: Session, name: str = COVERAGE) -> tuple[datetime, datetime] | No
     return datetime.fromisoformat(doc["since"]), datetime.fromisoformat(doc["as_of"])
 
 
+def coverage_zone(s: Session, name: str = AGENT_COVERAGE) -> str:
+    """The zone whose days the day rows of the rollups ``name`` hold (UTC: written before
+    0308, when the agent rollups' days were UTC days)."""
+    row = s.get(LiveState, name)
+    return str(json.loads(row.doc).get("zone", "UTC")) if row is not None else "UTC"
+
+
 def _extend(s: Session, start: datetime, now: datetime, name: str) -> None:
     current = coverage(s, name)
     if current is not None and start > current[1]:
         return  # a gap before this run: coverage stays what it was (reports read records)
     since = start if current is None else min(start, current[0])
-    doc = json.dumps({"since": since.isoformat(), "as_of": now.isoformat()})
+    _note(s, name, {"since": since.isoformat(), "as_of": now.isoformat()}, now)
+
+
+def _note(s: Session, name: str, fields: dict[str, str], now: datetime) -> None:
+    """Set ``fields`` in the coverage document ``name`` (created with them)."""
     row = s.get(LiveState, name)
     if row is None:
-        s.add(LiveState(name=name, version=1, doc=doc, updated_at=now))
+        s.add(LiveState(name=name, version=1, doc=json.dumps(fields), updated_at=now))
     else:
+        doc = json.dumps(json.loads(row.doc) | fields)
         row.doc, row.updated_at, row.version = doc, now, row.version + 1
 
 
@@ -86,15 +98,18 @@ def settled(s: Session, start: datetime, end: datetime,
 
 
 def rollup(db: Database, since: datetime, until: datetime, thresholds_s: Sequence[int],
-           short_abandon_s: float) -> int:
-    """Recompute every interval in [floor(since), until), the calls' rows and the agent
-    time rows (``agent_time.rebuild``); returns how many queue intervals were written.
+           short_abandon_s: float, zone: str | None = None) -> int:
+    """Recompute every interval in [floor(since), until), the calls' rows, the days of
+    ``zone`` (the city's; None: the day rows' own) they fall in (``day_stats.refresh``) and
+    the agent rollups (``agent_time.rebuild``, ``agent_calls.rebuild``: their day rows in
+    ``zone`` too); returns how many queue intervals were written.
 
     When ``until`` reaches the present, the covered span grows to include this run."""
     start = floor(since)
     buckets: dict[tuple[datetime, str], list[CallFacts]] = defaultdict(list)
     now = utcnow()
     with db.session() as s:
+        before = coverage(s)
         for f in call_facts(s, start, until):
             buckets[(floor(f.entered_at), f.queue)].append(f)
         s.execute(delete(IntervalStat).where(IntervalStat.interval_start >= start,
@@ -103,12 +118,30 @@ def rollup(db: Database, since: datetime, until: datetime, thresholds_s: Sequenc
             summary = summarize(facts, thresholds_s, short_abandon_s)
             if summary.offered:
                 s.add(_row(interval, queue, summary, now))
-        agent_time.rebuild(s, start, until, now)
-        agent_calls.rebuild(s, start, until, now)
+        agent_zone = _agent_days(s, zone, now)
+        agent_time.rebuild(s, start, until, now, agent_zone)
+        agent_calls.rebuild(s, start, until, now, agent_zone)
         if until >= now:
             _extend(s, start, now, COVERAGE)
             _extend(s, start, now, AGENT_COVERAGE)
+        if coverage(s, AGENT_COVERAGE) is not None:
+            _note(s, AGENT_COVERAGE, {"zone": agent_zone}, now)
+        s.flush()
+        day_stats.refresh(s, start, until, zone, now, before, coverage(s))
     return len(buckets)
+
+
+def _agent_days(s: Session, zone: str | None, now: datetime) -> str:
+    """The zone of the agent rollups' day rows this run writes (``zone``; None: theirs):
+    when it is not the zone of the stored ones, those are rebuilt in it first."""
+    stored = coverage_zone(s, AGENT_COVERAGE)
+    covered = coverage(s, AGENT_COVERAGE)
+    if zone is None or zone == stored:
+        return stored
+    if covered is not None:
+        agent_time.rezone(s, *covered, zone, now)
+        agent_calls.rezone(s, *covered, zone, now)
+    return zone
 
 
 def _row(interval: datetime, queue: str, summary: Summary, now: datetime) -> IntervalStat:
@@ -130,7 +163,7 @@ def _summary(row: Row[Any], thresholds_s: Sequence[int]) -> Summary:
     missing = [t for t in thresholds_s if t not in within]
     if missing:  # counting it as 0 answered in time would be a wrong figure, not a gap
         raise MissingThreshold(
-            f"the rollup of {row.interval_start.isoformat()} has no service level at {missing} s"
+            f"the rollup of {row[0].isoformat()} has no service level at {missing} s"
             " (configured since): recompute it with `civic311 report rollup --from ...`")
     return Summary(**{c: getattr(row, c) for c in COUNTS},
                    answered_within={t: within.get(t, 0) for t in thresholds_s},
@@ -140,9 +173,13 @@ def _summary(row: Row[Any], thresholds_s: Sequence[int]) -> Summary:
 
 def buckets(s: Session, start: datetime, end: datetime, queue: str | None,
             thresholds_s: Sequence[int], short_abandon_s: float | None,
-            key: Callable[[datetime], K]) -> dict[K, Summary]:
+            key: Callable[[datetime], K], days: str | None = None) -> dict[K, Summary]:
     """Summaries of [start, end) grouped by ``key`` of each call's 15-minute interval start
     (``key`` must not split a 15-minute interval: hours, days, months in the city do not).
+
+    With ``days`` (a zone: ``key`` never splits that zone's days; ``day_stats.ANY_ZONE``:
+    ``key`` is one bucket), the whole city days inside the rolled-up span are read from the
+    day rows (``day_stats``), the intervals only at the span's edges.
 
     With ``short_abandon_s`` the figures are live: the 15-minute intervals the rollups do
     not cover (before their coverage starts, and from their last run on) are summarized
@@ -154,15 +191,9 @@ def buckets(s: Session, start: datetime, end: datetime, queue: str | None,
         covered = coverage(s)
         settled = (start, start) if covered is None else (
             max(start, covered[0]), min(end, floor(covered[1])))
-    # plain rows, not ORM objects: a month holds thousands, and building the objects cost
-    # half the month report (bench/RESULTS.md)
-    stmt = select(*table(IntervalStat).c).where(IntervalStat.interval_start >= settled[0],
-                                                IntervalStat.interval_start < settled[1])
-    if queue:
-        stmt = stmt.where(IntervalStat.queue == queue)
     parts: dict[K, list[Summary]] = defaultdict(list)
-    for row in s.execute(stmt):
-        parts[key(row.interval_start)].append(_summary(row, thresholds_s))
+    for row in _rolled_up_rows(s, *settled, queue, days):
+        parts[key(row[0])].append(_summary(row, thresholds_s))
     if short_abandon_s is not None:
         fresh: dict[K, list[CallFacts]] = defaultdict(list)
         for lo, hi in ((start, max(start, settled[0])), (max(start, settled[1]), end)):
@@ -172,6 +203,26 @@ def buckets(s: Session, start: datetime, end: datetime, queue: str | None,
         for k, facts in fresh.items():
             parts[k].append(summarize(facts, thresholds_s, short_abandon_s))
     return {k: combine(v, thresholds_s) for k, v in parts.items()}
+
+
+def _rolled_up_rows(s: Session, lo: datetime, hi: datetime, queue: str | None,
+                    days: str | None) -> Iterator[Row[Any]]:
+    """The rollup rows of [lo, hi), each starting with its start: the day rows of the whole
+    days inside (with ``days``, ``day_stats.whole_days``), the interval rows around them.
+    Plain rows, not ORM objects: a month holds thousands of intervals, and building the
+    objects cost half the month report (bench/RESULTS.md)."""
+    spans = [(lo, hi)]
+    whole = day_stats.whole_days(s, lo, hi, days) if days and lo < hi else None
+    if whole is not None:
+        spans = [(lo, whole[0]), (whole[1], hi)]
+        d = table(DayStat).c
+        stmt = select(*d).where(d.day_start >= whole[0], d.day_start < whole[1])
+        yield from s.execute(stmt.where(d.queue == queue) if queue else stmt)
+    c = table(IntervalStat).c
+    for a, b in spans:
+        if a < b:
+            stmt = select(*c).where(c.interval_start >= a, c.interval_start < b)
+            yield from s.execute(stmt.where(c.queue == queue) if queue else stmt)
 
 
 def intervals(s: Session, start: datetime, end: datetime, minutes: int, queue: str | None,
@@ -215,7 +266,7 @@ def jobs(settings: Settings, db: Database) -> list[Job]:
         if covered is not None:  # catch up after the worker was stopped
             since = min(since, covered[1] - SETTLE)
         return rollup(db, since, now + timedelta(minutes=BASE_MINUTES),
-                      settings.sl_thresholds_s, settings.short_abandon_s)
+                      settings.sl_thresholds_s, settings.short_abandon_s, settings.timezone)
 
     return [Job("acd.rollup_recent", lambda: recent(2), seconds=60),
             Job("acd.rollup_day", lambda: recent(26), seconds=900)]

@@ -5,10 +5,11 @@ and a span across a boundary counts on both sides of it, never twice."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 BASE_MINUTES = 15
-DAY_MINUTES = 24 * 60  # a UTC day: a whole number of 15-minute intervals
+DAY_MINUTES = 24 * 60  # a day row's ``minutes``: a city day (23 or 25 hours across DST)
 
 # agent, state, reason, started_at, ended_at (None: still in it)
 SpanRow = tuple[str, str, str, datetime, datetime | None]
@@ -28,6 +29,28 @@ def ceil(t: datetime, minutes: int = BASE_MINUTES) -> datetime:
     """The first ``minutes``-aligned boundary at or after ``t``."""
     down = floor(t, minutes)
     return down if down == t else down + timedelta(minutes=minutes)
+
+
+def midnight(day: date, zone: str) -> datetime:
+    """The UTC instant a city day starts (as ``range_report.Range.bounds``); a 15-minute
+    interval never straddles one (zone offsets are whole quarter hours)."""
+    return datetime.combine(day, time(), ZoneInfo(zone)).astimezone(UTC)
+
+
+def day_floor(t: datetime, zone: str) -> datetime:
+    """The start of the city day holding ``t``."""
+    return midnight(t.astimezone(ZoneInfo(zone)).date(), zone)
+
+
+def day_ceil(t: datetime, zone: str) -> datetime:
+    """The first city midnight at or after ``t``."""
+    down = day_floor(t, zone)
+    return down if down == t else next_day(down, zone)
+
+
+def next_day(t: datetime, zone: str) -> datetime:
+    """The midnight after the city day holding ``t``."""
+    return midnight(t.astimezone(ZoneInfo(zone)).date() + timedelta(days=1), zone)
 
 
 def split(spans: Iterable[SpanRow], start: datetime, end: datetime,

@@ -11,7 +11,8 @@ Run: ``.venv/bin/python -m bench.bench_reports [--small 20000] [--large 200000]
 [--days 91] [--db postgres|sqlite] [--repeat 5] [--keep]`` (``--large 2000000`` for the full
 size). ``--keep`` (PostgreSQL) keeps each size's database, ``civic311_bench_reports_<size>``,
 and reuses it on the next run: migrated to the newest schema and rolled up again (idempotent),
-so a 2M history is written once (about half an hour here) and measured many times.
+so a 2M history is written once (about half an hour here) and measured many times;
+``--catch-up`` rolls a kept database up from its last run only, as the worker would.
 """
 
 from __future__ import annotations
@@ -45,14 +46,20 @@ MEAN_DAY = sum(history.WEEKDAY_FACTOR) / 7  # an average day's share of a weekda
 CHUNK_DAYS = 7
 
 
-def fill(db: Database, calls: int, first: date, days: int) -> int:
+def fill(db: Database, calls: int, first: date, days: int, catch_up: bool = False) -> int:
     """About ``calls`` call records over ``days`` from ``first``, rolled up; returns how many.
-    A kept database that holds them already is rolled up again only."""
+    A kept database that holds them already is rolled up again only; with ``catch_up``, and
+    rolled up before, only from its last run on (the worker's job: a newer schema's day
+    rows are built from the stored intervals, ``acd.day_stats``)."""
     written = _stored(db)
     if not written:
         written = _write(db, calls, first, days)
     start = datetime.combine(first, clock(0), tzinfo=TZ)
-    rollup.rollup(db, start, datetime.now(TZ) + timedelta(minutes=15), THRESHOLDS, 5)
+    with db.session() as s:
+        covered = rollup.coverage(s)
+    if catch_up and written and covered is not None:
+        start = covered[1] - rollup.SETTLE
+    rollup.rollup(db, start, datetime.now(TZ) + timedelta(minutes=15), THRESHOLDS, 5, TZ.key)
     return written
 
 
@@ -135,8 +142,8 @@ def measure(db: Database, settings: Settings, first: date, days: int,
 
     return {name: runs(fn, repeat) for name, fn in (
         ("month report (rollups)", month_report),
-        ("- its queue figures (interval_stats)", month_queue_figures),
-        ("- its answered calls per agent (records)", month_answered_per_agent),
+        ("- its queue figures (day and interval rollups)", month_queue_figures),
+        ("- its answered calls per agent (day rollups)", month_answered_per_agent),
         ("- its agent time per state (agent_state_intervals)", month_agent_time),
         ("  (the same agent time summed from the spans)", month_agent_time_from_spans),
         ("day's interval page", interval_page),
@@ -152,6 +159,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--keep", action="store_true",
                     help="keep each size's PostgreSQL database and reuse it next time")
+    ap.add_argument("--catch-up", action="store_true",
+                    help="with --keep: roll a kept database up from its last run only")
     args = ap.parse_args()
     if args.keep and args.db != "postgres":
         ap.error("--keep keeps PostgreSQL databases only")
@@ -165,7 +174,7 @@ def main() -> None:
                 db, drop = fresh_database(args.db, Path(tmp))
             try:
                 t0 = time.perf_counter()
-                n = fill(db, size, first, args.days)
+                n = fill(db, size, first, args.days, args.keep and args.catch_up)
                 print(f"{n} call records over {args.days} days in store, rolled up in "
                       f"{time.perf_counter() - t0:.1f} s ({args.db})")
                 results[n] = measure(db, load_settings(data_dir=tmp), first, args.days,

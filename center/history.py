@@ -95,7 +95,7 @@ def seed_history(settings: Settings, db: Database,
             n = history_store.write(s, made)
         yield f"history: {n} calls over {days} days ({first_day} to {end_day - timedelta(1)})"
         rollup.rollup(db, start, now + timedelta(minutes=rollup.BASE_MINUTES),
-                      settings.sl_thresholds_s, settings.short_abandon_s)
+                      settings.sl_thresholds_s, settings.short_abandon_s, settings.timezone)
         yield "history: interval rollups rebuilt for the period"
     else:
         start = stored[0]

@@ -7,7 +7,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from acd.slices import ceil, floor, split, totals
+from acd.slices import ceil, day_ceil, day_floor, floor, next_day, split, totals
 
 T0 = datetime(2026, 3, 7, 23, 0, tzinfo=UTC)  # an hour before a UTC midnight
 
@@ -62,3 +62,14 @@ def test_floor_and_ceil_on_the_utc_clock() -> None:
     assert floor(local) == local and ceil(local) == local
     assert ceil(at(0.01)) == at(15) and floor(at(14.99)) == at(0)
     assert floor(at(70), 24 * 60) == at(60) and ceil(at(60), 24 * 60) == at(60)
+
+
+def test_city_days_across_dst_are_23_and_25_hours() -> None:
+    zone = "America/New_York"
+    spring = datetime(2026, 3, 8, 15, 0, tzinfo=UTC)  # 11:00 on the day clocks go forward
+    assert day_floor(spring, zone) == datetime(2026, 3, 8, 5, 0, tzinfo=UTC)
+    assert next_day(spring, zone) - day_floor(spring, zone) == timedelta(hours=23)
+    autumn = datetime(2026, 11, 1, 4, 0, tzinfo=UTC)  # the autumn day's first instant
+    assert day_floor(autumn, zone) == autumn == day_ceil(autumn, zone)
+    assert next_day(autumn, zone) - autumn == timedelta(hours=25)
+    assert day_ceil(autumn + timedelta(minutes=15), zone) == next_day(autumn, zone)
