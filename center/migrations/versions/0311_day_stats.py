@@ -7,16 +7,16 @@ Nothing is backfilled here (a migration does not know the city's zone): the next
 builds the day rows of every day the interval rollups cover, and until then reports read
 the interval rows, as before (``acd.day_stats``: the day rows' own coverage).
 
-Revision ID: 0308_day_stats
-Revises: 0307_agent_state_rollups
+Revision ID: 0311_day_stats
+Revises: 0310_acd_nodes
 """
 import sqlalchemy as sa
 from alembic import op
 
 from foundation.db import UTCDateTime
 
-revision = "0308_day_stats"
-down_revision = "0307_agent_state_rollups"
+revision = "0311_day_stats"
+down_revision = "0310_acd_nodes"
 branch_labels = None
 depends_on = None
 
