@@ -49,9 +49,10 @@ run: asterisk browser-deps
 	$(BIN)/civic311 seed demo
 	$(BIN)/civic311 up --demo
 
-# two workers, each with its own Asterisk on its own ports (tests/support/ports.py);
-# TEST_WORKERS=0 runs the suite in one process
-TEST_WORKERS ?= 2
+# three workers, each with its own Asterisk on its own ports (tests/support/ports.py): most
+# of a real-Asterisk test is calls taking their time, so a third overlaps that waiting on 2
+# cores; TEST_WORKERS=0 runs the suite in one process
+TEST_WORKERS ?= 3
 
 # one BLAS thread per process: two workers' statsmodels fits each spinning a thread per core
 # on a 2-core machine ran the forecast tests 5x slower than one thread does
