@@ -21,6 +21,7 @@ from foundation.db import Database
 from foundation.settings import Settings, default_cache_dir, load_settings
 from foundation.users import Role, create_user
 from tests.support.pbx import (
+    STARTED,
     DaemonProc,
     Pbx,
     diagnostics,
@@ -96,9 +97,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report = outcome.get_result()
     args = getattr(item, "funcargs", {})
-    if report.failed and report.when == "call" and ("daemon" in args or "clean_pbx" in args):
-        for title, text in diagnostics(args.get("clean_pbx"), args.get("daemon")):
+    if report.failed and report.when == "call" and ("daemon" in args or "clean_pbx" in args
+                                                    or STARTED):
+        for title, text in diagnostics(args.get("clean_pbx"), STARTED or [args.get("daemon")]):
             report.sections.append((title, text))
+
+
+@pytest.fixture(autouse=True)
+def no_daemon_left() -> Iterator[None]:
+    """After every test, the daemons it started and left running are stopped."""
+    yield
+    stop_leftover_daemons()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -270,7 +279,6 @@ def clean_pbx(pbx: Pbx) -> Iterator[Pbx]:
     pbx.reset()
     yield pbx
     pbx.stop_phones()
-    stop_leftover_daemons()
 
 
 @pytest.fixture

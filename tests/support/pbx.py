@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -259,13 +259,14 @@ def _tail(path: Path, chars: int) -> str:
         return f"({exc})"
 
 
-def diagnostics(pbx: Pbx | None, daemon: DaemonProc | None) -> list[tuple[str, str]]:
-    """What a failed real-Asterisk test leaves for whoever reads the report: the daemon's log,
-    queue_log, Asterisk's channels, and each phone's own log and SIP errors (a flake seen once
-    in CI must be diagnosable from its output alone)."""
+def diagnostics(pbx: Pbx | None,
+                daemons: Sequence[DaemonProc | None]) -> list[tuple[str, str]]:
+    """What a failed real-Asterisk test leaves for whoever reads the report: its daemons'
+    logs, queue_log, Asterisk's channels, and each phone's own log and SIP errors (a flake
+    seen once in CI must be diagnosable from its output alone)."""
     out: list[tuple[str, str]] = []
-    if daemon is not None:
-        out.append(("daemon log (tail)", _tail(daemon.log, 6000)))
+    for log in dict.fromkeys(d.log for d in daemons if d is not None):  # a restart: one log
+        out.append((f"daemon log {log.parent.name} (tail)", _tail(log, 6000)))
     if pbx is not None:
         out.append(("queue_log (tail)", _tail(pbx.queue_log, 4000)))
         try:

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from acd.daemon import RECONCILE_EVERY_S
 from acd.models import CallRecord
 from foundation.db import Database, utcnow
 from recordings.catalog import Paths, catalog
@@ -98,8 +99,10 @@ def one_call(pbx: Pbx, db: Database, count: int) -> CallRecord:
     """One resident talks to the agent; returns the call once it is in the records."""
     result = talking_caller(pbx.sip_target, hold_ms=30000).wait(60)
     assert (result.successful, result.failed) == (1, 0)  # the call went on
-    calls = wait_until(lambda: len(answered(db)) == count and answered(db), 20,
-                       what=f"{count} answered call(s) recorded")
+    # the live stream or, had it missed the end, the daemon's reconciliation: this test is
+    # about the recordings (tests/integration/acd/test_mixed_calls.py is the stream's)
+    calls = wait_until(lambda: len(answered(db)) == count and answered(db),
+                       RECONCILE_EVERY_S + 30, what=f"{count} answered call(s) recorded")
     return calls[-1]
 
 
