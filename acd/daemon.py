@@ -34,7 +34,7 @@ from acd.reconcile import reconcile
 from acd.recorder import Recorder, close_cut_calls, open_uniqueids
 from foundation.db import Database
 from foundation.heartbeat import beat
-from foundation.settings import DEFAULT_NODE, Settings
+from foundation.settings import Settings
 from telephony.agi_metrics import AgiMetrics
 from telephony.ami import AmiBridge, AmiError, flatten
 from telephony.fastagi import FastAgiServer, Handler
@@ -305,8 +305,7 @@ class Daemon:
     def _beat(self, ok: bool, detail: dict[str, Any]) -> None:
         node = self.settings.node  # each node's daemon its own row: ``daemon@<node>``
         with self.db.session() as s:
-            beat(s, "daemon" if node == DEFAULT_NODE else f"daemon@{node}", ok, node=node,
-                 **detail)
+            beat(s, live_store.daemon_component(node), ok, node=node, **detail)
 
     def serve_metrics(self) -> None:
         """The FastAGI latency exposition (``telephony.agi_metrics``), when a port is set; a

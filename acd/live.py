@@ -149,3 +149,44 @@ def queue_tiles(doc: Mapping[str, Any], today: Mapping[str, Summary], queues: Se
             "asa_s": s.asa_s if s else None,
         })
     return tiles
+
+
+def merge_boards(boards: Mapping[str, Mapping[str, Any]], up: Mapping[str, bool],
+                 updated: Mapping[str, str]) -> dict[str, Any]:
+    """One live picture from every node's published board (``boards``: node -> its ``doc()``).
+
+    A node that is not ``up`` (its daemon stopped beating) contributes nothing: its waiting
+    callers and agents are not left on the board as ghosts; ``nodes`` says which is down.
+    Waiting callers keep their node and their place in that node's queue, oldest first; an
+    agent seen on two nodes (logged in to queues on both) is one agent: on a call wherever it
+    is on one, with the queues of both.
+    """
+    queues: dict[str, list[dict[str, Any]]] = {}
+    agents: dict[str, dict[str, Any]] = {}
+    for node in sorted(boards):
+        if not up.get(node, False):
+            continue
+        doc = boards[node]
+        for q, callers in doc.get("queues", {}).items():
+            queues.setdefault(q, []).extend({**c, "node": node} for c in callers)
+        for a in doc.get("agents", []):
+            seen = agents.get(a["agent"])
+            agents[a["agent"]] = ({**a, "node": node} if seen is None
+                                  else _one_agent(seen, a, node))
+    return {
+        "queues": {q: sorted(c, key=lambda w: w["since"]) for q, c in queues.items()},
+        "agents": [agents[name] for name in sorted(agents)],
+        "nodes": [{"node": n, "up": up.get(n, False), "updated_at": updated.get(n)}
+                  for n in sorted(boards)],
+    }
+
+
+def _one_agent(seen: dict[str, Any], other: Mapping[str, Any], node: str) -> dict[str, Any]:
+    """``seen`` (an earlier node's entry, with its ``node``) and ``other`` (``node``'s) as one."""
+    busy = (AgentState.ON_CALL, AgentState.RINGING)
+    one = ({**other, "node": node} if other["state"] in busy and seen["state"] not in busy
+           else dict(seen))
+    one["queues"] = sorted(set(seen["queues"]) | set(other["queues"]))
+    one["paused_in"] = sorted(set(seen["paused_in"]) | set(other["paused_in"]))
+    one["pause_reason"] = {**other["pause_reason"], **seen["pause_reason"]}
+    return one

@@ -8,14 +8,15 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from acd import transfer
 from acd.agents import Transition, WrapupEnded
+from acd.live import merge_boards
 from acd.models import COMMAND_ACTIONS, AgentCommand, AgentStateSpan, CallRecord, LiveState, table
 from acd.states import AgentState, CommandKind
-from foundation import bulk
+from foundation import bulk, heartbeat
 from foundation.db import utcnow
 from foundation.settings import DEFAULT_NODE
 
@@ -48,15 +49,48 @@ def publish(s: Session, doc: dict[str, Any], node: str = DEFAULT_NODE) -> int:
     return int(version)
 
 
+_BOARDS = or_(LiveState.name == BOARD, LiveState.name.like(f"{BOARD}@%"))
+
+
 def board_version(s: Session) -> int:
-    return s.scalar(select(LiveState.version).where(LiveState.name == BOARD)) or 0
+    """The version of the one live picture: the sum of every node's board version, so it
+    grows whenever any node publishes (a node going silent is ``nodes_down``'s news)."""
+    return int(s.scalar(select(func.coalesce(func.sum(LiveState.version), 0))
+                        .where(_BOARDS)) or 0)
 
 
 def board(s: Session) -> tuple[int, dict[str, Any]]:
-    row = s.get(LiveState, BOARD)
-    if row is None:
+    """The live picture: the one node's board as it published it, or, with several nodes,
+    every node's merged (``live.merge_boards``), those whose daemon went silent left out."""
+    rows = list(s.scalars(select(LiveState).where(_BOARDS)))
+    if not rows:
         return 0, {"version": 0, "queues": {}, "agents": []}
-    return row.version, {**json.loads(row.doc), "version": row.version}
+    if len(rows) == 1:
+        row = rows[0]
+        return row.version, {**json.loads(row.doc), "version": row.version}
+    down = nodes_down(s)
+    version = sum(r.version for r in rows)
+    by_node = {r.node or DEFAULT_NODE: r for r in rows}
+    merged = merge_boards({n: json.loads(r.doc) for n, r in by_node.items()},
+                          {n: n not in down for n in by_node},
+                          {n: r.updated_at.isoformat(timespec="seconds")
+                           for n, r in by_node.items()})
+    return version, {**merged, "version": version}
+
+
+def nodes_down(s: Session) -> frozenset[str]:
+    """The nodes with a board whose daemon stopped beating (or never beat): with one node
+    there is nothing to merge and this is empty (a Twilio center publishes with no daemon)."""
+    nodes = [n or DEFAULT_NODE for n in s.scalars(select(LiveState.node).where(_BOARDS))]
+    if len(nodes) < 2:
+        return frozenset()
+    beats = heartbeat.read_all(s)
+    return frozenset(n for n in nodes if not beats.get(daemon_component(n), {}).get("ok"))
+
+
+def daemon_component(node: str) -> str:
+    """The daemon's heartbeat row of ``node``: ``daemon`` for the default node."""
+    return "daemon" if node == DEFAULT_NODE else f"daemon@{node}"
 
 
 def record_moves(s: Session, moves: Sequence[Transition | WrapupEnded]) -> None:

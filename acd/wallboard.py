@@ -59,6 +59,7 @@ class Hub:
         self.payload = ""
         self._ivr: dict[str, Any] | None = None
         self._ivr_read = 0.0  # time.monotonic() of the last containment read
+        self._down: frozenset[str] = frozenset()  # nodes left off the board (live_store)
         self.changed = threading.Condition()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -92,10 +93,11 @@ class Hub:
     def refresh(self, force: bool = False) -> None:
         with self.db.session() as s:
             version = live_store.board_version(s)
+            down = live_store.nodes_down(s)  # a node going silent leaves the board
             ivr = self._ivr
             if force or version != self.version or time.monotonic() - self._ivr_read >= IVR_POLL_S:
                 ivr = self._ivr_today(s)
-            if version == self.version and ivr == self._ivr and not force:
+            if version == self.version and ivr == self._ivr and down == self._down and not force:
                 return
             version, doc = live_store.board(s)
             today = self._today(s)
@@ -105,7 +107,7 @@ class Hub:
             # news, and one built from an older board must not replace a newer one.
             if version < self.version:
                 return
-            self.version, self._ivr = version, ivr
+            self.version, self._ivr, self._down = version, ivr, down
             if payload == self.payload:
                 return
             self.payload = payload
@@ -185,6 +187,7 @@ def build_payload(settings: Settings, doc: dict[str, Any], today: dict[str, Any]
         "version": doc.get("version", 0),
         "tiles": tiles,
         "agents": doc.get("agents", []),
+        "nodes": doc.get("nodes", []),  # with several telephony nodes: which are up
         "ivr": ivr_tile(ivr),
         "definitions": d.as_dict(),
         "thresholds": {

@@ -4,7 +4,7 @@ The default node keeps the names a single-node center always had."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -13,7 +13,8 @@ from acd import live_store
 from acd.models import CallRecord, LiveState, LogCursor
 from acd.reconcile import reconcile
 from acd.recorder import close_cut_calls
-from foundation.db import Database
+from foundation import heartbeat
+from foundation.db import Database, utcnow
 from foundation.settings import DEFAULT_NODE
 
 T = 1_780_000_000
@@ -56,6 +57,41 @@ def test_each_node_keeps_its_own_cursors_records_and_board(database: Database,
         still_open = {r.uniqueid for r in s.scalars(
             select(CallRecord).where(CallRecord.outcome.is_(None)))}
         boards = {b.name: b.node for b in s.scalars(select(LiveState))}
-        assert live_store.board(s)[0] == 1  # the wallboard page reads the default node's row
+        assert live_store.board(s)[0] == 2  # both nodes' boards, one picture
     assert still_open == {f"{T + 3}.3"}
     assert boards == {"wallboard": DEFAULT_NODE, "wallboard@east": "east"}
+
+
+def test_the_board_merges_the_nodes_and_leaves_a_silent_one_off(database: Database) -> None:
+    def doc(caller: str, since: str, agent: str, state: str) -> dict[str, object]:
+        return {"queues": {"citywide": [{"uniqueid": caller, "since": since, "position": 1}]},
+                "agents": [{"agent": agent, "state": state, "reason": "", "since": since,
+                            "queues": ["citywide"], "paused_in": [], "pause_reason": {},
+                            "call": None}]}
+
+    with database.session() as s:
+        live_store.publish(s, doc("1.1", "2026-01-05T10:00:02+00:00", "100", "available"))
+        live_store.publish(s, doc("east-2.1", "2026-01-05T10:00:01+00:00", "101", "on_call"),
+                           node="east")
+        for node in (DEFAULT_NODE, "east"):
+            heartbeat.beat(s, live_store.daemon_component(node), True, node=node)
+    with database.session() as s:
+        version, board = live_store.board(s)
+        assert live_store.board_version(s) == version == 2
+        assert live_store.nodes_down(s) == frozenset()
+    assert [(c["uniqueid"], c["node"]) for c in board["queues"]["citywide"]] == [
+        ("east-2.1", "east"), ("1.1", DEFAULT_NODE)]  # oldest first, whichever node
+    assert [(a["agent"], a["node"]) for a in board["agents"]] == [
+        ("100", DEFAULT_NODE), ("101", "east")]
+    assert [n["up"] for n in board["nodes"]] == [True, True]
+
+    with database.session() as s:  # east's daemon goes silent (SIGKILL, machine lost)
+        row = s.get(heartbeat.Heartbeat, "daemon@east")
+        assert row is not None
+        row.updated_at = utcnow() - heartbeat.STALE_AFTER - timedelta(seconds=1)
+    with database.session() as s:
+        assert live_store.nodes_down(s) == frozenset({"east"})
+        _, board = live_store.board(s)
+    assert [c["uniqueid"] for c in board["queues"]["citywide"]] == ["1.1"]  # no ghosts
+    assert [a["agent"] for a in board["agents"]] == ["100"]
+    assert {n["node"]: n["up"] for n in board["nodes"]} == {DEFAULT_NODE: True, "east": False}
