@@ -89,45 +89,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.postgres)
         if RERUNS and item.get_closest_marker("asterisk") is not None:
             item.add_marker(pytest.mark.flaky(reruns=RERUNS, reruns_delay=2))
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if workers > 1:
-        items[:] = slow_first_on_every_worker(items, workers)
-
-
-# the longest files (a minute or more each): each worker should start with one of them
-LONGEST = ("tests/integration/ivr/test_city_menu.py", "tests/integration/acd/test_mixed_calls.py",
-           "tests/integration/test_clean_stop.py")
-
-
-def slow_first_on_every_worker(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
-    """The collection in ``workers`` segments, each opening with its share of the real-Asterisk
-    and browser files (longest first) and filled up with the quick ones.
-
-    pytest-xdist's worksteal hands each worker one contiguous segment of the collection and
-    idle workers later take the *end* of a busy one's: in file order one worker got most of
-    the slow files and the last of them ran while the others sat idle. A file's tests stay
-    together (module fixtures are built once)."""
-    files: dict[Path, list[pytest.Item]] = {}
-    for item in items:
-        files.setdefault(Path(str(item.path)), []).append(item)
-    root = Path(__file__).parent.parent
-
-    def slow(group: list[pytest.Item]) -> bool:
-        return any(i.get_closest_marker("asterisk") or i.get_closest_marker("browser")
-                   for i in group)
-
-    def rank(path: Path) -> int:
-        return 0 if str(path.relative_to(root)) in LONGEST else 1
-
-    slow_files = sorted((f for f in files if slow(files[f])), key=rank)
-    segments: list[list[pytest.Item]] = [[] for _ in range(workers)]
-    for f in slow_files:  # to the segment with the fewest slow tests so far
-        min(segments, key=len).extend(files[f])
-    target = len(items) / workers
-    for f in (f for f in files if not slow(files[f])):
-        short = [seg for seg in segments if len(seg) < target] or segments
-        short[0].extend(files[f])
-    return [item for seg in segments for item in seg]
 
 
 @pytest.hookimpl(hookwrapper=True)
