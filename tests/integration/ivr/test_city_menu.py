@@ -4,7 +4,8 @@ A ticket is opened through the CRM service; the caller types its number and hear
 back (the IVR's call row shows the lookup and the ticket); a FAQ is answered; a report is
 routed to the agency queue and answered by that agency's agent; wrong keys end at the general
 line's agent; an emergency notice posted between two calls is heard by the next caller; the
-same menu file edited to a holiday sends callers to the after-hours callback offer.
+same menu file edited to a holiday sends callers to the after-hours callback offer or
+voicemail (its own test, so the two halves run side by side on two workers).
 """
 
 from __future__ import annotations
@@ -145,21 +146,28 @@ def walk_every_branch(clean_pbx: Pbx, database: Database) -> None:
     assert general.ivr_path == invalid.ivr_path
 
 
-def test_notice_posted_mid_test_then_after_hours(clean_pbx: Pbx, daemon: DaemonProc,
-                                                 database: Database, app: Flask,
-                                                 users: dict[str, str], tmp_path: Path) -> None:
+def test_a_notice_posted_mid_test_is_heard_by_the_next_caller(
+        clean_pbx: Pbx, daemon: DaemonProc, database: Database, app: Flask,
+        users: dict[str, str], tmp_path: Path) -> None:
     supervisor = app.test_client()
     login(supervisor, users["supervisor"])
     with city_menu(clean_pbx, closed_today=False):
         notice_for_the_next_caller(clean_pbx, database, supervisor, tmp_path)
+
+
+def test_after_hours_a_callback_or_a_voicemail(clean_pbx: Pbx, daemon: DaemonProc,
+                                               database: Database, app: Flask,
+                                               users: dict[str, str]) -> None:
+    supervisor = app.test_client()
+    login(supervisor, users["supervisor"])
     with city_menu(clean_pbx, closed_today=True):
-        night = clean_pbx.call(number=CITY, digits="1,,1", hold_ms=40000, first_digit_ms=9000,
+        night = clean_pbx.call(number=CITY, digits="1,,1", hold_ms=40000, first_digit_ms=2500,
                                caller_numbers=["+12125550303"])
         message = clean_pbx.call(number=CITY, digits="1,,2", hold_ms=30000,
-                                 first_digit_ms=9000, caller_numbers=["+12125550304"])
+                                 first_digit_ms=2500, caller_numbers=["+12125550304"])
         assert night.wait(60).failed == 0
         assert message.wait(60).failed == 0
-    rows = ivr_rows(database, 4)
+    rows = ivr_rows(database, 2)
     left = rows["+12125550304"]
     assert (left.option, left.outcome) == ("after_hours", "voicemail") and left.voicemail
     assert (voicemail.folder(locate(clean_pbx.settings)) / left.voicemail).is_file()
@@ -167,7 +175,7 @@ def test_notice_posted_mid_test_then_after_hours(clean_pbx: Pbx, daemon: DaemonP
     assert "+12125550304" in page
     callback = rows["+12125550303"]
     assert (callback.option, callback.outcome) == ("after_hours", "callback")
-    assert callback.ivr_path == "menu:start>notice>lang:en>callback"
+    assert callback.ivr_path == "menu:start>lang:en>callback"
     with database.session() as s:  # a real request, due when agents are next in
         request = s.scalar(select(CallbackRequest))
         assert request is not None
