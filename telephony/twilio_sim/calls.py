@@ -77,7 +77,9 @@ class Call:
     sid: str
     plan: CallerPlan
     started: float
-    direction: str = "inbound"
+    direction: str = "inbound"  # or outbound-api: civic311 called the resident back
+    status_url: str = ""  # the Call's own StatusCallback (else the number's)
+    dialed_from: str = ""  # an outbound call's caller ID
     status: str = "ringing"
     program: list[Verb] = field(default_factory=list)
     pc: int = 0

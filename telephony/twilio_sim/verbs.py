@@ -315,7 +315,7 @@ class Verbs(Engine):
         elif t is not None and not t.outcome:  # dropped between a queue and an agent
             t.outcome, t.wait_s = "abandoned", self.now - t.entered_at
         call.ended, call.status, call.phase = self.now, "completed", "ended"
-        self._send("status", call, STATUS_URL, {
+        self._send("status", call, call.status_url or STATUS_URL, {
             **self._call_params(call), "CallDuration": str(int(self.now - call.started)),
             "Timestamp": self.when().strftime("%a, %d %b %Y %H:%M:%S +0000"),
             "SequenceNumber": str(next(call.sequence))}, 1)

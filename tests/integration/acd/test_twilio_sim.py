@@ -5,6 +5,7 @@ survey's rows equal the keys the simulated callers pressed."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from acd.models import CallRecord, RingAttempt
 from acd.twilio_acd.dispatch_jobs import Dispatcher
 from acd.twilio_acd.reconcile_jobs import Reconciler
 from foundation.db import Database
+from ivr.callback import twilio_jobs
+from ivr.callback.models import CallbackRequest
 from recordings.models import SurveyResponse
 from telephony.twilio_sim import scenario as sc
 from telephony.twilio_sim.cloud import Truth
@@ -201,3 +204,34 @@ def test_a_queue_without_the_survey_hangs_up_when_the_agent_does(
         assert client.post("/twilio/survey?q=citywide&a=101&n=1",
                            data={"CallSid": "CA-rates-4", "Digits": "5"}).status_code == 403
         assert surveys(database) == {}
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_called_back_resident_waits_in_the_acds_queue_and_is_offered_to_an_agent(
+        app: Flask, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = sc.load(SCENARIOS / "callback.yaml")
+    settings = app.extensions["civic311.settings"]
+    with simulated(app, plan, monkeypatch, wrapup_s=5) as (sim, rest, worker):
+        settings.twilio_from_number = "+13115550311"
+
+        def tick(now: datetime) -> None:
+            worker.run(now)
+            twilio_jobs.place_due(settings, database, now)
+
+        sim.run_until(200, tick=tick)
+        assert [r["form"]["To"] for r in rest.handled("place")] == ["+12125550142"]
+        back = next(c for c in sim.calls.values() if c.direction == "outbound-api")
+        seen = {(t.uniqueid, t.leg): truth(t) for t in sim.truths()}
+        seen[("CA-asks-callback", 1)]["outcome"] = "callback"  # the callback carries it on
+        got = records(database)
+        assert got == seen
+        assert [(uid, t["outcome"], t["agent"]) for (uid, _), t in sorted(
+            seen.items(), key=lambda kv: (kv[1]["entered_at"], kv[0]))] == [
+            ("CA-talks-first", "answered", "101"), ("CA-asks-callback", "callback", None),
+            (back.sid, "answered", "101"), ("CA-comes-later", "answered", "101")]
+        with database.session() as s:
+            row = s.scalars(select(CallbackRequest)).one()
+            record = s.scalars(select(CallRecord).where(CallRecord.uniqueid == back.sid)).one()
+            assert (row.state, record.ivr_path, record.caller_number) == (
+                "connected", f"callback:{row.id}", "+12125550142")
+        assert all(c.ended is not None for c in sim.calls.values())
