@@ -241,6 +241,7 @@ def callback_answered(ctx: Twiml, callback_id: int) -> Response:
     with db.session() as s:
         row = s.get(CallbackRequest, callback_id)
         queue, lang = (row.queue, row.language) if row else (menu.agent_queue, "en")
+        arrival = row.arrival_at if row else None
     store_state = callback_store.finish_dial(db, callback_id, "ANSWER", 0, now)
     vr = VoiceResponse()
     if store_state is None:  # unknown or already handled: never queue a stranger twice
@@ -250,7 +251,8 @@ def callback_answered(ctx: Twiml, callback_id: int) -> Response:
         with db.session() as s:
             joined = twilio_acd.join(s, request.form.get("CallSid", ""), queue,
                                      request.form.get("To"),
-                                     f"{callback_store.PLACEHOLDER_PREFIX}{callback_id}", now)
+                                     f"{callback_store.PLACEHOLDER_PREFIX}{callback_id}", now,
+                                     place_at=arrival)  # the place they kept in line
         if joined is None:  # nobody logged in to take it now
             _say(ctx, vr, (e.Text(REFUSED.get(lang, REFUSED["en"]), lang),), lang)
             vr.hangup()

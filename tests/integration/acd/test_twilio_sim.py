@@ -225,10 +225,12 @@ def test_a_called_back_resident_waits_in_the_acds_queue_and_is_offered_to_an_age
         seen[("CA-asks-callback", 1)]["outcome"] = "callback"  # the callback carries it on
         got = records(database)
         assert got == seen
-        assert [(uid, t["outcome"], t["agent"]) for (uid, _), t in sorted(
-            seen.items(), key=lambda kv: (kv[1]["entered_at"], kv[0]))] == [
-            ("CA-talks-first", "answered", "101"), ("CA-asks-callback", "callback", None),
-            (back.sid, "answered", "101"), ("CA-comes-later", "answered", "101")]
+        answered = sorted((t["entered_at"] + t["wait_s"], uid, t["agent"])
+                          for (uid, _), t in seen.items() if t["outcome"] == "answered")
+        assert [(uid, agent) for _, uid, agent in answered] == [
+            ("CA-talks-first", "101"), (back.sid, "101"),  # their kept place: before
+            ("CA-comes-later", "101")]  # the caller who came in after them
+        assert seen[("CA-comes-later", 1)]["entered_at"] < seen[(back.sid, 1)]["entered_at"]
         with database.session() as s:
             row = s.scalars(select(CallbackRequest)).one()
             record = s.scalars(select(CallRecord).where(CallRecord.uniqueid == back.sid)).one()
