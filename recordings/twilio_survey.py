@@ -18,10 +18,12 @@ from flask import Blueprint, Response, abort, request
 from sqlalchemy import select
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
+from acd import calls
 from foundation import auth, twilio_webhooks
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.web import Mount
+from ivr.callback.models import CallbackRequest
 from ivr.menu_twiml import SAY_LANG, VOICE
 from ivr.models import IvrCall
 from recordings import survey
@@ -39,8 +41,15 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     bp = Blueprint("twilio_survey", __name__)
 
     def language(sid: str) -> str:
+        """The caller's IVR language; a called-back resident's is their request's."""
         with db.session() as s:
             lang = s.scalar(select(IvrCall.language).where(IvrCall.uniqueid == sid))
+            record = calls.by_uniqueid(s, sid) if lang is None else None
+            path = (record.ivr_path or "") if record is not None else ""
+            if path.startswith(calls.CALLBACK_PATH_PREFIX):
+                cb_id = path.removeprefix(calls.CALLBACK_PATH_PREFIX)
+                row = s.get(CallbackRequest, int(cb_id)) if cb_id.isdigit() else None
+                lang = row.language if row is not None else None
         return lang if lang in survey.TEXTS else "en"
 
     @bp.route(URL, methods=["POST"])

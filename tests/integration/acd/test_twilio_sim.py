@@ -236,4 +236,7 @@ def test_a_called_back_resident_waits_in_the_acds_queue_and_is_offered_to_an_age
             record = s.scalars(select(CallRecord).where(CallRecord.uniqueid == back.sid)).one()
             assert (row.state, record.ivr_path, record.caller_number) == (
                 "connected", f"callback:{row.id}", "+12125550142")
+            rated = s.scalars(select(SurveyResponse)
+                              .where(SurveyResponse.uniqueid == back.sid)).one()
+            assert (rated.score, rated.language) == (5, "es")  # their language, as booked
         assert all(c.ended is not None for c in sim.calls.values())
