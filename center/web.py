@@ -47,6 +47,7 @@ import portal.web
 import recordings.call_facet
 import recordings.qa.web
 import recordings.twilio_fetch
+import recordings.twilio_survey
 import recordings.web
 import workforce.web
 from foundation import auth
@@ -83,6 +84,7 @@ def mounts(settings: Settings, db: Database) -> list[Mount]:
         *portal.web.create_blueprints(settings, db),
         *acd.twilio_acd.twiml_web.create_blueprints(settings, db),
         *recordings.twilio_fetch.create_blueprints(settings, db),
+        *recordings.twilio_survey.create_blueprints(settings, db),
         *crm_bridge.sms.exchange_twiml.create_blueprints(settings, db),
     ]
 

@@ -241,11 +241,22 @@ def callback_answered(ctx: Twiml, callback_id: int) -> Response:
     with db.session() as s:
         row = s.get(CallbackRequest, callback_id)
         queue, lang = (row.queue, row.language) if row else (menu.agent_queue, "en")
+        arrival = row.arrival_at if row else None
     store_state = callback_store.finish_dial(db, callback_id, "ANSWER", 0, now)
     vr = VoiceResponse()
     if store_state is None:  # unknown or already handled: never queue a stranger twice
         vr.hangup()
         return Response(str(vr), mimetype="text/xml")
+    if twilio_acd.active(ctx.settings):  # the ACD queues them, so an agent is offered them
+        with db.session() as s:
+            joined = twilio_acd.join(s, request.form.get("CallSid", ""), queue,
+                                     request.form.get("To"),
+                                     f"{callback_store.PLACEHOLDER_PREFIX}{callback_id}", now,
+                                     place_at=arrival)  # the place they kept in line
+        if joined is None:  # nobody logged in to take it now
+            _say(ctx, vr, (e.Text(REFUSED.get(lang, REFUSED["en"]), lang),), lang)
+            vr.hangup()
+            return Response(str(vr), mimetype="text/xml")
     _say(ctx, vr, (e.Text(callback.text(lang, "returning"), lang),), lang)
     vr.enqueue(queue, action=f"/twilio/enqueued?q={urlquote(queue)}", method="POST",
                wait_url=f"/twilio/wait?lang={urlquote(lang)}", wait_url_method="POST")
@@ -260,6 +271,10 @@ def callback_status(ctx: Twiml, callback_id: int) -> Response:
     status = request.form.get("CallStatus", "")
     if status in ("busy", "no-answer", "failed", "canceled"):
         callback_store.finish_dial(db, callback_id, status.upper(), 0, utcnow())
+    elif status in TERMINAL and twilio_acd.active(ctx.settings):  # the called-back call ended
+        with db.session() as s:
+            twilio_acd.caller_ended(s, request.form.get("CallSid", ""), utcnow(),
+                                    {q.name: q.wrapup_s for q in ctx.settings.queues})
     return Response("", status=204)
 
 

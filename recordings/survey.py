@@ -1,9 +1,11 @@
 """Post-call survey: after the agent hangs up, the caller rates the call 1-5 by keypad.
 
-Per queue (``QueueDef.survey``): the dialplan queues with option ``c`` (continue when the
-agent hangs up) and sends the caller to the FastAGI route ``survey`` with the queue and the
-agent (``MEMBERNAME``). One row per call, also when the caller pressed nothing valid, so
-the response rate is known. Results by agent and by queue on ``/qa/surveys``.
+Per queue (``QueueDef.survey``): the dialplan queues with option ``c`` (continue when the agent
+hangs up) and sends the caller to the FastAGI route ``survey`` with the queue and the agent
+(``MEMBERNAME``); on Twilio the Dial action redirects the caller to the TwiML of
+``recordings/twilio_survey.py``, which asks the same and stores with ``record``. One row per
+call, also when the caller pressed nothing valid, so the response rate is known. Results by
+agent and by queue on ``/qa/surveys``.
 """
 
 from __future__ import annotations
@@ -47,13 +49,22 @@ def score_of(keys: str) -> int | None:
 
 def record(db: Database, uniqueid: str, queue: str, agent: str, score: int | None,
            language: str, at: datetime) -> bool:
-    """Store one response; False when this call already has one (a retried AGI)."""
+    """Store one response; False when this call already has one (a retried AGI, a repeated
+    Twilio webhook). A call asked but not yet rated (Twilio stores the question before the
+    key, so a caller who hangs up mid-survey is counted) takes its first rating."""
     try:
         with db.session() as s:
             s.add(SurveyResponse(uniqueid=uniqueid, queue=queue[:NAME_LEN], agent=agent[:NAME_LEN],
                                  score=score, language=language[:LANGUAGE_LEN], at=at))
     except IntegrityError:
-        return False
+        if score is None:
+            return False
+        with db.session() as s:
+            row = s.scalar(select(SurveyResponse).where(SurveyResponse.uniqueid == uniqueid,
+                                                        SurveyResponse.score.is_(None)))
+            if row is None:
+                return False
+            row.score, row.at = score, at
     return True
 
 

@@ -47,6 +47,8 @@ class TwilioEntry(Base):
     queue_sid: Mapped[str | None] = mapped_column(String(64), default=None)
     caller_number: Mapped[str | None] = mapped_column(String(64), default=None)
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # where their place in line counts from: a called-back resident's original arrival
+    place_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     position: Mapped[int] = mapped_column(default=1)
     state: Mapped[str] = mapped_column(String(16), default="waiting")
     agent: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -41,9 +41,10 @@ def active(settings: Settings) -> bool:
 
 
 def join(s: Session, uniqueid: str, queue: str, caller_number: str | None,
-         ivr_path: str | None, now: datetime) -> int | None:
-    """Position in line, or None when the caller is refused (nobody to take the call)."""
-    return q.join(s, uniqueid, queue, caller_number, ivr_path, now)
+         ivr_path: str | None, now: datetime, place_at: datetime | None = None) -> int | None:
+    """Position in line, or None when the caller is refused (nobody to take the call);
+    ``place_at``: a called-back resident's first arrival, their place in line."""
+    return q.join(s, uniqueid, queue, caller_number, ivr_path, now, place_at)
 
 
 def wait(s: Session, settings: Settings, uniqueid: str, queue_sid: str,

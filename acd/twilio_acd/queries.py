@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from acd import live_store
@@ -143,18 +143,25 @@ def entry(s: Session, uniqueid: str) -> TwilioEntry | None:
                     .order_by(TwilioEntry.id.desc()).limit(1))
 
 
+def place(e: TwilioEntry) -> datetime:
+    """Where the caller's place in line counts from (a called-back resident: their first
+    arrival, as the Asterisk placeholder keeps it)."""
+    return e.place_at or e.entered_at
+
+
 def ahead_of(s: Session, e: TwilioEntry) -> int:
-    """Callers before ``e`` in its queue (waiting or ringing an agent), by entry time."""
+    """Callers before ``e`` in its queue (waiting or ringing an agent), by place in line."""
     rows = s.scalars(select(TwilioEntry.id).where(
         TwilioEntry.queue == e.queue, TwilioEntry.state.in_((WAITING, OFFERED)),
-        TwilioEntry.entered_at < e.entered_at))
+        func.coalesce(TwilioEntry.place_at, TwilioEntry.entered_at) < place(e)))
     return len(list(rows))
 
 
 def join(s: Session, uniqueid: str, queue: str, caller_number: str | None,
-         ivr_path: str | None, now: datetime) -> int | None:
+         ivr_path: str | None, now: datetime, place_at: datetime | None = None) -> int | None:
     """The caller enters ``queue``: their position, or None when refused (nobody to take
-    it). A repeat (Twilio retried the request) returns the same answer, records nothing."""
+    it). A repeat (Twilio retried the request) returns the same answer, records nothing.
+    ``place_at``: their place in line counts from then (a called-back resident)."""
     known = entry(s, uniqueid)
     if known is not None:
         return None if known.leave_reason == CallOutcome.REFUSED else known.position
@@ -166,7 +173,7 @@ def join(s: Session, uniqueid: str, queue: str, caller_number: str | None,
         apply_events(s, [tw.refused(now, uniqueid, queue, caller_number, ivr_path)])
         return None
     row = TwilioEntry(uniqueid=uniqueid, queue=queue, caller_number=caller_number,
-                      entered_at=now, state=WAITING)
+                      entered_at=now, place_at=place_at, state=WAITING)
     s.add(row)
     s.flush()
     row.position = ahead_of(s, row) + 1
@@ -244,8 +251,8 @@ def back_in_line(s: Session, uniqueid: str, queue_sid: str, offered_before: date
 
 def waiting(s: Session) -> list[routing.Waiting]:
     """Callers that may be offered now: waiting, and their Twilio queue known."""
-    return [routing.Waiting(e.id, e.queue, e.entered_at, frozenset(filter(None,
-                                                                          e.tried.split(","))))
+    return [routing.Waiting(e.id, e.queue, place(e), frozenset(filter(None,
+                                                                      e.tried.split(","))))
             for e in s.scalars(select(TwilioEntry).where(TwilioEntry.state == WAITING,
                                                          TwilioEntry.queue_sid.is_not(None)))]
 

@@ -26,7 +26,7 @@ STALE_OFFER_S = RING_S + 120  # an offer with no word from Twilio for this long 
 class Waiting:
     entry_id: int
     queue: str
-    entered_at: datetime
+    entered_at: datetime  # their place in line (a called-back resident: their first arrival)
     tried: frozenset[str]
 
 

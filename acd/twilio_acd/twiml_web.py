@@ -2,7 +2,8 @@
 
 Webhooks under ``/twilio/acd/`` (signed by Twilio, 403 otherwise): the TwiML a dequeued
 caller runs while an agent's device rings (``offer``), the agent leg's status callbacks
-(``leg``: answered), the Dial's action (``dialed``: the call ended, or rang unanswered),
+(``leg``: answered), the Dial's action (``dialed``: the call ended, or rang unanswered;
+the agent hung up first on a queue with ``survey`` on: on to the post-call survey),
 a transfer's TwiML and the TwiML App's outgoing calls (``outbound``). The agents' API
 under ``/api/v1/twilio/``: an access token for the Voice JavaScript SDK, the device to
 ring (the browser or a PSTN number), a transfer of the current call.
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, abort, jsonify, request
 from twilio.jwt.access_token import AccessToken
@@ -37,6 +38,7 @@ from foundation.web import Mount, id_value
 E164 = re.compile(r"\+[1-9]\d{7,14}")
 WAIT_URL, ENQUEUED_URL = "/twilio/wait", "/twilio/enqueued"  # the IVR's queue webhooks
 RECORDING_URL = "/twilio/recording"  # the recordings catalog's webhook
+SURVEY_URL = "/twilio/survey"  # the post-call survey's TwiML (recordings/twilio_survey.py)
 TRANSFER_REFUSED = "Sorry, nobody can take your call there right now. Please call again later."
 
 
@@ -55,6 +57,9 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
 
     def wrapup_s(queue: str) -> int:
         return next((d.wrapup_s for d in settings.queues if d.name == queue), 0)
+
+    def surveyed(queue: str) -> bool:
+        return any(d.survey for d in settings.queues if d.name == queue)
 
     def signed(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -142,6 +147,10 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
             if e.state == q.CONNECTED:
                 q.complete(s, e, now, duration if status == "completed" else None,
                            "agent" if caller_there else "caller", wrapup_s(e.queue))
+                if caller_there and surveyed(e.queue) and e.agent:  # the agent hung up
+                    vr.redirect(f"{SURVEY_URL}?{urlencode({'q': e.queue, 'a': e.agent})}",
+                                method="POST")
+                    return _xml(vr)
                 vr.hangup()
                 return _xml(vr)
             if e.state == q.OFFERED:

@@ -55,6 +55,7 @@ class Truth:
     hangup_side: str | None = None  # caller | agent | transfer
     transfer_target: str | None = None
     rang: list[tuple[str, float]] = field(default_factory=list)  # let it ring: agent, s
+    survey: list[str] | None = None  # asked on after the agent hung up: each key ("" none)
 
 
 @dataclass
@@ -76,12 +77,14 @@ class Call:
     sid: str
     plan: CallerPlan
     started: float
-    direction: str = "inbound"
+    direction: str = "inbound"  # or outbound-api: civic311 called the resident back
+    status_url: str = ""  # the Call's own StatusCallback (else the number's)
+    dialed_from: str = ""  # an outbound call's caller ID
     status: str = "ringing"
     program: list[Verb] = field(default_factory=list)
     pc: int = 0
     keys: list[str] = field(default_factory=list)
-    phase: str = "ivr"  # ivr | queue | ringing | bridged | ended
+    phase: str = "ivr"  # ivr | queue | ringing | bridged | after (the agent hung up) | ended
     queue: str | None = None
     queued_at: float = 0.0  # this membership (Twilio's QueueTime counts from here)
     enqueue: Verb | None = None
@@ -91,6 +94,7 @@ class Call:
     truth: Truth | None = None
     truths: list[Truth] = field(default_factory=list)
     pressed: str | None = None  # the key pressed while waiting
+    after_keys: list[str] | None = None  # the survey keys still to press (plan.survey_keys)
     ended: float | None = None
     epoch: int = 0  # bumped whenever the call leaves a verb; older timers are stale
     transferred_to: str | None = None  # the queue an agent transferred the caller to

@@ -2,8 +2,10 @@
 composition root's hook, its callers call the number (``/twilio/voice``) at their times,
 and what civic311 asks by REST (``rest.py``) is done to the calls: a dequeue posts the
 Enqueue action (``redirected``) and runs the given URL, a redirect runs it at once (ending
-the agent's leg: a transfer), a ``GET`` reads a Call or a queue's members. Every call ends
-with a ``Truth`` per queue entry: what happened, as the simulator saw it."""
+the agent's leg: a transfer), a ``GET`` reads a Call or a queue's members, a new Call
+calls a resident back (the scenario's caller of that number answers after
+``CALLBACK_ANSWER_S``). Every call ends with a ``Truth`` per queue entry: what happened, as
+the simulator saw it."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ __all__ = ["AgentHook", "HttpTransport", "Sim", "Transport", "Truth"]
 log = logging.getLogger(__name__)
 
 VOICE_URL = "/twilio/voice"  # the number's "a call comes in" webhook
+CALLBACK_ANSWER_S = 4.0  # a called-back resident answers after this long
 DEMO_FIRST_CALL_S = 5.0
 
 
@@ -68,6 +71,37 @@ class Sim(Verbs):
             self._run(call, verbs)
 
     # ---- what civic311 asks by REST (rest.py) -----------------------------------------------
+
+    def place(self, to: str, from_number: str, url: str, status_callback: str) -> str:
+        """A Call out (``Calls.json``): the scenario's caller of number ``to`` answers after
+        ``CALLBACK_ANSWER_S`` and runs ``url``'s TwiML, waiting in line as long as it takes
+        and hanging up when the agent does; a number nobody in the scenario has never
+        answers (``no-answer`` after 30 s)."""
+        with self.lock:
+            sid = f"CA{self.rng.getrandbits(128):032x}"
+            known = next((c.plan for c in reversed(self.calls.values())
+                          if c.plan.from_number == to and c.direction == "inbound"), None)
+            plan = CallerPlan(sid, self.now, to, (), known.queue if known else None,
+                              survey_keys=known.survey_keys if known else None)
+            call = Call(sid, plan, self.now, direction="outbound-api", status="queued",
+                        status_url=status_callback, dialed_from=from_number)
+            self.calls[sid] = call
+            if known is None:
+                self.at(self.now + 30, partial(self._unanswered, call))
+            else:
+                self.at(self.now + CALLBACK_ANSWER_S, partial(self._called_back, call, url))
+        return sid
+
+    def _called_back(self, call: Call, url: str) -> None:
+        call.status = "in-progress"
+        verbs = self._fetch(call, url, {})
+        if verbs is not None:
+            self._run(call, verbs)
+
+    def _unanswered(self, call: Call) -> None:
+        call.ended, call.status, call.phase = self.now, "no-answer", "ended"
+        if call.status_url:
+            self._send("status", call, call.status_url, {**self._call_params(call)}, 1)
 
     def dequeue(self, qsid: str, call_sid: str, url: str, method: str) -> bool:
         """Queue Member update: the caller leaves the queue for ``url``; False if it is not

@@ -146,8 +146,10 @@ class Engine:
         return status, body
 
     def _call_params(self, call: Call) -> dict[str, str]:
-        return {"CallSid": call.sid, "From": call.plan.from_number, "To": "+13115550311",
-                "Caller": call.plan.from_number, "Called": "+13115550311",
+        frm, to = call.plan.from_number, call.dialed_from or "+13115550311"
+        if call.direction == "outbound-api":  # civic311 called the resident back
+            frm, to = to, frm
+        return {"CallSid": call.sid, "From": frm, "To": to, "Caller": frm, "Called": to,
                 "CallStatus": call.status, "Direction": call.direction}
 
     def _fetch(self, call: Call, url: str, extra: dict[str, str], kind: str = "twiml"

@@ -5,6 +5,8 @@
 - ``POST Calls/CA....json`` (``Url`` or ``Status=completed``): redirect or hang up a call
   (400 with Twilio's error 21220 when it is not in progress); ``GET`` it: its status,
   start and end;
+- ``POST Calls.json`` (``To``, ``From``, ``Url``, ``StatusCallback``): call a resident
+  back (201); the scenario's caller with that number answers and runs the ``Url``'s TwiML;
 - ``GET Queues.json`` and ``GET Queues/QU.../Members.json``: who waits where;
 - ``GET Recordings/RE....wav`` and ``DELETE Recordings/RE....json``.
 
@@ -87,6 +89,13 @@ class RestApp:
                                              "position": 1, "wait_time": 0})
                 return "dequeue", _error(404, 20404, "The requested resource was not found")
             return "dequeue", _json({})
+        if path == "Calls.json" and post:
+            sid = sim.place(form.get("To", ""), form.get("From", ""), form.get("Url", ""),
+                            form.get("StatusCallback", ""))
+            resp = _json({"sid": sid, "status": "queued", "to": form.get("To", ""),
+                          "direction": "outbound-api"})
+            resp.status_code = 201
+            return "place", resp
         if m := CALL.fullmatch(path):
             sid = m.group(1)
             if post:
@@ -124,6 +133,8 @@ class RestApp:
 
 
 def _kind(request: Request, path: str) -> str:
+    if path == "Calls.json":
+        return "place"
     if MEMBER.fullmatch(path):
         return "dequeue"
     if CALL.fullmatch(path):

@@ -7,7 +7,10 @@ optional ``logout_at``, ``pauses`` of ``{at, until, reason}``, ``ring_s`` before
 ``patience_s`` in line before they hang up, ``queue_key`` ``[after_s,
 key]`` pressed while waiting, ``talk_s`` after which they hang up on the agent, and the
 callbacks Twilio sends twice, ``duplicate``, or late, ``late``; ``transfer`` ``[after_s,
-"queue:noise"]``: the agent transfers them, as the desktop does), and for the demo a stream
+"queue:noise"]``: the agent transfers them, as the desktop does; ``survey_keys``: when the
+agent hangs up first and civic311 asks on (a ``<Gather>``, the post-call survey), the key
+they press at each, ``""`` silence, ``"hangup"`` they hang up there; without it they hang
+up when the agent does), and for the demo a stream
 of callers, ``demo: {calls_per_minute, mix: [{weight, keys, patience_s, ...}]}``. Times are
 seconds from the scenario's start; a duration may be ``[low, high]`` (drawn uniformly).
 """
@@ -68,6 +71,7 @@ class CallerPlan:
     late: frozenset[str] = frozenset()  # "leg": the answered callback after the Dial action
     transfer: tuple[float, str] | None = None  # the agent transfers, talk_s in: "queue:noise"
     expect: str | None = None  # what the scenario's author expects (documentation only)
+    survey_keys: tuple[str, ...] | None = None  # after the agent hung up: "" silent, "hangup"
 
 
 @dataclass(frozen=True)
@@ -198,7 +202,15 @@ def _caller(c: Mapping[str, Any]) -> CallerPlan:
                       None if talk is None else float(talk),
                       flags["duplicate"], flags["late"],
                       None if xfer is None else (float(xfer[0]), str(xfer[1])),
-                      None if c.get("expect") is None else str(c["expect"]))
+                      None if c.get("expect") is None else str(c["expect"]),
+                      None if c.get("survey_keys") is None else _survey_keys(c, sid))
+
+
+def _survey_keys(c: Mapping[str, Any], sid: str) -> tuple[str, ...]:
+    keys = _keys(c["survey_keys"], sid)
+    if not all(k == "hangup" or len(k) <= 1 for k in keys):
+        raise ScenarioError(f"caller {sid}: survey_keys are one key each, \"\" or \"hangup\"")
+    return keys
 
 
 def _demo(d: Any) -> Demo:

@@ -1,9 +1,10 @@
 """Twilio's call engine running civic311's TwiML (``Verbs``, between ``engine.Engine`` and
-``cloud.Sim``): ``<Gather>`` with the scenario's keys, ``<Enqueue>`` and its waitUrl loop,
-``<Leave>``, ``<Dial>`` and the agent's leg (ring, the ``answered`` callback, talk, the Dial
-action, the recording callback), ``<Redirect>``, ``<Pause>``, ``<Hangup>``, and the end of a
-call (the Enqueue action, then the ``completed`` status callback). Each handler returns
-True when the call now waits (a timer or a REST request moves it on).
+``cloud.Sim``): ``<Gather>`` with the scenario's keys (the IVR's, the queue's, the post-call
+survey's after the agent hung up), ``<Enqueue>`` and its waitUrl loop, ``<Leave>``, ``<Dial>``
+and the agent's leg (ring, the ``answered`` callback, talk, the Dial action, the recording
+callback), ``<Redirect>``, ``<Pause>``, ``<Hangup>``, and the end of a call (the Enqueue action,
+then the ``completed`` status callback). Each handler returns True when the call now waits (a
+timer or a REST request moves it on).
 """
 
 from __future__ import annotations
@@ -75,6 +76,20 @@ class Verbs(Engine):
             if press_at < self.now + timeout:
                 self._later(call, max(0.0, press_at - self.now),
                             lambda: self._gathered(call, action, key))
+                return True
+        elif call.phase == "after":  # the agent hung up and civic311 asks on (the survey)
+            t = call.truth
+            if t is not None and t.survey is None:
+                t.survey = []
+            keys = call.after_keys
+            if keys is None or keys[:1] == ["hangup"]:
+                self._later(call, 0.0, lambda: self._hang_up(call, "caller"))
+                return True
+            key = keys.pop(0) if keys else ""  # no keys left: silence
+            if t is not None and t.survey is not None:
+                t.survey.append(key)
+            if key:
+                self._later(call, 1.0, lambda: self._gathered(call, action, key))
                 return True
         elif call.phase == "ivr":
             if not call.keys:  # they heard what they called for (or gave up): they hang up
@@ -240,7 +255,9 @@ class Verbs(Engine):
             t.rang.append((leg.agent.agent, self.now - leg.started))
         if not caller_there:
             call.status = "completed"
-        call.phase = "ivr"
+        call.phase = "after" if caller_there and leg.answered is not None else "ivr"
+        call.after_keys = (None if call.plan.survey_keys is None
+                           else list(call.plan.survey_keys))
         params = {"DialCallStatus": status, "DialCallSid": leg.sid,
                   "DialCallDuration": str(duration)}
         action = leg.attrs.get("action")
@@ -298,7 +315,7 @@ class Verbs(Engine):
         elif t is not None and not t.outcome:  # dropped between a queue and an agent
             t.outcome, t.wait_s = "abandoned", self.now - t.entered_at
         call.ended, call.status, call.phase = self.now, "completed", "ended"
-        self._send("status", call, STATUS_URL, {
+        self._send("status", call, call.status_url or STATUS_URL, {
             **self._call_params(call), "CallDuration": str(int(self.now - call.started)),
             "Timestamp": self.when().strftime("%a, %d %b %Y %H:%M:%S +0000"),
             "SequenceNumber": str(next(call.sequence))}, 1)

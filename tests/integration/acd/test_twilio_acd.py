@@ -176,9 +176,10 @@ def test_a_call_rings_one_agent_unanswered_then_another_as_asterisk_records_it(
     clock.at(22)  # Twilio retries the callback: nothing changes
     assert tw.post(dial["leg_statusCallback"], "CA-leg-2",
                    CallStatus="in-progress").status_code == 204
-    clock.at(81)  # the agent hangs up after 60 s
-    assert "<Hangup" in tw.twiml(dial["action"], "CA-acd-1", DialCallStatus="completed",
-                                 DialCallDuration="60", CallStatus="in-progress")
+    clock.at(81)  # the agent hangs up after 60 s: citywide asks the post-call survey
+    assert "<Redirect method=\"POST\">/twilio/survey?q=citywide&amp;a=101</Redirect>" in (
+        tw.twiml(dial["action"], "CA-acd-1", DialCallStatus="completed",
+                 DialCallDuration="60", CallStatus="in-progress"))
     tw.twiml("/twilio/status", "CA-acd-1", CallStatus="completed")
     dispatcher.run(clock.at(97))  # wrap-up (15 s) over
 
