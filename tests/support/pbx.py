@@ -296,7 +296,8 @@ def stop_leftover_daemons() -> int:
 
 
 def start_daemon(pbx: Pbx, db_url: str, log: Path) -> DaemonProc:
-    env = {**os.environ, **pbx.env, "DATABASE_URL": db_url}
+    # unbuffered: a failing test's report shows the log as it stood, not an empty file
+    env = {**os.environ, **pbx.env, "DATABASE_URL": db_url, "PYTHONUNBUFFERED": "1"}
     out = log.open("ab")
     proc = subprocess.Popen([sys.executable, "-m", "center", "daemon"], env=env, stdout=out,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
