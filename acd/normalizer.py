@@ -6,12 +6,15 @@ the source (manager.conf event filter) and return None here if they arrive anywa
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from acd import events as ev
 from acd import transfer
 from acd.states import CallOutcome, TransferKind
+
+log = logging.getLogger(__name__)
 
 Msg = Mapping[str, str]
 WEBRTC_SUFFIX = "-webrtc"  # a browser phone's endpoint (telephony.phones.webrtc_user)
@@ -160,5 +163,8 @@ def normalize(msg: Msg) -> ev.DomainEvent | None:
         return None
     try:
         return fn(msg)
-    except KeyError:
-        return None  # a malformed event is dropped here, never half-applied
+    except KeyError as missing:  # a malformed event is dropped here, never half-applied,
+        # and said: a call whose end is dropped stays open until reconciliation
+        log.warning("dropped a %s event without %s: %s", msg.get("Event"), missing,
+                    {k: msg[k] for k in list(msg)[:12]})
+        return None
