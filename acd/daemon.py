@@ -29,7 +29,7 @@ from acd import live_store
 from acd.agent_actions import Command, Consults, action_for
 from acd.agents import Transition, WrapupEnded
 from acd.live import LiveBoard
-from acd.normalizer import DISPATCH, normalize
+from acd.normalizer import DISPATCH, AgentCalls, normalize
 from acd.reconcile import reconcile
 from acd.recorder import Recorder, close_cut_calls, open_uniqueids
 from foundation.db import Database
@@ -59,6 +59,7 @@ class Daemon:
         self.install = install
         self.recorder = Recorder(db, settings.node)
         self.consults = Consults()  # the desktop's attended transfers, by agent channel
+        self.agent_calls = AgentCalls()  # each agent's caller, for an end that names none
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="civic311-db")
         self.bridge = AmiBridge(settings.ami_host, settings.ami_port, settings.ami_user,
                                 settings.ami_secret or "", on_login=self.on_login,
@@ -183,6 +184,8 @@ class Daemon:
                     markers += 1
                     continue
                 d = normalize(m)
+                if d is not None:
+                    d = self.agent_calls.resolve(d)
                 if d is None:
                     continue
                 if isinstance(d, ev.AsteriskBooted):

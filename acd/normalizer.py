@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from acd import events as ev
@@ -77,8 +78,12 @@ def _connect(m: Msg) -> ev.CallAnswered:
 
 
 def _complete(m: Msg) -> ev.CallCompleted:
-    return ev.CallCompleted(at(m), m["Uniqueid"], m["Queue"], agent_of(m), _int(m, "HoldTime"),
-                            _int(m, "TalkTime"), (m.get("Reason") or "caller").lower())
+    # Asterisk sends it without the caller's channel fields when that channel's snapshot is
+    # already gone (seen about once in a thousand calls): the uniqueid is then left empty for
+    # ``AgentCalls`` to fill from the agent's connect
+    return ev.CallCompleted(at(m), m.get("Uniqueid", ""), m["Queue"], agent_of(m),
+                            _int(m, "HoldTime"), _int(m, "TalkTime"),
+                            (m.get("Reason") or "caller").lower())
 
 
 def _user(m: Msg) -> ev.DomainEvent | None:
@@ -153,6 +158,35 @@ DISPATCH: dict[str, Callable[[Msg], ev.DomainEvent | None]] = {
     "QueueStatusComplete": lambda m: ev.SnapshotDone(at(m)),
     "QueueEntry": _entry,
 }
+
+
+class AgentCalls:
+    """The caller each agent is connected to, by queue, from the stream's AgentConnects: it
+    names the caller of an AgentComplete that came without one (stateful, still no I/O)."""
+
+    MAX = 5000  # connects whose end never came are forgotten, oldest first
+
+    def __init__(self) -> None:
+        self._calls: dict[tuple[str, str], str] = {}
+
+    def resolve(self, e: ev.DomainEvent) -> ev.DomainEvent | None:
+        """``e`` itself, a CallCompleted with its caller filled in, or None when no connect
+        of that agent in that queue is known (the record is then closed by reconciliation)."""
+        if isinstance(e, ev.CallAnswered) and e.source == "ami":
+            self._calls.pop((e.queue, e.agent), None)
+            self._calls[(e.queue, e.agent)] = e.uniqueid
+            while len(self._calls) > self.MAX:
+                del self._calls[next(iter(self._calls))]
+        elif isinstance(e, ev.CallCompleted) and e.source == "ami":
+            uid = self._calls.pop((e.queue, e.agent), "")
+            if not e.uniqueid:
+                if not uid:
+                    log.warning("an AgentComplete of agent %s in %s named no caller and no "
+                                "connect of theirs is known; left to reconciliation",
+                                e.agent, e.queue)
+                    return None
+                return replace(e, uniqueid=uid)
+        return e
 
 
 def normalize(msg: Msg) -> ev.DomainEvent | None:

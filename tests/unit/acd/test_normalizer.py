@@ -5,7 +5,7 @@ from __future__ import annotations
 from panoramisk.message import Message
 
 from acd import events as ev
-from acd.normalizer import agent_of, normalize
+from acd.normalizer import AgentCalls, agent_of, normalize
 from telephony.ami import flatten
 from tests.support.ami_stream import flat_messages, messages
 
@@ -81,3 +81,25 @@ def test_the_bridge_queues_only_events_someone_uses() -> None:
     assert len(queued) + skipped == len(messages()) + 1
     assert "Hangup" not in names and names[-1] == "OriginateResponse"
     assert all(type(q) is dict for q in queued)
+
+
+def test_an_agent_complete_without_its_caller_is_named_from_the_connect() -> None:
+    """Asterisk sometimes sends AgentComplete with neither the caller's nor the agent's
+    channel fields (their snapshots already gone); fields as seen from a real Asterisk.
+    The call's end must still reach its record, not wait for reconciliation."""
+    calls = AgentCalls()
+    stream = [dict(m) for m in flat_messages()]
+    complete = next(m for m in stream if m["Event"] == "AgentComplete")
+    bare = {k: complete[k] for k in ("Event", "Privilege", "Timestamp", "Queue", "Interface",
+                                     "MemberName", "HoldTime", "TalkTime", "Reason")}
+    stream[stream.index(complete)] = bare
+    resolved = [calls.resolve(d) for d in (normalize(m) for m in stream) if d is not None]
+    ends = [e for e in resolved if isinstance(e, ev.CallCompleted)]
+    assert ends and all(e.uniqueid for e in ends)
+    first = next(e for e in ends if e.at == normalize(bare).at)  # type: ignore[union-attr]
+    assert (first.uniqueid, first.agent, first.talk_s, first.hangup_side) == (
+        complete["Uniqueid"], "100", 5, "agent")
+    # no connect known (the daemon started mid-call): dropped, said, left to reconciliation
+    assert AgentCalls().resolve(normalize(bare)) is None  # type: ignore[arg-type]
+    assert normalize({**bare, "Queue": ""}) is not None and normalize(
+        {k: v for k, v in bare.items() if k != "Queue"}) is None
