@@ -1,9 +1,9 @@
 """Twilio's REST API below one account, as civic311 uses it: a POST (the ACD's dequeue and
-redirect), a GET (the Call and Queue resources the ACD reconciles with), a DELETE (a
-recording Twilio holds: ``foundation/twilio_deletions.py``), and the credentials all take
-(an API key when set, else the account's auth token). For a POST, 404 (the call left the
-queue, or ended) and 400 (a request Twilio refuses) are ``retry.Permanent``; any other
-failure is worth retrying."""
+redirect), a GET (the Call and Queue resources the ACD reconciles with; lists page by page),
+a DELETE (a recording Twilio holds: ``foundation/twilio_deletions.py``), and the credentials
+all take (an API key when set, else the account's auth token). For a POST, 404 (the call
+left the queue, or ended) and 400 (a request Twilio refuses) are ``retry.Permanent``; any
+other failure is worth retrying."""
 
 from __future__ import annotations
 
@@ -57,6 +57,25 @@ class Rest:
         resp.raise_for_status()
         body = resp.json() if resp.content else {}
         return body if isinstance(body, dict) else {}
+
+    def listing(self, path: str, key: str, page_size: int = 1000) -> list[dict[str, Any]]:
+        """Every item of a list resource (``Queues.json``: key ``queues``), page after page:
+        Twilio answers 50 a page unless asked, and names the next page in ``next_page_uri``.
+        None of it when the list itself is not found; anything else that fails raises."""
+        url: str | None = f"{self.url(path)}?PageSize={page_size}"
+        items: list[dict[str, Any]] = []
+        while url:
+            resp = requests.get(url, auth=self.auth, timeout=TIMEOUT_S)
+            if resp.status_code == 404:
+                return items
+            resp.raise_for_status()
+            body = resp.json() if resp.content else {}
+            if not isinstance(body, dict):
+                break
+            items.extend(i for i in body.get(key) or [] if isinstance(i, dict))
+            nxt = body.get("next_page_uri")
+            url = f"{self.base}{nxt}" if nxt else None
+        return items
 
     def delete_recording(self, recording_sid: str) -> int:
         """DELETE one recording; Twilio's status: 204 (deleted) or 404 (already gone), both

@@ -100,14 +100,12 @@ class Reconciler:
     def _members(self, queues: set[str]) -> dict[str, str]:
         """CallSid -> QueueSid of everyone in Twilio's queues of these names."""
         assert self.rest is not None
-        listing = self.rest.get("Queues.json") or {}
         out: dict[str, str] = {}
-        for qu in listing.get("queues", []):
+        for qu in self.rest.listing("Queues.json", "queues"):
             if qu.get("friendly_name") not in queues:
                 continue
             sid = str(qu.get("sid", ""))
-            for m in (self.rest.get(f"Queues/{sid}/Members.json") or {}).get(
-                    "queue_members", []):
+            for m in self.rest.listing(f"Queues/{sid}/Members.json", "queue_members"):
                 out[str(m.get("call_sid", ""))] = sid
         return out
 

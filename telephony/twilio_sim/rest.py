@@ -7,7 +7,8 @@
   start and end;
 - ``POST Calls.json`` (``To``, ``From``, ``Url``, ``StatusCallback``): call a resident
   back (201); the scenario's caller with that number answers and runs the ``Url``'s TwiML;
-- ``GET Queues.json`` and ``GET Queues/QU.../Members.json``: who waits where;
+- ``GET Queues.json`` and ``GET Queues/QU.../Members.json``: who waits where, paged as
+  Twilio pages its lists (``PageSize``, ``Page``, ``next_page_uri``);
 - ``GET Recordings/RE....wav`` and ``DELETE Recordings/RE....json``.
 
 HTTP basic auth with the account SID and auth token (or an API key given to ``RestApp``).
@@ -111,11 +112,11 @@ class RestApp:
                 queues = [{"sid": qsid, "friendly_name": name,
                            "current_size": len(sim.members.get(qsid, [])),
                            "max_size": 1000} for name, qsid in sim.queues.items()]
-            return "queues", _json({"queues": queues})
+            return "queues", _json(_page(request, "queues", queues))
         if m := MEMBERS.fullmatch(path):
             members = sim.queue_members(m.group(1))
-            return "members", (_json({"queue_members": members}) if members is not None
-                               else _error(404, 20404, "not found"))
+            return "members", (_json(_page(request, "queue_members", members))
+                               if members is not None else _error(404, 20404, "not found"))
         if m := RECORDING.fullmatch(path):
             sid, ext = m.groups()
             if request.method == "DELETE" and ext == "json":
@@ -143,6 +144,21 @@ def _kind(request: Request, path: str) -> str:
         return "delete" if m.group(2) == "json" else "recording"
     return "queues" if path == "Queues.json" else "members" if MEMBERS.fullmatch(path) \
         else "unknown"
+
+
+def _page(request: Request, key: str, items: list[Any]) -> dict[str, Any]:
+    """One page of a list resource as Twilio pages it: ``PageSize`` (default 50, at most
+    1000) and ``Page`` from 0; ``next_page_uri`` names the next page, null on the last."""
+    try:
+        size = max(1, min(int(request.args.get("PageSize", 50)), 1000))
+        page = max(0, int(request.args.get("Page", 0)))
+    except ValueError:
+        size, page = 50, 0
+    start = page * size
+    more = len(items) > start + size
+    return {key: items[start:start + size], "page": page, "page_size": size,
+            "next_page_uri": f"{request.path}?PageSize={size}&Page={page + 1}" if more
+            else None}
 
 
 def _silence(seconds: float) -> bytes:

@@ -25,7 +25,7 @@ def test_the_twilio_demo_serves_the_simulator_and_hands_its_address_on(
         assert env["PUBLIC_BASE_URL"] == f"http://{settings.web_host}:{settings.web_port}"
         url = f"{api}/2010-04-01/Accounts/{ACCOUNT_SID}/Queues.json"
         assert requests.get(url, auth=(ACCOUNT_SID, env["TWILIO_AUTH_TOKEN"]),
-                            timeout=5).json() == {"queues": []}
+                            timeout=5).json()["queues"] == []
         assert requests.get(url, auth=(ACCOUNT_SID, "wrong"), timeout=5).status_code == 401
         menu = yaml.safe_load((settings.data_dir / "ivr" / "menu.yaml").read_text())
         assert menu["hours"]["always_open"] is True
