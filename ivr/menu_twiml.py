@@ -242,18 +242,20 @@ def callback_answered(ctx: Twiml, callback_id: int) -> Response:
         row = s.get(CallbackRequest, callback_id)
         queue, lang = (row.queue, row.language) if row else (menu.agent_queue, "en")
         arrival = row.arrival_at if row else None
-    store_state = callback_store.finish_dial(db, callback_id, "ANSWER", 0, now)
+    call_sid = request.form.get("CallSid", "")
+    store_state = callback_store.finish_dial(db, callback_id, "ANSWER", 0, now, call_sid)
     vr = VoiceResponse()
-    if store_state is None:  # unknown or already handled: never queue a stranger twice
-        vr.hangup()
+    again = store_state is None and callback_store.answered_by(db, callback_id, call_sid)
+    if store_state is None and not again:  # unknown, or answered on another call: never
+        vr.hangup()  # queue a stranger twice
         return Response(str(vr), mimetype="text/xml")
     if twilio_acd.active(ctx.settings):  # the ACD queues them, so an agent is offered them
-        with db.session() as s:
-            joined = twilio_acd.join(s, request.form.get("CallSid", ""), queue,
-                                     request.form.get("To"),
-                                     f"{callback_store.PLACEHOLDER_PREFIX}{callback_id}", now,
-                                     place_at=arrival)  # the place they kept in line
-        if joined is None:  # nobody logged in to take it now
+        with db.session() as s:  # (a retried answer is the same caller: joined once)
+            joined = twilio_acd.entry_known(s, call_sid) if again else twilio_acd.join(
+                s, call_sid, queue, request.form.get("To"),
+                f"{callback_store.PLACEHOLDER_PREFIX}{callback_id}", now,
+                place_at=arrival) is not None  # the place they kept in line
+        if not joined:  # nobody logged in to take it now
             _say(ctx, vr, (e.Text(REFUSED.get(lang, REFUSED["en"]), lang),), lang)
             vr.hangup()
             return Response(str(vr), mimetype="text/xml")

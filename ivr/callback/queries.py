@@ -146,19 +146,30 @@ def start_dial(db: Database, cb_id: int, now: datetime,
 
 
 def finish_dial(db: Database, cb_id: int, dial_status: str, answered_s: int,
-                now: datetime) -> str | None:
-    """The callback's dial ended: ``connected``, or another try later, or ``failed``."""
+                now: datetime, call_id: str | None = None) -> str | None:
+    """The callback's dial ended: ``connected``, or another try later, or ``failed``.
+    ``call_id``: the answered call that now waits in line for the resident (Twilio's)."""
     with db.session() as s:
         row = s.get(CallbackRequest, cb_id, with_for_update=True)
         if row is None or row.state != S.CALLING:
             return None
         if dial_status == "ANSWER":
             row.state, row.due_at = S.CONNECTED, None
+            row.placeholder_uniqueid = call_id or row.placeholder_uniqueid
             row.connected_at = now - timedelta(seconds=max(0, answered_s))
             row.ended_at, row.updated_at, row.detail = now, now, "ANSWER"
             return row.state
         _back(row, now, dial_status or "NOANSWER", *cb.after_attempt(row.attempts, False, now))
         return row.state
+
+
+def answered_by(db: Database, cb_id: int, call_id: str) -> bool:
+    """The callback was answered on this very call (a repeated answer webhook: Twilio's
+    retry of a request whose answer it did not get)."""
+    with db.session() as s:
+        row = s.get(CallbackRequest, cb_id)
+        return bool(call_id) and row is not None and row.state == S.CONNECTED \
+            and row.placeholder_uniqueid == call_id
 
 
 def give_up(db: Database, cb_id: int, now: datetime, why: str) -> str | None:
