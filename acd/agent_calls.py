@@ -6,23 +6,27 @@ again from its records, whole, so any window can be re-run without doubling. Rea
 the day rows only for whole days inside the settled span (``rollup.settled``, the agent
 rollups' coverage, whose ``zone`` the days are in: UTC for rows from before 0308, the
 city's after the next rollup run) and count the edges and the unsettled tail from the
-records, so a month report of the city's days reads day rows only.
+records, so a month report of the city's days reads day rows only; above them, blocks of
+2-32 whole days (``agent_call_blocks``, ``acd.day_blocks``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from acd.models import AgentCallDay, CallRecord
+from acd import day_blocks
+from acd.models import AgentCallBlock, AgentCallDay, CallRecord
 from acd.slices import day_ceil, day_floor, next_day
 from acd.states import CallOutcome
 from foundation.db import UTCDateTime
 
 Answered = dict[tuple[str, str], int]  # (queue, agent) -> calls answered
 FIELDS = ("day", "queue", "agent", "answered", "computed_at")
+BLOCK_FIELDS = ("days", "day", "queue", "agent", "answered", "computed_at")
 
 
 def _answered(start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -39,16 +43,25 @@ def from_records(s: Session, start: datetime, end: datetime) -> Answered:
     return {(q, str(a)): int(n) for q, a, n in rows}
 
 
-def from_rollups(s: Session, first: datetime, horizon: datetime, zone: str) -> Answered:
-    """The calls of [first, horizon): day rows for the whole days of ``zone`` (the day
-    rows') inside, the records for the edges."""
+def from_rollups(s: Session, first: datetime, horizon: datetime, zone: str,
+                 blocks: bool = False) -> Answered:
+    """The calls of [first, horizon): the whole days of ``zone`` (the day rows') inside as
+    blocks of days (``blocks``: they are built) and day rows, the records for the edges."""
     d0, d1 = day_ceil(first, zone), day_floor(horizon, zone)
     if d0 >= d1:
         return from_records(s, first, horizon)
-    q = AgentCallDay
-    out: Answered = {(queue, agent): int(n) for queue, agent, n in s.execute(
-        select(q.queue, q.agent, func.sum(q.answered)).where(q.day >= d0, q.day < d1)
-        .group_by(q.queue, q.agent))}
+    q, b = AgentCallDay, AgentCallBlock
+    out: Answered = {}
+    parts = day_blocks.starts(d0, d1, zone) if blocks else {}
+    reads = [select(b.queue, b.agent, func.sum(b.answered))
+             .where(b.days == k, b.day.in_(days)).group_by(b.queue, b.agent)
+             for k, days in parts.items() if k > 1]
+    reads.append(select(q.queue, q.agent, func.sum(q.answered))
+                 .where(*([q.day.in_(parts.get(1, []))] if blocks else [q.day >= d0, q.day < d1]))
+                 .group_by(q.queue, q.agent))
+    for read in reads:
+        for queue, agent, n in s.execute(read):
+            out[(queue, agent)] = out.get((queue, agent), 0) + int(n)
     for lo, hi in ((first, d0), (d1, horizon)):
         for key, n in from_records(s, lo, hi).items():
             out[key] = out.get(key, 0) + n
@@ -57,7 +70,7 @@ def from_rollups(s: Session, first: datetime, horizon: datetime, zone: str) -> A
 
 def rebuild(s: Session, start: datetime, until: datetime, now: datetime, zone: str) -> None:
     """Count again every day of ``zone`` (the city's) [start, until) touches, each from its
-    own records."""
+    own records (the blocks above it: ``sum_block``)."""
     day = day_floor(start, zone)
     while day < until:
         end = next_day(day, zone)
@@ -69,8 +82,27 @@ def rebuild(s: Session, start: datetime, until: datetime, now: datetime, zone: s
         day = end
 
 
+def sum_block(s: Session, n: int, k: int, zone: str, now: datetime) -> None:
+    """The block of ``k`` days from day number ``n``: the sum of its two halves (day rows
+    for a block of two)."""
+    b, t0 = AgentCallBlock, day_blocks.start(n, zone)
+    halves = [t0, day_blocks.start(n + k // 2, zone)]
+    s.execute(delete(b).where(b.days == k, b.day == t0))
+    half: Any = AgentCallDay if k == 2 else b
+    s.execute(insert(b).from_select(BLOCK_FIELDS, select(
+        literal(k), literal(t0, UTCDateTime()), half.queue, half.agent,
+        func.sum(half.answered), literal(now, UTCDateTime()))
+        .where(half.day.in_(halves), *([] if k == 2 else [b.days == k // 2]))
+        .group_by(half.queue, half.agent)))
+
+
+def drop_blocks(s: Session) -> None:
+    s.execute(delete(AgentCallBlock))
+
+
 def rezone(s: Session, since: datetime, until: datetime, zone: str, now: datetime) -> None:
     """Every day row again, as the days of ``zone`` within [since, until) (the city moved
     zone, or rows of a database from before 0308 hold UTC days)."""
     s.execute(delete(AgentCallDay))
+    drop_blocks(s)
     rebuild(s, since, until, now, zone)

@@ -6,7 +6,8 @@ recomputing an interval replaces its rows, so any window can be re-run (late or 
 spans included) without doubling. A span still open at the run counts up to the run's
 time; the readers take rollups only where they have settled (``rollup.settled``). Day rows
 (``minutes`` = ``DAY_MINUTES``) hold city days (23 or 25 hours across DST) in the zone the
-agent rollups' coverage names (UTC for rows from before 0308).
+agent rollups' coverage names (UTC for rows from before 0308); above them, blocks of 2-32
+whole days (``acd.day_blocks``: ``minutes`` = ``DAY_MINUTES`` x the block's days).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
+from acd import day_blocks
 from acd.models import AgentStateSpan, AgentStateTime, table
 from acd.slices import (
     BASE_MINUTES,
@@ -40,8 +42,9 @@ SPAN = AgentStateSpan
 
 def rezone(s: Session, since: datetime, until: datetime, zone: str, now: datetime) -> None:
     """Every day row again, as the days of ``zone`` within [since, until) (the city moved
-    zone, or rows of a database from before 0308 hold UTC days): sums of 15-minute rows."""
-    s.execute(delete(AgentStateTime).where(AgentStateTime.minutes == DAY_MINUTES))
+    zone, or rows of a database from before 0308 hold UTC days): sums of 15-minute rows.
+    The blocks of days go too (``build_blocks`` makes them again)."""
+    s.execute(delete(AgentStateTime).where(AgentStateTime.minutes >= DAY_MINUTES))
     day = day_floor(since, zone)
     while day < until:
         end = next_day(day, zone)
@@ -84,15 +87,20 @@ def from_spans(s: Session, start: datetime, end: datetime) -> Seconds:
     return out
 
 
-def from_rollups(s: Session, first: datetime, horizon: datetime, zone: str) -> Seconds:
-    """The rolled-up seconds of [first, horizon) (both on 15-minute boundaries): day rows
-    for the whole days of ``zone`` (the day rows') inside, 15-minute rows for the edges."""
+def from_rollups(s: Session, first: datetime, horizon: datetime, zone: str,
+                 blocks: bool = False) -> Seconds:
+    """The rolled-up seconds of [first, horizon) (both on 15-minute boundaries): the whole
+    days of ``zone`` (the day rows') inside as blocks of days (``blocks``: they are built)
+    and day rows, 15-minute rows for the edges."""
     d0, d1 = day_ceil(first, zone), day_floor(horizon, zone)
     at, q = AgentStateTime.interval_start, AgentStateTime
     if d0 < d1:
-        where = or_(and_(q.minutes == DAY_MINUTES, at >= d0, at < d1),
-                    and_(q.minutes == BASE_MINUTES, or_(and_(at >= first, at < d0),
-                                                        and_(at >= d1, at < horizon))))
+        days = [and_(q.minutes == DAY_MINUTES, at >= d0, at < d1)]
+        if blocks:
+            days = [and_(q.minutes == DAY_MINUTES * k, at.in_(starts))
+                    for k, starts in day_blocks.starts(d0, d1, zone).items()]
+        where = or_(*days, and_(q.minutes == BASE_MINUTES, or_(and_(at >= first, at < d0),
+                                                               and_(at >= d1, at < horizon))))
     else:
         where = and_(q.minutes == BASE_MINUTES, at >= first, at < horizon)
     rows = s.execute(select(q.agent, q.state, q.reason, func.sum(q.seconds)).where(where)
@@ -103,8 +111,8 @@ def from_rollups(s: Session, first: datetime, horizon: datetime, zone: str) -> S
 def rebuild(s: Session, start: datetime, until: datetime, now: datetime, zone: str) -> int:
     """Replace the 15-minute rows of [start, until) (``start`` on a boundary) with the
     spans cut at the boundaries up to ``now``, one day of ``zone`` (the city's) at a time,
-    and each touched day's row with the sum of its 15-minute rows; returns the 15-minute
-    rows written."""
+    and each touched day's row with the sum of its 15-minute rows (the blocks above it:
+    ``sum_block``); returns the 15-minute rows written."""
     rows = table(AgentStateTime)
     s.execute(delete(AgentStateTime).where(
         AgentStateTime.minutes == BASE_MINUTES, AgentStateTime.interval_start >= start,
@@ -125,6 +133,22 @@ def rebuild(s: Session, start: datetime, until: datetime, now: datetime, zone: s
         sum_day(s, day, end, now)
         day = end
     return written
+
+
+def sum_block(s: Session, n: int, k: int, zone: str, now: datetime) -> None:
+    """The block of ``k`` days from day number ``n``: the sum of its two halves."""
+    q, t0 = AgentStateTime, day_blocks.start(n, zone)
+    s.execute(delete(q).where(q.minutes == DAY_MINUTES * k, q.interval_start == t0))
+    s.execute(insert(q).from_select(FIELDS, select(
+        literal(DAY_MINUTES * k), literal(t0, UTCDateTime()), q.agent, q.state, q.reason,
+        func.sum(q.seconds), literal(now, UTCDateTime()))
+        .where(q.minutes == DAY_MINUTES * (k // 2),
+               q.interval_start.in_([t0, day_blocks.start(n + k // 2, zone)]))
+        .group_by(q.agent, q.state, q.reason)))
+
+
+def drop_blocks(s: Session) -> None:
+    s.execute(delete(AgentStateTime).where(AgentStateTime.minutes > DAY_MINUTES))
 
 
 def sum_day(s: Session, day: datetime, end: datetime, now: datetime) -> None:

@@ -220,14 +220,15 @@ class DayStat(Base):
 
 class AgentStateTime(Base):
     """Seconds ``agent`` spent in ``state`` (with its pause ``reason``; "" otherwise) within
-    one interval: 15 minutes, or a whole city day (``minutes`` 1440, 23 or 25 hours across
+    one interval: 15 minutes, a whole city day (``minutes`` 1440, 23 or 25 hours across
     DST, in the zone of the agent rollups' coverage; always the sum of that day's 15-minute
-    rows), so a month's agent time is a few rows per agent and state
-    whatever the number of spans (``acd.agent_time``)."""
+    rows), or a block of 2-32 such days (``minutes`` 1440 x its days: ``acd.day_blocks``),
+    so a month's agent time is a few rows per agent and state whatever the number of spans
+    (``acd.agent_time``)."""
 
     __tablename__ = "agent_state_intervals"
 
-    minutes: Mapped[int] = mapped_column(primary_key=True)  # 15 or 1440
+    minutes: Mapped[int] = mapped_column(primary_key=True)  # 15, 1440 or 1440 x 2-32
     interval_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     agent: Mapped[str] = mapped_column(String(64), primary_key=True)
     state: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -244,6 +245,20 @@ class AgentCallDay(Base):
 
     __tablename__ = "agent_call_days"
 
+    day: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    answered: Mapped[int] = mapped_column(default=0)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AgentCallBlock(Base):
+    """The sum of ``agent_call_days`` over a block of ``days`` whole city days from ``day``
+    (2, 4, 8, 16 or 32, aligned: ``acd.day_blocks``)."""
+
+    __tablename__ = "agent_call_blocks"
+
+    days: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     queue: Mapped[str] = mapped_column(String(64), primary_key=True)
     agent: Mapped[str] = mapped_column(String(64), primary_key=True)

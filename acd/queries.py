@@ -84,7 +84,7 @@ def state_seconds(session: Session, start: datetime, end: datetime) -> agent_tim
 K = TypeVar("K")
 N = TypeVar("N", int, float)
 Reader = Callable[[Session, datetime, datetime], dict[K, N]]
-DayReader = Callable[[Session, datetime, datetime, str], dict[K, N]]
+DayReader = Callable[[Session, datetime, datetime, str, bool], dict[K, N]]
 
 
 def _rolled_up(session: Session, start: datetime, end: datetime, rolled: DayReader[K, N],
@@ -96,7 +96,8 @@ def _rolled_up(session: Session, start: datetime, end: datetime, rolled: DayRead
     if settled is None:
         return raw(session, start, end)
     first, horizon = settled
-    out = rolled(session, first, horizon, rollup.coverage_zone(session, rollup.AGENT_COVERAGE))
+    zone = rollup.coverage_zone(session, rollup.AGENT_COVERAGE)
+    out = rolled(session, first, horizon, zone, rollup.blocks_zone(session) == zone)
     for lo, hi in ((start, first), (horizon, end)):
         for key, value in raw(session, lo, hi).items():
             out[key] = out[key] + value if key in out else value

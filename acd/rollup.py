@@ -20,14 +20,14 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, delete, select
 from sqlalchemy.orm import Session
 
-from acd import agent_calls, agent_time, day_stats
+from acd import agent_calls, agent_time, day_blocks, day_stats
 from acd.facts import call_facts
 from acd.metrics import CallFacts, Summary, combine, summarize
 from acd.models import DayStat, IntervalStat, LiveState, table
 
 # the clock moved to acd.slices (agent time shares it); re-exported for existing callers
 from acd.slices import BASE_MINUTES as BASE_MINUTES
-from acd.slices import ceil
+from acd.slices import ceil, day_ceil
 from acd.slices import floor as floor
 from foundation.db import Database, utcnow
 from foundation.jobs import Job
@@ -41,6 +41,9 @@ COVERAGE = "rollup_coverage"  # a LiveState row: {"since": ..., "as_of": ...}
 # the same for the agent rollups (time and calls): their own, as a database upgraded to 0307
 # has none before a rebuild
 AGENT_COVERAGE = "agent_rollup_coverage"
+# the zone whose days the agent rollups' blocks of days are built in (``acd.day_blocks``):
+# none until the first run after 0313 builds them
+AGENT_BLOCKS = "agent_rollup_blocks"
 INTERVAL_CHOICES = (15, 30, 60)
 COUNTS = ("offered", "answered", "abandoned", "short_abandoned", "timed_out", "exit_key",
           "exit_empty", "refused", "callback", "dropped")
@@ -61,6 +64,12 @@ def coverage_zone(s: Session, name: str = AGENT_COVERAGE) -> str:
     0308, when the agent rollups' days were UTC days)."""
     row = s.get(LiveState, name)
     return str(json.loads(row.doc).get("zone", "UTC")) if row is not None else "UTC"
+
+
+def blocks_zone(s: Session) -> str | None:
+    """The zone the agent rollups' blocks of days are built in; None: not built."""
+    row = s.get(LiveState, AGENT_BLOCKS)
+    return str(json.loads(row.doc)["zone"]) if row is not None else None
 
 
 def _extend(s: Session, start: datetime, now: datetime, name: str) -> None:
@@ -124,8 +133,9 @@ def rollup(db: Database, since: datetime, until: datetime, thresholds_s: Sequenc
         if until >= now:
             _extend(s, start, now, COVERAGE)
             _extend(s, start, now, AGENT_COVERAGE)
-        if coverage(s, AGENT_COVERAGE) is not None:
+        if (covered := coverage(s, AGENT_COVERAGE)) is not None:
             _note(s, AGENT_COVERAGE, {"zone": agent_zone}, now)
+            _agent_blocks(s, covered[0], start, until, agent_zone, now)
         s.flush()
         day_stats.refresh(s, start, until, zone, now, before, coverage(s))
     return len(buckets)
@@ -240,6 +250,27 @@ def intervals(s: Session, start: datetime, end: datetime, minutes: int, queue: s
         out.append((t, parts.get(t) or combine([], thresholds_s)))
         t += timedelta(minutes=minutes)
     return out
+
+
+def _agent_blocks(s: Session, since: datetime, start: datetime, until: datetime, zone: str,
+                  now: datetime) -> None:
+    """The blocks of days (``acd.day_blocks``) above the days [start, until) touches, among
+    the whole days covered from ``since`` that are over; all of them afresh the first time
+    (upgraded to 0313) and after the day rows changed zone. Halves before wholes."""
+    first, done = (day_blocks.number(day_ceil(since, zone), zone),
+                   day_blocks.number(now, zone))
+    if blocks_zone(s) != zone:
+        agent_time.drop_blocks(s)
+        agent_calls.drop_blocks(s)
+        todo = set(day_blocks.complete(first, done))
+        _note(s, AGENT_BLOCKS, {"zone": zone}, now)
+    else:
+        days = range(day_blocks.number(start, zone),
+                     day_blocks.number(min(until, now), zone) + 1)
+        todo = {b for n in days for b in day_blocks.above(n, done) if b[0] >= first}
+    for n, k in sorted(todo, key=lambda b: (b[1], b[0])):
+        agent_time.sum_block(s, n, k, zone, now)
+        agent_calls.sum_block(s, n, k, zone, now)
 
 
 def computed_at(s: Session) -> datetime | None:
