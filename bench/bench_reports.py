@@ -1,5 +1,6 @@
-"""Call reports at two sizes of history, side by side: the month report (``report calls``,
-from the rollups plus the unsettled edges read from records) with its parts timed alone,
+"""Call reports at two sizes of history, side by side: the month report (``report calls``
+over the last 30 days, from the rollups plus the unsettled edges read from records) with
+its parts timed alone, the same report over the last calendar month,
 a day's interval page, and a day read from the records alone — each at a small and a large
 database, and their ratio.
 
@@ -115,6 +116,13 @@ def measure(db: Database, settings: Settings, first: date, days: int,
             queries.report(s, month0, month0 + timedelta(days=30), None, settings)
 
     month = (month0, month0 + timedelta(days=30))
+    last_month = (end_day.replace(day=1) - timedelta(days=1)).replace(day=1)
+    calendar = (datetime.combine(last_month, clock(0), tzinfo=TZ),
+                datetime.combine(end_day.replace(day=1), clock(0), tzinfo=TZ))
+
+    def calendar_month_report() -> None:  # the month page's period: whole blocks of days
+        with db.session() as s:
+            queries.report(s, *calendar, None, settings)
 
     def month_queue_figures() -> None:
         with db.session() as s:
@@ -142,6 +150,7 @@ def measure(db: Database, settings: Settings, first: date, days: int,
 
     return {name: runs(fn, repeat) for name, fn in (
         ("month report (rollups)", month_report),
+        ("last calendar month's report", calendar_month_report),
         ("- its queue figures (day and interval rollups)", month_queue_figures),
         ("- its answered calls per agent (day rollups)", month_answered_per_agent),
         ("- its agent time per state (agent_state_intervals)", month_agent_time),
