@@ -1,10 +1,14 @@
-"""A node that never comes back: once its daemon has been silent past ``node_lost_after_s``,
-the worker closes its open calls at its last heartbeat (waiting ones dropped, answered ones
-ended), with a note; other nodes' calls and a node still beating are left alone; running
+"""A node that never comes back: once its daemon has been silent past ``node_lost_after_s``
+(or has beaten that long without reaching its Asterisk), the worker closes its open calls
+at its last heartbeat (or the loss of its Asterisk): waiting ones dropped, answered ones
+ended, with a note; other nodes' calls and a node still beating are left alone; running
 it twice changes nothing; and if the node does come back, its queue_log's truth wins."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,16 +17,19 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from acd import daemon as daemon_module
 from acd import live_store
+from acd.daemon import Daemon
 from acd.models import CallRecord
-from acd.node_lost import close_lost_calls, lost_note
+from acd.node_lost import NO_ASTERISK, close_lost_calls, lost_note
 from acd.reconcile import reconcile
 from acd.recorder import close_cut_calls
 from acd.states import CallOutcome
 from center.worker import collect_jobs
 from foundation import heartbeat
 from foundation.db import Database, utcnow
-from foundation.settings import DEFAULT_NODE, Settings
+from foundation.settings import DEFAULT_NODE, Settings, load_settings
+from telephony.install import Install
 
 T = 1_780_000_000
 LOST_AFTER_S = 600
@@ -56,9 +63,10 @@ def main_log(path: Path) -> Path:
     return write_log(path, [f"{T + 5}|{T + 5}.9|citywide|NONE|ENTERQUEUE||+12125550009|1"])
 
 
-def beat(database: Database, node: str, when: datetime) -> None:
+def beat(database: Database, node: str, when: datetime, ok: bool = True,
+         **detail: Any) -> None:
     with database.session() as s:
-        heartbeat.beat(s, live_store.daemon_component(node), True, node=node)
+        heartbeat.beat(s, live_store.daemon_component(node), ok, node=node, **detail)
         row = s.get(heartbeat.Heartbeat, live_store.daemon_component(node))
         assert row is not None
         row.updated_at = when
@@ -194,3 +202,63 @@ def test_the_worker_runs_the_rule_and_leaves_calls_no_node_daemon_made(
     assert job.func() == {DEFAULT_NODE: 1}
     outcomes = {u: r["outcome"] for u, r in records(database).items()}
     assert outcomes == {"CAtwilio1": None, "1.1": CallOutcome.DROPPED}
+
+
+def test_a_node_whose_daemon_beats_without_its_asterisk_is_lost_from_then(
+        two_nodes: Database) -> None:
+    """west's Asterisk died at T+60 and never came back; its daemon is still up, beating
+    ``ami_connected`` false."""
+    now = WEST_LAST_BEAT + timedelta(seconds=LOST_AFTER_S + 1)
+    down = {"ami_connected": False, "ami_down_since": WEST_LAST_BEAT.isoformat()}
+    beat(two_nodes, DEFAULT_NODE, now)
+    beat(two_nodes, "west", now, ok=True, **down)  # it says it is connected: not lost
+    assert close_lost_calls(two_nodes, now, LOST_AFTER_S) == {}
+    beat(two_nodes, "west", now, ok=False, **down)
+    assert close_lost_calls(two_nodes, now - timedelta(seconds=2), LOST_AFTER_S) == {}
+    assert close_lost_calls(two_nodes, now, LOST_AFTER_S) == {"west": 2}
+    rec = records(two_nodes)[f"west-{T}.3"]
+    assert (rec["outcome"], rec["ended_at"], rec["notes"]) == (
+        CallOutcome.DROPPED, WEST_LAST_BEAT, lost_note("west", WEST_LAST_BEAT, NO_ASTERISK))
+    assert "without its Asterisk" in rec["notes"]
+    assert records(two_nodes)[f"{T + 5}.9"]["outcome"] is None  # main's: still live
+
+
+def test_the_daemon_beats_since_when_it_is_without_its_asterisk(
+        database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings(data_dir=str(tmp_path / "data"), ami_port=1, ami_secret="s",
+                             agi_port=0, node="west")
+    d = Daemon(settings, database, Install(None, tmp_path, tmp_path, tmp_path, tmp_path,
+                                           tmp_path))
+    monkeypatch.setattr(daemon_module, "HEARTBEAT_EVERY_S", 0.02)
+
+    def detail() -> dict[str, Any]:
+        with database.session() as s:
+            row = s.get(heartbeat.Heartbeat, "daemon@west")
+            return {} if row is None else {"ok": row.ok, **json.loads(row.detail)}
+
+    async def beats() -> list[dict[str, Any]]:
+        seen = []
+        task = asyncio.create_task(d.heartbeat())
+        try:
+            await asyncio.sleep(0.1)
+            seen.append(detail())  # no AMI yet
+            await asyncio.sleep(0.1)
+            seen.append(detail())  # still none: the same moment
+            d.bridge.connected.set()
+            await asyncio.sleep(0.1)
+            seen.append(detail())
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        return seen
+
+    before = utcnow().replace(microsecond=0)
+    try:
+        down, still, up = asyncio.run(beats())
+    finally:
+        d.writer.shutdown(wait=True)
+    assert (down["ok"], up["ok"]) == (False, True)
+    since = datetime.fromisoformat(down["ami_down_since"])
+    assert before <= since <= utcnow() and still["ami_down_since"] == down["ami_down_since"]
+    assert up["ami_down_since"] is None
