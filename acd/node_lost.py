@@ -77,10 +77,11 @@ def lost_nodes(s: Session, now: datetime, after_s: float) -> list[Lost]:
         node = live_store.daemon_node(row.component)
         if node is None:
             continue
-        if (now - row.updated_at).total_seconds() > after_s:
+        down = ami_down_since(row)  # its last beat said since when it has no Asterisk:
+        if down is not None and (now - down).total_seconds() > after_s:  # lost from then,
+            lost.append(Lost(node, down, NO_ASTERISK))  # whether it still beats or not
+        elif (now - row.updated_at).total_seconds() > after_s:
             lost.append(Lost(node, row.updated_at, SILENT))
-        elif (down := ami_down_since(row)) is not None and (now - down).total_seconds() > after_s:
-            lost.append(Lost(node, down, NO_ASTERISK))
     return sorted(lost, key=lambda n: n.node)
 
 

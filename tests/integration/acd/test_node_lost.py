@@ -223,6 +223,18 @@ def test_a_node_whose_daemon_beats_without_its_asterisk_is_lost_from_then(
     assert records(two_nodes)[f"{T + 5}.9"]["outcome"] is None  # main's: still live
 
 
+def test_a_silent_node_whose_last_beat_had_no_asterisk_is_lost_from_that_loss(
+        two_nodes: Database) -> None:
+    beat(two_nodes, "west", WEST_LAST_BEAT + timedelta(seconds=30), ok=False,
+         ami_down_since=WEST_LAST_BEAT.isoformat())  # then its daemon went silent too
+    now = WEST_LAST_BEAT + timedelta(seconds=LOST_AFTER_S + 1)
+    beat(two_nodes, DEFAULT_NODE, now)
+    assert close_lost_calls(two_nodes, now, LOST_AFTER_S) == {"west": 2}
+    rec = records(two_nodes)[f"west-{T}.2"]
+    assert (rec["ended_at"], rec["talk_s"], rec["notes"]) == (
+        WEST_LAST_BEAT, 48.0, lost_note("west", WEST_LAST_BEAT, NO_ASTERISK))
+
+
 def test_the_daemon_beats_since_when_it_is_without_its_asterisk(
         database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings(data_dir=str(tmp_path / "data"), ami_port=1, ami_secret="s",
