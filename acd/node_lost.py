@@ -23,6 +23,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -44,20 +45,23 @@ NOTE_TAIL = ": closed by the node-lost timeout"
 NODE_SOURCES = ("ami", "queue_log")
 
 
-SILENT = "silent"  # its daemon stopped beating
-NO_ASTERISK = "without its Asterisk"  # its daemon beats, but reaches no Asterisk
+class How(StrEnum):
+    """How a node was lost (the words of its note)."""
+
+    SILENT = "silent"  # its daemon stopped beating
+    NO_ASTERISK = "without its Asterisk"  # its daemon beat on, reaching no Asterisk
 
 
 @dataclass(frozen=True)
 class Lost:
-    """A lost node: since when, and how (``SILENT`` or ``NO_ASTERISK``)."""
+    """A lost node: since when, and how."""
 
     node: str
     since: datetime
-    how: str
+    how: How
 
 
-def lost_note(node: str, since: datetime, how: str = SILENT) -> str:
+def lost_note(node: str, since: datetime, how: How = How.SILENT) -> str:
     """The note on a call this rule closed: which node, lost how and since when (UTC)."""
     return f"node {node} {how} since {since:%Y-%m-%d %H:%M:%S} UTC{NOTE_TAIL}"
 
@@ -79,9 +83,9 @@ def lost_nodes(s: Session, now: datetime, after_s: float) -> list[Lost]:
             continue
         down = ami_down_since(row)  # its last beat said since when it has no Asterisk:
         if down is not None and (now - down).total_seconds() > after_s:  # lost from then,
-            lost.append(Lost(node, down, NO_ASTERISK))  # whether it still beats or not
+            lost.append(Lost(node, down, How.NO_ASTERISK))  # whether it still beats or not
         elif (now - row.updated_at).total_seconds() > after_s:
-            lost.append(Lost(node, row.updated_at, SILENT))
+            lost.append(Lost(node, row.updated_at, How.SILENT))
     return sorted(lost, key=lambda n: n.node)
 
 
@@ -113,7 +117,7 @@ def close_lost_calls(db: Database, now: datetime, after_s: float) -> dict[str, i
             if calls:
                 closed[lost.node] = len(calls)
                 log.warning("node %s %s since %s (more than %d s): %d open calls closed as "
-                            "cut off (%d answered, %d dropped)", lost.node, lost.how,
+                            "cut off (%d answered, %d dropped)", lost.node, lost.how.value,
                             lost.since.isoformat(timespec="seconds"), after_s, len(calls),
                             sum(r.answered_at is not None for r in calls),
                             sum(r.answered_at is None for r in calls))

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from acd.models import CallRecord
-from acd.node_lost import NO_ASTERISK, close_lost_calls
+from acd.node_lost import How, close_lost_calls
 from foundation.db import Database, utcnow
 from foundation.settings import DEFAULT_NODE
 from telephony import frontdoor, sipp
@@ -180,4 +180,4 @@ def test_calls_through_the_front_door_spread_over_two_nodes_and_survive_one(
         with pg.session() as s:
             [lost] = s.scalars(select(CallRecord).where(CallRecord.notes.like("node %")))
             assert (lost.node, lost.outcome) == (WEST, "dropped")
-            assert f"node {WEST} {NO_ASTERISK} since" in (lost.notes or "")
+            assert f"node {WEST} {How.NO_ASTERISK.value} since" in (lost.notes or "")

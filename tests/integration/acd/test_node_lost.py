@@ -21,7 +21,7 @@ from acd import daemon as daemon_module
 from acd import live_store
 from acd.daemon import Daemon
 from acd.models import CallRecord
-from acd.node_lost import NO_ASTERISK, close_lost_calls, lost_note
+from acd.node_lost import How, close_lost_calls, lost_note
 from acd.reconcile import reconcile
 from acd.recorder import close_cut_calls
 from acd.states import CallOutcome
@@ -218,7 +218,7 @@ def test_a_node_whose_daemon_beats_without_its_asterisk_is_lost_from_then(
     assert close_lost_calls(two_nodes, now, LOST_AFTER_S) == {"west": 2}
     rec = records(two_nodes)[f"west-{T}.3"]
     assert (rec["outcome"], rec["ended_at"], rec["notes"]) == (
-        CallOutcome.DROPPED, WEST_LAST_BEAT, lost_note("west", WEST_LAST_BEAT, NO_ASTERISK))
+        CallOutcome.DROPPED, WEST_LAST_BEAT, lost_note("west", WEST_LAST_BEAT, How.NO_ASTERISK))
     assert "without its Asterisk" in rec["notes"]
     assert records(two_nodes)[f"{T + 5}.9"]["outcome"] is None  # main's: still live
 
@@ -232,7 +232,7 @@ def test_a_silent_node_whose_last_beat_had_no_asterisk_is_lost_from_that_loss(
     assert close_lost_calls(two_nodes, now, LOST_AFTER_S) == {"west": 2}
     rec = records(two_nodes)[f"west-{T}.2"]
     assert (rec["ended_at"], rec["talk_s"], rec["notes"]) == (
-        WEST_LAST_BEAT, 48.0, lost_note("west", WEST_LAST_BEAT, NO_ASTERISK))
+        WEST_LAST_BEAT, 48.0, lost_note("west", WEST_LAST_BEAT, How.NO_ASTERISK))
 
 
 def test_the_daemon_beats_since_when_it_is_without_its_asterisk(
