@@ -1,11 +1,12 @@
-# The civic311 application image: daemon, web and worker (docker-compose.yml runs one each).
+# The civic311 application image (target app): daemon, web and worker (docker-compose.yml runs
+# one each); target frontdoor adds Kamailio for the two-node profile's SIP front door.
 # The browser phone's SIP library, from the npm registry at the pinned lockfile versions.
 FROM node:20-bookworm-slim AS browser-deps
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
-FROM python:3.11-slim-bookworm
+FROM python:3.11-slim-bookworm AS app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends espeak-ng sox \
  && rm -rf /var/lib/apt/lists/*
@@ -27,3 +28,12 @@ RUN pip install --no-cache-dir . \
 USER civic311
 ENV CIVIC311_DATA_DIR=/var/lib/civic311
 CMD ["civic311", "--help"]
+
+# The SIP front door (`civic311 frontdoor run`): the same application with Debian's Kamailio.
+FROM app AS frontdoor
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends kamailio \
+ && rm -rf /var/lib/apt/lists/*
+USER civic311
+CMD ["civic311", "frontdoor", "run", "--run-dir", "/var/lib/civic311/frontdoor"]

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from acd.models import CallRecord
-from acd.states import CallOutcome
+from acd.recorder import cut_off
 from foundation.db import Database
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,10 @@ def channel_ends(lines: Iterable[str]) -> dict[str, datetime]:
 def close_ended(db: Database, ends: Mapping[str, datetime], now: datetime) -> list[str]:
     """Close the records still open whose channel ended more than ``GRACE_S`` ago.
 
-    Answered ones end with their channel (talk time in app_queue's whole seconds); the rest
-    are ``dropped``: offered, and neither answered nor logged as abandoned. Either way the
-    hang-up side is ``system``, as for the calls an Asterisk restart cuts off
-    (``recorder.close_cut_calls``). Returns their uniqueids.
+    Answered ones end with their channel; the rest are ``dropped``: offered, and neither
+    answered nor logged as abandoned; the rule of every call the system lost
+    (``recorder.cut_off``), as for the calls an Asterisk restart cuts off. Returns their
+    uniqueids.
     """
     due = [uid for uid, end in ends.items() if end <= now - timedelta(seconds=GRACE_S)]
     closed: list[str] = []
@@ -61,15 +61,8 @@ def close_ended(db: Database, ends: Mapping[str, datetime], now: datetime) -> li
         for i in range(0, len(due), 500):
             for rec in s.scalars(select(CallRecord).where(
                     CallRecord.uniqueid.in_(due[i:i + 500]), CallRecord.outcome.is_(None))):
-                end = max(ends[rec.uniqueid], rec.answered_at or rec.entered_at)
                 # as for calls an Asterisk restart cut off: no party's end is known
-                rec.ended_at, rec.hangup_side, rec.notes = end, "system", CLOSED_FROM_CDR
-                if rec.answered_at is not None:
-                    rec.outcome = CallOutcome.ANSWERED
-                    rec.talk_s = float(int(end.timestamp()) - int(rec.answered_at.timestamp()))
-                else:
-                    rec.outcome = CallOutcome.DROPPED
-                    rec.wait_s = float(int(end.timestamp()) - int(rec.entered_at.timestamp()))
+                cut_off(rec, ends[rec.uniqueid], CLOSED_FROM_CDR)
                 closed.append(rec.uniqueid)
     if closed:
         log.warning("%d calls had no end in queue_log; closed from their CDRs: %s",

@@ -75,6 +75,9 @@ class Daemon:
         self.lag_s = 0.0
         self.lags: deque[float] = deque(maxlen=5000)
         self.last_reconcile: datetime | None = None
+        # since when AMI has been down (None while up): the worker's node-lost rule reads it
+        # from the heartbeat, as a node whose Asterisk never comes back is lost too
+        self.ami_down_since: datetime | None = None
         self.board = LiveBoard(settings.queue_names(),
                                {q.name: q.wrapup_s for q in settings.queues})
         self.published = -1
@@ -283,9 +286,15 @@ class Daemon:
     async def heartbeat(self) -> None:
         while True:
             connected = self.bridge.connected.is_set()
+            if connected:
+                self.ami_down_since = None
+            elif self.ami_down_since is None:
+                self.ami_down_since = datetime.now(UTC)
             uptime = (int(time.time() - self.asterisk_booted_at)
                       if self.asterisk_booted_at and connected else None)
+            down = self.ami_down_since
             detail = dict(ami_connected=connected, asterisk_uptime_s=uptime,
+                          ami_down_since=down.isoformat(timespec="seconds") if down else None,
                           agi_active=self.agi.active, agi_served=self.agi.served,
                           events_applied=self.recorder.applied,
                           event_backlog=len(self.bridge.events),

@@ -93,6 +93,15 @@ def daemon_component(node: str) -> str:
     return "daemon" if node == DEFAULT_NODE else f"daemon@{node}"
 
 
+def daemon_node(component: str) -> str | None:
+    """The node whose daemon beats as ``component`` (``daemon_component``'s inverse); None
+    for any other component."""
+    if component == "daemon":
+        return DEFAULT_NODE
+    prefix, at, node = component.partition("@")
+    return node if prefix == "daemon" and at and node else None
+
+
 def record_moves(s: Session, moves: Sequence[Transition | WrapupEnded]) -> None:
     """Close and open state spans for transitions; store after-call work on its call.
 

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from acd import events as ev
+from acd import node_lost
 from acd.cdr import CLOSED_FROM_CDR, channel_ends, close_ended
 from acd.models import LogCursor, RingAttempt, table
 from acd.queue_log import events_from_line
@@ -187,8 +188,8 @@ class LogRecorder(Recorder):
         is finer than the log's whole seconds. True when the record took the log's end."""
         if not any(_differs(getattr(rec, name), value, name) for name, value in final.items()):
             return False
-        if rec.notes == CLOSED_FROM_CDR:
-            rec.notes = None  # the log's own end replaces the CDR's
+        if rec.notes == CLOSED_FROM_CDR or node_lost.is_lost_note(rec.notes):
+            rec.notes = None  # the log's own end replaces the CDR's or the lost node's
         for name, value in final.items():
             if value is not None or name in ("exit_key", "transfer_target"):
                 if name in ("wait_s", "talk_s"):

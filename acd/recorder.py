@@ -343,24 +343,34 @@ def apply_events(s: Session, batch: Sequence[ev.DomainEvent]) -> None:
 
 def close_cut_calls(db: Database, boot: datetime, node: str = DEFAULT_NODE) -> int:
     """Close ``node``'s calls still open that entered before its Asterisk's (re)boot: it cut
-    them off (another node's calls are that node's own).
-
-    Answered ones end at the boot with the talk time up to it; waiting ones are ``dropped``
-    (offered, neither answered nor abandoned by the caller).
-    """
+    them off (another node's calls are that node's own). ``cut_off`` says how."""
     with db.session() as s:
         cut = list(s.scalars(select(CallRecord).where(
             CallRecord.outcome.is_(None), CallRecord.entered_at < boot,
             CallRecord.node == node)))
         for rec in cut:
-            rec.ended_at, rec.hangup_side = boot, "system"
-            if rec.answered_at is not None:
-                rec.outcome = CallOutcome.ANSWERED
-                rec.talk_s = float(max(0, int(boot.timestamp()) - int(rec.answered_at.timestamp())))
-            else:
-                rec.outcome = CallOutcome.DROPPED
-                rec.wait_s = float(max(0, int(boot.timestamp()) - int(rec.entered_at.timestamp())))
+            cut_off(rec, boot)
         return len(cut)
+
+
+def cut_off(rec: CallRecord, end: datetime, note: str | None = None) -> None:
+    """Close an open record whose call the system lost at ``end`` with no party's end known
+    (an Asterisk restart, a CDR without a queue_log end, a node that never came back).
+
+    Answered ones end then (never before their answer), talk time in app_queue's whole
+    seconds; waiting ones are ``dropped``: offered, neither answered nor abandoned by the
+    caller. The hang-up side is ``system``; ``note`` (when given) says why.
+    """
+    end = max(end, rec.answered_at or rec.entered_at)
+    rec.ended_at, rec.hangup_side = end, "system"
+    if note is not None:
+        rec.notes = note
+    if rec.answered_at is not None:
+        rec.outcome = CallOutcome.ANSWERED
+        rec.talk_s = float(int(end.timestamp()) - int(rec.answered_at.timestamp()))
+    else:
+        rec.outcome = CallOutcome.DROPPED
+        rec.wait_s = float(int(end.timestamp()) - int(rec.entered_at.timestamp()))
 
 
 def open_uniqueids(db: Database, node: str = DEFAULT_NODE) -> Iterable[str]:

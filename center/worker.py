@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 import acd.counters
 import acd.erasure_jobs
+import acd.node_lost
 import acd.rollup
 import acd.twilio_acd.dispatch_jobs
 import acd.twilio_acd.reconcile_jobs
@@ -50,7 +51,7 @@ HEARTBEAT_S = 5
 JOB_SOURCES: tuple[Callable[[Settings, Database], list[Job]], ...] = (
     workforce.jobs.jobs, crm_bridge.jobs.jobs, acd.rollup.jobs, acd.counters.jobs,
     recordings.jobs.jobs, ivr.callback.twilio_jobs.jobs, acd.twilio_acd.dispatch_jobs.jobs,
-    acd.twilio_acd.reconcile_jobs.jobs,
+    acd.twilio_acd.reconcile_jobs.jobs, acd.node_lost.jobs,
     acd.erasure_jobs.jobs, ivr.erasure_jobs.jobs, crm_bridge.erasure_jobs.jobs,
     foundation.twilio_deletions.jobs,
 )

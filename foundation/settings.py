@@ -217,6 +217,12 @@ class Settings(BaseSettings):
     # node's) and stored on its call records, log cursors and live-board row. The default
     # node renders no systemname and keys everything as a single-node center always has.
     node: str = Field(default=DEFAULT_NODE, pattern=NODE_NAME)
+    # A node whose daemon has not beaten (or has beaten without reaching its Asterisk) for
+    # this long (seconds) is lost: the worker closes its open calls as cut off from then
+    # (acd/node_lost.py); its queue_log corrects them if it comes back. Far above the 30 s
+    # after which the board shows a node down, so a daemon restart or a short network cut
+    # never closes a live call.
+    node_lost_after_s: int = Field(default=600, ge=120, le=7 * 86400)
     # The SIP front door (Kamailio, telephony/frontdoor): where it listens, and the Asterisk
     # nodes it dispatches calls to ("host:port" of each node's SIP transport).
     frontdoor_host: str = "127.0.0.1"

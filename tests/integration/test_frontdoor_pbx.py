@@ -3,7 +3,8 @@ call the front door, the calls are spread over both nodes, and every node's daem
 its calls, each with its node, equal to that node's own queue_log call for call. Then one
 node is SIGKILLed with a caller waiting on it: the front door sends the new calls to the
 other, and they are answered; when the dead node comes back, its daemon records the caller
-it cut off as dropped (and nothing of the other node's).
+it cut off as dropped (and nothing of the other node's). Killed again, it never comes back:
+the node-lost rule closes the caller left waiting on it.
 
 Agents here are SIPp phones registered straight to their node's Asterisk (agents
 registering through the front door are not built yet: docs/nodes.md).
@@ -21,7 +22,8 @@ import pytest
 from sqlalchemy import select
 
 from acd.models import CallRecord
-from foundation.db import Database
+from acd.node_lost import How, close_lost_calls
+from foundation.db import Database, utcnow
 from foundation.settings import DEFAULT_NODE
 from telephony import frontdoor, sipp
 from tests.conftest import make_database
@@ -155,3 +157,27 @@ def test_calls_through_the_front_door_spread_over_two_nodes_and_survive_one(
         west.start()
         assert_records_equal_logs(pg, logs, 8)
         assert len(truth(west.queue_log)) == on_west + 1
+
+        # west dies again, for good: its daemon lives on, beating without its Asterisk, and
+        # the node-lost rule (its limit cut to 5 s here, above the daemons' 2 s beat; minutes
+        # in production) closes the caller left waiting there, and nothing of main's
+        west.add_agent("103", ["citywide"], ring_ms=60000)
+        waiting = sipp.callers(west.sip_target, calls=1, rate=1, hold_ms=60000,
+                               number=EXPRESS_LINE)
+        wait_until(lambda: open_calls(pg) == {WEST: 1}, 10, what="a caller waiting on west")
+        assert west.proc is not None
+        west.proc.send_signal(signal.SIGKILL)
+        west.proc.wait()
+        west.proc = None  # never to come back
+        for phone in [*west.phones, waiting]:
+            phone.stop()
+        west.phones.clear()
+        closed = wait_until(lambda: close_lost_calls(pg, utcnow(), 5), 20,
+                            what="the node-lost rule to find west without its Asterisk")
+        assert closed == {WEST: 1}
+        assert open_calls(pg) == {}
+        assert_records_equal_logs(pg, logs, 9)
+        with pg.session() as s:
+            [lost] = s.scalars(select(CallRecord).where(CallRecord.notes.like("node %")))
+            assert (lost.node, lost.outcome) == (WEST, "dropped")
+            assert f"node {WEST} {How.NO_ASTERISK.value} since" in (lost.notes or "")
