@@ -26,7 +26,8 @@ from tests.integration.ivr.test_twilio import write_menu
 
 AC, TOKEN, BASE = "AC" + "5" * 32, "sim-twilio-token-1234", "https://311.civic.example"
 T0 = datetime(2026, 12, 1, 15, 0, 0, tzinfo=UTC)
-CLOCKED = ("ivr.menu_twiml", "acd.twilio_acd.twiml_web", "recordings.twilio_fetch")
+CLOCKED = ("ivr.menu_twiml", "acd.twilio_acd.twiml_web", "acd.twilio_acd.conference_web",
+           "recordings.twilio_fetch")
 
 
 class ClientTransport:
