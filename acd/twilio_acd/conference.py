@@ -179,8 +179,10 @@ def _end_consult(s: Session, e: TwilioEntry, base: str, now: datetime, state: st
 
 
 def event(s: Session, entry_id: int, kind: str, call_sid: str, conference_sid: str,
-          caller_id: str, base: str, now: datetime, wrapup_s: int) -> None:
-    """One of the room's statusCallback events (Twilio's ``StatusCallbackEvent``)."""
+          caller_id: str, base: str, now: datetime, wrapup_s: int, seq: int | None = None,
+          stamped: datetime | None = None) -> None:
+    """One of the room's statusCallback events (Twilio's ``StatusCallbackEvent``, its
+    ``SequenceNumber`` and ``Timestamp``)."""
     e = s.get(TwilioEntry, entry_id)
     if e is None or e.room_state == "":
         return
@@ -189,7 +191,8 @@ def event(s: Session, entry_id: int, kind: str, call_sid: str, conference_sid: s
     if kind == "participant-join":
         _joined(s, e, call_sid, caller_id, base, now)
     elif kind in ("participant-hold", "participant-unhold") and call_sid == e.uniqueid:
-        _held(s, e, kind == "participant-hold", now)
+        _held(s, e, kind == "participant-hold", now,
+              e.hold_seq + 1 if seq is None else seq, stamped or now)
     elif kind == "participant-leave" and e.state == q.CONNECTED:
         _left(s, e, call_sid, base, now, wrapup_s)
 
@@ -209,11 +212,28 @@ def _joined(s: Session, e: TwilioEntry, call_sid: str, caller_id: str, base: str
             _request(s, _participant(e, call_sid), {}, now, method="DELETE")
 
 
-def _held(s: Session, e: TwilioEntry, on: bool, now: datetime) -> None:
-    if e.state != q.CONNECTED or (e.held_since is not None) == on:
-        return  # a repeat, or after the call's end
-    apply_events(s, [tw.held(now, e.uniqueid, on)], q.open_hold(e))
-    e.held_since = now if on else None
+def _held(s: Session, e: TwilioEntry, on: bool, now: datetime, seq: int,
+          stamped: datetime) -> None:
+    """Twilio's participant-hold / -unhold of the caller, in SequenceNumber order: a repeat
+    or an older one changes nothing, except the hold whose unhold came first, which counts
+    between the two events' Timestamps (Twilio's clock: the only one that saw both)."""
+    if e.state != q.CONNECTED:
+        return
+    if seq <= e.hold_seq:
+        if on and seq < e.hold_seq and e.unheld_at is not None:  # it crossed its unhold
+            apply_events(s, [tw.held(stamped, e.uniqueid, True),
+                             tw.held(e.unheld_at, e.uniqueid, False)])
+            e.unheld_at = None
+        return
+    e.hold_seq = seq
+    if on and e.held_since is None:
+        apply_events(s, [tw.held(now, e.uniqueid, True)])
+        e.held_since, e.unheld_at = now, None
+    elif not on and e.held_since is not None:
+        apply_events(s, [tw.held(now, e.uniqueid, False)], q.open_hold(e))
+        e.held_since = None
+    elif not on:  # its hold is still on its way
+        e.unheld_at = stamped
 
 
 def _left(s: Session, e: TwilioEntry, call_sid: str, base: str, now: datetime,

@@ -10,6 +10,8 @@ command the desktop's transfer form queues), complete and cancel the consult.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from functools import wraps
 from typing import Any
 
@@ -28,7 +30,7 @@ from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.users import Role
-from foundation.web import Mount
+from foundation.web import Mount, id_value
 
 # one of the default waitUrl's classical pieces, Twilio's own hold music [memory]
 HOLD_MUSIC = "http://com.twilio.music.classical.s3.amazonaws.com/ClockworkWaltz.mp3"
@@ -44,6 +46,15 @@ def room_dial(entry_id: int, action: str | None = None) -> Dial:
                     status_callback_event="start end join leave hold",
                     status_callback_method="POST")
     return dial
+
+
+def stamp(value: str) -> datetime | None:
+    """Twilio's ``Timestamp`` (RFC 2822), None when it is not one."""
+    try:
+        at = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return at if at.tzinfo is not None else None
 
 
 def _xml(vr: VoiceResponse) -> Response:
@@ -92,7 +103,9 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
             if e is not None:
                 conference.event(s, entry_id, form.get("StatusCallbackEvent", ""),
                                  form.get("CallSid", ""), form.get("ConferenceSid", ""),
-                                 caller_id(e), base, utcnow(), wrapup_s(e.queue))
+                                 caller_id(e), base, utcnow(), wrapup_s(e.queue),
+                                 id_value(form.get("SequenceNumber")),
+                                 stamp(form.get("Timestamp", "")))
         return Response("", status=204)
 
     @hooks.route("/consult/<int:entry_id>", methods=["POST"])

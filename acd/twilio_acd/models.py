@@ -41,7 +41,9 @@ class TwilioEntry(Base):
     A connected call's hold and consult (``conference``): ``agent_leg`` the agent's call
     (the Dial's child); ``room_state`` "" (bridged by the Dial), moving (the agent's leg was
     sent to the room), ready (the caller joined it); ``hold_wanted`` what the agent asked,
-    ``held_since`` Twilio's participant-hold (the open hold the record counts); ``consult``
+    ``held_since`` Twilio's participant-hold (the open hold the record counts), ``hold_seq``
+    the SequenceNumber of the last hold or unhold applied, ``unheld_at`` an unhold that came
+    before its hold (Twilio's callbacks may cross); ``consult``
     the attended transfer's target (``acd.transfer`` names), ``consult_state`` "" | asked
     (the room is not ready yet) | ringing | talking | cancelled (asked before the target
     answered: removed when it joins), ``consult_leg`` the target's call."""
@@ -72,6 +74,8 @@ class TwilioEntry(Base):
     conference_sid: Mapped[str | None] = mapped_column(String(64), default=None)
     hold_wanted: Mapped[bool] = mapped_column(default=False, server_default=false())
     held_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    hold_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    unheld_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     consult: Mapped[str | None] = mapped_column(String(128), default=None)
     consult_state: Mapped[str] = mapped_column(String(16), default="", server_default="")
     consult_leg: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -56,6 +56,7 @@ class Room:
     status_url: str
     events: frozenset[str]
     parts: dict[str, Part] = field(default_factory=dict)
+    late: dict[str, str] | None = None  # a participant-hold held back (the plan's late)
     seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     over: bool = False
 
@@ -176,7 +177,13 @@ class Rooms(Verbs):
             form.update(CallSid=part.sid, Hold=str(part.hold).lower(), Muted="false",
                         Coaching="false", EndConferenceOnExit=str(part.end_on_exit).lower(),
                         StartConferenceOnEnter="true")
+        if kind == "participant-hold" and "conference" in room.owner.plan.late:
+            room.late = form  # it arrives after the next event (Twilio's may cross)
+            return
         self._send("conference", room.owner, room.status_url, form, 1)
+        if room.late is not None:
+            late, room.late = room.late, None
+            self._send("conference", room.owner, room.status_url, late, 1)
 
     def _close_hold(self, call: Call) -> None:
         t = call.truth

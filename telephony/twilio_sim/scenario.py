@@ -6,7 +6,9 @@ optional ``logout_at``, ``pauses`` of ``{at, until, reason}``, ``ring_s`` before
 ``keys`` one per menu, the ``queue`` they lead to (``null``: the IVR serves the caller),
 ``patience_s`` in line before they hang up, ``queue_key`` ``[after_s,
 key]`` pressed while waiting, ``talk_s`` after which they hang up on the agent, and the
-callbacks Twilio sends twice, ``duplicate``, or late, ``late``; ``transfer`` ``[after_s,
+callbacks Twilio sends twice, ``duplicate``, or late, ``late`` (``leg``: the answered
+callback after the Dial action; ``conference``: each participant-hold after the event that
+follows it); ``transfer`` ``[after_s,
 "queue:noise"]``: the agent transfers them, as the desktop does; ``survey_keys``: when the
 agent hangs up first and civic311 asks on (a ``<Gather>``, the post-call survey), the key
 they press at each, ``""`` silence, ``"hangup"`` they hang up there; without it they hang

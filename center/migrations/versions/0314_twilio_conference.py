@@ -1,6 +1,6 @@
 """acd: hold and attended transfers on Twilio move a call into a Conference
 (``acd/twilio_acd/conference.py``): the agent's leg, the room's state and SID, the hold
-under way, the consult's target, state and leg on ``twilio_entries``; a REST request's
+under way (and the order of Twilio's hold callbacks), the consult's target, state and leg on ``twilio_entries``; a REST request's
 method on ``twilio_requests`` (a participant is removed by DELETE)
 
 Revision ID: 0314_twilio_conference
@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 ENTRY_COLUMNS = ("agent_leg", "room_state", "conference_sid", "hold_wanted", "held_since",
-                 "consult", "consult_state", "consult_leg")
+                 "hold_seq", "unheld_at", "consult", "consult_state", "consult_leg")
 
 
 def upgrade() -> None:
@@ -29,6 +29,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("hold_wanted", sa.Boolean(), nullable=False,
                                    server_default=sa.false()))
         batch.add_column(sa.Column("held_since", UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("hold_seq", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("unheld_at", UTCDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("consult", sa.String(128), nullable=True))
         batch.add_column(sa.Column("consult_state", sa.String(16), nullable=False,
                                    server_default=""))

@@ -91,3 +91,24 @@ def test_hold_and_attended_transfers_are_recorded_as_the_simulator_saw_them(
                                                                          form))
         worker.run(sim.when(500))
         assert with_hold(database) == first
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_hold_callback_that_arrives_after_its_unhold_counts_once(
+        app: Flask, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support.twilio_sim import simulated
+
+    plan = sc.parse({"agents": [{"id": "101", "queues": ["citywide"], "talk_s": 40}],
+                     "callers": [{"sid": "CA-crossed", "at": 1, "hold": [[5, 6], [20, 4]],
+                                  "late": ["conference"]}]})
+    with simulated(app, plan, monkeypatch, wrapup_s=5) as (sim, _, worker):
+        sim.run_until(60, tick=lambda now: worker.run(now))
+        order = [form["StatusCallbackEvent"] for _, path, form, _ in sim.webhooks
+                 if path.startswith("/twilio/acd/conference/")
+                 and form["StatusCallbackEvent"].startswith("participant-")
+                 and form["StatusCallbackEvent"] != "participant-join"
+                 and form.get("CallSid") == "CA-crossed"]
+        assert order[:4] == ["participant-unhold", "participant-hold"] * 2  # crossed
+        truths = {(t.uniqueid, t.leg): seen(t) for t in sim.truths()}
+        assert truths[("CA-crossed", 1)]["hold_s"] == 5.0 + 4.0
+        assert with_hold(database) == truths
