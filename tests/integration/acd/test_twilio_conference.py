@@ -48,7 +48,7 @@ def test_hold_and_attended_transfers_are_recorded_as_the_simulator_saw_them(
 
     plan = sc.load(SCENARIOS / "conference.yaml")
     with simulated(app, plan, monkeypatch, wrapup_s=5) as (sim, rest, worker):
-        sim.run_until(380, tick=lambda now: worker.run(now))
+        sim.run_until(500, tick=lambda now: worker.run(now))
         truths = {(t.uniqueid, t.leg): seen(t) for t in sim.truths()}
         assert {uid: t["outcome"] for (uid, _), t in truths.items()} == {
             c.sid: c.expect for c in plan.callers}
@@ -60,12 +60,14 @@ def test_hold_and_attended_transfers_are_recorded_as_the_simulator_saw_them(
             "CA-handed-over": ("transfer", "attended", "ref-12125550177"),
             "CA-consult-cancelled": ("agent", None, None),
             "CA-agent-hangs-up-to-hand-over": ("transfer", "attended", "ref-12125550199"),
-            "CA-hangs-up-on-hold": ("caller", None, None)}
+            "CA-hangs-up-on-hold": ("caller", None, None),
+            "CA-target-never-answers": ("agent", None, None)}
         held = {uid: t["hold_s"] for (uid, _), t in truths.items()}
         # from Twilio's hold to its unhold: 8 s asked, 7 held (the first hold waits a second
         # for the move into the room), then 5 s
         assert held["CA-held-twice"] == 12.0
         assert held["CA-hangs-up-on-hold"] > 0 and held["CA-handed-over"] > 0
+        assert held["CA-target-never-answers"] >= 30  # the consult's ring-out, on hold
         assert all(c.ended is not None for c in sim.calls.values())
         assert not any(r.parts for r in sim.rooms.values())
 
@@ -75,11 +77,12 @@ def test_hold_and_attended_transfers_are_recorded_as_the_simulator_saw_them(
         assert holds == [("true", True), ("false", False), ("true", True), ("false", False)]
         made = rest.handled("participant-create")
         assert [(r["form"]["To"], r["form"]["EndConferenceOnExit"]) for r in made] == [
-            ("+12125550177", "false"), ("+12125550188", "false"), ("+12125550199", "false")]
+            ("+12125550177", "false"), ("+12125550188", "false"), ("+12125550199", "false"),
+            ("client:agent102", "false")]
         assert all("/Conferences/CF" in r["path"] for r in made)
         assert len(rest.handled("participant-delete")) == 2  # Complete: the agent; Cancel: target
         moved = [r for r in rest.handled("redirect") if "/twilio/acd/room/" in r["form"]["Url"]]
-        assert len(moved) == 5  # each call's agent leg into its room, once
+        assert len(moved) == 6  # each call's agent leg into its room, once
         events = [form["StatusCallbackEvent"] for _, path, form, _ in sim.webhooks
                   if path.startswith("/twilio/acd/conference/")
                   and form.get("CallSid") == "CA-held-twice"]
