@@ -208,7 +208,8 @@ def _joined(s: Session, e: TwilioEntry, call_sid: str, caller_id: str, base: str
     elif call_sid not in (e.uniqueid, e.agent_leg):  # the consult's target answered
         if e.consult_state == RINGING:
             e.consult_state, e.consult_leg = TALKING, call_sid[:64]
-        elif e.consult_state == CANCELLED:  # cancelled while it rang: removed now
+        elif e.consult_state == CANCELLED and e.consult_leg != call_sid:  # cancelled while
+            e.consult_leg = call_sid[:64]  # it rang: removed now (once)
             _request(s, _participant(e, call_sid), {}, now, method="DELETE")
 
 

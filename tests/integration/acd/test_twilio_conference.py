@@ -6,6 +6,7 @@ backwards afterwards changing nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from acd.models import CallRecord
-from foundation.db import Database
+from acd.twilio_acd.models import TwilioEntry
+from foundation.db import Database, utcnow
 from telephony.twilio_sim import scenario as sc
 from telephony.twilio_sim.cloud import Truth
 from tests.integration.acd.test_twilio_sim import records, truth
@@ -115,3 +117,128 @@ def test_a_hold_callback_that_arrives_after_its_unhold_counts_once(
         truths = {(t.uniqueid, t.leg): seen(t) for t in sim.truths()}
         assert truths[("CA-crossed", 1)]["hold_s"] == 5.0 + 4.0
         assert with_hold(database) == truths
+
+
+# ---- the room's edges, by its callbacks (signed as Twilio signs them) ---------------------
+
+CONF = "CF" + "7" * 32
+BASE = "https://311.civic.example"
+
+
+@pytest.fixture
+def ready(app: Flask, database: Database) -> Iterator[tuple[Any, int]]:
+    """A connected call already in its room (both joined), agent 101's, and a signing
+    client for the room's callbacks."""
+    from acd.twilio_acd import queries as q
+    from acd.twilio_acd.models import TwilioAgent, TwilioEntry
+    from tests.support.fake_twilio import signed_post
+
+    settings = app.extensions["civic311.settings"]
+    settings.telephony_backend, settings.public_base_url = "twilio", BASE
+    settings.twilio_auth_token, settings.twilio_account_sid = "conf-token", "AC" + "8" * 32
+    now = utcnow()
+    with database.session() as s:
+        s.add(TwilioAgent(agent="101", device="", queues='{"citywide": [false, ""]}',
+                          state="ringing", reason="", offer_entry=None))
+        e = TwilioEntry(uniqueid="CA-in-room", queue="citywide", entered_at=now,
+                        state=q.OFFERED, agent="101", offered_at=now, offers=1, tried="",
+                        position=1)
+        s.add(e)
+        s.flush()
+        q.connect(s, e, now, "CA-agent-leg")
+        e.room_state, e.conference_sid = "ready", CONF
+        entry_id = e.id
+    client = app.test_client()
+
+    def says(kind: str, call_sid: str, seq: int) -> int:
+        return signed_post(client, "conf-token", BASE, f"/twilio/acd/conference/{entry_id}", {
+            "AccountSid": settings.twilio_account_sid, "ConferenceSid": CONF,
+            "FriendlyName": f"civic311-{entry_id}", "StatusCallbackEvent": kind,
+            "CallSid": call_sid, "SequenceNumber": str(seq)}).status_code
+
+    yield says, entry_id
+
+
+def requests_sent(db: Database) -> list[tuple[str, str, dict[str, str]]]:
+    import json
+
+    from acd.twilio_acd.models import TwilioRequest
+
+    prefix = f"Conferences/{CONF}"
+    with db.session() as s:
+        return [(r.method, r.path.removeprefix(prefix), json.loads(r.form))
+                for r in s.scalars(select(TwilioRequest).order_by(TwilioRequest.id))]
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_consult_cancelled_while_it_rings_removes_the_target_when_they_answer(
+        database: Database, ready: tuple[Any, int]) -> None:
+    from acd.twilio_acd import conference
+
+    says, entry_id = ready
+    with database.session() as s:
+        assert conference.consult(s, "101", "912125550177", "+13115550311", BASE, utcnow()
+                                  ) == "consulting ref-12125550177"
+        assert conference.cancel(s, "101", BASE, utcnow()) == "consult cancelled"
+    assert says("participant-join", "CA-target", 5) == 204  # they answer after all
+    assert says("participant-join", "CA-target", 5) == 204  # and Twilio says it twice
+    sent = [(method, path, form.get("To") or form.get("Hold") or form.get("EndConferenceOnExit"))
+            for method, path, form in requests_sent(database)]
+    assert sent == [
+        ("POST", "/Participants/CA-in-room.json", "true"),  # the caller held for the consult
+        ("POST", "/Participants/CA-agent-leg.json", "false"),
+        ("POST", "/Participants.json", "+12125550177"),
+        ("POST", "/Participants/CA-in-room.json", "false"),  # Cancel: back to the caller
+        ("POST", "/Participants/CA-agent-leg.json", "true"),
+        ("DELETE", "/Participants/CA-target.json", None)]  # removed when they joined, once
+    with database.session() as s:
+        e = s.get(TwilioEntry, entry_id)
+        assert e is not None and e.consult_state == "cancelled" and e.state == "connected"
+        conference.target_ended(s, entry_id, "completed", BASE, utcnow())
+        assert e.consult_state == ""
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_the_agent_hanging_up_while_the_target_rings_ends_the_room(
+        database: Database, ready: tuple[Any, int]) -> None:
+    from acd.twilio_acd import conference
+
+    says, entry_id = ready
+    with database.session() as s:
+        conference.consult(s, "101", "102", "+13115550311", BASE, utcnow())
+    assert says("participant-hold", "CA-in-room", 4) == 204
+    for _ in range(2):  # Twilio retried it
+        assert says("participant-leave", "CA-agent-leg", 6) == 204
+    assert says("participant-unhold", "CA-in-room", 5) == 204  # late, and after the end
+    with database.session() as s:
+        rec = s.scalars(select(CallRecord).where(CallRecord.uniqueid == "CA-in-room")).one()
+        assert (rec.outcome, rec.hangup_side, rec.transfer_kind, rec.agent) == (
+            "answered", "agent", None, "101")
+        e = s.get(TwilioEntry, entry_id)
+        assert e is not None and e.state == "done" and e.held_since is None  # closed at the end
+    ends = [form for method, path, form in requests_sent(database) if path == ".json"]
+    assert ends == [{"Status": "completed"}]  # the caller is not left on hold with nobody
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_forged_room_callbacks_and_actions_without_a_call_change_nothing(
+        app: Flask, database: Database, ready: tuple[Any, int]) -> None:
+    from acd.live_store import CommandError
+    from acd.twilio_acd import conference
+
+    says, entry_id = ready
+    client = app.test_client()
+    forged = client.post(f"/twilio/acd/conference/{entry_id}", data={
+        "StatusCallbackEvent": "participant-leave", "CallSid": "CA-in-room",
+        "ConferenceSid": CONF}, headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"})
+    assert forged.status_code == 403
+    with database.session() as s:
+        with pytest.raises(CommandError, match="no call"):
+            conference.hold(s, "102", True, BASE, utcnow())
+        with pytest.raises(CommandError, match="no consult to complete"):
+            conference.complete(s, "101", utcnow())
+        with pytest.raises(CommandError, match="cannot be reached"):
+            conference.consult(s, "101", "9", "", BASE, utcnow())
+        e = s.get(TwilioEntry, entry_id)
+        assert e is not None and e.state == "connected" and e.consult_state == ""
+    assert requests_sent(database) == []
