@@ -8,7 +8,9 @@ agent hangs up work and are tested as they are, and most calls are never held. T
 puts every call in a conference from the start because its orchestration owns the ringing;
 here that would re-plumb all of it for the few calls that hold. The price: the first hold
 takes effect a second or two after the click (the move), and the Dial's recording ends at
-the move (the README says so).
+the move (the README says so). Should the agent hang up just before their leg is moved,
+Twilio refuses the redirect and the caller, already sent on to the room, finds it ended
+(``move_failed``) rather than waiting there alone.
 
 The move is Twilio's documented way out of a ``<Dial>``: the agent's leg (the Dial's child
 call) is redirected by REST to TwiML joining room ``civic311-<entry>``; the caller's Dial then
@@ -37,6 +39,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd import live_store
@@ -53,7 +56,7 @@ EVENTS_PATH = "/twilio/acd/conference"  # the room's statusCallback
 CONSULT_PATH = "/twilio/acd/consult"  # the consult target's call status
 HELD_PATH = "/twilio/acd/held"  # the HoldUrl: music while on hold
 CONSULT_RING_S = 30
-MOVING, READY = "moving", "ready"
+MOVING, READY, STRANDED = "moving", "ready", "stranded"
 ASKED, RINGING, TALKING, CANCELLED = "asked", "ringing", "talking", "cancelled"
 NOT_ANSWERED = frozenset({"no-answer", "busy", "failed", "canceled", "completed"})
 
@@ -199,7 +202,10 @@ def event(s: Session, entry_id: int, kind: str, call_sid: str, conference_sid: s
 
 def _joined(s: Session, e: TwilioEntry, call_sid: str, caller_id: str, base: str,
             now: datetime) -> None:
-    if call_sid == e.uniqueid and e.room_state == MOVING and e.state == q.CONNECTED:
+    if call_sid == e.uniqueid and e.room_state == STRANDED:  # nobody is coming: end it
+        e.room_state = READY
+        _request(s, f"Conferences/{e.conference_sid}.json", {"Status": "completed"}, now)
+    elif call_sid == e.uniqueid and e.room_state == MOVING and e.state == q.CONNECTED:
         e.room_state = READY  # what the agent asked while the call moved
         if e.consult_state == ASKED:
             _dial_target(s, e, caller_id, base, now)
@@ -253,6 +259,20 @@ def _left(s: Session, e: TwilioEntry, call_sid: str, base: str, now: datetime,
         q.complete(s, e, now, None, "agent", wrapup_s)
     elif call_sid == e.consult_leg:  # the target hung up: back to the caller
         _end_consult(s, e, base, now, "")
+
+
+def move_failed(s: Session, agent_leg: str, now: datetime) -> None:
+    """Twilio refused to move the agent's leg (it was not in progress: the agent hung up just
+    before): the caller, whom the Dial's action sent to the room, must not wait there alone,
+    so the room ends as soon as it is known (its end is the agent's hang-up on the record)."""
+    e = s.scalar(select(TwilioEntry).where(TwilioEntry.agent_leg == agent_leg)
+                 .order_by(TwilioEntry.id.desc()).limit(1))
+    if e is None or e.room_state != MOVING:
+        return
+    e.room_state = STRANDED
+    if e.conference_sid:  # the caller is in it already
+        e.room_state = READY
+        _request(s, f"Conferences/{e.conference_sid}.json", {"Status": "completed"}, now)
 
 
 def target_ended(s: Session, entry_id: int, status: str, base: str, now: datetime) -> None:

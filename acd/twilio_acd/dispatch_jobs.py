@@ -145,6 +145,9 @@ class Dispatcher:
                           permanent=outcome.permanent, backoff=BACKOFF)
             log.warning("Twilio %s %s: %s (attempt %d%s)", row.kind, path, outcome.error,
                         row.attempts, ", given up" if row.status == "failed" else "")
+            if row.status == "failed" and row.kind == "room":  # the agent's leg is gone
+                conference.move_failed(s, path.removeprefix("Calls/").removesuffix(".json"),
+                                       now)
             if row.status == "failed" and entry_id is not None:
                 e = q.current_offer(s, entry_id, offer_no)
                 if e is not None:  # the caller is still in Twilio's queue: offer again

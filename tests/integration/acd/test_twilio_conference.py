@@ -242,3 +242,27 @@ def test_forged_room_callbacks_and_actions_without_a_call_change_nothing(
         e = s.get(TwilioEntry, entry_id)
         assert e is not None and e.state == "connected" and e.consult_state == ""
     assert requests_sent(database) == []
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_caller_sent_to_the_room_of_an_agent_who_hung_up_is_not_left_there(
+        app: Flask, database: Database, ready: tuple[Any, int]) -> None:
+    from acd.twilio_acd import conference
+    from acd.twilio_acd.dispatch_jobs import Dispatcher
+    from tests.support.fake_twilio import fake_twilio_rest
+
+    says, entry_id = ready
+    settings = app.extensions["civic311.settings"]
+    with database.session() as s:
+        e = s.get(TwilioEntry, entry_id)
+        assert e is not None
+        e.room_state, e.conference_sid = "", None  # still bridged by the Dial
+        assert conference.hold(s, "101", True, BASE, utcnow()) == "holding"
+    with fake_twilio_rest(settings.twilio_account_sid, "conf-token") as (api, fake):
+        settings.twilio_api_base = api
+        fake.fail_next(400)  # the agent's leg is not in progress any more
+        Dispatcher(settings, database).send(utcnow())
+        assert says("participant-join", "CA-in-room", 1) == 204  # the caller followed
+        assert says("participant-join", "CA-in-room", 1) == 204  # (twice)
+        assert [(m, p, f) for m, p, f in requests_sent(database)][1:] == [
+            ("POST", ".json", {"Status": "completed"})]  # the room ends, once
