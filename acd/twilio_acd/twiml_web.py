@@ -147,8 +147,10 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
                 # the answered callback was lost or comes late: answered this long ago
                 q.connect(s, e, now - timedelta(seconds=duration),
                           request.form.get("DialCallSid"))
-            if e.state == q.CONNECTED and e.room_state == conference.MOVING and caller_there:
+            if e.state == q.CONNECTED and caller_there and e.room_state in (
+                    conference.MOVING, conference.READY):
                 # the agent's leg left for the room (a hold or consult): the caller follows
+                # (READY: a repeat of this action, once they are there)
                 vr.append(conference_web.room_dial(entry_id, f"/twilio/acd/room-over/{e.id}"))
                 return _xml(vr)
             if e.state == q.CONNECTED:

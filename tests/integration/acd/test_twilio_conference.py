@@ -266,3 +266,23 @@ def test_a_caller_sent_to_the_room_of_an_agent_who_hung_up_is_not_left_there(
         assert says("participant-join", "CA-in-room", 1) == 204  # (twice)
         assert [(m, p, f) for m, p, f in requests_sent(database)][1:] == [
             ("POST", ".json", {"Status": "completed"})]  # the room ends, once
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_the_dial_action_retried_once_the_caller_is_in_the_room_ends_nothing(
+        app: Flask, database: Database, ready: tuple[Any, int]) -> None:
+    from tests.support.fake_twilio import signed_post
+
+    _, entry_id = ready
+    settings = app.extensions["civic311.settings"]
+    resp = signed_post(app.test_client(), "conf-token", BASE, f"/twilio/acd/dialed/{entry_id}?o=1",
+                       {"AccountSid": settings.twilio_account_sid, "CallSid": "CA-in-room",
+                        "CallStatus": "in-progress", "DialCallStatus": "completed",
+                        "DialCallSid": "CA-agent-leg", "DialCallDuration": "12"})
+    assert resp.status_code == 200
+    assert f">civic311-{entry_id}</Conference>" in resp.get_data(as_text=True)
+    with database.session() as s:
+        e = s.get(TwilioEntry, entry_id)
+        assert e is not None and e.state == "connected"
+        rec = s.scalars(select(CallRecord).where(CallRecord.uniqueid == "CA-in-room")).one()
+        assert rec.ended_at is None
