@@ -133,8 +133,11 @@ class FakeTwilioRest:
                 "participant-delete" if request.method == "DELETE" else "participant")
         status = {"participant-create": 201, "participant-delete": 204}.get(kind, 200)
         with self.lock:
-            self.requests.append({"kind": kind, "path": request.path, "status": status,
+            failure = self.failures.pop(0) if self.failures else 0
+            self.requests.append({"kind": kind, "path": request.path, "status": failure or status,
                                   "form": request.form.to_dict(), "sid": sid or ""})
+        if failure:
+            return _error(failure, 20500, "Internal Server Error")
         if kind == "participant-delete":
             return Response(status=204)
         body = {"conference_sid": conf, "call_sid": sid or f"CA{uuid.uuid4().hex}",

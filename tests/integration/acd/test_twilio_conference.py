@@ -286,3 +286,25 @@ def test_the_dial_action_retried_once_the_caller_is_in_the_room_ends_nothing(
         assert e is not None and e.state == "connected"
         rec = s.scalars(select(CallRecord).where(CallRecord.uniqueid == "CA-in-room")).one()
         assert rec.ended_at is None
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_hold_that_twilio_fails_is_sent_again_by_the_outbox(
+        app: Flask, database: Database, ready: tuple[Any, int]) -> None:
+    from datetime import timedelta
+
+    from acd.twilio_acd import conference
+    from acd.twilio_acd.dispatch_jobs import Dispatcher
+    from tests.support.fake_twilio import fake_twilio_rest
+
+    settings = app.extensions["civic311.settings"]
+    with database.session() as s:
+        conference.hold(s, "101", True, BASE, utcnow())
+    with fake_twilio_rest(settings.twilio_account_sid, "conf-token") as (api, fake):
+        settings.twilio_api_base = api
+        worker = Dispatcher(settings, database)
+        fake.fail_next(503)
+        assert worker.send(utcnow()) == 0  # Twilio is down: kept, tried again later
+        assert worker.send(utcnow() + timedelta(seconds=30)) == 1
+        assert [(r["status"], r["form"].get("Hold")) for r in fake.requests] == [
+            (503, "true"), (200, "true")]
