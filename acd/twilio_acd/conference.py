@@ -125,6 +125,9 @@ def consult(s: Session, agent: str, exten: str, caller_id: str, base: str,
     e = _call(s, agent)
     if e.consult_state in (ASKED, RINGING, TALKING):
         raise live_store.CommandError("a consult is already under way")
+    if e.consult_state == CANCELLED:  # its answer would be taken for the new target's
+        raise live_store.CommandError("the cancelled consult's target is still ringing; "
+                                      "try again in a moment")
     e.consult, e.consult_state, e.consult_leg = target, ASKED, None
     if e.room_state == "":
         _move(s, e, base, now)
@@ -135,7 +138,7 @@ def consult(s: Session, agent: str, exten: str, caller_id: str, base: str,
 
 def _dial_target(s: Session, e: TwilioEntry, caller_id: str, base: str, now: datetime) -> None:
     query = target_query(e.consult or "")
-    to = query.get("number") or f"client:agent{query.get('agent', '')}"
+    to = query.get("number") or f"client:agent{query.get('agent', '')}"  # twiml_web.identity
     if not e.held_since and not e.hold_wanted:
         _set_hold(s, e, True, base, now)
     e.hold_wanted = True

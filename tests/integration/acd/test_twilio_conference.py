@@ -180,6 +180,10 @@ def test_a_consult_cancelled_while_it_rings_removes_the_target_when_they_answer(
         assert conference.consult(s, "101", "912125550177", "+13115550311", BASE, utcnow()
                                   ) == "consulting ref-12125550177"
         assert conference.cancel(s, "101", BASE, utcnow()) == "consult cancelled"
+    from acd.live_store import CommandError
+
+    with database.session() as s, pytest.raises(CommandError, match="still ringing"):
+        conference.consult(s, "101", "102", "+13115550311", BASE, utcnow())
     assert says("participant-join", "CA-target", 5) == 204  # they answer after all
     assert says("participant-join", "CA-target", 5) == 204  # and Twilio says it twice
     sent = [(method, path, form.get("To") or form.get("Hold") or form.get("EndConferenceOnExit"))
