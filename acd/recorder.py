@@ -13,7 +13,7 @@ the record is then created from what the event knows, and reconciliation complet
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -218,6 +218,8 @@ class Recorder:
                 rec.wait_s = float(e.wait_s)
             return
         rec.answered_at, rec.agent, rec.wait_s = e.at, e.agent, float(e.wait_s)
+        if rec.hold_s is None and e.source == "twilio":  # civic311's ACD on Twilio measures
+            rec.hold_s = 0.0  # hold (acd.twilio_acd.conference)
         rec.rings.append({"agent": e.agent, "ring_ms": e.ring_s * 1000, "outcome": "connected",
                           "at": e.at})
 
@@ -336,9 +338,14 @@ Recorder.RULES = APPLY
 RECORD_EVENTS = tuple(APPLY)  # the events that change a call record
 
 
-def apply_events(s: Session, batch: Sequence[ev.DomainEvent]) -> None:
-    """Apply ``batch`` inside ``s`` with a one-off recorder (an edge other than the daemon)."""
-    Recorder(None).apply_in(s, batch)
+def apply_events(s: Session, batch: Sequence[ev.DomainEvent],
+                 on_hold: Mapping[str, datetime] | None = None) -> None:
+    """Apply ``batch`` inside ``s`` with a one-off recorder (an edge other than the daemon);
+    ``on_hold``: the calls on hold since when (an edge whose Hold and Unhold come in two
+    requests, Twilio's conference callbacks, keeps the open hold itself)."""
+    recorder = Recorder(None)
+    recorder.on_hold.update(on_hold or {})
+    recorder.apply_in(s, batch)
 
 
 def close_cut_calls(db: Database, boot: datetime, node: str = DEFAULT_NODE) -> int:

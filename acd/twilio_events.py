@@ -87,5 +87,13 @@ def exited(at: datetime, uniqueid: str, queue: str, outcome: CallOutcome, key: s
     return ev.CallExited(at, uniqueid, queue, outcome, key, wait_s)
 
 
-def transferred(at: datetime, uniqueid: str, target: str) -> ev.CallTransferred:
-    return ev.CallTransferred(at, uniqueid, target)
+def transferred(at: datetime, uniqueid: str, target: str,
+                kind: str = "blind") -> ev.CallTransferred:
+    """The agent sent the caller on (``kind`` blind | attended: they left the conference)."""
+    return ev.CallTransferred(at, uniqueid, target, kind)
+
+
+def held(at: datetime, uniqueid: str, on: bool) -> ev.CallHeld:
+    """The caller's conference participant was put on hold (``on``) or taken off it
+    (Twilio's participant-hold / participant-unhold: AMI's Hold / Unhold)."""
+    return ev.CallHeld(at, uniqueid, on)

@@ -29,6 +29,7 @@ import acd.range_web
 import acd.referral_web
 import acd.reports
 import acd.timeline_web
+import acd.twilio_acd.conference_web
 import acd.twilio_acd.twiml_web
 import acd.wallboard
 import acd.web
@@ -83,6 +84,7 @@ def mounts(settings: Settings, db: Database) -> list[Mount]:
         *places.web.create_blueprints(settings, db),
         *portal.web.create_blueprints(settings, db),
         *acd.twilio_acd.twiml_web.create_blueprints(settings, db),
+        *acd.twilio_acd.conference_web.create_blueprints(settings, db),
         *recordings.twilio_fetch.create_blueprints(settings, db),
         *recordings.twilio_survey.create_blueprints(settings, db),
         *crm_bridge.sms.exchange_twiml.create_blueprints(settings, db),

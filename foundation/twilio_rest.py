@@ -1,9 +1,10 @@
 """Twilio's REST API below one account, as civic311 uses it: a POST (the ACD's dequeue and
-redirect), a GET (the Call and Queue resources the ACD reconciles with; lists page by page),
-a DELETE (a recording Twilio holds: ``foundation/twilio_deletions.py``), and the credentials
-all take (an API key when set, else the account's auth token). For a POST, 404 (the call
-left the queue, or ended) and 400 (a request Twilio refuses) are ``retry.Permanent``; any
-other failure is worth retrying."""
+redirect, a conference participant's hold), a DELETE (a conference participant; a
+recording Twilio holds: ``foundation/twilio_deletions.py``), a GET (the Call and Queue
+resources the ACD reconciles with; lists page by page), and the credentials all take (an
+API key when set, else the account's auth token). For a POST or a participant's DELETE,
+404 (the call left the queue, or ended) and 400 (a request Twilio refuses) are
+``retry.Permanent``; any other failure is worth retrying."""
 
 from __future__ import annotations
 
@@ -47,6 +48,15 @@ class Rest:
         resp.raise_for_status()
         body = resp.json() if resp.content else {}
         return body if isinstance(body, dict) else {}
+
+    def delete(self, path: str) -> dict[str, Any]:
+        """DELETE ``/2010-04-01/Accounts/<sid>/<path>`` (a conference participant removed);
+        404 (already gone) is ``retry.Permanent``, as for a POST."""
+        resp = requests.delete(self.url(path), auth=self.auth, timeout=TIMEOUT_S)
+        if resp.status_code in (400, 404):
+            raise retry.Permanent(f"Twilio answered {resp.status_code}: {resp.text[:200]}")
+        resp.raise_for_status()
+        return {}
 
     def get(self, path: str) -> dict[str, Any] | None:
         """GET ``/2010-04-01/Accounts/<sid>/<path>``: the JSON resource, None when Twilio

@@ -1,8 +1,9 @@
 """The worker's Twilio dispatcher, every second while ``telephony_backend = "twilio"``:
 carry out the agents' commands (log-in, pause, transfer... the rows the web queues for the
-Asterisk daemon too; transfers in ``transfers``), end expired wrap-ups, offer each waiting
-caller to a free agent, send the REST outbox (the dequeues, the redirects) with backoff, and
-publish the live board (wallboard, console).
+Asterisk daemon too; transfers in ``transfers``, attended ones in ``conference``), end
+expired wrap-ups, offer each waiting caller to a free agent, send the REST outbox (the
+dequeues, the redirects, the conference requests) with backoff, and publish the live board
+(wallboard, console).
 
 Safe when it runs twice at once (two workers, an overrun): a command, an offer and an
 outbox row change state only from the one they expect (``queries`` conditional updates,
@@ -24,8 +25,9 @@ from sqlalchemy.orm import Session
 from acd import live_store
 from acd.live_store import TRANSFERS
 from acd.models import AgentCommand
+from acd.states import CommandKind
+from acd.twilio_acd import conference, routing, transfers
 from acd.twilio_acd import queries as q
-from acd.twilio_acd import routing, transfers
 from acd.twilio_acd.models import TwilioRequest
 from foundation import claims, retry
 from foundation.db import Database, utcnow
@@ -72,7 +74,10 @@ class Dispatcher:
                 continue
             try:
                 with self.db.session() as s:
-                    if c.action in TRANSFERS:
+                    if c.action == CommandKind.ATTENDED_TRANSFER:  # a consult (a room)
+                        detail = conference.consult(s, c.agent, c.target or "",
+                                                    self._caller_id(s, c.agent), self.base, now)
+                    elif c.action in TRANSFERS:
                         detail, _ = transfers.request(s, c.agent, c.action, c.target or "",
                                                       self.base, now, self._wrapup_s(s, c.agent))
                     else:
@@ -84,6 +89,11 @@ class Dispatcher:
             with self.db.session() as s:
                 live_store.finish_command(s, c.id, ok, detail)
             log.info("agent command %d %s %s: %s", c.id, c.action, c.agent, detail)
+
+    def _caller_id(self, s: Session, agent: str) -> str:
+        """The From of a consult's call: the city's number, else the caller's."""
+        e = q.connected_call(s, agent)
+        return self.settings.twilio_from_number or (e.caller_number if e else "") or ""
 
     def _wrapup_s(self, s: Session, agent: str) -> int:
         """The wrap-up of the queue of ``agent``'s current call."""
@@ -117,11 +127,13 @@ class Dispatcher:
                 return 0
             path, form, entry_id, offer_no = row.path, json.loads(row.form), row.entry_id, \
                 row.offer
+            call = (partial(self.rest.delete, path) if row.method == "DELETE"
+                    else partial(self.rest.post, path, form))
             live = entry_id is None or q.current_offer(s, entry_id, offer_no) is not None
             if not live:  # the offer ended meanwhile (the caller hung up): never sent
                 row.status, row.done_at, row.locked_until = "dropped", now, None
                 return 0
-        outcome = retry.attempt(partial(self.rest.post, path, form),
+        outcome = retry.attempt(call,
                                 (requests.RequestException, ValueError), retry.as_text)
         with self.db.session() as s:
             row = s.get(TwilioRequest, row_id)
@@ -133,6 +145,9 @@ class Dispatcher:
                           permanent=outcome.permanent, backoff=BACKOFF)
             log.warning("Twilio %s %s: %s (attempt %d%s)", row.kind, path, outcome.error,
                         row.attempts, ", given up" if row.status == "failed" else "")
+            if row.status == "failed" and row.kind == "room":  # the agent's leg is gone
+                conference.move_failed(s, path.removeprefix("Calls/").removesuffix(".json"),
+                                       now)
             if row.status == "failed" and entry_id is not None:
                 e = q.current_offer(s, entry_id, offer_no)
                 if e is not None:  # the caller is still in Twilio's queue: offer again

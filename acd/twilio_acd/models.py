@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foundation.db import Base, UTCDateTime
@@ -36,7 +36,17 @@ class TwilioEntry(Base):
 
     ``state``: waiting -> offered (dequeued to an agent's device, ringing) -> connected ->
     done, or waiting -> leaving (timeout, exit key, empty: ``<Leave>`` sent) -> done; a
-    ring-no-answer puts it back to waiting with the agent in ``tried``."""
+    ring-no-answer puts it back to waiting with the agent in ``tried``.
+
+    A connected call's hold and consult (``conference``): ``agent_leg`` the agent's call
+    (the Dial's child); ``room_state`` "" (bridged by the Dial), moving (the agent's leg was
+    sent to the room), ready (the caller joined it); ``hold_wanted`` what the agent asked,
+    ``held_since`` Twilio's participant-hold (the open hold the record counts), ``hold_seq``
+    the SequenceNumber of the last hold or unhold applied, ``unheld_at`` an unhold that came
+    before its hold (Twilio's callbacks may cross); ``consult``
+    the attended transfer's target (``acd.transfer`` names), ``consult_state`` "" | asked
+    (the room is not ready yet) | ringing | talking | cancelled (asked before the target
+    answered: removed when it joins), ``consult_leg`` the target's call."""
 
     __tablename__ = "twilio_entries"
     __table_args__ = (Index("ix_twilio_entries_state", "state", "queue", "entered_at"),)
@@ -59,13 +69,25 @@ class TwilioEntry(Base):
     tried: Mapped[str] = mapped_column(Text, default="")  # agents who let it ring, a,b,c
     offers: Mapped[int] = mapped_column(default=0)  # offer number: older callbacks are stale
     announced: Mapped[bool] = mapped_column(default=False)  # position and wait said once
+    agent_leg: Mapped[str | None] = mapped_column(String(64), default=None)
+    room_state: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    conference_sid: Mapped[str | None] = mapped_column(String(64), default=None)
+    hold_wanted: Mapped[bool] = mapped_column(default=False, server_default=false())
+    held_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    hold_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    unheld_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    consult: Mapped[str | None] = mapped_column(String(128), default=None)
+    consult_state: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    consult_leg: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class TwilioRequest(Base):
     """A REST call to Twilio the ACD must make (outbox: claimed, retried with backoff).
 
-    ``kind`` dequeue | redirect; ``entry_id`` + ``offer`` tie a dequeue to the offer it
-    carries out (a request for a superseded offer is dropped, never sent)."""
+    ``kind`` dequeue | redirect | room (a leg into a conference) | participant (a hold,
+    a consult's call, a removal: ``method`` DELETE); ``entry_id`` + ``offer`` tie a
+    dequeue to the offer it carries out (a request for a superseded offer is dropped,
+    never sent)."""
 
     __tablename__ = "twilio_requests"
     __table_args__ = (Index("ix_twilio_requests_due", "status", "next_attempt_at"),)
@@ -74,6 +96,7 @@ class TwilioRequest(Base):
     kind: Mapped[str] = mapped_column(String(16))
     entry_id: Mapped[int | None] = mapped_column(default=None)
     offer: Mapped[int] = mapped_column(default=0)
+    method: Mapped[str] = mapped_column(String(8), default="POST", server_default="POST")
     path: Mapped[str] = mapped_column(String(255))  # below /2010-04-01/Accounts/<sid>/
     form: Mapped[str] = mapped_column(Text, default="{}")  # JSON of the POST form
     status: Mapped[str] = mapped_column(String(16), default="pending")

@@ -17,7 +17,7 @@ from acd import twilio_events as tw
 from acd.agents import Agent, Transition, WrapupEnded
 from acd.models import AgentStateSpan, CallRecord
 from acd.recorder import apply_events
-from acd.states import AgentState, CallOutcome, CommandKind
+from acd.states import AgentState, CallOutcome, CommandKind, TransferKind
 from acd.twilio_acd import routing
 from acd.twilio_acd.models import TwilioAgent, TwilioEntry, TwilioRequest
 
@@ -341,11 +341,13 @@ def abandon_offered(s: Session, e: TwilioEntry, now: datetime) -> None:
                                   routing.whole_s(e.entered_at, now))])
 
 
-def connect(s: Session, e: TwilioEntry, now: datetime) -> bool:
-    """The agent's device answered the offered caller (AgentConnect)."""
+def connect(s: Session, e: TwilioEntry, now: datetime, agent_leg: str | None = None) -> bool:
+    """The agent's device answered the offered caller (AgentConnect); ``agent_leg``: the
+    CallSid of the agent's call (a hold or consult moves it into a conference)."""
     if e.state != OFFERED or not e.agent:
         return False
     e.state, e.answered_at = CONNECTED, now
+    e.agent_leg = (agent_leg or "")[:64] or None
     row = agent_row(s, e.agent)
     row.offer_entry, row.on_call = None, e.uniqueid
     extra: list[Move] = []
@@ -368,7 +370,9 @@ def complete(s: Session, e: TwilioEntry, now: datetime, talk_s: float | None, si
     _done(s, e)
     talk = routing.whole_s(e.answered_at, now) if talk_s is None else float(talk_s)
     apply_events(s, [tw.completed(now, e.uniqueid, e.queue, e.agent,
-                                  routing.whole_s(e.entered_at, e.answered_at), talk, side)])
+                                  routing.whole_s(e.entered_at, e.answered_at), talk, side)],
+                 open_hold(e))
+    e.held_since = None  # the end closed it (a late participant-unhold adds nothing)
     row = agent_row(s, e.agent)
     if row.on_call == e.uniqueid:
         row.on_call = None
@@ -380,14 +384,27 @@ def complete(s: Session, e: TwilioEntry, now: datetime, talk_s: float | None, si
     return True
 
 
-def transferred(s: Session, e: TwilioEntry, target: str, now: datetime, wrapup_s: int) -> None:
-    apply_events(s, [tw.transferred(now, e.uniqueid, target)])
+def open_hold(e: TwilioEntry) -> dict[str, datetime]:
+    """The caller's open hold for the recorder (``acd.recorder.apply_events``'s on_hold)."""
+    return {e.uniqueid: e.held_since} if e.held_since is not None else {}
+
+
+def transferred(s: Session, e: TwilioEntry, target: str, now: datetime, wrapup_s: int,
+                kind: str = TransferKind.BLIND) -> None:
+    """The agent sent the caller on: blind (a redirect) or attended (they left the room)."""
+    apply_events(s, [tw.transferred(now, e.uniqueid, target, kind)])
     complete(s, e, now, None, "transfer", wrapup_s)
 
 
 def connected_call(s: Session, agent: str) -> TwilioEntry | None:
     return s.scalar(select(TwilioEntry).where(TwilioEntry.agent == agent,
                                               TwilioEntry.state == CONNECTED))
+
+
+def hangup_side(s: Session, uniqueid: str) -> str | None:
+    """Who ended the newest leg of the call's record (None while it is open)."""
+    return s.scalar(select(CallRecord.hangup_side).where(CallRecord.uniqueid == uniqueid)
+                    .order_by(CallRecord.leg.desc()).limit(1))
 
 
 def record_of(s: Session, uniqueid: str) -> CallRecord | None:

@@ -5,7 +5,7 @@ number), and the records follow QueueMetrics' rules as on Asterisk (``acd/transf
 the queued call's talk ends at the transfer (hang-up side ``transfer``, the target named
 ``queue-<name>``, ``agent-<ext>`` or ``ref-<number>``), and a caller transferred into a
 queue enters it as a new queued call of the same CallSid (the record's next leg, IVR path
-``transfer``). Attended transfers need conferences on Twilio and are refused.
+``transfer``). Attended transfers are consults in a conference: ``conference``.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ def request(s: Session, agent: str, action: str, exten: str, base: str, now: dat
     into the REST outbox and the queued call ends here as transferred. (detail, uniqueid);
     CommandError when there is nothing to transfer or the target cannot be reached."""
     if action == CommandKind.ATTENDED_TRANSFER:
-        raise live_store.CommandError("attended transfers are not built on Twilio (they need "
-                                      "a conference); transfer blind")
+        raise live_store.CommandError("an attended transfer is a consult in a conference "
+                                      "(acd.twilio_acd.conference.consult)")
     query = target_query(exten)
     e = q.connected_call(s, agent)
     if e is None:

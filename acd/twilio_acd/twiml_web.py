@@ -3,10 +3,12 @@
 Webhooks under ``/twilio/acd/`` (signed by Twilio, 403 otherwise): the TwiML a dequeued
 caller runs while an agent's device rings (``offer``), the agent leg's status callbacks
 (``leg``: answered), the Dial's action (``dialed``: the call ended, or rang unanswered;
-the agent hung up first on a queue with ``survey`` on: on to the post-call survey),
-a transfer's TwiML and the TwiML App's outgoing calls (``outbound``). The agents' API
-under ``/api/v1/twilio/``: an access token for the Voice JavaScript SDK, the device to
-ring (the browser or a PSTN number), a transfer of the current call.
+the agent hung up first on a queue with ``survey`` on: on to the post-call survey; the
+agent's leg left for a conference: the caller follows, ``conference``), the caller's end
+of that room (``room-over``), a transfer's TwiML and the TwiML App's outgoing calls
+(``outbound``). The agents' API under ``/api/v1/twilio/``: an access token for the Voice
+JavaScript SDK, the device to ring (the browser or a PSTN number), a transfer of the
+current call (hold and consult: ``conference_web``).
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from acd.live_store import CommandError
 from acd.states import CommandKind
+from acd.twilio_acd import conference, conference_web, routing, transfers
 from acd.twilio_acd import queries as q
-from acd.twilio_acd import routing, transfers
 from acd.twilio_acd.models import TwilioEntry
 from foundation import auth, twilio_webhooks
 from foundation.auth import current_user, roles
@@ -120,7 +122,7 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
             with db.session() as s:
                 e = q.current_offer(s, entry_id, n)
                 if e is not None:
-                    q.connect(s, e, utcnow())
+                    q.connect(s, e, utcnow(), request.form.get("CallSid"))
         return Response("", status=204)
 
     @hooks.route("/dialed/<int:entry_id>", methods=["POST"])
@@ -143,7 +145,14 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
                 return _xml(vr)
             if status == "completed" and e.state == q.OFFERED and duration > 0:
                 # the answered callback was lost or comes late: answered this long ago
-                q.connect(s, e, now - timedelta(seconds=duration))
+                q.connect(s, e, now - timedelta(seconds=duration),
+                          request.form.get("DialCallSid"))
+            if e.state == q.CONNECTED and caller_there and e.room_state in (
+                    conference.MOVING, conference.READY):
+                # the agent's leg left for the room (a hold or consult): the caller follows
+                # (READY: a repeat of this action, once they are there)
+                vr.append(conference_web.room_dial(entry_id, f"/twilio/acd/room-over/{e.id}"))
+                return _xml(vr)
             if e.state == q.CONNECTED:
                 q.complete(s, e, now, duration if status == "completed" else None,
                            "agent" if caller_there else "caller", wrapup_s(e.queue))
@@ -159,6 +168,27 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
                     return _xml(vr)
                 q.release(s, e, now, rang=True)
                 return _xml(requeue(vr, e.queue))
+        vr.hangup()
+        return _xml(vr)
+
+    @hooks.route("/room-over/<int:entry_id>", methods=["POST"])
+    @signed
+    def room_over(entry_id: int) -> Response:
+        """The caller's Dial into the room ended: the room's end (the agent hung up: on to
+        the survey where the queue asks it; handed over: the target left) or the caller's."""
+        caller_there = request.form.get("CallStatus", "") == "in-progress"
+        vr = VoiceResponse()
+        with db.session() as s:
+            e = s.get(TwilioEntry, entry_id)
+            if e is None:
+                vr.hangup()
+                return _xml(vr)
+            conference.room_over(s, e, caller_there, utcnow(), wrapup_s(e.queue))
+            side = q.hangup_side(s, e.uniqueid)
+            if caller_there and side == "agent" and surveyed(e.queue) and e.agent:
+                vr.redirect(f"{SURVEY_URL}?{urlencode({'q': e.queue, 'a': e.agent})}",
+                            method="POST")
+                return _xml(vr)
         vr.hangup()
         return _xml(vr)
 

@@ -47,5 +47,13 @@ class TwilioPhone {
     return this.post("/api/v1/twilio/transfer", /^\+/.test(target) ? {number: target} : {agent: target});
   }
   ringNumber(number) { return this.post("/api/v1/twilio/device", {number}); }  // "" = this browser
+  // Hold and attended transfers happen in a Twilio Conference the server moves the call into
+  // (acd/twilio_acd/conference.py): the SDK's Call has no hold of its own, so these ask the server.
+  hold(on = true) { return this.post("/api/v1/twilio/hold", {hold: on}); }
+  consult(target) {  // the same attended-transfer command as the desktop's transfer form
+    return this.post("/api/v1/twilio/consult", /^\+/.test(target) ? {number: target} : {agent: target});
+  }
+  completeConsult() { return this.post("/api/v1/twilio/consult/complete", {}); }  // or hang up
+  cancelConsult() { return this.post("/api/v1/twilio/consult/cancel", {}); }
 }
 window.TwilioPhone = TwilioPhone;

@@ -54,6 +54,8 @@ class Truth:
     exit_key: str | None = None
     hangup_side: str | None = None  # caller | agent | transfer
     transfer_target: str | None = None
+    transfer_kind: str | None = None  # blind | attended
+    hold_s: float = 0.0  # on hold in the conference (Twilio's participant-hold to -unhold)
     rang: list[tuple[str, float]] = field(default_factory=list)  # let it ring: agent, s
     survey: list[str] | None = None  # asked on after the agent hung up: each key ("" none)
 
@@ -70,6 +72,7 @@ class Leg:
     started: float
     answered: float | None = None
     ended: float | None = None
+    hangup_at: float | None = None  # when the agent hangs up by their plan (talk_s)
 
 
 @dataclass
@@ -98,4 +101,7 @@ class Call:
     ended: float | None = None
     epoch: int = 0  # bumped whenever the call leaves a verb; older timers are stale
     transferred_to: str | None = None  # the queue an agent transferred the caller to
+    room: str | None = None  # the conference the call is in (rooms.py)
+    held_at: float | None = None  # on hold in it since
+    consult_done: bool = True  # False while the plan's attended transfer is under way
     sequence: itertools.count[int] = field(default_factory=itertools.count)

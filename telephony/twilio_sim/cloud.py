@@ -2,7 +2,8 @@
 composition root's hook, its callers call the number (``/twilio/voice``) at their times,
 and what civic311 asks by REST (``rest.py``) is done to the calls: a dequeue posts the
 Enqueue action (``redirected``) and runs the given URL, a redirect runs it at once (ending
-the agent's leg: a transfer), a ``GET`` reads a Call or a queue's members, a new Call
+the agent's leg: a transfer; a redirect of the agent's leg moves the call into a
+conference, ``rooms``), a ``GET`` reads a Call or a queue's members, a new Call
 calls a resident back (the scenario's caller of that number answers after
 ``CALLBACK_ANSWER_S``). Every call ends with a ``Truth`` per queue entry: what happened, as
 the simulator saw it."""
@@ -16,8 +17,8 @@ from functools import partial
 
 from telephony.twilio_sim.calls import Call, HttpTransport, Transport, Truth
 from telephony.twilio_sim.engine import AgentHook
+from telephony.twilio_sim.rooms import Rooms
 from telephony.twilio_sim.scenario import AgentPlan, CallerPlan, Scenario, demo_caller
-from telephony.twilio_sim.verbs import Verbs
 
 __all__ = ["AgentHook", "HttpTransport", "Sim", "Transport", "Truth"]
 
@@ -28,7 +29,7 @@ CALLBACK_ANSWER_S = 4.0  # a called-back resident answers after this long
 DEMO_FIRST_CALL_S = 5.0
 
 
-class Sim(Verbs):
+class Sim(Rooms):
     """The simulated Twilio account: its callers and agents play the scenario."""
 
     def __init__(self, scenario: Scenario, transport: Transport, public_base: str,
@@ -131,6 +132,8 @@ class Sim(Verbs):
         the call is not in progress (Twilio's 400, error 21220)."""
         with self.lock:
             call = self.calls.get(call_sid)
+            if call is None and status != "completed":  # an agent's leg (into a room)
+                return self.leg_redirect(call_sid, url)
             if call is None or call.ended is not None:
                 return False
             call.epoch += 1

@@ -9,7 +9,12 @@
   back (201); the scenario's caller with that number answers and runs the ``Url``'s TwiML;
 - ``GET Queues.json`` and ``GET Queues/QU.../Members.json``: who waits where, paged as
   Twilio pages its lists (``PageSize``, ``Page``, ``next_page_uri``);
-- ``GET Recordings/RE....wav`` and ``DELETE Recordings/RE....json``.
+- ``GET Recordings/RE....wav`` and ``DELETE Recordings/RE....json``;
+- ``POST Conferences/CF.../Participants/CA....json`` (``Hold``, ``HoldUrl``,
+  ``EndConferenceOnExit``), ``DELETE`` it (the participant leaves), ``POST
+  Conferences/CF.../Participants.json`` (``From``, ``To``, ``Timeout``, ``StatusCallback``:
+  201), ``POST Conferences/CF....json`` (``Status=completed``); a friendly name in place of
+  the CF sid works too; 404 when no such room or participant (``rooms.py``).
 
 HTTP basic auth with the account SID and auth token (or an API key given to ``RestApp``).
 ``fail_next`` makes the next requests fail with the given statuses (a REST failure)."""
@@ -35,6 +40,9 @@ MEMBER = re.compile(r"Queues/(QU\w+)/Members/(CA[\w-]+)\.json")
 MEMBERS = re.compile(r"Queues/(QU\w+)/Members\.json")
 CALL = re.compile(r"Calls/(CA[\w-]+)\.json")
 RECORDING = re.compile(r"Recordings/(RE\w+)\.(wav|json)")
+PARTICIPANT = re.compile(r"Conferences/([\w-]+)/Participants/(CA[\w-]+)\.json")
+PARTICIPANTS = re.compile(r"Conferences/([\w-]+)/Participants\.json")
+CONFERENCE = re.compile(r"Conferences/([\w-]+)\.json")
 MAX_WAV_S = 120  # a simulated recording's audio is silence, at most this long
 
 
@@ -52,7 +60,8 @@ class RestApp:
 
     def handled(self, kind: str) -> list[dict[str, Any]]:
         """The requests of ``kind`` (dequeue, redirect, call, queues, members, recording,
-        delete) answered with success."""
+        delete, participant, participant-create, participant-delete, conference) answered
+        with success."""
         with self.lock:
             return [r for r in self.requests if r["kind"] == kind and r["status"] < 300]
 
@@ -105,8 +114,28 @@ class RestApp:
                     return "redirect", _error(400, 21220,
                                               "Call is not in-progress. Cannot redirect.")
             call = sim.call_resource(sid)
+            if call is None and post:  # an agent's leg (the Dial's child call)
+                call = {"sid": sid, "status": "in-progress", "direction": "outbound-dial"}
             kind = "redirect" if post else "call"
             return kind, _json(call) if call else _error(404, 20404, "not found")
+        if m := PARTICIPANT.fullmatch(path):
+            conf, sid = m.groups()
+            if request.method == "DELETE":
+                return "participant-delete", (Response(status=204)
+                                              if sim.participant_delete(conf, sid)
+                                              else _error(404, 20404, "not found"))
+            got = sim.participant_update(conf, sid, form.to_dict())
+            return "participant", _json(got) if got else _error(404, 20404, "not found")
+        if (m := PARTICIPANTS.fullmatch(path)) and post:
+            made = sim.participant_create(m.group(1), form.to_dict())
+            if made is None:
+                return "participant-create", _error(404, 20404, "not found")
+            resp = _json(made)
+            resp.status_code = 201
+            return "participant-create", resp
+        if (m := CONFERENCE.fullmatch(path)) and post:
+            conf = sim.conference_update(m.group(1), form.get("Status", ""))
+            return "conference", _json(conf) if conf else _error(404, 20404, "not found")
         if path == "Queues.json":
             with sim.lock:
                 queues = [{"sid": qsid, "friendly_name": name,
@@ -142,6 +171,12 @@ def _kind(request: Request, path: str) -> str:
         return "redirect" if request.method == "POST" else "call"
     if m := RECORDING.fullmatch(path):
         return "delete" if m.group(2) == "json" else "recording"
+    if PARTICIPANT.fullmatch(path):
+        return "participant-delete" if request.method == "DELETE" else "participant"
+    if PARTICIPANTS.fullmatch(path):
+        return "participant-create"
+    if CONFERENCE.fullmatch(path):
+        return "conference"
     return "queues" if path == "Queues.json" else "members" if MEMBERS.fullmatch(path) \
         else "unknown"
 

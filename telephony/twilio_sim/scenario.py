@@ -6,11 +6,17 @@ optional ``logout_at``, ``pauses`` of ``{at, until, reason}``, ``ring_s`` before
 ``keys`` one per menu, the ``queue`` they lead to (``null``: the IVR serves the caller),
 ``patience_s`` in line before they hang up, ``queue_key`` ``[after_s,
 key]`` pressed while waiting, ``talk_s`` after which they hang up on the agent, and the
-callbacks Twilio sends twice, ``duplicate``, or late, ``late``; ``transfer`` ``[after_s,
+callbacks Twilio sends twice, ``duplicate``, or late, ``late`` (``leg``: the answered
+callback after the Dial action; ``conference``: each participant-hold after the event that
+follows it); ``transfer`` ``[after_s,
 "queue:noise"]``: the agent transfers them, as the desktop does; ``survey_keys``: when the
 agent hangs up first and civic311 asks on (a ``<Gather>``, the post-call survey), the key
 they press at each, ``""`` silence, ``"hangup"`` they hang up there; without it they hang
-up when the agent does), and for the demo a stream
+up when the agent does), ``hold`` ``[[after_s, for_s], ...]``: the agent's desktop holds them
+``after_s`` into the talk and resumes ``for_s`` later, ``consult`` ``{after: s, to:
+"referral:+1..." | "agent:102", talk: s, then: complete | cancel | hangup}``: the agent's
+attended transfer, talking ``talk`` seconds with the target once they answer, then the
+desktop's Complete or Cancel, or the agent hangs up (which completes it), and for the demo a stream
 of callers, ``demo: {calls_per_minute, mix: [{weight, keys, patience_s, ...}]}``. Times are
 seconds from the scenario's start; a duration may be ``[low, high]`` (drawn uniformly).
 """
@@ -26,7 +32,8 @@ from typing import Any
 
 import yaml
 
-CALLBACKS = frozenset({"status", "leg", "dial", "enqueue", "recording"})
+CALLBACKS = frozenset({"status", "leg", "dial", "enqueue", "recording", "conference"})
+CONSULT_ENDS = ("complete", "cancel", "hangup")
 Span = tuple[float, float]  # a duration drawn uniformly between the two (seconds)
 
 
@@ -39,6 +46,17 @@ class Pause:
     at: float
     until: float
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class Consult:
+    """The agent's attended transfer (seconds from the answer; ``talk`` once the target
+    answered; ``then`` complete | cancel | hangup)."""
+
+    after: float
+    to: str
+    talk: float = 5.0
+    then: str = "complete"
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,8 @@ class CallerPlan:
     transfer: tuple[float, str] | None = None  # the agent transfers, talk_s in: "queue:noise"
     expect: str | None = None  # what the scenario's author expects (documentation only)
     survey_keys: tuple[str, ...] | None = None  # after the agent hung up: "" silent, "hangup"
+    hold: tuple[tuple[float, float], ...] = ()  # (after the answer, for) seconds
+    consult: Consult | None = None
 
 
 @dataclass(frozen=True)
@@ -203,7 +223,30 @@ def _caller(c: Mapping[str, Any]) -> CallerPlan:
                       flags["duplicate"], flags["late"],
                       None if xfer is None else (float(xfer[0]), str(xfer[1])),
                       None if c.get("expect") is None else str(c["expect"]),
-                      None if c.get("survey_keys") is None else _survey_keys(c, sid))
+                      None if c.get("survey_keys") is None else _survey_keys(c, sid),
+                      _holds(c.get("hold"), sid), _consult(c.get("consult"), sid))
+
+
+def _holds(value: Any, sid: str) -> tuple[tuple[float, float], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+            isinstance(h, list) and len(h) == 2 and all(isinstance(x, int | float) and x >= 0
+                                                        for x in h) for h in value):
+        raise ScenarioError(f"caller {sid}: hold is a list of [after_s, for_s]")
+    return tuple((float(a), float(f)) for a, f in value)
+
+
+def _consult(value: Any, sid: str) -> Consult | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or set(value) - {"after", "to", "talk", "then"}:
+        raise ScenarioError(f"caller {sid}: consult is {{after, to, talk, then}}")
+    to, then = str(value.get("to", "")), str(value.get("then", "complete"))
+    if to.partition(":")[0] not in ("agent", "referral") or then not in CONSULT_ENDS:
+        raise ScenarioError(f"caller {sid}: consult goes to agent:|referral:..., then one of "
+                            f"{', '.join(CONSULT_ENDS)}")
+    return Consult(float(value.get("after", 5)), to, float(value.get("talk", 5)), then)
 
 
 def _survey_keys(c: Mapping[str, Any], sid: str) -> tuple[str, ...]:

@@ -216,6 +216,9 @@ class Verbs(Engine):
             self._later(call, timeout, lambda: self._dial_over(call, leg, "no-answer"))
         return True
 
+    def _plan_room(self, call: Call, leg: Leg) -> None:
+        """The agent's holds and consult (rooms.Rooms)."""
+
     def _leg_params(self, call: Call, leg: Leg, status: str) -> dict[str, str]:
         return {"CallSid": leg.sid, "ParentCallSid": call.sid, "CallStatus": status,
                 "From": call.plan.from_number, "To": leg.to, "Direction": "outbound-dial",
@@ -237,6 +240,8 @@ class Verbs(Engine):
                                              None, to))
         agent_talk = (draw(leg.agent.talk_s, self.rng) if leg.agent else OUTSIDE_TALK_S)
         caller_talk = call.plan.talk_s
+        leg.hangup_at = self.now + agent_talk
+        self._plan_room(call, leg)
         if caller_talk is not None and caller_talk < agent_talk:
             self._later(call, caller_talk, lambda: self._hang_up(call, "caller"))
         else:

@@ -2,7 +2,9 @@
 own static files loads, and the desktop's phone adapter (center/static/twilio-phone.js),
 driven with a stand-in for the SDK's Device (its signalling and media need Twilio's cloud),
 answers an offered call and transfers it; the transfer reaches the fake Twilio REST server
-as the Calls redirect Twilio expects."""
+as the Calls redirect Twilio expects. The console's Hold, Resume, Consult and Complete
+buttons reach it as the Conference Participants requests Twilio documents (the room's
+callbacks played as Twilio sends them, signed)."""
 
 from __future__ import annotations
 
@@ -102,3 +104,96 @@ def test_the_desktop_answers_and_transfers_a_twilio_call(db: Database, tmp_path:
         assert [r["path"].rsplit("/", 1)[-1] for r in redirect] == ["CA-browser.json"]
         assert redirect[0]["form"]["Url"].startswith(
             f"{BASE}/twilio/acd/transfer?number=%2B12125550177&from=")
+
+
+def twilio_says(base: str, path: str, form: dict[str, str]) -> int:
+    """A conference callback from Twilio to the running web server, signed for BASE."""
+    import requests
+    from twilio.request_validator import RequestValidator
+
+    form = {"AccountSid": AC, **form}
+    sig = RequestValidator(TOKEN).compute_signature(BASE + path, form)
+    return requests.post(base + path, data=form, headers={"X-Twilio-Signature": sig},
+                         timeout=10).status_code
+
+
+def test_the_consoles_hold_and_consult_buttons_reach_twilio_as_participant_requests(
+        db: Database, tmp_path: Path, chromium: Any) -> None:
+    now = utcnow()
+    with db.session() as s:
+        create_user(s, "agent1", TEST_PASSWORD, "agent", agent_ext="100")
+        s.add(TwilioAgent(agent="100", device="", queues='{"citywide": [false, ""]}',
+                          state="on_call", reason="", on_call="CA-browser"))
+        entry = TwilioEntry(uniqueid="CA-browser", queue="citywide", entered_at=now,
+                            state="connected", agent="100", offered_at=now, answered_at=now,
+                            offers=1, tried="", position=1, agent_leg="CA-agent-leg")
+        s.add(entry)
+        s.flush()
+        entry_id = entry.id
+    conf, events = "CF" + "6" * 32, f"/twilio/acd/conference/{entry_id}"
+    with fake_twilio_rest(AC, TOKEN) as (api, fake):
+        env = {"CIVIC311_DATA_DIR": str(tmp_path / "data"), "CIVIC311_TELEPHONY_BACKEND":
+               "twilio", "TWILIO_ACCOUNT_SID": AC, "TWILIO_AUTH_TOKEN": TOKEN,
+               "PUBLIC_BASE_URL": BASE, "CIVIC311_TWILIO_API_BASE": api}
+        settings = Settings(twilio_account_sid=AC, twilio_auth_token=TOKEN,
+                            public_base_url=BASE, twilio_api_base=api,
+                            twilio_from_number="+13115550311",
+                            telephony_backend="twilio", data_dir=tmp_path / "data")
+        worker = Dispatcher(settings, db)
+        proc, base = start_web(None, db, tmp_path / "web.log", env)
+        try:
+            page = chromium.new_page()
+            page.goto(f"{base}/login")
+            page.fill("input[name=username]", "agent1")
+            page.fill("input[name=password]", TEST_PASSWORD)
+            page.click("button[type=submit]")
+            page.goto(f"{base}/agent/console")
+
+            def click(button: str, says: str) -> None:
+                page.evaluate("document.getElementById('phone-result').textContent = ''")
+                page.click(button)
+                page.wait_for_function(f"document.getElementById('phone-result').textContent"
+                                       f" === {says!r}", timeout=10_000)
+
+            click("#phone-hold", "holding")  # the call moves into its room first
+            worker.send(utcnow())
+            assert [(r["path"].rsplit("/", 1)[-1], r["form"]["Url"]) for r in
+                    fake.handled("redirect")] == [
+                ("CA-agent-leg.json", f"{BASE}/twilio/acd/room/{entry_id}?side=agent")]
+            for seq, sid in ((1, "CA-agent-leg"), (2, "CA-browser")):
+                assert twilio_says(base, events, {
+                    "ConferenceSid": conf, "FriendlyName": f"civic311-{entry_id}",
+                    "StatusCallbackEvent": "participant-join", "CallSid": sid,
+                    "SequenceNumber": str(seq)}) == 204
+            worker.send(utcnow())
+            click("#phone-resume", "resuming")
+            page.fill("#phone-target", "+12125550177")
+            click("#phone-consult", "pending")  # the desktop's attended-transfer command
+            worker.run(utcnow())
+            assert twilio_says(base, events, {
+                "ConferenceSid": conf, "FriendlyName": f"civic311-{entry_id}",
+                "StatusCallbackEvent": "participant-join", "CallSid": "CA-target",
+                "SequenceNumber": "3"}) == 204
+            click("#phone-complete", "handing over to ref-12125550177")
+            worker.send(utcnow())
+            page.close()
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    prefix = f"/2010-04-01/Accounts/{AC}/Conferences/{conf}/Participants"
+    sent = [(r["kind"], r["path"].removeprefix(prefix), r["form"]) for r in fake.requests
+            if r["kind"].startswith("participant")]
+    hold_url = f"{BASE}/twilio/acd/held"
+    assert sent == [
+        ("participant", "/CA-browser.json",
+         {"Hold": "true", "HoldUrl": hold_url, "HoldMethod": "POST"}),
+        ("participant", "/CA-browser.json", {"Hold": "false"}),
+        ("participant", "/CA-browser.json",
+         {"Hold": "true", "HoldUrl": hold_url, "HoldMethod": "POST"}),
+        ("participant", "/CA-agent-leg.json", {"EndConferenceOnExit": "false"}),
+        ("participant-create", ".json", {
+            "From": "+13115550311", "To": "+12125550177", "Timeout": "30",
+            "EndConferenceOnExit": "false", "StartConferenceOnEnter": "true", "Beep": "false",
+            "EarlyMedia": "true", "StatusCallback": f"{BASE}/twilio/acd/consult/{entry_id}",
+            "StatusCallbackEvent": "completed", "StatusCallbackMethod": "POST"}),
+        ("participant-delete", "/CA-agent-leg.json", {})]  # Complete: the agent leaves

@@ -5,8 +5,12 @@ calls: a Queue Member's dequeue (``POST .../Queues/QU../Members/CA...json``: 200
 call is in that queue, 404 as Twilio answers otherwise), a Call's redirect (``POST
 .../Calls/CA...json``), a recording's media (``GET .../Recordings/RE...wav``) and its
 deletion (``DELETE .../Recordings/RE...json``: 204, and the media is gone; 404 when Twilio
-holds no such recording). It checks HTTP basic auth, records every request, fails the next N
-requests on demand (``fail_next``), and answers one recording's requests with a fixed error
+holds no such recording), a conference participant's update (``POST
+.../Conferences/CF../Participants/CA...json``: ``participant``), removal (``DELETE`` it:
+``participant-delete``, 204) and creation (``POST .../Participants.json``:
+``participant-create``, 201), answered without any state of the room. It checks HTTP basic
+auth, records every request, fails the next N requests on demand (``fail_next``), and
+answers one recording's requests with a fixed error
 for ever (``refuse``: a poison item). ``Twilio`` plays Twilio's side towards civic311's
 webhooks, every request signed with twilio's own ``RequestValidator`` scheme; ``Texter`` a
 resident's phone texting the 311 number (the Messaging webhook).
@@ -35,6 +39,8 @@ MEMBER = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Queues/(QU\w+)/Members/(CA[\w
 CALL = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Calls/(CA[\w-]+)\.json")
 RECORDING = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Recordings/(RE\w+)\.wav")
 RECORDING_RESOURCE = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Recordings/(RE\w+)\.json")
+PARTICIPANT = re.compile(r"/2010-04-01/Accounts/(AC\w+)/Conferences/(CF\w+)/Participants"
+                         r"(?:/(CA[\w-]+))?\.json")
 
 
 @dataclass
@@ -64,7 +70,8 @@ class FakeTwilioRest:
             self.refused[recording_sid] = status
 
     def handled(self, kind: str) -> list[dict[str, Any]]:
-        """The requests of ``kind`` (dequeue, redirect, delete) it answered with success."""
+        """The requests of ``kind`` (dequeue, redirect, delete, participant,
+        participant-create, participant-delete) it answered with success."""
         with self.lock:
             return [r for r in self.requests if r["kind"] == kind and r["status"] < 300]
 
@@ -77,6 +84,8 @@ class FakeTwilioRest:
             "Basic ") or b"").decode(errors="replace")
         if auth != f"{self.account_sid}:{self.auth_token}":
             return _error(401, 20003, "Authenticate")
+        if party := PARTICIPANT.fullmatch(request.path):
+            return self._participant(request, party)
         member, call = MEMBER.fullmatch(request.path), CALL.fullmatch(request.path)
         recording = RECORDING.fullmatch(request.path)
         resource = RECORDING_RESOURCE.fullmatch(request.path)
@@ -116,6 +125,24 @@ class FakeTwilioRest:
             assert call is not None
             return Response(json.dumps({"sid": call.group(2), "status": "in-progress"}),
                             content_type="application/json")
+
+
+    def _participant(self, request: Request, party: re.Match[str]) -> Response:
+        conf, sid = party.group(2), party.group(3)
+        kind = ("participant-create" if sid is None else
+                "participant-delete" if request.method == "DELETE" else "participant")
+        status = {"participant-create": 201, "participant-delete": 204}.get(kind, 200)
+        with self.lock:
+            failure = self.failures.pop(0) if self.failures else 0
+            self.requests.append({"kind": kind, "path": request.path, "status": failure or status,
+                                  "form": request.form.to_dict(), "sid": sid or ""})
+        if failure:
+            return _error(failure, 20500, "Internal Server Error")
+        if kind == "participant-delete":
+            return Response(status=204)
+        body = {"conference_sid": conf, "call_sid": sid or f"CA{uuid.uuid4().hex}",
+                "hold": request.form.get("Hold") == "true"}
+        return Response(json.dumps(body), status=status, content_type="application/json")
 
 
 def _error(status: int, code: int, message: str) -> Response:

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from acd import live_store
 from acd.states import CommandKind
 from acd.transfer import TargetKind
+from acd.twilio_acd import conference
 from acd.twilio_acd.dispatch_jobs import Dispatcher
 from foundation.db import Database
 from telephony.twilio_sim.cloud import Sim
@@ -26,7 +27,8 @@ from tests.integration.ivr.test_twilio import write_menu
 
 AC, TOKEN, BASE = "AC" + "5" * 32, "sim-twilio-token-1234", "https://311.civic.example"
 T0 = datetime(2026, 12, 1, 15, 0, 0, tzinfo=UTC)
-CLOCKED = ("ivr.menu_twiml", "acd.twilio_acd.twiml_web", "recordings.twilio_fetch")
+CLOCKED = ("ivr.menu_twiml", "acd.twilio_acd.twiml_web", "acd.twilio_acd.conference_web",
+           "recordings.twilio_fetch")
 
 
 class ClientTransport:
@@ -66,11 +68,18 @@ def simulated(app: Flask, scenario: Scenario, monkeypatch: pytest.MonkeyPatch,
     def agent(action: str, ext: str, queue: str | None, reason: str) -> None:
         """What the agent's desktop does (the same rows its endpoints write)."""
         with db.session() as s:
-            if action == "transfer":  # reason: the desktop's "to", "queue:noise"
+            if action in ("transfer", "consult"):  # reason: the desktop's "to", "queue:noise"
                 kind, _, value = reason.partition(":")
-                live_store.request_transfer(s, "twilio-sim", ext, CommandKind.BLIND_TRANSFER,
-                                            TargetKind(kind), value, names,
-                                            settings.agent_extensions)
+                xfer = (CommandKind.BLIND_TRANSFER if action == "transfer"
+                        else CommandKind.ATTENDED_TRANSFER)
+                live_store.request_transfer(s, "twilio-sim", ext, xfer, TargetKind(kind), value,
+                                            names, settings.agent_extensions)
+            elif action in ("hold", "unhold"):  # the phone's Hold and Resume
+                conference.hold(s, ext, action == "hold", BASE, now[0])
+            elif action == "complete":
+                conference.complete(s, ext, now[0])
+            elif action == "cancel":
+                conference.cancel(s, ext, BASE, now[0])
             else:
                 live_store.request_command(s, "twilio-sim", action, ext, queue, reason, names)
 

@@ -31,10 +31,27 @@ def test_the_shipped_scenarios_load() -> None:
     ({"callers": [{"sid": "CA1", "duplicate": ["bogus"]}]}, "bogus"),
     ({"demo": {"mix": []}}, "mix is empty"),
     ({"caller": []}, "unknown scenario keys"),
+    ({"callers": [{"sid": "CA1", "hold": [[5]]}]}, r"\[after_s, for_s\]"),
+    ({"callers": [{"sid": "CA1", "consult": {"after": 5, "to": "queue:noise"}}]},
+     "agent:|referral:"),
+    ({"callers": [{"sid": "CA1", "consult": {"to": "agent:102", "then": "transfer"}}]},
+     "complete, cancel, hangup"),
+    ({"callers": [{"sid": "CA1", "consult": {"to": "agent:102", "when": 3}}]},
+     "after, to, talk, then"),
 ])
 def test_a_bad_scenario_says_what_is_wrong(raw: dict[str, object], says: str) -> None:
     with pytest.raises(sc.ScenarioError, match=says):
         sc.parse(raw)
+
+
+def test_holds_and_a_consult_are_read_from_a_caller() -> None:
+    conference = sc.load(ROOT / "tests" / "integration" / "acd" / "twilio_scenarios"
+                         / "conference.yaml")
+    by_sid = {c.sid: c for c in conference.callers}
+    assert by_sid["CA-held-twice"].hold == ((10.0, 8.0), (30.0, 5.0))
+    assert by_sid["CA-held-twice"].duplicate == frozenset({"conference"})
+    assert by_sid["CA-handed-over"].consult == sc.Consult(10.0, "referral:+12125550177", 6.0,
+                                                         "complete")
 
 
 def test_a_demo_caller_is_drawn_from_the_mix() -> None:
