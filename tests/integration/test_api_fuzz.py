@@ -52,7 +52,7 @@ def test_staff_api_fuzz(app: Any, database: Database, users: dict[str, str]) -> 
         service.close(s, t, "dot1", "resolved", "Patched the hole")
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [r.ok() for r in schema.get_all_operations()]
-    assert len(operations) == 26
+    assert len(operations) == 30
     sessions = {}
     for role in ("agent", "supervisor", "agency"):
         c = app.test_client()

@@ -128,7 +128,11 @@ def test_desktop_attended_transfer_to_an_agent(clean_pbx: Pbx, daemon: DaemonPro
     assert (rec.outcome, rec.hangup_side, rec.transfer_target, rec.transfer_kind) == (
         "answered", "transfer", "agent-101", "attended")
     logged = assert_matches_log(clean_pbx, [rec])
-    assert "ATTENDEDTRANSFER" in clean_pbx.queue_log_events(), logged
+    # app_queue logs the end as ATTENDEDTRANSFER, or as COMPLETEAGENT when it handles the
+    # agent channel's hang-up before the bridge's transfer (its two subscriptions race; seen
+    # once in a loaded run): either way one end, and the record says transfer from AMI
+    ends = [e for e in clean_pbx.queue_log_events() if e in ("ATTENDEDTRANSFER", "COMPLETEAGENT")]
+    assert len(ends) == 1, logged
     # 100 talked ~10 s (the consultation included), then the call was 101's, not queued
     assert rec.talk_s is not None and 8 <= rec.talk_s <= 12, rec.talk_s
     assert summary(database, "citywide").answered == 1

@@ -83,6 +83,7 @@ class Pbx:
     env: dict[str, str]
     proc: subprocess.Popen[bytes] | None = None
     phones: list[sipp.SippProcess] = field(default_factory=list)
+    callers: list[sipp.SippProcess] = field(default_factory=list)  # this test's residents
 
     @property
     def sip_target(self) -> str:
@@ -192,12 +193,15 @@ class Pbx:
         """Stop every phone; the agents' phones unregister (``sipp.log_off``)."""
         sipp.log_off(self.phones)
         self.phones.clear()
+        self.callers.clear()
 
     def call(self, calls: int = 1, rate: float = 1, digits: str = "", hold_ms: int = 20000,
              number: str = EXPRESS_LINE, **kw: Any) -> sipp.SippProcess:
         """SIPp residents; by default on the express line (no menu prompts to sit through)."""
-        return sipp.callers(self.sip_target, calls=calls, rate=rate, digits=digits,
-                            hold_ms=hold_ms, number=number, **kw)
+        caller = sipp.callers(self.sip_target, calls=calls, rate=rate, digits=digits,
+                              hold_ms=hold_ms, number=number, **kw)
+        self.callers.append(caller)
+        return caller
 
 
 def make_pbx(tmp: Path, cache_dir: Path, **overrides: str) -> Pbx:
@@ -277,6 +281,11 @@ def diagnostics(pbx: Pbx | None,
             name = phone.workdir.name
             out.append((f"phone {name}: sipp log", _tail(phone.log, 1500)))
             out.append((f"phone {name}: SIP errors", _tail(phone.workdir / "errors.log", 3000)))
+        for caller in pbx.callers:  # a resident who never reached the queue says why here
+            ok, failed = caller.counts()
+            state = "running" if caller.running() else f"exited {caller.proc.returncode}"
+            out.append((f"caller {caller.workdir.name}: {state}, {ok} ok, {failed} failed",
+                        _tail(caller.log, 1500) + _tail(caller.workdir / "errors.log", 2000)))
     return out
 
 

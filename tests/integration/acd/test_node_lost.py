@@ -10,6 +10,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -246,24 +248,30 @@ def test_the_daemon_beats_since_when_it_is_without_its_asterisk(
     def detail() -> dict[str, Any]:
         with database.session() as s:
             row = s.get(heartbeat.Heartbeat, "daemon@west")
-            return {} if row is None else {"ok": row.ok, **json.loads(row.detail)}
+            return {} if row is None else {"ok": row.ok, "at": row.updated_at,
+                                           **json.loads(row.detail)}
+
+    async def beat_where(ok: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        """The first beat seen that ``ok`` accepts (a condition, never a fixed sleep)."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if (seen := detail()) and ok(seen):
+                return seen
+            await asyncio.sleep(0.02)
+        raise AssertionError("no such heartbeat within 30 s")
 
     async def beats() -> list[dict[str, Any]]:
-        seen = []
         task = asyncio.create_task(d.heartbeat())
         try:
-            await asyncio.sleep(0.1)
-            seen.append(detail())  # no AMI yet
-            await asyncio.sleep(0.1)
-            seen.append(detail())  # still none: the same moment
+            down = await beat_where(lambda b: True)  # no AMI yet
+            still = await beat_where(lambda b: b["at"] > down["at"])  # a later beat, still none
             d.bridge.connected.set()
-            await asyncio.sleep(0.1)
-            seen.append(detail())
+            up = await beat_where(lambda b: b["ok"])
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        return seen
+        return [down, still, up]
 
     before = utcnow().replace(microsecond=0)
     try:
