@@ -209,6 +209,15 @@ def test_an_agent_talking_on_one_node_is_in_use_on_the_other_and_not_rung(
         assert (phone.events().count("rung"), refused_busy(door)) == (2, 0)
         assert_records_equal_logs(pg, logs, 2)
 
+    # the front door's own rule holds where the device state has not arrived yet: a second
+    # call to an agent who has one is refused. An origination rings a device whatever its
+    # state (no queue asks first), so west's is what two queues picking one agent would be.
+    east.rx("channel originate PJSIP/agent107 application Wait 5")
+    wait_until(lambda: phone.events().count("rung") == 3, 10, what="east to ring agent 107")
+    west.rx("channel originate PJSIP/agent107 application Wait 5")
+    wait_until(lambda: refused_busy(door) == 1, 10, what="the front door to refuse west's call")
+    assert phone.events().count("rung") == 3
+
 
 def test_agents_at_the_front_door_take_calls_of_both_nodes_one_at_a_time(
         nodes: dict[str, Pbx], door: frontdoor.FrontDoor, pg: Database,
