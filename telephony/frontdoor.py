@@ -96,7 +96,7 @@ def agent_digests(settings: Settings) -> list[tuple[str, str]]:
 def render(settings: Settings, run_dir: Path, nodes: list[str]) -> dict[str, str]:
     """Every file of the front door, by name."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
-                      keep_trailing_newline=True)
+                      keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     door = FrontDoor(run_dir)
     cfg = env.get_template("kamailio.cfg.j2").render(
         debug=1, children=2, host=settings.frontdoor_host, port=settings.frontdoor_port,
