@@ -212,6 +212,8 @@ def test_an_agent_talking_on_one_node_is_in_use_on_the_other_and_not_rung(
     # the front door's own rule holds where the device state has not arrived yet: a second
     # call to an agent who has one is refused. An origination rings a device whatever its
     # state (no queue asks first), so west's is what two queues picking one agent would be.
+    for node in (east, west):  # the CLI's originate (not in the rendered modules.conf)
+        node.rx("module load res_clioriginate.so")
     east.rx("channel originate PJSIP/agent107 application Wait 5")
     wait_until(lambda: phone.events().count("rung") == 3, 10, what="east to ring agent 107")
     west.rx("channel originate PJSIP/agent107 application Wait 5")
