@@ -124,6 +124,12 @@ def refused_busy(door: frontdoor.FrontDoor) -> int:
     return len(re.findall(r"busy: call \S+ refused", log.read_text(errors="replace")))
 
 
+def door_errors(door: frontdoor.FrontDoor) -> list[str]:
+    """The front door's ERROR lines (a script function failing at run time is only logged)."""
+    log = door.run_dir.parent / "kamailio.log"
+    return [ln for ln in log.read_text(errors="replace").splitlines() if " ERROR: " in ln]
+
+
 def agent_at_door(door: frontdoor.FrontDoor, nodes: dict[str, Pbx], ext: str, *,
                   ring_ms: int, talk_ms: int) -> sipp.SippProcess:
     """Agent ``ext``'s phone registered with the front door, reachable from every node
@@ -219,6 +225,7 @@ def test_an_agent_talking_on_one_node_is_in_use_on_the_other_and_not_rung(
     west.rx("channel originate PJSIP/agent107 application Wait 5")
     wait_until(lambda: refused_busy(door) == 1, 10, what="the front door to refuse west's call")
     assert phone.events().count("rung") == 3
+    assert door_errors(door) == []
 
 
 def test_agents_at_the_front_door_take_calls_of_both_nodes_one_at_a_time(
@@ -227,12 +234,12 @@ def test_agents_at_the_front_door_take_calls_of_both_nodes_one_at_a_time(
     east, west = nodes[EAST], nodes[WEST]
     logs = {EAST: east.queue_log, WEST: west.queue_log}
     agents = ["100", "101", "102", "103"]
-    calls = 24
+    calls = 40
     with running_daemons([(east, tmp_path / "east.log"), (west, tmp_path / "west.log")],
                          pg.url):
         for ext in agents:
-            agent_at_door(door, nodes, ext, ring_ms=200, talk_ms=1500)
-        result = sipp.callers(door_target(), calls=calls, rate=4, hold_ms=90000,
+            agent_at_door(door, nodes, ext, ring_ms=200, talk_ms=1200)
+        result = sipp.callers(door_target(), calls=calls, rate=5, hold_ms=90000,
                               number=EXPRESS_LINE).wait(180)
         assert (result.successful, result.failed) == (calls, 0)
         assert_records_equal_logs(pg, logs, calls)
@@ -247,3 +254,4 @@ def test_agents_at_the_front_door_take_calls_of_both_nodes_one_at_a_time(
         spans = sorted(s for c in by_node.values() for s in c.get(agent, []))
         for (_, end, uid), (nstart, _, nuid) in zip(spans, spans[1:], strict=False):
             assert nstart >= end, f"agent {agent} had {uid} and {nuid} at once"
+    assert door_errors(door) == []

@@ -112,6 +112,7 @@ def test_the_front_door_registers_agents_by_digest_hash_and_refuses_a_second_cal
     assert 'save("location", "0x04")' in cfg and 'lookup("location")' in cfg
     assert '$au != $tU' in cfg  # an agent registers as itself only
     assert 'get_profile_size("agent"' in cfg and 'sl_send_reply("486"' in cfg
+    assert 'lock("$var(agent)")' in cfg and '"lock_set_size"' in cfg  # without, no lock
     assert 'ds_is_from_list("1", "2")' in cfg  # only a node rings an agent
 
     alone = frontdoor.render(node(tmp_path, "solo", 5160), tmp_path / "fd2",
