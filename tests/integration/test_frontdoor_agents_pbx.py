@@ -185,6 +185,19 @@ def connects(queue_log: Path) -> dict[str, list[tuple[int, int, str]]]:
     return out
 
 
+def test_a_phone_with_a_wrong_password_is_refused_at_the_front_door(
+        nodes: dict[str, Pbx], door: frontdoor.FrontDoor) -> None:
+    east = nodes[EAST]
+    intruder = sipp.agent_phone(east.settings.agent_phone_port("106"), door_target(),
+                                "agent106", "not-the-password-1", proxied=True)
+    east.phones.append(intruder)
+    wait_until(lambda: "registration refused" in intruder.events(), 10,
+               what="the front door to refuse the wrong password")
+    assert frontdoor.registered(door, "agent106") == []
+    agent_at_door(door, nodes, "105", ring_ms=200, talk_ms=1000)  # the right one is let in
+    assert door_errors(door) == []
+
+
 def test_an_agent_talking_on_one_node_is_in_use_on_the_other_and_not_rung(
         nodes: dict[str, Pbx], door: frontdoor.FrontDoor, pg: Database,
         tmp_path: Path) -> None:

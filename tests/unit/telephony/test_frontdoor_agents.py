@@ -6,7 +6,6 @@ resources the other accepts; a single node renders none of it."""
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import pytest
@@ -121,9 +120,27 @@ def test_the_front_door_registers_agents_by_digest_hash_and_refuses_a_second_cal
     assert 'sl_send_reply("405"' in alone
 
 
-def test_kamcmd_contacts_are_read() -> None:
-    out = json.dumps({})  # nothing registered: kamcmd prints an error, no Address
-    assert frontdoor.parse_contacts(out) == []
+# ``kamcmd ul.lookup location agent100`` of Kamailio 5.6 (Debian bookworm), shortened
+UL_LOOKUP = """{
+	AoR: agent100
+	Contacts: {
+		Contact: {
+			Address: sip:agent100@127.0.0.1:17640;line=17640xc2f39f18
+			Expires: 298
+			Q: -1
+			Call-ID: 1-5063@127.0.0.1
+			User-Agent: civic311 SIPp phone
+			Socket: udp:127.0.0.1:17633
+		}
+	}
+}
+"""
+
+
+def test_the_contacts_registered_at_the_front_door_are_read() -> None:
+    assert frontdoor.parse_contacts(UL_LOOKUP) == [
+        "sip:agent100@127.0.0.1:17640;line=17640xc2f39f18"]
+    assert frontdoor.parse_contacts("error: 500 - AOR not found in location table") == []
 
 
 def test_a_phone_behind_the_front_door_routes_its_bye(tmp_path: Path) -> None:
