@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from acd import live_store
+from acd.models import AgentCommand
 from foundation.db import Database
 from foundation.settings import default_cache_dir
 from telephony import frontdoor, runtime, sipp
@@ -131,9 +133,10 @@ def door_errors(door: frontdoor.FrontDoor) -> list[str]:
 
 
 def agent_at_door(door: frontdoor.FrontDoor, nodes: dict[str, Pbx], ext: str, *,
-                  ring_ms: int, talk_ms: int) -> sipp.SippProcess:
+                  ring_ms: int, talk_ms: int, db: Database | None = None) -> sipp.SippProcess:
     """Agent ``ext``'s phone registered with the front door, reachable from every node
-    through it, and a member of the queue on every node."""
+    through it, and a member of the queue on every node: logged in as the desktop does (a
+    command every node's daemon carries out) with ``db``, else by each node's CLI."""
     east = nodes[EAST]
     phone = sipp.agent_phone(east.settings.agent_phone_port(ext), door_target(), f"agent{ext}",
                              east.settings.agent_sip_passwords[ext], ring_ms=ring_ms,
@@ -157,7 +160,24 @@ def agent_at_door(door: frontdoor.FrontDoor, nodes: dict[str, Pbx], ext: str, *,
 
         wait_until(reachable, 10, interval=0.5,
                    what=f"{node.settings.node} to reach {aor} through the front door")
-        node.rx(f"queue add member PJSIP/{aor} to {QUEUE} penalty 0 as {ext}")
+        if db is None:
+            node.rx(f"queue add member PJSIP/{aor} to {QUEUE} penalty 0 as {ext}")
+    if db is not None:
+        with db.session() as s:
+            login = live_store.request_command(s, "test", "login", ext, QUEUE, "", [QUEUE]).id
+        for node in nodes.values():
+            def member(node: Pbx = node) -> str:
+                return member_status(node, ext)
+
+            wait_until(member, 10, what=f"{node.settings.node}'s daemon to log {ext} in")
+
+        def said() -> str:
+            with db.session() as s:
+                cmd = s.get(AgentCommand, login)
+                return cmd.detail if cmd and cmd.status == "done" and ";" in cmd.detail else ""
+
+        assert {part.split(":")[0] for part in wait_until(
+            said, 10, what="both nodes' word on the log-in").split("; ")} == set(nodes)
     return phone
 
 
@@ -205,7 +225,7 @@ def test_an_agent_talking_on_one_node_is_in_use_on_the_other_and_not_rung(
     logs = {EAST: east.queue_log, WEST: west.queue_log}
     with running_daemons([(east, tmp_path / "east.log"), (west, tmp_path / "west.log")],
                          pg.url):
-        phone = agent_at_door(door, nodes, "107", ring_ms=200, talk_ms=8000)
+        phone = agent_at_door(door, nodes, "107", ring_ms=200, talk_ms=8000, db=pg)
         first = east.call(hold_ms=60000)
         wait_until(lambda: "CONNECT" in east.queue_log_events(), 15,
                    what="agent 107 to take the east caller")
