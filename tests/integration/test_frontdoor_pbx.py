@@ -127,7 +127,10 @@ def test_calls_through_the_front_door_spread_over_two_nodes_and_survive_one(
                              number=EXPRESS_LINE).wait(90)
         assert (after.successful, after.failed) == (3, 0)
         assert len(truth(clean_pbx.queue_log)) == on_main + 3
-        assert open_calls(pg) == {WEST: 1}  # still open: nobody knows yet how it ended
+        # main's daemon may still be writing the end of its last call (seen once: {main: 1}
+        # beside west's); west's stays open: nobody knows yet how it ended
+        wait_until(lambda: open_calls(pg) == {WEST: 1}, 10,
+                   what="only the call cut off on west left open")
 
         # west comes back: its daemon closes the call its Asterisk cut off, and only that one
         west.start()
