@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session, configure_mappers
 
 from acd import events as ev
-from acd import live_store
+from acd import live_store, node_commands
 from acd.agent_actions import Command, Consults, action_for
 from acd.agents import Transition, WrapupEnded
 from acd.live import LiveBoard
@@ -260,11 +260,16 @@ class Daemon:
 
     def _pending(self) -> list[Any]:
         with self.db.session() as s:
+            if self.settings.frontdoor_agents:  # every node carries out log-ins and pauses
+                return node_commands.commands_for(s, self.settings.node)
             return live_store.pending_commands(s)
 
     def _finish(self, command_id: int, ok: bool, detail: str) -> None:
         with self.db.session() as s:
-            live_store.finish_command(s, command_id, ok, detail)
+            if self.settings.frontdoor_agents:
+                node_commands.finish(s, self.settings.node, command_id, ok, detail)
+            else:
+                live_store.finish_command(s, command_id, ok, detail)
 
     async def _carry_out(self, action: str, agent: str, queue: str | None, reason: str,
                          target: str = "") -> str:

@@ -32,6 +32,7 @@ from foundation.secret_store import SECRETS, load_secrets, stored_secret
 # Asterisk's uniqueids, so: lower-case letters, digits and hyphens, 1 to 16 of them.
 DEFAULT_NODE = "main"
 NODE_NAME = r"^[a-z][a-z0-9-]{0,15}$"
+HOST_PORT = re.compile(r"[A-Za-z0-9.-]+:[0-9]{1,5}")
 
 
 def default_data_dir() -> Path:
@@ -229,6 +230,14 @@ class Settings(BaseSettings):
     frontdoor_port: int = Field(default=5070, ge=1, le=65535)
     frontdoor_nodes: list[str] = Field(default_factory=list)
     frontdoor_probe_s: int = Field(default=2, ge=1)  # OPTIONS to every node this often
+    # Agent desk phones register with the front door, not with one node: the front door is
+    # their registrar (same accounts and passwords) and every node dials an agent there, so
+    # any node's queue can ring any agent. Off: phones register straight to this Asterisk.
+    frontdoor_agents: bool = False
+    # The other nodes this node shares device state with (Asterisk's PJSIP PUBLISH,
+    # res_pjsip_publish_asterisk): node name -> "host:port" of its SIP transport. An agent
+    # on a call on one node then shows in use on every node, whose queues do not ring it.
+    devstate_peers: dict[str, str] = Field(default_factory=dict)
 
     ami_host: str = "127.0.0.1"
     ami_port: int = 5038
@@ -407,6 +416,16 @@ class Settings(BaseSettings):
     retention_caller_number_days: int = Field(default=180, ge=1, le=3650)  # caller ID
     retention_ticket_contact_days: int = Field(default=365, ge=1, le=3650)  # after closure
     retention_voicemail_days: int = Field(default=90, ge=1, le=3650)  # message audio
+
+    @field_validator("devstate_peers")
+    @classmethod
+    def _peers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, target in value.items():
+            # both go into pjsip.conf section names and URIs
+            if not re.fullmatch(NODE_NAME, name) or not HOST_PORT.fullmatch(target):
+                raise ValueError(f"devstate_peers: {name!r} = {target!r}: a node name (1-16 "
+                                 "lower-case letters, digits, hyphens) = \"host:port\"")
+        return value
 
     @field_validator("agent_sip_passwords")
     @classmethod

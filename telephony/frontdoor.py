@@ -3,10 +3,16 @@ command line, for ``civic311 frontdoor render|run`` and the tests (docs/nodes.md
 
 Kamailio (Debian's ``kamailio`` package) runs unprivileged in a directory of its own: its
 config, the dispatcher's list of Asterisk nodes, its control socket and pid file.
+
+With ``frontdoor_agents`` it is also the agents' registrar: each desk phone registers here
+with its own account (``telephony.phones``), checked against the account's digest secret
+(HA1, so the config holds no password), and every node dials ``agentEXT@<front door>``,
+which rings the phone wherever it registered — at most one call at a time per agent.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
@@ -17,12 +23,14 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from foundation.settings import Settings
+from telephony import phones
 from telephony.install import write_atomic
 
 TEMPLATES = Path(str(resources.files("asterisk_conf") / "templates" / "kamailio"))
 MODULE_DIRS = ("/usr/lib/x86_64-linux-gnu/kamailio/modules", "/usr/lib/kamailio/modules",
                "/usr/lib64/kamailio/modules")
 DISPATCH_SET = 1  # the dispatcher set of the Asterisk nodes
+REALM = "civic311"  # the digest realm agent phones authenticate in at the front door
 
 
 class FrontDoorError(RuntimeError):
@@ -72,15 +80,29 @@ def dispatcher_list(nodes: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def digest_ha1(user: str, password: str, realm: str = REALM) -> str:
+    """RFC 2617's HA1, MD5(user:realm:password): what the front door checks a phone's
+    digest response against, so its config never holds the password itself."""
+    return hashlib.md5(f"{user}:{realm}:{password}".encode(), usedforsecurity=False).hexdigest()
+
+
+def agent_digests(settings: Settings) -> list[tuple[str, str]]:
+    """(SIP user, HA1) of every agent desk phone account; [] unless ``frontdoor_agents``."""
+    if not settings.frontdoor_agents:
+        return []
+    return [(a.user, digest_ha1(a.user, a.password)) for a in phones.accounts(settings)]
+
+
 def render(settings: Settings, run_dir: Path, nodes: list[str]) -> dict[str, str]:
     """Every file of the front door, by name."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
-                      keep_trailing_newline=True)
+                      keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     door = FrontDoor(run_dir)
     cfg = env.get_template("kamailio.cfg.j2").render(
         debug=1, children=2, host=settings.frontdoor_host, port=settings.frontdoor_port,
         modules_dir=modules_dir(), run_dir=run_dir, list_file=door.list_file,
-        probe_s=settings.frontdoor_probe_s, fr_timer_ms=2000)
+        probe_s=settings.frontdoor_probe_s, fr_timer_ms=2000, agents=agent_digests(settings),
+        realm=REALM)
     return {door.config.name: cfg, door.list_file.name: dispatcher_list(nodes)}
 
 
@@ -98,11 +120,28 @@ def parse_destinations(text: str) -> dict[str, str]:
     return {uri: flags for uri, flags in found}
 
 
-def destinations(door: FrontDoor, timeout: float = 5) -> dict[str, str]:
-    """What the running front door thinks of each node now ({} when it is not up)."""
+def kamcmd(door: FrontDoor, *command: str, timeout: float = 5) -> str | None:
+    """One command on the running front door's control socket; None when it is not up."""
     exe = shutil.which("kamcmd") or shutil.which("kamcmd", path="/usr/sbin:/sbin")
     if exe is None:
         raise FrontDoorError("kamcmd is missing: apt-get install kamailio")
-    proc = subprocess.run([exe, "-s", f"unix:{door.run_dir}/kamailio_ctl", "dispatcher.list"],
+    proc = subprocess.run([exe, "-s", f"unix:{door.run_dir}/kamailio_ctl", *command],
                           capture_output=True, text=True, timeout=timeout, check=False)
-    return parse_destinations(proc.stdout) if proc.returncode == 0 else {}
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def destinations(door: FrontDoor, timeout: float = 5) -> dict[str, str]:
+    """What the running front door thinks of each node now ({} when it is not up)."""
+    out = kamcmd(door, "dispatcher.list", timeout=timeout)
+    return parse_destinations(out) if out is not None else {}
+
+
+def parse_contacts(text: str) -> list[str]:
+    """``kamcmd ul.lookup location AOR`` output -> the contact URIs registered to it."""
+    return re.findall(r"Address:\s*(\S+)", text)
+
+
+def registered(door: FrontDoor, user: str, timeout: float = 5) -> list[str]:
+    """The contacts phone account ``user`` has registered at the front door now."""
+    out = kamcmd(door, "ul.lookup", "location", user, timeout=timeout)
+    return parse_contacts(out) if out is not None else []

@@ -10,6 +10,9 @@ AOR ``agentEXT-webrtc`` with the same password, reached over SIP on a WebSocket 
 Asterisk's HTTP server. A WebRTC endpoint cannot also serve a plain RTP desk phone (DTLS-SRTP,
 ICE and AVPF are per endpoint), so each device has its own endpoint and the agent's queue
 membership names whichever device the agent uses (``acd.agent_actions``).
+
+With ``frontdoor_agents`` the desk phone registers with the SIP front door instead
+(``telephony.frontdoor``), with the same account, and every node dials it there.
 """
 
 from __future__ import annotations
@@ -126,6 +129,10 @@ def account(settings: Settings, ext: str) -> PhoneAccount:
         seats = settings.agent_extensions
         raise UnknownAgent(f"no agent seat {ext!r}; the agents are {seats[0]}..{seats[-1]}"
                            if seats else f"no agent seat {ext!r}; there are no agent seats")
+    if settings.frontdoor_agents:  # the phone registers with the front door (UDP only)
+        return PhoneAccount(ext=ext, server=settings.frontdoor_host, user=sip_user(ext),
+                            password=settings.agent_sip_passwords[ext],
+                            transports=(Transport(Protocol.UDP, settings.frontdoor_port),))
     return PhoneAccount(ext=ext, server=settings.sip_server_name, user=sip_user(ext),
                         password=settings.agent_sip_passwords[ext],
                         transports=transports(settings))

@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from foundation.settings import DEFAULT_NODE, Settings
-from telephony import phones
+from telephony import devstate, phones
 from telephony.install import Install, write_atomic
 from telephony.trunk import config as trunk_config
 
@@ -75,6 +75,7 @@ def context(settings: Settings, install: Install) -> dict[str, Any]:
         "moh_dir": install.inner(moh_dir(install)),
         "trunk": trunk_config.view(settings),  # None: no carrier trunk
         "trunk_endpoint": trunk_config.ENDPOINT,
+        "devstate": devstate.sharing(settings),  # None: one node, or no peers named
     }
 
 

@@ -219,15 +219,27 @@ def answering(workdir: Path, ring_ms: int, talk_ms: int,
     return speaking_alaw(scenario) if speech else scenario
 
 
+def routed(scenario: Path) -> Path:
+    """The phone's own BYE follows the call's Record-Route (a proxy between the phone and
+    Asterisk, such as the front door, must see it), as RFC 3261 12.2.1.1 has every phone do."""
+    text = scenario.read_text()
+    bye = "      CSeq: 9 BYE\n"
+    if bye not in text:
+        raise ValueError(f"{scenario}: no phone BYE to route")
+    scenario.write_text(text.replace(bye, bye + "      [routes]\n"))
+    return scenario
+
+
 def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms: int = 1000,
                 talk_ms: int = 3000, bind_ip: str = "127.0.0.1",
                 hold: tuple[int, int] | None = None, refer: tuple[int, str] | None = None,
                 workdir: Path | None = None, speech: Path | None = None,
-                attended: Attended | None = None) -> SippProcess:
+                attended: Attended | None = None, proxied: bool = False) -> SippProcess:
     """A SIPp agent phone on ``bind_ip:port``: registers as ``user`` at ``registrar``
     (host:port) with digest auth, then for each call rings, answers, talks and hangs up;
     with ``hold`` = (after_ms, for_ms) it also puts each call on hold once (hold.xml), and
-    talks ``talk_ms`` after taking it off.
+    talks ``talk_ms`` after taking it off; ``proxied``: its calls come through a
+    record-routing proxy (the front door), and its BYE follows the route (``routed``).
 
     The password goes into the scenario in the private work directory (mkdtemp: mode 700),
     never onto the command line where any local user could read it.
@@ -239,6 +251,8 @@ def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms:
     if attended is not None:  # its consultation authenticates as this phone
         attended = replace(attended, user=user, password=password)
     answer = answering(workdir, ring_ms, talk_ms, hold, refer, speech, attended)
+    if proxied:  # registered with a proxy (the front door) that record-routes its calls
+        routed(answer)
     argv = [registrar, "-sf", str(register), "-oocsf", str(answer), "-m", "1", "-p", str(port),
             "-i", bind_ip, "-mi", bind_ip, "-mp", str(40000 + 4 * (port % 6000)),
             "-trace_logs", "-log_file", str(workdir / "phone.log"), "-max_recv_loops", "10000"]

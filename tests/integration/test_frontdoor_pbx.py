@@ -6,8 +6,8 @@ other, and they are answered; when the dead node comes back, its daemon records 
 it cut off as dropped (and nothing of the other node's). Killed again, it never comes back:
 the node-lost rule closes the caller left waiting on it.
 
-Agents here are SIPp phones registered straight to their node's Asterisk (agents
-registering through the front door are not built yet: docs/nodes.md).
+Agents here are SIPp phones registered straight to their node's Asterisk; agents registered
+with the front door and rung by both nodes: tests/integration/test_frontdoor_agents_pbx.py.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from telephony import frontdoor, sipp
 from tests.conftest import make_database
 from tests.support import ports
 from tests.support.pbx import EXPRESS_LINE, Pbx, make_pbx, running_daemons, wait_until
+from tests.support.records import assert_records_equal_logs
 from tests.support.truth import truth
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.postgres]
@@ -94,29 +95,6 @@ def open_calls(db: Database) -> dict[str, int]:
         return dict(Counter(nodes))
 
 
-def finished(db: Database) -> dict[str, CallRecord]:
-    with db.session() as s:
-        return {r.uniqueid: r for r in s.scalars(
-            select(CallRecord).where(CallRecord.ended_at.is_not(None)))}
-
-
-def assert_records_equal_logs(db: Database, logs: dict[str, Path], calls: int) -> None:
-    records = wait_until(lambda: len(finished(db)) == calls and finished(db), 15,
-                         what=f"{calls} finished call records")
-    for node, queue_log in logs.items():
-        logged = truth(queue_log)
-        mine = {u: r for u, r in records.items() if r.node == node}
-        assert set(mine) == set(logged), node
-        for uid, rec in mine.items():
-            want = logged[uid]
-            if want["outcome"] is None:  # no end in the log: cut off by its Asterisk's death
-                assert (rec.outcome, rec.hangup_side) == ("dropped", "system"), uid
-                continue
-            assert (rec.outcome, rec.agent, rec.wait_s, rec.talk_s) == (
-                want["outcome"], want["agent"], want["wait_s"], want["talk_s"]), uid
-    assert sum(len(truth(p)) for p in logs.values()) == calls
-
-
 def test_calls_through_the_front_door_spread_over_two_nodes_and_survive_one(
         clean_pbx: Pbx, west: Pbx, door: frontdoor.FrontDoor, pg: Database,
         tmp_path: Path) -> None:
@@ -151,7 +129,10 @@ def test_calls_through_the_front_door_spread_over_two_nodes_and_survive_one(
                              number=EXPRESS_LINE).wait(90)
         assert (after.successful, after.failed) == (3, 0)
         assert len(truth(clean_pbx.queue_log)) == on_main + 3
-        assert open_calls(pg) == {WEST: 1}  # still open: nobody knows yet how it ended
+        # main's daemon may still be writing the end of its last call (seen once: {main: 1}
+        # beside west's); west's stays open: nobody knows yet how it ended
+        wait_until(lambda: open_calls(pg) == {WEST: 1}, 10,
+                   what="only the call cut off on west left open")
 
         # west comes back: its daemon closes the call its Asterisk cut off, and only that one
         west.start()

@@ -38,6 +38,9 @@ FIXED = {
     "node2_sip_port": 17020, "node2_ami_port": 17021, "node2_agi_port": 17022,
     "node2_agent_phone_base_port": 17023, "node2_http_port": 17031, "node2_https_port": 17032,
     "frontdoor_port": 17033,
+    # tests/integration/test_frontdoor_agents_pbx.py: its other node (node2_* is the first)
+    "node3_sip_port": 17034, "node3_ami_port": 17035, "node3_agi_port": 17036,
+    "node3_agent_phone_base_port": 17037, "node3_http_port": 17045, "node3_https_port": 17046,
 }
 PHONE_BASES = tuple(name for name in FIXED if name.endswith("agent_phone_base_port"))
 

@@ -27,7 +27,7 @@ def truth(queue_log: Path) -> dict[str, dict[str, object]]:
     entries: dict[str, int] = {}
     for raw in queue_log.read_text().splitlines():
         f = raw.split("|")
-        if len(f) < 5 or f[1] in ("NONE", "CLI") or f[2] == "NONE":
+        if len(f) < 5 or f[1] in ("NONE", "CLI", "MANAGER") or f[2] == "NONE":  # member events
             continue
         callid, queue, agent, event, data = f[1], f[2], f[3], f[4], f[5:]
         if event in ("ENTERQUEUE", "REFUSED") and callid in entries and (

@@ -1,0 +1,292 @@
+"""Agents registered with the SIP front door, rung by two Asterisk nodes, one call at a time.
+
+Two nodes (east, west: real Asterisks, each with its daemon, one PostgreSQL) and Kamailio in
+front. The agents' SIPp desk phones register with Kamailio only (digest auth against their
+own accounts); each node dials ``agentEXT`` at the front door, which rings the phone
+wherever it registered. The nodes share their agents' device state by PJSIP PUBLISH
+(res_pjsip_publish_asterisk), and Kamailio refuses (486) a second call to an agent who has
+one ringing or up through it.
+
+- Device state: an agent talking on east shows in use on west, whose caller waits without
+  the agent being rung at all (the front door refused nothing), then gets that agent.
+- Under load: residents call the front door; calls land on both nodes, agents answer calls
+  of both nodes, no agent ever has two calls at once (CONNECT..COMPLETE per agent in both
+  queue_logs never overlap), and the records equal both queue_logs call for call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import subprocess
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from acd import live_store
+from acd.models import AgentCommand
+from foundation.db import Database
+from foundation.settings import default_cache_dir
+from telephony import frontdoor, runtime, sipp
+from tests.conftest import make_database
+from tests.support import ports
+from tests.support.pbx import EXPRESS_LINE, Pbx, make_pbx, running_daemons, wait_until
+from tests.support.records import assert_records_equal_logs
+
+pytestmark = [pytest.mark.asterisk, pytest.mark.postgres]
+
+EAST, WEST = "east", "west"
+PORT_NAMES = ("sip_port", "ami_port", "agi_port", "agent_phone_base_port", "http_port",
+              "https_port")
+NODES = {EAST: ("node3", 25000), WEST: ("node2", 24000)}  # ports' prefix, first RTP port
+QUEUE = "citywide"
+
+
+@pytest.fixture
+def pg(tmp_path: Path) -> Iterator[Database]:
+    yield from make_database("postgres", tmp_path)
+
+
+def target(prefix: str) -> str:
+    return f"127.0.0.1:{ports.port(f'{prefix}_sip_port')}"
+
+
+@pytest.fixture
+def nodes(tmp_path: Path) -> Iterator[dict[str, Pbx]]:
+    """Both nodes: agents at the front door, device state shared; the agent accounts and
+    the center's secret are the same on both, as on nodes sharing the center's settings."""
+    shared = {
+        "FRONTDOOR_AGENTS": "true", "FRONTDOOR_PORT": str(ports.port("frontdoor_port")),
+        "SIP_SECRET": secrets.token_urlsafe(18),
+        "AGENT_SIP_PASSWORDS": json.dumps({str(100 + i): secrets.token_urlsafe(18)
+                                           for i in range(8)}),
+    }
+    made: dict[str, Pbx] = {}
+    for name, (prefix, rtp) in NODES.items():
+        first, last = ports.rtp_range(first=rtp, size=1000)
+        peers = {n: target(p) for n, (p, _) in NODES.items() if n != name}
+        made[name] = make_pbx(
+            tmp_path / name, default_cache_dir(), NODE=name, DEVSTATE_PEERS=json.dumps(peers),
+            RTP_START=str(first), RTP_END=str(last), **shared,
+            **{k.upper(): str(ports.port(f"{prefix}_{k}")) for k in PORT_NAMES})
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            for started in [pool.submit(n.start) for n in made.values()]:
+                started.result()
+        yield made
+    finally:
+        for node in made.values():
+            node.stop_phones()
+            node.stop()
+
+
+@pytest.fixture
+def door(nodes: dict[str, Pbx], tmp_path: Path) -> Iterator[frontdoor.FrontDoor]:
+    """Kamailio on the front-door port: the agents' registrar, dispatching to both nodes."""
+    settings = nodes[EAST].settings.model_copy(update={"frontdoor_probe_s": 1})
+    door = frontdoor.write(settings, tmp_path / "frontdoor",
+                           [nodes[EAST].sip_target, nodes[WEST].sip_target])
+    log = (tmp_path / "kamailio.log").open("wb")
+    proc = subprocess.Popen(door.command(), stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+    try:
+        wanted = {f"sip:{n.sip_target}" for n in nodes.values()}
+
+        def both_active() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError((tmp_path / "kamailio.log").read_text()[-3000:])
+            state = frontdoor.destinations(door)
+            return set(state) == wanted and all(f.startswith("A") for f in state.values())
+
+        wait_until(both_active, 10, what="the front door to see both nodes answer OPTIONS")
+        yield door
+    finally:
+        for node in nodes.values():  # the phones log off at the front door while it is up
+            node.stop_phones()
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def door_target() -> str:
+    return f"127.0.0.1:{ports.port('frontdoor_port')}"
+
+
+def refused_busy(door: frontdoor.FrontDoor) -> int:
+    """How many calls the front door refused because their agent had one (its log)."""
+    log = door.run_dir.parent / "kamailio.log"
+    return len(re.findall(r"busy: call \S+ refused", log.read_text(errors="replace")))
+
+
+def door_errors(door: frontdoor.FrontDoor) -> list[str]:
+    """The front door's ERROR lines (a script function failing at run time is only logged)."""
+    log = door.run_dir.parent / "kamailio.log"
+    return [ln for ln in log.read_text(errors="replace").splitlines() if " ERROR: " in ln]
+
+
+def agent_at_door(door: frontdoor.FrontDoor, nodes: dict[str, Pbx], ext: str, *,
+                  ring_ms: int, talk_ms: int, db: Database | None = None) -> sipp.SippProcess:
+    """Agent ``ext``'s phone registered with the front door, reachable from every node
+    through it, and a member of the queue on every node: logged in as the desktop does (a
+    command every node's daemon carries out) with ``db``, else by each node's CLI."""
+    east = nodes[EAST]
+    phone = sipp.agent_phone(east.settings.agent_phone_port(ext), door_target(), f"agent{ext}",
+                             east.settings.agent_sip_passwords[ext], ring_ms=ring_ms,
+                             talk_ms=talk_ms, proxied=True)
+    east.phones.append(phone)  # logged off (at the front door) when the node stops its phones
+    aor = f"agent{ext}"
+
+    def registered() -> bool:
+        if not phone.running():
+            raise AssertionError(phone.log.read_text()[-2000:])
+        return any(phone.line in c for c in frontdoor.registered(door, aor))
+
+    wait_until(registered, 10, what=f"{aor} registered at the front door")
+    for node in nodes.values():
+        def reachable(node: Pbx = node) -> bool:
+            got = runtime.registered_contact(node.install, aor)
+            if got and got[1] == "Avail":
+                return True
+            node.rx(f"pjsip qualify {aor}")  # the next check answers it; else every 30 s
+            return False
+
+        wait_until(reachable, 10, interval=0.5,
+                   what=f"{node.settings.node} to reach {aor} through the front door")
+        if db is None:
+            node.rx(f"queue add member PJSIP/{aor} to {QUEUE} penalty 0 as {ext}")
+    if db is not None:
+        with db.session() as s:
+            login = live_store.request_command(s, "test", "login", ext, QUEUE, "", [QUEUE]).id
+        for node in nodes.values():
+            def member(node: Pbx = node) -> str:
+                return member_status(node, ext)
+
+            wait_until(member, 10, what=f"{node.settings.node}'s daemon to log {ext} in")
+
+        def said() -> str:
+            with db.session() as s:
+                cmd = s.get(AgentCommand, login)
+                return cmd.detail if cmd and cmd.status == "done" and ";" in cmd.detail else ""
+
+        assert {part.split(":")[0] for part in wait_until(
+            said, 10, what="both nodes' word on the log-in").split("; ")} == set(nodes)
+    return phone
+
+
+def member_status(node: Pbx, ext: str) -> str:
+    """Agent ``ext``'s line in ``queue show``: its device state as this node sees it."""
+    line = next((ln for ln in node.rx(f"queue show {QUEUE}").splitlines()
+                 if f"(PJSIP/agent{ext}" in ln), "")
+    return line
+
+
+def connects(queue_log: Path) -> dict[str, list[tuple[int, int, str]]]:
+    """agent -> (CONNECT epoch, end epoch, callid) of every call it took in this log."""
+    started: dict[str, tuple[int, str]] = {}
+    out: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for line in queue_log.read_text().splitlines():
+        f = line.split("|")
+        if len(f) < 5:
+            continue
+        if f[4] == "CONNECT":
+            started[f[1]] = (int(f[0]), f[3])
+        elif f[4] in ("COMPLETECALLER", "COMPLETEAGENT") and f[1] in started:
+            at, agent = started.pop(f[1])
+            out[agent].append((at, int(f[0]), f[1]))
+    assert not started, f"calls connected and never completed: {started}"
+    return out
+
+
+def test_a_phone_with_a_wrong_password_is_refused_at_the_front_door(
+        nodes: dict[str, Pbx], door: frontdoor.FrontDoor) -> None:
+    east = nodes[EAST]
+    intruder = sipp.agent_phone(east.settings.agent_phone_port("106"), door_target(),
+                                "agent106", "not-the-password-1", proxied=True)
+    east.phones.append(intruder)
+    wait_until(lambda: "registration refused" in intruder.events(), 10,
+               what="the front door to refuse the wrong password")
+    assert frontdoor.registered(door, "agent106") == []
+    agent_at_door(door, nodes, "105", ring_ms=200, talk_ms=1000)  # the right one is let in
+    assert door_errors(door) == []
+
+
+def test_an_agent_talking_on_one_node_is_in_use_on_the_other_and_not_rung(
+        nodes: dict[str, Pbx], door: frontdoor.FrontDoor, pg: Database,
+        tmp_path: Path) -> None:
+    east, west = nodes[EAST], nodes[WEST]
+    logs = {EAST: east.queue_log, WEST: west.queue_log}
+    with running_daemons([(east, tmp_path / "east.log"), (west, tmp_path / "west.log")],
+                         pg.url):
+        phone = agent_at_door(door, nodes, "107", ring_ms=200, talk_ms=8000, db=pg)
+        first = east.call(hold_ms=60000)
+        wait_until(lambda: "CONNECT" in east.queue_log_events(), 15,
+                   what="agent 107 to take the east caller")
+        # west has no channel of agent 107: it knows the agent is busy only from east's
+        # PUBLISH of the device's state
+        wait_until(lambda: "In use" in member_status(west, "107"), 5,
+                   what=f"west to see agent 107 in use ({member_status(west, '107')!r})")
+        second = west.call(hold_ms=60000)
+        wait_until(lambda: "ENTERQUEUE" in west.queue_log_events(), 15,
+                   what="a caller waiting on west")
+        time.sleep(2)  # app_queue would ring a member it took for free at once, and each 1 s
+        assert "CONNECT" not in west.queue_log_events()
+        assert (phone.events().count("rung"), refused_busy(door)) == (1, 0), \
+            "west rang an agent who was talking on east"
+        assert (first.wait(60).failed, second.wait(60).failed) == (0, 0)
+        # once free, the agent takes west's caller: after east's call, never during it
+        (east_call,), (west_call,) = connects(east.queue_log)["107"], connects(
+            west.queue_log)["107"]
+        assert west_call[0] >= east_call[1]
+        assert (phone.events().count("rung"), refused_busy(door)) == (2, 0)
+        assert_records_equal_logs(pg, logs, 2)
+
+    # the front door's own rule holds where the device state has not arrived yet: a second
+    # call to an agent who has one is refused. An origination rings a device whatever its
+    # state (no queue asks first), so west's is what two queues picking one agent would be.
+    for node in (east, west):  # the CLI's originate (not in the rendered modules.conf)
+        node.rx("module load res_clioriginate.so")
+    east.rx("channel originate PJSIP/agent107 application Wait 5")
+    wait_until(lambda: phone.events().count("rung") == 3, 10, what="east to ring agent 107")
+    west.rx("channel originate PJSIP/agent107 application Wait 5")
+    wait_until(lambda: refused_busy(door) == 1, 10, what="the front door to refuse west's call")
+    assert phone.events().count("rung") == 3
+    assert door_errors(door) == []
+
+
+def test_agents_at_the_front_door_take_calls_of_both_nodes_one_at_a_time(
+        nodes: dict[str, Pbx], door: frontdoor.FrontDoor, pg: Database,
+        tmp_path: Path) -> None:
+    east, west = nodes[EAST], nodes[WEST]
+    logs = {EAST: east.queue_log, WEST: west.queue_log}
+    agents = ["100", "101", "102", "103"]
+    calls = 40
+    with running_daemons([(east, tmp_path / "east.log"), (west, tmp_path / "west.log")],
+                         pg.url):
+        # talk times apart: with equal ones the two nodes' round robins can lock in step,
+        # each with half of the agents, and no agent would serve both
+        for i, ext in enumerate(agents):
+            agent_at_door(door, nodes, ext, ring_ms=200, talk_ms=700 + 300 * i)
+        result = sipp.callers(door_target(), calls=calls, rate=5, hold_ms=90000,
+                              number=EXPRESS_LINE).wait(180)
+        assert (result.successful, result.failed) == (calls, 0)
+        assert_records_equal_logs(pg, logs, calls)
+
+    by_node = {n: connects(p) for n, p in logs.items()}
+    assert sum(len(v) for c in by_node.values() for v in c.values()) == calls  # all answered
+    assert all(len(c) >= 2 for c in by_node.values()), \
+        f"each node's calls went to one agent only: {dict(by_node)}"
+    both = set(by_node[EAST]) & set(by_node[WEST])
+    assert both, "no agent took calls of both nodes"
+    for agent in agents:  # one agent, one call: across both nodes' logs, none overlap
+        spans = sorted(s for c in by_node.values() for s in c.get(agent, []))
+        for (_, end, uid), (nstart, _, nuid) in zip(spans, spans[1:], strict=False):
+            assert nstart >= end, f"agent {agent} had {uid} and {nuid} at once"
+    assert door_errors(door) == []

@@ -1,0 +1,151 @@
+"""Agents at the front door and device state between nodes, as rendered: each node dials its
+agents at the front door; the front door registers them against their own accounts (by
+digest hash) and refuses a second call; two nodes publish to each other exactly the
+resources the other accepts; a single node renders none of it."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from foundation.settings import Settings, load_settings
+from telephony import devstate, frontdoor, phones, sipp
+from telephony.install import locate
+from telephony.render import render_all
+from tests.unit.telephony.test_phone_accounts import of_type
+
+needs_kamailio = pytest.mark.skipif(
+    not Path(frontdoor.MODULE_DIRS[0], "dispatcher.so").exists(),
+    reason="Kamailio is not installed (scripts/system-deps.sh)")
+
+
+def node(tmp_path: Path, name: str, sip_port: int, **kw: object) -> Settings:
+    """A node of one center: the agents' passwords and the center's secret are shared."""
+    passwords = {str(100 + i): f"agent-secret-{i:04d}" for i in range(8)}
+    return load_settings(data_dir=str(tmp_path / name), node=name, sip_port=sip_port,
+                         agent_sip_passwords=passwords, sip_secret="center-secret-1234",
+                         frontdoor_port=5999, **kw)
+
+
+def test_a_single_node_renders_no_front_door_agents_and_no_shared_state(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=str(tmp_path))
+    conf = render_all(settings, locate(settings))
+    aor = of_type(conf["pjsip.conf"], "aor")["agent100"]
+    assert "contact" not in aor and aor["max_contacts"] == "1"  # phones register here
+    assert not of_type(conf["pjsip.conf"], "outbound-publish")
+    assert not of_type(conf["pjsip.conf"], "asterisk-publication")
+    assert "entityid" not in conf["asterisk.conf"]
+    assert "publish" not in conf["modules.conf"]
+    assert devstate.sharing(settings) is None
+    assert phones.account(settings, "100").server == settings.sip_server_name
+
+
+def test_each_node_dials_its_agents_at_the_front_door(tmp_path: Path) -> None:
+    east = node(tmp_path, "east", 5160, frontdoor_agents=True)
+    pjsip = render_all(east, locate(east))["pjsip.conf"]
+    aors = of_type(pjsip, "aor")
+    endpoints = of_type(pjsip, "endpoint")
+    for ext in east.agent_extensions:
+        user = f"agent{ext}"
+        assert aors[user]["contact"] == f"sip:{user}@127.0.0.1:5999"
+        assert aors[user]["max_contacts"] == "0"  # never registered straight to a node
+        assert int(aors[user]["qualify_frequency"]) > 0  # unreachable while not at the door
+        assert endpoints[user]["rewrite_contact"] == "no"
+        # the browser phone still registers with its node
+        assert "contact" not in aors[f"{user}-webrtc"]
+    acct = phones.account(east, "100")
+    assert (acct.server, [(t.protocol, t.port) for t in acct.transports]) == (
+        "127.0.0.1", [("udp", 5999)])
+
+
+def test_two_nodes_publish_to_each_other_what_the_other_accepts(tmp_path: Path) -> None:
+    peers = {"east": "127.0.0.1:5160", "west": "127.0.0.1:5260"}
+    both = {n: node(tmp_path, n, int(t.split(":")[1]), devstate_peers=peers)
+            for n, t in peers.items()}
+    conf = {n: render_all(s, locate(s)) for n, s in both.items()}
+    for me, other in (("east", "west"), ("west", "east")):
+        mine, theirs = conf[me]["pjsip.conf"], conf[other]["pjsip.conf"]
+        (publish,) = of_type(mine, "outbound-publish").values()
+        resource, _, where = publish["server_uri"].removeprefix("sip:").partition("@")
+        assert where == peers[other] and publish["event"] == "asterisk-devicestate"
+        assert publish["@device_state_filter"] == devstate.DEVICES
+        # the peer has that resource, for this endpoint, and takes its device states
+        inbound = of_type(theirs, "inbound-publication")[resource]
+        accepted = of_type(theirs, "asterisk-publication")[
+            inbound["event_asterisk-devicestate"]]
+        assert accepted["device_state"] == "yes"
+        assert accepted["device_state_filter"] == devstate.DEVICES
+        # its publisher authenticates with the password the peer challenges with
+        user = publish["from_uri"].removeprefix("sip:").partition("@")[0]
+        assert inbound["endpoint"] == user
+        out_auth = of_type(mine, "auth")[publish["outbound_auth"]]
+        in_auth = of_type(theirs, "auth")[of_type(theirs, "endpoint")[user]["auth"]]
+        assert (out_auth["username"], out_auth["password"]) == (
+            in_auth["username"], in_auth["password"])
+        assert out_auth["password"] != both[me].sip_secret
+        assert "res_pjsip_publish_asterisk.so" in conf[me]["modules.conf"]
+    ids = [c["asterisk.conf"].split("entityid = ")[1].split()[0] for c in conf.values()]
+    assert len(set(ids)) == 2, "two nodes with one entity id ignore each other's states"
+
+
+@pytest.mark.parametrize("peers", [{"West": "127.0.0.1:5260"}, {"west": "127.0.0.1"},
+                                   {"west": "host:5260;x"}])
+def test_a_peer_that_cannot_be_named_in_pjsip_conf_is_refused(tmp_path: Path,
+                                                               peers: dict[str, str]) -> None:
+    with pytest.raises(ValidationError):
+        load_settings(data_dir=str(tmp_path), devstate_peers=peers)
+
+
+@needs_kamailio
+def test_the_front_door_registers_agents_by_digest_hash_and_refuses_a_second_call(
+        tmp_path: Path) -> None:
+    east = node(tmp_path, "east", 5160, frontdoor_agents=True)
+    cfg = frontdoor.render(east, tmp_path / "fd", ["127.0.0.1:5160"])["kamailio.cfg"]
+    for ext, password in east.agent_sip_passwords.items():
+        ha1 = hashlib.md5(f"agent{ext}:civic311:{password}".encode()).hexdigest()
+        assert f'$sht(agents=>agent{ext}) = "{ha1}";' in cfg
+        assert password not in cfg
+    assert 'save("location", "0x04")' in cfg and 'lookup("location")' in cfg
+    assert '$au != $tU' in cfg  # an agent registers as itself only
+    assert 'get_profile_size("agent"' in cfg and 'sl_send_reply("486"' in cfg
+    assert 'lock("$var(agent)")' in cfg and '"lock_set_size"' in cfg  # without, no lock
+    assert 'ds_is_from_list("1", "2")' in cfg  # only a node rings an agent
+
+    alone = frontdoor.render(node(tmp_path, "solo", 5160), tmp_path / "fd2",
+                             ["127.0.0.1:5160"])["kamailio.cfg"]
+    assert "registrar.so" not in alone and "$sht(agents" not in alone
+    assert 'sl_send_reply("405"' in alone
+
+
+# ``kamcmd ul.lookup location agent100`` of Kamailio 5.6 (Debian bookworm), shortened
+UL_LOOKUP = """{
+	AoR: agent100
+	Contacts: {
+		Contact: {
+			Address: sip:agent100@127.0.0.1:17640;line=17640xc2f39f18
+			Expires: 298
+			Q: -1
+			Call-ID: 1-5063@127.0.0.1
+			User-Agent: civic311 SIPp phone
+			Socket: udp:127.0.0.1:17633
+		}
+	}
+}
+"""
+
+
+def test_the_contacts_registered_at_the_front_door_are_read() -> None:
+    assert frontdoor.parse_contacts(UL_LOOKUP) == [
+        "sip:agent100@127.0.0.1:17640;line=17640xc2f39f18"]
+    assert frontdoor.parse_contacts("error: 500 - AOR not found in location table") == []
+
+
+def test_a_phone_behind_the_front_door_routes_its_bye(tmp_path: Path) -> None:
+    plain = sipp.answering(tmp_path, 200, 1000)
+    assert "[routes]" not in plain.read_text()
+    text = sipp.routed(plain).read_text()
+    bye = text[text.index("BYE [next_url]"):]
+    assert bye.index("[routes]") < bye.index("Content-Length")
