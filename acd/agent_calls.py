@@ -15,7 +15,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    delete,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from acd import day_blocks
@@ -44,27 +55,43 @@ def from_records(s: Session, start: datetime, end: datetime) -> Answered:
 
 
 def from_rollups(s: Session, first: datetime, horizon: datetime, zone: str,
-                 blocks: bool = False) -> Answered:
+                 blocks: bool = False, every_queue: bool = False) -> Answered:
     """The calls of [first, horizon): the whole days of ``zone`` (the day rows') inside as
-    blocks of days (``blocks``: they are built) and day rows, the records for the edges."""
+    blocks of days (``blocks``: they are built) and day rows, the records for the edges.
+    ``every_queue``: per agent over all queues (the queue ""), one row per agent."""
     d0, d1 = day_ceil(first, zone), day_floor(horizon, zone)
     if d0 >= d1:
-        return from_records(s, first, horizon)
+        return _per_agent(from_records(s, first, horizon)) if every_queue else \
+            from_records(s, first, horizon)
     q, b = AgentCallDay, AgentCallBlock
-    out: Answered = {}
     parts = day_blocks.starts(d0, d1, zone) if blocks else {}
-    reads = [select(b.queue, b.agent, func.sum(b.answered))
-             .where(b.days == k, b.day.in_(days)).group_by(b.queue, b.agent)
-             for k, days in parts.items() if k > 1]
-    reads.append(select(q.queue, q.agent, func.sum(q.answered))
-                 .where(*([q.day.in_(parts.get(1, []))] if blocks else [q.day >= d0, q.day < d1]))
-                 .group_by(q.queue, q.agent))
-    for read in reads:
-        for queue, agent, n in s.execute(read):
-            out[(queue, agent)] = out.get((queue, agent), 0) + int(n)
+    where_blocks = or_(false(), *(and_(b.days == k, b.day.in_(days))  # none: no blocks
+                                  for k, days in parts.items() if k > 1))
+    where_days = q.day.in_(parts.get(1, [])) if blocks else and_(q.day >= d0, q.day < d1)
+    if every_queue:  # one statement: the blocks' and the days' rows summed per agent
+        both = union_all(select(b.agent, b.answered).where(where_blocks),
+                         select(q.agent, q.answered).where(where_days)).subquery()
+        out: Answered = {("", agent): int(n) for agent, n in s.execute(
+            select(both.c.agent, func.sum(both.c.answered)).group_by(both.c.agent))}
+    else:
+        out = {}
+        for read in (select(b.queue, b.agent, func.sum(b.answered)).where(where_blocks)
+                     .group_by(b.queue, b.agent),
+                     select(q.queue, q.agent, func.sum(q.answered)).where(where_days)
+                     .group_by(q.queue, q.agent)):
+            for queue, agent, n in s.execute(read):
+                out[(queue, agent)] = out.get((queue, agent), 0) + int(n)
     for lo, hi in ((first, d0), (d1, horizon)):
-        for key, n in from_records(s, lo, hi).items():
+        edge = from_records(s, lo, hi)
+        for key, n in (_per_agent(edge) if every_queue else edge).items():
             out[key] = out.get(key, 0) + n
+    return out
+
+
+def _per_agent(answered: Answered) -> Answered:
+    out: Answered = {}
+    for (_, agent), n in answered.items():
+        out[("", agent)] = out.get(("", agent), 0) + n
     return out
 
 

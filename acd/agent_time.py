@@ -88,10 +88,11 @@ def from_spans(s: Session, start: datetime, end: datetime) -> Seconds:
 
 
 def from_rollups(s: Session, first: datetime, horizon: datetime, zone: str,
-                 blocks: bool = False) -> Seconds:
+                 blocks: bool = False, every_agent: bool = False) -> Seconds:
     """The rolled-up seconds of [first, horizon) (both on 15-minute boundaries): the whole
     days of ``zone`` (the day rows') inside as blocks of days (``blocks``: they are built)
-    and day rows, 15-minute rows for the edges."""
+    and day rows, 15-minute rows for the edges. ``every_agent``: summed over all agents,
+    one key per state ("" for the agent and the reason), a few rows whatever the staff."""
     d0, d1 = day_ceil(first, zone), day_floor(horizon, zone)
     at, q = AgentStateTime.interval_start, AgentStateTime
     if d0 < d1:
@@ -103,6 +104,9 @@ def from_rollups(s: Session, first: datetime, horizon: datetime, zone: str,
                                                                and_(at >= d1, at < horizon))))
     else:
         where = and_(q.minutes == BASE_MINUTES, at >= first, at < horizon)
+    if every_agent:
+        return {("", st, ""): float(sec) for st, sec in s.execute(
+            select(q.state, func.sum(q.seconds)).where(where).group_by(q.state))}
     rows = s.execute(select(q.agent, q.state, q.reason, func.sum(q.seconds)).where(where)
                      .group_by(q.agent, q.state, q.reason))
     return {(a, st, r): float(sec) for a, st, r, sec in rows}

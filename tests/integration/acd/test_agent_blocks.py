@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, update
 
 from acd import agent_calls, agent_time, day_blocks, queries, rollup
+from acd.metrics import staffing
 from acd.models import (
     AgentCallBlock,
     AgentCallDay,
@@ -77,6 +78,12 @@ def equal(db: Database, spans: list[Span], calls: list[Any], lo: datetime,
         assert set(got) == set(want), (lo, hi)
         assert all(abs(got[k] - want[k]) < 1e-6 for k in want), (lo, hi)
         assert queries.answered_by_agent(s, lo, hi) == answered(calls, lo, hi), (lo, hi)
+        # all queues: the same occupancy and calls per agent from sums made in SQL
+        whole = queries.staffing_of_all(s, lo, hi)
+        per_agent = staffing(*queries.staffing_inputs(s, lo, hi))
+        assert (whole.answered, whole.agents) == (per_agent.answered, per_agent.agents) > (0, 0)
+        assert abs(whole.handle_s - per_agent.handle_s) < 1e-6
+        assert abs(whole.staffed_s - per_agent.staffed_s) < 1e-6 and whole.staffed_s > 0
 
 
 def midnight(d: date) -> datetime:
