@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
-from flask import Request
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Request, abort, request
 from twilio.request_validator import RequestValidator
 
+from foundation import auth
 from foundation.settings import Settings
 
 
@@ -18,3 +23,15 @@ def valid(settings: Settings, request: Request) -> bool:
     query = request.query_string.decode()
     url = base.rstrip("/") + request.path + (f"?{query}" if query else "")
     return bool(RequestValidator(token).validate(url, request.form, signature))
+
+
+def signed(settings: Settings) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A view decorator: a public webhook, 403 unless ``valid``."""
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def check(*args: Any, **kwargs: Any) -> Any:
+            if not valid(settings, request):
+                abort(403)
+            return view(*args, **kwargs)
+        return auth.public(check)
+    return decorate

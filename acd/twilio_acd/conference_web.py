@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from functools import wraps
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
@@ -22,10 +21,10 @@ from acd import live_store
 from acd import transfer as names
 from acd.live_store import CommandError
 from acd.states import CommandKind
-from acd.twilio_acd import conference
+from acd.twilio_acd import conference, routing
 from acd.twilio_acd import queries as q
 from acd.twilio_acd.models import TwilioEntry
-from foundation import auth, twilio_webhooks
+from foundation import twilio_webhooks
 from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
@@ -67,15 +66,9 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     base = (settings.public_base_url or "").rstrip("/")
 
     def wrapup_s(queue: str) -> int:
-        return next((d.wrapup_s for d in settings.queues if d.name == queue), 0)
+        return routing.wrapup_s(settings, queue)
 
-    def signed(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        def check(*args: Any, **kwargs: Any) -> Any:
-            if not twilio_webhooks.valid(settings, request):
-                abort(403)
-            return view(*args, **kwargs)
-        return auth.public(check)
+    signed = twilio_webhooks.signed(settings)
 
     def caller_id(e: TwilioEntry | None) -> str:
         return settings.twilio_from_number or (e.caller_number if e else "") or ""

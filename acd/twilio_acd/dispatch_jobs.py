@@ -99,7 +99,7 @@ class Dispatcher:
         """The wrap-up of the queue of ``agent``'s current call."""
         e = q.connected_call(s, agent)
         queue = e.queue if e is not None else ""
-        return next((d.wrapup_s for d in self.settings.queues if d.name == queue), 0)
+        return routing.wrapup_s(self.settings, queue)
 
     def dispatch(self, now: datetime) -> int:
         with self.db.session() as s:

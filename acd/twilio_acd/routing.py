@@ -16,10 +16,16 @@ from datetime import datetime
 
 from acd.agents import Agent
 from acd.states import AgentState, CallOutcome
+from foundation.settings import Settings
 
 RING_S = 15  # queues.conf ``timeout``: how long one agent's device rings
 WAIT_PAUSE_S = 10  # the longest pause of the waitUrl between its checks
 STALE_OFFER_S = RING_S + 120  # an offer with no word from Twilio for this long is released
+
+
+def wrapup_s(settings: Settings, queue: str) -> int:
+    """The wrap-up an agent gets after a call of ``queue`` (0 for a queue not configured)."""
+    return next((d.wrapup_s for d in settings.queues if d.name == queue), 0)
 
 
 @dataclass(frozen=True, slots=True)

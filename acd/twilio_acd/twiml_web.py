@@ -14,9 +14,7 @@ current call (hold and consult: ``conference_web``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
-from functools import wraps
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -30,7 +28,7 @@ from acd.states import CommandKind
 from acd.twilio_acd import conference, conference_web, routing, transfers
 from acd.twilio_acd import queries as q
 from acd.twilio_acd.models import TwilioEntry
-from foundation import auth, twilio_webhooks
+from foundation import twilio_webhooks
 from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
@@ -58,18 +56,12 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     api = Blueprint("twilio_agent", __name__, url_prefix="/api/v1/twilio")
 
     def wrapup_s(queue: str) -> int:
-        return next((d.wrapup_s for d in settings.queues if d.name == queue), 0)
+        return routing.wrapup_s(settings, queue)
 
     def surveyed(queue: str) -> bool:
         return any(d.survey for d in settings.queues if d.name == queue)
 
-    def signed(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        def check(*args: Any, **kwargs: Any) -> Any:
-            if not twilio_webhooks.valid(settings, request):
-                abort(403)
-            return view(*args, **kwargs)
-        return auth.public(check)
+    signed = twilio_webhooks.signed(settings)
 
     def offer_no() -> int:
         n = id_value(request.args.get("o"))
