@@ -18,11 +18,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from crm_bridge.config import CrmConfig
-from crm_bridge.models import Notification, ServiceType, Ticket
+from crm_bridge.models import Notification, ServiceType, TallyState, Ticket
 from crm_bridge.tickets import routing, service, sla
 from crm_bridge.tickets.draft import TicketDraft
 from crm_bridge.tickets.lifecycle import Action, ClosureReason, State
@@ -173,6 +173,9 @@ def generate(session: Session, cfg: CrmConfig, start: datetime, end: datetime,
             _fate(rng, end - at, t.due_at - at)
         _work(session, t, fate, at, end, rng, cfg)
     _settle(session, max(end, now or end), cfg)
+    # these tickets were written with their own past times, which the tallies' look-back
+    # would not see: they count every day again at their next run
+    session.execute(delete(TallyState))
     return linked
 
 

@@ -3,10 +3,21 @@ notifications, the outbox to external CRMs and the updates they send back, Open3
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from foundation.db import Base, UTCDateTime, utcnow
@@ -77,6 +88,11 @@ class ServiceType(Base):
     agency: Mapped[Agency] = relationship()
 
 
+NUMBERED = text("number IS NOT NULL")
+OPEN_NUMBERED = text("state <> 'closed' AND number IS NOT NULL")
+CLOSED = text("closed_at IS NOT NULL")
+
+
 class Ticket(Base):
     """A service request. ``number`` is the universal ticket number (Verhoeff-checked digits)."""
 
@@ -88,6 +104,14 @@ class Ticket(Base):
         Index("ix_crm_tickets_updated", "updated_at", "id"),
         Index("ix_crm_tickets_agency_state", "agency_id", "state"),
         Index("ix_crm_tickets_type_state", "service_type_id", "state"),
+        # the reports' scans (crm_bridge/tickets/reports.py): each holds every column its
+        # report counts, so PostgreSQL answers from the index alone
+        Index("ix_crm_tickets_open_due", "agency_id", "service_type_id", "due_at",
+              postgresql_where=OPEN_NUMBERED, sqlite_where=OPEN_NUMBERED),
+        Index("ix_crm_tickets_received", "requested_at", "agency_id", "service_type_id",
+              "channel", "id", postgresql_where=NUMBERED, sqlite_where=NUMBERED),
+        Index("ix_crm_tickets_closed", "closed_at", "agency_id", "service_type_id", "due_at",
+              postgresql_where=CLOSED, sqlite_where=CLOSED),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,6 +188,7 @@ class TicketEvent(Base):
     """The activity log: created, routed, transferred, escalated, linked, commented, closed..."""
 
     __tablename__ = "crm_ticket_events"
+    __table_args__ = (Index("ix_crm_ticket_events_kind_at", "kind", "at", "ticket_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("crm_tickets.id", ondelete="CASCADE"),
@@ -173,6 +198,47 @@ class TicketEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     text: Mapped[str] = mapped_column(Text, default="")
     public: Mapped[bool] = mapped_column(default=True)
+
+
+class TicketDayTally(Base):
+    """Requests received and closed on one city day, per agency, type and channel: the
+    reports' whole days (crm_bridge/tickets/tallies.py keeps them; a day is rewritten whole
+    when one of its tickets changes)."""
+
+    __tablename__ = "crm_ticket_day_tallies"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("crm_agencies.id"), primary_key=True)
+    service_type_id: Mapped[int] = mapped_column(ForeignKey("crm_service_types.id"),
+                                                 primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    received: Mapped[int] = mapped_column(default=0)
+    closed: Mapped[int] = mapped_column(default=0)
+    on_time: Mapped[int] = mapped_column(default=0)
+
+
+class TicketDistrictTally(Base):
+    """Requests received on one city day per agency and district of each layer."""
+
+    __tablename__ = "crm_ticket_district_tallies"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("crm_agencies.id"), primary_key=True)
+    layer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    received: Mapped[int] = mapped_column(default=0)
+
+
+class TallyState(Base):
+    """How far the tallies go: the city zone their days are in, and the run that last
+    brought them up to date (its days before that run's day are whole)."""
+
+    __tablename__ = "crm_tally_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    zone: Mapped[str] = mapped_column(String(64))
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Notification(Base):

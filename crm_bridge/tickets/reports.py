@@ -14,8 +14,14 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from crm_bridge.models import Agency, ServiceType, Ticket, TicketDistrict, TicketEvent
-from crm_bridge.tickets.lifecycle import State
+from crm_bridge.models import (
+    OPEN_NUMBERED,
+    Agency,
+    ServiceType,
+    Ticket,
+    TicketEvent,
+)
+from crm_bridge.tickets import tallies
 
 # days past due: (label, lowest day, highest day or None); "not yet due" comes first
 AGE_BANDS = (("0-1", 0, 1), ("2-7", 2, 7), ("8-30", 8, 30), ("30+", 31, None))
@@ -33,23 +39,53 @@ def band(due_at: datetime | None, now: datetime) -> str:
     return AGE_BANDS[-1][0]
 
 
+def names(s: Session) -> tuple[dict[int, tuple[str, str]], dict[int, tuple[str, str]]]:
+    """Agency and service-type ids -> (code, name): the reports count by id in the indexes
+    and name the few groups afterwards."""
+    return ({i: (c, n) for i, c, n in s.execute(select(Agency.id, Agency.code, Agency.name))},
+            {i: (c, n) for i, c, n in s.execute(select(ServiceType.id, ServiceType.code,
+                                                       ServiceType.name))})
+
+
 def _scoped(stmt: Any, agency: str | None) -> Any:
-    return stmt.where(Agency.code == agency) if agency is not None else stmt
+    """Only that agency's tickets (an unknown code: none)."""
+    if agency is None:
+        return stmt
+    return stmt.where(Ticket.agency_id == select(Agency.id).where(Agency.code == agency)
+                      .scalar_subquery())
+
+
+def _band_of(now: datetime) -> Any:
+    """The ageing band's index in BANDS, computed by the database: a ticket is at least d
+    whole days past due exactly when due_at <= now - d days."""
+    due = Ticket.due_at
+    bounded = [(due > now - timedelta(days=high + 1), i + 1)
+               for i, (_, _, high) in enumerate(AGE_BANDS) if high is not None]
+    return case((due.is_(None) | (due > now), 0), *bounded, else_=len(BANDS) - 1)
 
 
 def backlog(s: Session, now: datetime, agency: str | None) -> list[dict[str, Any]]:
     """Open tickets per agency and type, counted in each ageing band."""
-    stmt = _scoped(select(Agency.code, Agency.name, ServiceType.name, Ticket.due_at)
-                   .join(Agency, Agency.id == Ticket.agency_id)
-                   .join(ServiceType, ServiceType.id == Ticket.service_type_id)
-                   .where(Ticket.state != State.CLOSED.value, Ticket.number.is_not(None)),
-                   agency)
-    rows: dict[tuple[str, str, str], Counter[str]] = {}
-    for code, name, type_name, due in s.execute(stmt):
-        rows.setdefault((code, name, type_name), Counter())[band(due, now)] += 1
+    b = _band_of(now)
+    rows = s.execute(_scoped(select(Ticket.agency_id, Ticket.service_type_id, b, func.count())
+                             .where(OPEN_NUMBERED)
+                             .group_by(Ticket.agency_id, Ticket.service_type_id, b), agency))
+    agencies, types = names(s)
+    counts: dict[tuple[str, str, str], Counter[str]] = {}
+    for agency_id, type_id, i, n in rows:
+        key = (*agencies[agency_id], types[type_id][1])
+        counts.setdefault(key, Counter())[BANDS[i]] += int(n)
     return [{"agency": code, "agency_name": name, "service_name": t,
              "open": sum(c.values()), **{b: c[b] for b in BANDS}}
-            for (code, name, t), c in sorted(rows.items())]
+            for (code, name, t), c in sorted(counts.items())]
+
+
+def agency_id(s: Session, agency: str | None) -> int | None:
+    """The id of an agency code (None: every agency; an unknown code: 0, which no agency has,
+    so its reports count nothing)."""
+    if agency is None:
+        return None
+    return s.scalar(select(Agency.id).where(Agency.code == agency)) or 0
 
 
 def received(s: Session, start: datetime, end: datetime, agency: str | None,
@@ -57,55 +93,41 @@ def received(s: Session, start: datetime, end: datetime, agency: str | None,
     """Requests received in [start, end): the top types, the count per channel, and per
     district of each layer (``outside`` counts those in no district of that layer: no place,
     or a place beyond the layer's polygons)."""
-    base = (select(func.count(Ticket.id)).join(Agency, Agency.id == Ticket.agency_id)
-            .where(Ticket.requested_at >= start, Ticket.requested_at < end,
-                   Ticket.number.is_not(None)))
-    types = s.execute(_scoped(base.add_columns(ServiceType.name)
-                              .join(ServiceType, ServiceType.id == Ticket.service_type_id)
-                              .group_by(ServiceType.name), agency)
-                      .order_by(func.count(Ticket.id).desc(), ServiceType.name).limit(top)).all()
-    channels = s.execute(_scoped(base.add_columns(Ticket.channel).group_by(Ticket.channel),
-                                 agency).order_by(Ticket.channel)).all()
-    total = int(s.scalar(_scoped(base, agency)) or 0)
-    return {"total": total,
-            "top_types": [{"service_name": n, "count": int(c)} for c, n in types],
-            "channels": {ch: int(c) for c, ch in channels},
-            "districts": _by_district(s, base, agency, total)}
-
-
-def _by_district(s: Session, base: Any, agency: str | None, total: int) -> dict[str, Any]:
-    """layer -> {"districts": [{code, name, count}], "outside": count}."""
-    rows = s.execute(_scoped(
-        base.add_columns(TicketDistrict.layer, TicketDistrict.code,
-                         func.max(TicketDistrict.name))
-        .join(TicketDistrict, TicketDistrict.ticket_id == Ticket.id)
-        .group_by(TicketDistrict.layer, TicketDistrict.code), agency)
-        .order_by(TicketDistrict.layer, TicketDistrict.code)).all()
+    aid = agency_id(s, agency)
+    _, types = names(s)
+    by_type: Counter[str] = Counter()
+    channels: Counter[str] = Counter()
+    for (_, type_id, channel), n in tallies.received(s, start, end, aid).items():
+        by_type[types[type_id][1]] += n
+        channels[channel] += n
+    total = sum(channels.values())
+    ranked = sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
     layers: dict[str, Any] = {}
-    for count, layer, code, name in rows:
+    by_code: dict[tuple[str, str], list[Any]] = {}
+    for (_, layer, code), (name, n) in tallies.districts(s, start, end, aid).items():
+        entry = by_code.setdefault((layer, code), [name, 0])
+        entry[0], entry[1] = entry[0] or name, entry[1] + n
+    for (layer, code), (name, n) in sorted(by_code.items()):
         entry = layers.setdefault(layer, {"districts": [], "outside": total})
-        entry["districts"].append({"code": code, "name": name or code, "count": int(count)})
-        entry["outside"] -= int(count)
-    return layers
+        entry["districts"].append({"code": code, "name": name or code, "count": n})
+        entry["outside"] -= n
+    return {"total": total,
+            "top_types": [{"service_name": n, "count": c} for n, c in ranked],
+            "channels": dict(sorted(channels.items())), "districts": layers}
 
 
 def outcomes(s: Session, start: datetime, end: datetime, agency: str | None) -> dict[str, Any]:
     """Closed in [start, end) and how many on time; reopened and escalated in the period."""
-    closed, on_time = s.execute(_scoped(
-        select(func.count(Ticket.id), func.sum(case((Ticket.closed_at <= Ticket.due_at, 1),
-                                                    else_=0)))
-        .join(Agency, Agency.id == Ticket.agency_id)
-        .where(Ticket.closed_at >= start, Ticket.closed_at < end), agency)).one()
-    events = dict(s.execute(_scoped(
-        select(TicketEvent.kind, func.count(func.distinct(TicketEvent.ticket_id)))
-        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .join(Agency, Agency.id == Ticket.agency_id)
-        .where(TicketEvent.at >= start, TicketEvent.at < end,
-               TicketEvent.kind.in_(("reopened", "escalated"))).group_by(TicketEvent.kind),
-        agency)).all())
-    closed, on_time = int(closed or 0), int(on_time or 0)
-    reopened = int(events.get("reopened", 0))
+    counts = tallies.closed(s, start, end, agency_id(s, agency)).values()
+    closed, on_time = sum(n for n, _ in counts), sum(ok for _, ok in counts)
+    events = select(TicketEvent.kind, func.count(func.distinct(TicketEvent.ticket_id))).where(
+        TicketEvent.at >= start, TicketEvent.at < end,
+        TicketEvent.kind.in_(("reopened", "escalated"))).group_by(TicketEvent.kind)
+    if agency is not None:
+        events = _scoped(events.join(Ticket, Ticket.id == TicketEvent.ticket_id), agency)
+    kinds = dict(s.execute(events).all())
+    reopened = int(kinds.get("reopened", 0))
     return {"closed": closed, "on_time": on_time,
             "on_time_rate": round(on_time / closed, 4) if closed else None,
             "reopened": reopened, "reopen_rate": round(reopened / closed, 4) if closed else None,
-            "escalated": int(events.get("escalated", 0))}
+            "escalated": int(kinds.get("escalated", 0))}

@@ -18,14 +18,16 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_bridge.config import CrmConfig
-from crm_bridge.models import Agency, ServiceType, Ticket, TicketEvent
+from crm_bridge.models import Ticket, TicketEvent
 from crm_bridge.notify import notices
+from crm_bridge.tickets import tallies
 from crm_bridge.tickets.business_calendar import next_check_at, stage_for
 from crm_bridge.tickets.records import escalate, log, policy
+from crm_bridge.tickets.reports import names
 from foundation import retry
 from foundation.db import Database, utcnow
 
@@ -104,21 +106,18 @@ def _failed(db: Database, ticket_id: int, error: str, now: datetime) -> None:
 
 def on_time_report(session: Session, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Closed in [start, end): count and on-time share per agency and service type."""
-    on_time = func.sum(case((Ticket.closed_at <= Ticket.due_at, 1), else_=0))
-    rows = session.execute(
-        select(Agency.code, Agency.name, ServiceType.code, ServiceType.name,
-               func.count(Ticket.id), on_time)
-        .join(Agency, Agency.id == Ticket.agency_id)
-        .join(ServiceType, ServiceType.id == Ticket.service_type_id)
-        .where(Ticket.closed_at >= start, Ticket.closed_at < end)
-        .group_by(Agency.code, Agency.name, ServiceType.code, ServiceType.name)
-        .order_by(Agency.code, ServiceType.code)).all()
+    per_type: dict[tuple[int, int], tuple[int, int]] = {}
+    for (agency_id, type_id, _), (n, ok) in tallies.closed(session, start, end, None).items():
+        was = per_type.get((agency_id, type_id), (0, 0))
+        per_type[(agency_id, type_id)] = (was[0] + n, was[1] + ok)
+    agencies, types = names(session)
     out = []
-    for acode, aname, scode, sname, closed, ontime in rows:
+    for (agency_id, type_id), (closed, ontime) in per_type.items():
+        (acode, aname), (scode, sname) = agencies[agency_id], types[type_id]
         out.append({"agency": acode, "agency_name": aname, "service_code": scode,
-                    "service_name": sname, "closed": int(closed), "on_time": int(ontime or 0),
-                    "on_time_rate": round(int(ontime or 0) / int(closed), 4) if closed else None})
-    return out
+                    "service_name": sname, "closed": closed, "on_time": ontime,
+                    "on_time_rate": round(ontime / closed, 4) if closed else None})
+    return sorted(out, key=lambda r: (r["agency"], r["service_code"]))
 
 
 def totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -5,24 +5,26 @@ caller, no address, no ticket text ever reaches it.
 Calls are measured by the center's own definitions and goals (``acd.definitions``,
 ``acd.goals``), read through ``acd.queries.summary`` (rollups where settled); requests by
 the month they were received and closed, on time meaning closed by the due date of the
-type's SLA.
+type's SLA (``crm_bridge.tickets.tallies``: the day tallies, today from the tickets).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, render_template, request
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd import definitions, goals, queries
-from crm_bridge.models import Agency, Ticket
+from crm_bridge.models import Agency
+from crm_bridge.tickets import tallies
 from crm_bridge.web.context import CrmWeb
 from foundation.auth import public
 from foundation.db import utcnow
@@ -61,12 +63,9 @@ def _next(d: date) -> date:
 
 
 def _requests(s: Session, start: datetime, end: datetime) -> tuple[int, int, int]:
-    received = s.scalar(select(func.count(Ticket.id)).where(
-        Ticket.requested_at >= start, Ticket.requested_at < end, Ticket.number.is_not(None)))
-    closed, on_time = s.execute(select(
-        func.count(Ticket.id), func.sum(case((Ticket.closed_at <= Ticket.due_at, 1), else_=0)))
-        .where(Ticket.closed_at >= start, Ticket.closed_at < end)).one()
-    return int(received or 0), int(closed or 0), int(on_time or 0)
+    closed = tallies.closed(s, start, end, None).values()
+    return (sum(tallies.received(s, start, end, None).values()),
+            sum(n for n, _ in closed), sum(ok for _, ok in closed))
 
 
 def figures(s: Session, web: CrmWeb, today: date) -> tuple[list[Month], list[dict[str, Any]]]:
@@ -85,14 +84,13 @@ def figures(s: Session, web: CrmWeb, today: date) -> tuple[list[Month], list[dic
                             m.asa_s, m.abandon_rate(d.abandon_rate), *_requests(s, t0, t1)))
     span = (datetime.combine(starts[0], time(), tz),
             datetime.combine(_next(starts[-1]), time(), tz))
-    received = dict(s.execute(select(Ticket.agency_id, func.count(Ticket.id)).where(
-        Ticket.requested_at >= span[0], Ticket.requested_at < span[1],
-        Ticket.number.is_not(None)).group_by(Ticket.agency_id)).all())
-    closed = {a: (int(n), int(o or 0)) for a, n, o in s.execute(select(
-        Ticket.agency_id, func.count(Ticket.id),
-        func.sum(case((Ticket.closed_at <= Ticket.due_at, 1), else_=0)))
-        .where(Ticket.closed_at >= span[0], Ticket.closed_at < span[1])
-        .group_by(Ticket.agency_id)).all()}
+    received: Counter[int] = Counter()
+    for (agency_id, _, _), n in tallies.received(s, *span, None).items():
+        received[agency_id] += n
+    closed: dict[int, tuple[int, int]] = {}
+    for (agency_id, _, _), (n, ok) in tallies.closed(s, *span, None).items():
+        was = closed.get(agency_id, (0, 0))
+        closed[agency_id] = (was[0] + n, was[1] + ok)
     agencies = []
     for agency in s.scalars(select(Agency).order_by(Agency.name)):
         n, on_time = closed.get(agency.id, (0, 0))

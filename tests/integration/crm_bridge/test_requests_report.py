@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from center.history import HistoryOptions, seed_history
 from center.seed import seed_demo
@@ -22,7 +23,10 @@ PAST = HistoryOptions(months=1.5, volume=20, tickets_per_day=10, seed=4, plan=Fa
 
 def independent(db, t0, t1, now, agency=None):  # type: ignore[no-untyped-def]
     with db.session() as s:
-        tickets = [t for t in s.scalars(sa.select(Ticket)) if t.number and (
+        every = s.scalars(sa.select(Ticket).options(
+            selectinload(Ticket.agency), selectinload(Ticket.service_type),
+            selectinload(Ticket.districts)))
+        tickets = [t for t in every if t.number and (
             agency is None or t.agency.code == agency)]
         ids = {t.id for t in tickets}
         events = [e for e in s.scalars(sa.select(TicketEvent).where(
