@@ -13,7 +13,9 @@ from foundation.db import Base, UTCDateTime
 class TwilioAgent(Base):
     """An agent as the Twilio ACD sees them. ``queues`` is JSON ``{queue: [paused, reason]}``;
     ``offer_entry`` the caller their device is being offered (ringing), ``on_call`` the
-    uniqueid they talk to; ``idle_since`` orders the longest-idle first."""
+    uniqueid they talk to; ``consult_entry`` the entry whose attended transfer consults them
+    (ringing until they answer, then on that call: ``consulted``); ``idle_since`` orders the
+    longest-idle first."""
 
     __tablename__ = "twilio_agents"
 
@@ -28,6 +30,7 @@ class TwilioAgent(Base):
     wrapup_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     wrapup_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     idle_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    consult_entry: Mapped[int | None] = mapped_column(default=None)
 
 
 class TwilioEntry(Base):

@@ -14,6 +14,10 @@
   ``StartConferenceOnEnter``, ``SequenceNumber``, ``Timestamp``), signed as every webhook;
   a room ends when a participant with ``endConferenceOnExit`` leaves, or the last one does.
 
+An agent's device rung while it has a call (ringing, talking, or in a room: a consult's
+leg included) is noted in ``double_booked`` (time, agent, the new call): Twilio rings a
+Client identity however many calls it has, so only the ACD can keep it from happening.
+
 The caller's plan (``hold``, ``consult``) is the agent's desktop (the composition root's
 hook). Truth: hold counts from Twilio's hold of the caller to the unhold or the end of the
 agent's talk; the agent's talk ends when they leave; leaving with the consult's target in
@@ -28,7 +32,7 @@ from functools import partial
 from typing import Any
 
 from telephony.twilio_sim.calls import Call, Leg
-from telephony.twilio_sim.scenario import draw
+from telephony.twilio_sim.scenario import AgentPlan, draw
 from telephony.twilio_sim.twiml import Verb
 from telephony.twilio_sim.verbs import OUTSIDE_TALK_S, Verbs
 
@@ -65,6 +69,21 @@ class Rooms(Verbs):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rooms: dict[str, Room] = {}  # by friendly name (the newest of that name)
+        self.target_rings: dict[str, str] = {}  # a consult's leg ringing -> its agent
+        self.double_booked: list[tuple[float, str, str]] = []  # (at, agent, leg or call)
+
+    def _busy(self, agent: str) -> bool:
+        """The agent's device has a call: a queue call's leg, a room's, a consult ringing."""
+        return (any(c.leg is not None and c.leg.agent is not None and c.ended is None
+                    and c.leg.agent.agent == agent for c in self.calls.values())
+                or any(p.leg is not None and p.leg.agent is not None
+                       and p.leg.agent.agent == agent
+                       for r in self.rooms.values() if not r.over for p in r.parts.values())
+                or agent in self.target_rings.values())
+
+    def _ring(self, agent: AgentPlan | None, sid: str) -> None:
+        if agent is not None and self._busy(agent.agent):
+            self.double_booked.append((self.now, agent.agent, sid))
 
     def _room(self, key: str) -> Room | None:
         return self.rooms.get(key) or next((r for r in self.rooms.values() if r.sid == key),
@@ -124,6 +143,10 @@ class Rooms(Verbs):
         if any(n.name == "Conference" for n in verb.children):
             self._join(call, None, "caller", verb)
             return True
+        noun = next((n for n in verb.children if n.name in ("Client", "Number")), None)
+        if noun is not None:
+            self._ring(next((a for a in self.agents.values() if noun.text in (
+                a.identity, a.number)), None), call.sid)
         return super()._v_dial(call, verb)
 
     def _join(self, call: Call, leg: Leg | None, role: str, dial: Verb,
@@ -287,6 +310,9 @@ class Rooms(Verbs):
             agent = next((a for a in self.agents.values()
                           if to in (f"client:{a.identity}", a.number)), None)
             leg = Leg(f"CA{self.rng.getrandbits(128):032x}", to, agent, {}, {}, self.now)
+            self._ring(agent, leg.sid)
+            if agent is not None:
+                self.target_rings[leg.sid] = agent.agent
             ring = (OUTSIDE_ANSWER_S if agent is None else
                     None if agent.ring_s is None else draw(agent.ring_s, self.rng))
             timeout = float(form.get("Timeout", 30))
@@ -304,6 +330,7 @@ class Rooms(Verbs):
         call = room.owner
         if room.over:
             return self._target_missed(room, leg, status_url)
+        self.target_rings.pop(leg.sid, None)
         leg.answered = self.now
         dial = Verb("Dial", {}, "", (Verb("Conference", {}, room.name),))
         self._join(call, leg, "target", dial, exits, status_url)
@@ -317,6 +344,7 @@ class Rooms(Verbs):
         return None
 
     def _target_missed(self, room: Room, leg: Leg, status_url: str) -> None:
+        self.target_rings.pop(leg.sid, None)
         room.owner.consult_done = True
         if status_url:
             self._send("leg", room.owner, status_url, {"CallSid": leg.sid,

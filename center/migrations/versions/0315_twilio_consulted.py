@@ -1,0 +1,23 @@
+"""acd: the agent an attended transfer on Twilio consults is busy while consulted
+(``acd/twilio_acd/consulted.py``): the entry consulting them on ``twilio_agents``
+
+Revision ID: 0315_twilio_consulted
+Revises: 0314_twilio_conference
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0315_twilio_consulted"
+down_revision = "0314_twilio_conference"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("twilio_agents") as batch:
+        batch.add_column(sa.Column("consult_entry", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("twilio_agents") as batch:
+        batch.drop_column("consult_entry")
