@@ -114,3 +114,48 @@ def test_a_consult_nobody_answers_leaves_the_agent_free_again(
         assert [s for s, _, _ in states[:3]] == ["available", "ringing", "available"]
         assert states[1][2] == missed_at  # free again at the consult's no-answer
         assert states[3][0] == "ringing" and states[3][1] >= missed_at  # then offered CA-waits
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_an_agent_whose_phone_is_taken_cannot_be_consulted(database: Database) -> None:
+    """102 is ringing for a queued caller: 101's consult of them fails (their device would
+    ring twice) and changes nothing; once free, the consult takes them, and while it does
+    the dispatcher cannot offer them a caller."""
+    from acd.live_store import CommandError
+    from acd.twilio_acd import conference
+    from acd.twilio_acd import queries as q
+    from acd.twilio_acd.models import TwilioAgent, TwilioEntry
+    from foundation.db import utcnow
+
+    base, now = "https://311.civic.example", utcnow()
+    with database.session() as s:
+        for agent in ("101", "102"):
+            s.add(TwilioAgent(agent=agent, device="", queues='{"citywide": [false, ""]}',
+                              state="available", reason="", idle_since=now))
+        mine = TwilioEntry(uniqueid="CA-mine", queue="citywide", entered_at=now,
+                           state=q.OFFERED, agent="101", offered_at=now, offers=1, tried="",
+                           position=1)
+        waiting = TwilioEntry(uniqueid="CA-next", queue="citywide", entered_at=now,
+                              queue_sid="QU" + "1" * 32, state=q.WAITING, tried="", position=1)
+        s.add_all([mine, waiting])
+        s.flush()
+        q.connect(s, mine, now, "CA-agent-leg")
+        mine.room_state, mine.conference_sid = "ready", "CF" + "7" * 32
+        assert q.offer(s, waiting.id, "102", now, f"{base}/twilio/acd/offer/{waiting.id}", now)
+        waiting_id = waiting.id
+    with database.session() as s, pytest.raises(CommandError, match="agent 102 is busy"):
+        conference.consult(s, "101", "102", "+13115550311", base, utcnow())
+    with database.session() as s:
+        e = q.connected_call(s, "101")
+        assert e is not None and e.consult_state == "" and e.consult is None
+        offered = s.get(TwilioEntry, waiting_id)
+        assert offered is not None
+        q.release(s, offered, utcnow(), rang=True)  # 102 let it ring: free again
+    with database.session() as s:
+        assert conference.consult(s, "101", "102", "+13115550311", base, utcnow()
+                                  ) == "consulting agent-102"
+    with database.session() as s:
+        row = s.get(TwilioAgent, "102")
+        assert row is not None and row.state == "ringing" and row.consult_entry is not None
+        assert q.free_agents(s) == []  # nobody to offer the waiting caller to
+        assert not q.offer(s, waiting_id, "102", utcnow(), f"{base}/x", utcnow())
