@@ -8,7 +8,8 @@ agent hangs up work and are tested as they are, and most calls are never held. T
 puts every call in a conference from the start because its orchestration owns the ringing;
 here that would re-plumb all of it for the few calls that hold. The price: the first hold
 takes effect a second or two after the click (the move), and the Dial's recording ends at
-the move (the README says so). Should the agent hang up just before their leg is moved,
+the move: the room is recorded from its start for the rest (``conference_web.room_dial``,
+``recordings/twilio_rooms.py``). Should the agent hang up just before their leg is moved,
 Twilio refuses the redirect and the caller, already sent on to the room, finds it ended
 (``move_failed``) rather than waiting there alone.
 
@@ -199,6 +200,8 @@ def event(s: Session, entry_id: int, kind: str, call_sid: str, conference_sid: s
         return
     if conference_sid.startswith("CF") and e.conference_sid is None:
         e.conference_sid = conference_sid[:64]
+    if kind == "conference-end" and e.room_ended_at is None:
+        e.room_ended_at = now  # the room's recording is on its way (recordings/twilio_rooms)
     if kind == "conference-end" or (kind == "participant-leave" and e.consult_leg
                                     and call_sid == e.consult_leg):
         consulted.free(s, e, now)  # the consulted agent left (handed over or not)

@@ -49,7 +49,8 @@ class TwilioEntry(Base):
     before its hold (Twilio's callbacks may cross); ``consult``
     the attended transfer's target (``acd.transfer`` names), ``consult_state`` "" | asked
     (the room is not ready yet) | ringing | talking | cancelled (asked before the target
-    answered: removed when it joins), ``consult_leg`` the target's call."""
+    answered: removed when it joins), ``consult_leg`` the target's call; ``room_ended_at``
+    the room's conference-end (its recording's callback follows)."""
 
     __tablename__ = "twilio_entries"
     __table_args__ = (Index("ix_twilio_entries_state", "state", "queue", "entered_at"),)
@@ -82,6 +83,7 @@ class TwilioEntry(Base):
     consult: Mapped[str | None] = mapped_column(String(128), default=None)
     consult_state: Mapped[str] = mapped_column(String(16), default="", server_default="")
     consult_leg: Mapped[str | None] = mapped_column(String(64), default=None)
+    room_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class TwilioRequest(Base):

@@ -399,6 +399,13 @@ def transferred(s: Session, e: TwilioEntry, target: str, now: datetime, wrapup_s
     complete(s, e, now, None, "transfer", wrapup_s)
 
 
+def room_of(s: Session, uniqueid: str) -> TwilioEntry | None:
+    """The newest entry of the call that moved into a room (None: it never did)."""
+    return s.scalar(select(TwilioEntry).where(TwilioEntry.uniqueid == uniqueid,
+                                              TwilioEntry.room_state != "")
+                    .order_by(TwilioEntry.id.desc()).limit(1))
+
+
 def connected_call(s: Session, agent: str) -> TwilioEntry | None:
     return s.scalar(select(TwilioEntry).where(TwilioEntry.agent == agent,
                                               TwilioEntry.state == CONNECTED))
