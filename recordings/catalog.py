@@ -4,7 +4,8 @@ Queue calls and agents' outbound calls alike (both recorded by MixMonitor under 
 policy: an outbound call's is that of the queue it was placed for), so both come under the
 same retention and access audit; an outbound call's row has no ``call_id`` (no queue call).
 The consultation of a desk phone's attended transfer is recorded on the consulted agent's
-channel (``<caller uniqueid>-consult``) and filed with the caller's call.
+channel (``<caller uniqueid>-consult``) and filed with the caller's call. A Twilio call that
+moved into a Conference has the room's recording appended to its own (``twilio_rooms``).
 
 Run by the worker (``recordings.jobs``); idempotent: a call is catalogued once, and a file
 moved but not yet committed (a crash in between) is found at its destination next time.
@@ -32,7 +33,7 @@ from acd.calls import CallRecord
 from acd.outbound import queries as outbound
 from acd.outbound.models import OutboundCall
 from foundation.settings import Settings
-from recordings import policy_queries, twilio_fetch
+from recordings import policy_queries, twilio_fetch, twilio_rooms
 from recordings.audio import RecordingDefect, inspect
 from recordings.models import PROBLEMS, Recording, RecordingStatus
 from recordings.policy import should_record
@@ -158,10 +159,14 @@ def catalog(session: Session, paths: Paths, queues: list[str], now: datetime) ->
         before = waiting.get(call.uniqueid)
         if before is not None and not src.exists():
             continue  # its file left the spool: the row stays as it is
-        if _safe_name(call.uniqueid) and src.exists() and \
-                src.stat().st_mtime > now.timestamp() - SETTLE_S:
+        room = twilio_rooms.room_part(paths.incoming, call.uniqueid)
+        if _safe_name(call.uniqueid) and any(
+                f.exists() and f.stat().st_mtime > now.timestamp() - SETTLE_S
+                for f in (src, room)):
             continue  # still being written: next run
         try:
+            if call.source == "twilio" and _safe_name(call.uniqueid):
+                twilio_rooms.join(paths.incoming, call.uniqueid)  # the rest of the call
             rec = _catalog_one(call, paths, policies, now)
         except Exception as exc:  # one file's trouble never stops the others
             if before is not None and _no_room(exc):

@@ -1,7 +1,10 @@
 """Recordings of calls taken on Twilio: the Dial records both parties on two channels
-(``record-from-answer-dual``); Twilio's recording status callback (``/twilio/recording``,
-signed) names the file, and the worker downloads it into the spool the catalog reads
-(``<spool>/monitor/civic311/<uniqueid>.wav``), so a Twilio call's recording is catalogued,
+(``record-from-answer-dual``), and a call that moved into a Conference (a hold, a consult)
+has the room's recording for the rest (``twilio_rooms``); Twilio's recording status
+callbacks (``/twilio/recording``, ``/twilio/recording/room``, signed) name the files, and
+the worker downloads them into the spool the catalog reads
+(``<spool>/monitor/civic311/<uniqueid>.wav``, the room's ``<uniqueid>-room.wav``, joined
+to it before it is catalogued), so a Twilio call's recording is catalogued,
 retained, held and audited exactly as an Asterisk one (recordings/catalog.py).
 
 A download that fails is retried with backoff (``foundation.claims``); the catalog waits
@@ -27,6 +30,7 @@ from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.twilio_rest import Rest
 from foundation.web import Mount
+from recordings import twilio_rooms
 from recordings.models import TwilioRecording
 
 log = logging.getLogger(__name__)
@@ -43,38 +47,57 @@ def safe(uniqueid: str) -> bool:
 def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
     bp = Blueprint("twilio_recordings", __name__)
 
-    @bp.route("/twilio/recording", methods=["POST"])
-    @auth.public
-    def recording() -> Response:
-        """Twilio's recording status callback: keep the file to fetch (a repeat is a no-op)."""
+    def keep(uid: str, part: str) -> Response:
+        """Keep the file to fetch as ``uid + part`` (a repeat of the callback is a no-op)."""
         if not twilio_webhooks.valid(settings, request):
             abort(403)
         form = request.form
-        uid, url = form.get("CallSid", ""), form.get("RecordingUrl", "")
+        url = form.get("RecordingUrl", "")
         if form.get("RecordingStatus", "completed") != "completed":
             return Response("", status=204)
         api = settings.twilio_api_base.rstrip("/")
         if not safe(uid) or not url.startswith(api + "/"):
             abort(400)  # only Twilio's own API is fetched from, with our credentials
         with db.session() as s:
-            if s.scalar(select(TwilioRecording).where(TwilioRecording.uniqueid == uid)) is None:
-                s.add(TwilioRecording(uniqueid=uid, recording_sid=form.get("RecordingSid", "")[:64],
+            key = uid + part
+            if s.scalar(select(TwilioRecording).where(TwilioRecording.uniqueid == key)) is None:
+                s.add(TwilioRecording(uniqueid=key, recording_sid=form.get("RecordingSid", "")[:64],
                                       url=url[:512], status="pending", next_attempt_at=utcnow(),
                                       last_error=""))
         return Response("", status=204)
+
+    @bp.route("/twilio/recording", methods=["POST"])
+    @auth.public
+    def recording() -> Response:
+        """Twilio's recording status callback of a call's Dial (its CallSid: the caller's)."""
+        return keep(request.form.get("CallSid", ""), "")
+
+    @bp.route("/twilio/recording/room", methods=["POST"])
+    @auth.public
+    def room_recording() -> Response:
+        """The recording status callback of a call's Conference (``?call=`` the caller's
+        CallSid, in the signed URL: a conference's callback names no call), the rest of the
+        call after it moved into its room (``recordings/twilio_rooms.py``)."""
+        return keep(request.args.get("call", ""), twilio_rooms.ROOM_SUFFIX)
 
     return [Mount(bp, csrf_exempt=True)]
 
 
 def awaited(session: Session, uniqueid: str, source: str, ended_at: datetime | None,
             now: datetime) -> bool:
-    """True while the catalog should wait for a Twilio call's recording to arrive."""
+    """True while the catalog should wait for a Twilio call's recording to arrive: its
+    Dial's, and its room's when the call moved into one (``twilio_rooms``)."""
     if source != "twilio":
         return False
-    row = session.scalar(select(TwilioRecording).where(TwilioRecording.uniqueid == uniqueid))
-    if row is not None:
-        return row.status == "pending"
-    return ended_at is not None and now - ended_at < WAIT_FOR_CALLBACK
+    room = uniqueid + twilio_rooms.ROOM_SUFFIX
+    rows = {r.uniqueid: r for r in session.scalars(select(TwilioRecording).where(
+        TwilioRecording.uniqueid.in_([uniqueid, room])))}
+    if any(r.status == "pending" for r in rows.values()):
+        return True
+    if uniqueid not in rows and ended_at is not None and now - ended_at < WAIT_FOR_CALLBACK:
+        return True
+    return room not in rows and bool(twilio_rooms.awaited(session, uniqueid, ended_at, now,
+                                                         WAIT_FOR_CALLBACK))
 
 
 def _download(url: str, auth_: tuple[str, str], dest: Path) -> None:

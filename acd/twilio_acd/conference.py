@@ -8,7 +8,8 @@ agent hangs up work and are tested as they are, and most calls are never held. T
 puts every call in a conference from the start because its orchestration owns the ringing;
 here that would re-plumb all of it for the few calls that hold. The price: the first hold
 takes effect a second or two after the click (the move), and the Dial's recording ends at
-the move (the README says so). Should the agent hang up just before their leg is moved,
+the move: the room is recorded from its start for the rest (``conference_web.room_dial``,
+``recordings/twilio_rooms.py``). Should the agent hang up just before their leg is moved,
 Twilio refuses the redirect and the caller, already sent on to the room, finds it ended
 (``move_failed``) rather than waiting there alone.
 
@@ -29,6 +30,9 @@ caller has joined (the room's ``participant-join``), what the agent asked meanwh
   answering, or the desktop's Cancel (the target's participant removed) cancels it: the
   caller comes off hold talking to the agent again.
 
+The consulted agent (a target ``agent-<ext>``) is busy from the consult's start until their
+leg leaves (``consulted``): the dispatcher offers them no queued caller meanwhile.
+
 Every REST call goes into the ACD's outbox (``TwilioRequest``, retried by ``dispatch_jobs``).
 Every conference callback changes state only from the state it expects, so a duplicate or
 a late one (Twilio retries) changes nothing twice.
@@ -47,6 +51,7 @@ from acd import transfer as names
 from acd import twilio_events as tw
 from acd.recorder import apply_events
 from acd.states import TransferKind
+from acd.twilio_acd import consulted
 from acd.twilio_acd import queries as q
 from acd.twilio_acd.models import TwilioEntry, TwilioRequest
 from acd.twilio_acd.transfers import target_query
@@ -128,6 +133,7 @@ def consult(s: Session, agent: str, exten: str, caller_id: str, base: str,
     if e.consult_state == CANCELLED:  # its answer would be taken for the new target's
         raise live_store.CommandError("the cancelled consult's target is still ringing; "
                                       "try again in a moment")
+    consulted.claim(s, e, target, now)  # busy from now (CommandError: busy already)
     e.consult, e.consult_state, e.consult_leg = target, ASKED, None
     if e.room_state == "":
         _move(s, e, base, now)
@@ -194,6 +200,11 @@ def event(s: Session, entry_id: int, kind: str, call_sid: str, conference_sid: s
         return
     if conference_sid.startswith("CF") and e.conference_sid is None:
         e.conference_sid = conference_sid[:64]
+    if kind == "conference-end" and e.room_ended_at is None:
+        e.room_ended_at = now  # the room's recording is on its way (recordings/twilio_rooms)
+    if kind == "conference-end" or (kind == "participant-leave" and e.consult_leg
+                                    and call_sid == e.consult_leg):
+        consulted.free(s, e, now)  # the consulted agent left (handed over or not)
     if kind == "participant-join":
         _joined(s, e, call_sid, caller_id, base, now)
     elif kind in ("participant-hold", "participant-unhold") and call_sid == e.uniqueid:
@@ -217,6 +228,7 @@ def _joined(s: Session, e: TwilioEntry, call_sid: str, caller_id: str, base: str
     elif call_sid not in (e.uniqueid, e.agent_leg):  # the consult's target answered
         if e.consult_state == RINGING:
             e.consult_state, e.consult_leg = TALKING, call_sid[:64]
+            consulted.answered(s, e, now)
         elif e.consult_state == CANCELLED and e.consult_leg != call_sid:  # cancelled while
             e.consult_leg = call_sid[:64]  # it rang: removed now (once)
             _request(s, _participant(e, call_sid), {}, now, method="DELETE")
@@ -284,6 +296,7 @@ def target_ended(s: Session, entry_id: int, status: str, base: str, now: datetim
     e = s.get(TwilioEntry, entry_id)
     if e is None or status not in NOT_ANSWERED:
         return
+    consulted.free(s, e, now)  # their call is over, whatever became of the consult
     if e.consult_state == RINGING and e.state == q.CONNECTED:
         _end_consult(s, e, base, now, "")
     elif e.consult_state == CANCELLED:

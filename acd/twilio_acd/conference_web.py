@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, jsonify, request
 from twilio.twiml.voice_response import Dial, VoiceResponse
@@ -31,19 +32,33 @@ from foundation.settings import Settings
 from foundation.users import Role
 from foundation.web import Mount, id_value
 
+ROOM_RECORDING_URL = "/twilio/recording/room"  # the recordings catalog's (twilio_rooms)
 # one of the default waitUrl's classical pieces, Twilio's own hold music [memory]
 HOLD_MUSIC = "http://com.twilio.music.classical.s3.amazonaws.com/ClockworkWaltz.mp3"
 
 
-def room_dial(entry_id: int, action: str | None = None) -> Dial:
+def recording_callback(uniqueid: str) -> str:
+    """The room's recording status callback, naming the call (its CallSid)."""
+    return f"{ROOM_RECORDING_URL}?{urlencode({'call': uniqueid})}"
+
+
+def room_dial(entry_id: int, uniqueid: str, action: str | None = None) -> Dial:
     """``<Dial><Conference>`` into the entry's room; either party leaving ends it (an
-    attended transfer turns the agent's off first). ``action``: the caller's Dial action."""
+    attended transfer turns the agent's off first). ``action``: the caller's Dial action.
+
+    The room is recorded from its start (``record-from-start``; Twilio takes the first
+    joiner's attributes): the Dial's recording of the call ends at the move, so the room's
+    is the rest of the call, fetched into the catalog with it
+    (``recordings/twilio_rooms.py``). Its callback names no call, so its URL does."""
     dial = Dial(action=action, method="POST") if action else Dial()
     dial.conference(conference.room(entry_id), start_conference_on_enter=True,
                     end_conference_on_exit=True, beep=False, wait_url="",
                     status_callback=f"{conference.EVENTS_PATH}/{entry_id}",
                     status_callback_event="start end join leave hold",
-                    status_callback_method="POST")
+                    status_callback_method="POST", record="record-from-start",
+                    recording_status_callback=recording_callback(uniqueid),
+                    recording_status_callback_event="completed",
+                    recording_status_callback_method="POST")
     return dial
 
 
@@ -83,7 +98,8 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
             if e is None or e.state != q.CONNECTED or e.room_state == "":
                 vr.hangup()
                 return _xml(vr)
-        vr.append(room_dial(entry_id))
+            uniqueid = e.uniqueid
+        vr.append(room_dial(entry_id, uniqueid))
         return _xml(vr)
 
     @hooks.route("/conference/<int:entry_id>", methods=["POST"])

@@ -13,7 +13,9 @@ from foundation.db import Base, UTCDateTime
 class TwilioAgent(Base):
     """An agent as the Twilio ACD sees them. ``queues`` is JSON ``{queue: [paused, reason]}``;
     ``offer_entry`` the caller their device is being offered (ringing), ``on_call`` the
-    uniqueid they talk to; ``idle_since`` orders the longest-idle first."""
+    uniqueid they talk to; ``consult_entry`` the entry whose attended transfer consults them
+    (ringing until they answer, then on that call: ``consulted``); ``idle_since`` orders the
+    longest-idle first."""
 
     __tablename__ = "twilio_agents"
 
@@ -28,6 +30,7 @@ class TwilioAgent(Base):
     wrapup_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     wrapup_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     idle_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    consult_entry: Mapped[int | None] = mapped_column(default=None)
 
 
 class TwilioEntry(Base):
@@ -46,7 +49,8 @@ class TwilioEntry(Base):
     before its hold (Twilio's callbacks may cross); ``consult``
     the attended transfer's target (``acd.transfer`` names), ``consult_state`` "" | asked
     (the room is not ready yet) | ringing | talking | cancelled (asked before the target
-    answered: removed when it joins), ``consult_leg`` the target's call."""
+    answered: removed when it joins), ``consult_leg`` the target's call; ``room_ended_at``
+    the room's conference-end (its recording's callback follows)."""
 
     __tablename__ = "twilio_entries"
     __table_args__ = (Index("ix_twilio_entries_state", "state", "queue", "entered_at"),)
@@ -79,6 +83,7 @@ class TwilioEntry(Base):
     consult: Mapped[str | None] = mapped_column(String(128), default=None)
     consult_state: Mapped[str] = mapped_column(String(16), default="", server_default="")
     consult_leg: Mapped[str | None] = mapped_column(String(64), default=None)
+    room_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
 class TwilioRequest(Base):

@@ -16,8 +16,8 @@ from acd.twilio_acd import queries as q
 from acd.twilio_acd import routing
 from foundation.settings import Settings
 
-__all__ = ["WaitView", "active", "caller_ended", "entry_known", "join", "left_queue",
-           "press_key", "wait"]
+__all__ = ["Room", "WaitView", "active", "caller_ended", "entry_known", "join", "left_queue",
+           "moved_to_room", "press_key", "wait"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,20 @@ def left_queue(s: Session, uniqueid: str, queue_result: str,
 def entry_known(s: Session, uniqueid: str) -> bool:
     """The ACD queued this call (else the IVR's own rules apply)."""
     return q.entry(s, uniqueid) is not None
+
+
+@dataclass(frozen=True)
+class Room:
+    """A call's conference (a hold or a consult moved it there: ``conference``), whose own
+    recording holds the rest of the call; ``ended_at`` None while it goes on."""
+
+    ended_at: datetime | None
+
+
+def moved_to_room(s: Session, uniqueid: str) -> Room | None:
+    """The call's room, None when the call never moved into one."""
+    e = q.room_of(s, uniqueid)
+    return None if e is None else Room(e.room_ended_at)
 
 
 def caller_ended(s: Session, uniqueid: str, now: datetime, wrapup_s: Mapping[str, int]) -> None:

@@ -33,7 +33,9 @@ def _queues(row: TwilioAgent) -> dict[str, tuple[bool, str]]:
 
 
 def _pure(row: TwilioAgent) -> Agent:
-    return Agent(queues=_queues(row), ringing=row.offer_entry is not None, on_call=row.on_call,
+    consulted = row.consult_entry is not None  # rung by a consult (``consulted``)
+    return Agent(queues=_queues(row), ringing=row.offer_entry is not None or consulted,
+                 on_call=row.on_call,
                  wrapup_call=row.wrapup_call, wrapup_since=row.wrapup_since,
                  wrapup_until=row.wrapup_until, state=row.state, reason=row.reason)
 
@@ -274,7 +276,8 @@ def offer(s: Session, entry_id: int, agent: str, now: datetime, dequeue_url: str
     free = s.execute(update(TwilioAgent).where(TwilioAgent.agent == agent,
                                                TwilioAgent.state == AgentState.AVAILABLE,
                                                TwilioAgent.offer_entry.is_(None),
-                                               TwilioAgent.on_call.is_(None))
+                                               TwilioAgent.on_call.is_(None),
+                                               TwilioAgent.consult_entry.is_(None))
                      .values(offer_entry=entry_id))
     if not free.rowcount:  # type: ignore[attr-defined]
         s.rollback()  # the caller's own session holds this offer only (dispatch_jobs)
@@ -394,6 +397,13 @@ def transferred(s: Session, e: TwilioEntry, target: str, now: datetime, wrapup_s
     """The agent sent the caller on: blind (a redirect) or attended (they left the room)."""
     apply_events(s, [tw.transferred(now, e.uniqueid, target, kind)])
     complete(s, e, now, None, "transfer", wrapup_s)
+
+
+def room_of(s: Session, uniqueid: str) -> TwilioEntry | None:
+    """The newest entry of the call that moved into a room (None: it never did)."""
+    return s.scalar(select(TwilioEntry).where(TwilioEntry.uniqueid == uniqueid,
+                                              TwilioEntry.room_state != "")
+                    .order_by(TwilioEntry.id.desc()).limit(1))
 
 
 def connected_call(s: Session, agent: str) -> TwilioEntry | None:

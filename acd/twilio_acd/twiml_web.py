@@ -143,7 +143,8 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
                     conference.MOVING, conference.READY):
                 # the agent's leg left for the room (a hold or consult): the caller follows
                 # (READY: a repeat of this action, once they are there)
-                vr.append(conference_web.room_dial(entry_id, f"/twilio/acd/room-over/{e.id}"))
+                vr.append(conference_web.room_dial(entry_id, e.uniqueid,
+                                                   f"/twilio/acd/room-over/{e.id}"))
                 return _xml(vr)
             if e.state == q.CONNECTED:
                 q.complete(s, e, now, duration if status == "completed" else None,

@@ -140,6 +140,7 @@ def _page(web: CrmWeb, error: Exception | None = None, form: Any = None) -> Any:
         ctx["map"] = map_settings(web)
         ctx.update(desktop_actions.context(s, web.settings, u.agent_ext, request.args))
         page = render_template("crm/desktop.html", **ctx, ext=u.agent_ext,
+                               twilio=web.settings.telephony_backend == "twilio",
                                error=(code_of(error), str(error)) if error else None)
     return page, (status_of(error) if error else 200)
 

@@ -58,7 +58,8 @@ class Engine:
         self.calls: dict[str, Call] = {}
         self.queues: dict[str, str] = {}  # name -> QU sid
         self.members: dict[str, list[str]] = {}  # QU sid -> CallSids in line
-        self.recordings: dict[str, tuple[str, float]] = {}  # RE sid -> (CallSid, seconds)
+        # RE sid -> (CallSid, seconds, channels: 2 a Dial's dual-channel, 1 a Conference's)
+        self.recordings: dict[str, tuple[str, float, int]] = {}
         self.webhooks: list[tuple[float, str, dict[str, str], int]] = []  # what was sent
         self.agents: dict[str, AgentPlan] = {a.agent: a for a in scenario.agents}
         self.api_base = "http://127.0.0.1"  # where rest.serve answers (RecordingUrl)

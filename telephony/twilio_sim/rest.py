@@ -9,7 +9,8 @@
   back (201); the scenario's caller with that number answers and runs the ``Url``'s TwiML;
 - ``GET Queues.json`` and ``GET Queues/QU.../Members.json``: who waits where, paged as
   Twilio pages its lists (``PageSize``, ``Page``, ``next_page_uri``);
-- ``GET Recordings/RE....wav`` and ``DELETE Recordings/RE....json``;
+- ``GET Recordings/RE....wav`` (a Dial's two channels, a Conference's one) and ``DELETE
+  Recordings/RE....json``;
 - ``POST Conferences/CF.../Participants/CA....json`` (``Hold``, ``HoldUrl``,
   ``EndConferenceOnExit``), ``DELETE`` it (the participant leaves), ``POST
   Conferences/CF.../Participants.json`` (``From``, ``To``, ``Timeout``, ``StatusCallback``:
@@ -157,7 +158,7 @@ class RestApp:
                 rec = sim.recordings.get(sid)
             if rec is None:
                 return "recording", _error(404, 20404, "not found")
-            return "recording", Response(_silence(min(rec[1], MAX_WAV_S)),
+            return "recording", Response(_silence(min(rec[1], MAX_WAV_S), rec[2]),
                                          content_type="audio/x-wav")
         return "unknown", _error(404, 20404, "The requested resource was not found")
 
@@ -196,14 +197,15 @@ def _page(request: Request, key: str, items: list[Any]) -> dict[str, Any]:
             else None}
 
 
-def _silence(seconds: float) -> bytes:
-    """Two-channel 8 kHz audio of ``seconds`` (a dual-channel recording's shape)."""
+def _silence(seconds: float, channels: int = 2) -> bytes:
+    """8 kHz 16-bit audio of ``seconds``: two channels (a Dial's dual-channel recording) or
+    one (a Conference's: Twilio mixes a conference into one channel)."""
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
-        w.setnchannels(2)
+        w.setnchannels(channels)
         w.setsampwidth(2)
         w.setframerate(8000)
-        w.writeframes(b"\x00\x00" * 2 * int(8000 * max(seconds, 0.1)))
+        w.writeframes(b"\x00\x00" * channels * int(8000 * max(seconds, 0.1)))
     return buf.getvalue()
 
 

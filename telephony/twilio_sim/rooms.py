@@ -12,7 +12,15 @@
   conference-start|end, participant-join|leave|hold|unhold, with ``ConferenceSid``,
   ``FriendlyName``, ``CallSid``, ``Hold``, ``Muted``, ``EndConferenceOnExit``,
   ``StartConferenceOnEnter``, ``SequenceNumber``, ``Timestamp``), signed as every webhook;
-  a room ends when a participant with ``endConferenceOnExit`` leaves, or the last one does.
+  a room ends when a participant with ``endConferenceOnExit`` leaves, or the last one does;
+- ``record="record-from-start"`` (of the first to join, as the status callback) records the
+  room from its start to its end, one channel (Twilio mixes a conference), and its
+  ``recordingStatusCallback`` hears ``completed`` a second after the end with
+  ``ConferenceSid``, ``RecordingSid``, ``RecordingUrl``, ``RecordingStatus``,
+  ``RecordingDuration``, ``RecordingChannels`` 1, ``RecordingStartTime`` and
+  ``RecordingSource`` ``Conference`` (no ``CallSid``: a room is nobody's call).
+
+An agent's device rung while it has a call is noted in ``double_booked`` (``devices``).
 
 The caller's plan (``hold``, ``consult``) is the agent's desktop (the composition root's
 hook). Truth: hold counts from Twilio's hold of the caller to the unhold or the end of the
@@ -27,10 +35,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from telephony.twilio_sim import devices
 from telephony.twilio_sim.calls import Call, Leg
-from telephony.twilio_sim.scenario import draw
+from telephony.twilio_sim.scenario import AgentPlan, draw
 from telephony.twilio_sim.twiml import Verb
-from telephony.twilio_sim.verbs import OUTSIDE_TALK_S, Verbs
+from telephony.twilio_sim.verbs import API, OUTSIDE_TALK_S, Verbs
 
 OUTSIDE_ANSWER_S = 2.0
 SHORT = {"conference-start": "start", "conference-end": "end", "participant-join": "join",
@@ -57,6 +66,8 @@ class Room:
     events: frozenset[str]
     parts: dict[str, Part] = field(default_factory=dict)
     late: dict[str, str] | None = None  # a participant-hold held back (the plan's late)
+    recording: str = ""  # its recordingStatusCallback when it is recorded
+    started: float = 0.0
     seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     over: bool = False
 
@@ -65,6 +76,13 @@ class Rooms(Verbs):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rooms: dict[str, Room] = {}  # by friendly name (the newest of that name)
+        self.target_rings: dict[str, str] = {}  # a consult's leg ringing -> its agent
+        self.double_booked: list[tuple[float, str, str]] = []  # (at, agent, leg or call)
+
+    def _ring(self, agent: AgentPlan | None, sid: str) -> None:
+        if agent is not None and devices.busy(agent.agent, self.calls.values(),
+                                              self.rooms.values(), self.target_rings):
+            self.double_booked.append((self.now, agent.agent, sid))
 
     def _room(self, key: str) -> Room | None:
         return self.rooms.get(key) or next((r for r in self.rooms.values() if r.sid == key),
@@ -124,6 +142,10 @@ class Rooms(Verbs):
         if any(n.name == "Conference" for n in verb.children):
             self._join(call, None, "caller", verb)
             return True
+        noun = next((n for n in verb.children if n.name in ("Client", "Number")), None)
+        if noun is not None:
+            self._ring(next((a for a in self.agents.values() if noun.text in (
+                a.identity, a.number)), None), call.sid)
         return super()._v_dial(call, verb)
 
     def _join(self, call: Call, leg: Leg | None, role: str, dial: Verb,
@@ -134,7 +156,10 @@ class Rooms(Verbs):
         if room is None or room.over:
             room = Room(noun.text, f"CF{self.rng.getrandbits(128):032x}", call,
                         noun.attrs.get("statusCallback", ""),
-                        frozenset(noun.attrs.get("statusCallbackEvent", "").split()))
+                        frozenset(noun.attrs.get("statusCallbackEvent", "").split()),
+                        started=self.now)
+            if noun.attrs.get("record") == "record-from-start":
+                room.recording = noun.attrs.get("recordingStatusCallback", "") or " "
             self.rooms[noun.text] = room
         exits = (noun.attrs.get("endConferenceOnExit") == "true" if end_on_exit is None
                  else end_on_exit)
@@ -225,6 +250,23 @@ class Rooms(Verbs):
         for other in list(room.parts.values()):
             self._leave(room, other)
         self._event(room, "conference-end")
+        if room.recording:
+            self._room_recorded(room)
+
+    def _room_recorded(self, room: Room) -> None:
+        sid, seconds = f"RE{self.rng.getrandbits(128):032x}", int(self.now - room.started)
+        self.recordings[sid] = (room.owner.sid, float(seconds), 1)
+        url = room.recording.strip()
+        if not url:
+            return
+        form = {"ConferenceSid": room.sid, "RecordingSid": sid, "RecordingStatus": "completed",
+                "RecordingUrl": f"{self.api_base}{API}/{self.account_sid}/Recordings/{sid}",
+                "RecordingDuration": str(seconds), "RecordingChannels": "1",
+                "RecordingStartTime": self.when(room.started).strftime(
+                    "%a, %d %b %Y %H:%M:%S +0000"),
+                "RecordingSource": "Conference"}
+        self.at(self.now + 1, lambda: None if self._send("recording", room.owner, url, form,
+                                                         1) else None)
 
     def _caller_out(self, room: Room, part: Part) -> None:
         """The room ended around the caller: their Dial's action runs."""
@@ -287,6 +329,9 @@ class Rooms(Verbs):
             agent = next((a for a in self.agents.values()
                           if to in (f"client:{a.identity}", a.number)), None)
             leg = Leg(f"CA{self.rng.getrandbits(128):032x}", to, agent, {}, {}, self.now)
+            self._ring(agent, leg.sid)
+            if agent is not None:
+                self.target_rings[leg.sid] = agent.agent
             ring = (OUTSIDE_ANSWER_S if agent is None else
                     None if agent.ring_s is None else draw(agent.ring_s, self.rng))
             timeout = float(form.get("Timeout", 30))
@@ -304,6 +349,7 @@ class Rooms(Verbs):
         call = room.owner
         if room.over:
             return self._target_missed(room, leg, status_url)
+        self.target_rings.pop(leg.sid, None)
         leg.answered = self.now
         dial = Verb("Dial", {}, "", (Verb("Conference", {}, room.name),))
         self._join(call, leg, "target", dial, exits, status_url)
@@ -317,6 +363,7 @@ class Rooms(Verbs):
         return None
 
     def _target_missed(self, room: Room, leg: Leg, status_url: str) -> None:
+        self.target_rings.pop(leg.sid, None)
         room.owner.consult_done = True
         if status_url:
             self._send("leg", room.owner, status_url, {"CallSid": leg.sid,

@@ -278,7 +278,7 @@ class Verbs(Engine):
 
     def _recording(self, call: Call, leg: Leg, seconds: int) -> None:
         sid = f"RE{self.rng.getrandbits(128):032x}"
-        self.recordings[sid] = (call.sid, float(seconds))
+        self.recordings[sid] = (call.sid, float(seconds), 2)
         callback = leg.attrs.get("recordingStatusCallback")
         if callback:
             form = {"CallSid": call.sid, "RecordingSid": sid, "RecordingStatus": "completed",

@@ -197,3 +197,67 @@ def test_the_consoles_hold_and_consult_buttons_reach_twilio_as_participant_reque
             "EarlyMedia": "true", "StatusCallback": f"{BASE}/twilio/acd/consult/{entry_id}",
             "StatusCallbackEvent": "completed", "StatusCallbackMethod": "POST"}),
         ("participant-delete", "/CA-agent-leg.json", {})]  # Complete: the agent leaves
+
+
+def test_the_crm_desktops_hold_button_reaches_twilio_on_a_twilio_center(
+        db: Database, tmp_path: Path, chromium: Any) -> None:
+    """The CRM desktop's phone panel on Twilio: Hold and Resume (no SIP hold there: Twilio
+    holds in a Conference, by REST), the first moving the call into its room, then the
+    caller's participant held and resumed, as on the ACD console."""
+    now = utcnow()
+    with db.session() as s:
+        create_user(s, "agent1", TEST_PASSWORD, "agent", agent_ext="100")
+        s.add(TwilioAgent(agent="100", device="+12125550100", queues='{"citywide": [false, ""]}',
+                          state="on_call", reason="", on_call="CA-desk"))
+        entry = TwilioEntry(uniqueid="CA-desk", queue="citywide", entered_at=now,
+                            state="connected", agent="100", offered_at=now, answered_at=now,
+                            offers=1, tried="", position=1, agent_leg="CA-desk-leg")
+        s.add(entry)
+        s.flush()
+        entry_id = entry.id
+    conf, events = "CF" + "5" * 32, f"/twilio/acd/conference/{entry_id}"
+    with fake_twilio_rest(AC, TOKEN) as (api, fake):
+        env = {"CIVIC311_DATA_DIR": str(tmp_path / "data"), "CIVIC311_TELEPHONY_BACKEND":
+               "twilio", "TWILIO_ACCOUNT_SID": AC, "TWILIO_AUTH_TOKEN": TOKEN,
+               "PUBLIC_BASE_URL": BASE, "CIVIC311_TWILIO_API_BASE": api}
+        settings = Settings(twilio_account_sid=AC, twilio_auth_token=TOKEN,
+                            public_base_url=BASE, twilio_api_base=api,
+                            telephony_backend="twilio", data_dir=tmp_path / "data")
+        worker = Dispatcher(settings, db)
+        proc, base = start_web(None, db, tmp_path / "web.log", env)
+        try:
+            page = chromium.new_page()
+            page.goto(f"{base}/login")
+            page.fill("input[name=username]", "agent1")
+            page.fill("input[name=password]", TEST_PASSWORD)
+            page.click("button[type=submit]")
+            page.goto(f"{base}/agent/desktop")
+            panel = page.locator("#phone")
+            assert panel.locator("[data-phone=hold]").count() == 0  # the SIP phone's hold
+
+            def click(name: str, says: str) -> None:
+                panel.locator("#twilio-hold").get_by_role("button", name=name).click()
+                page.wait_for_selector(f"#twilio-hold [data-twilio=result]:text-is('{says}')",
+                                       timeout=10_000)
+
+            click("Hold", "holding")  # the call moves into its room first
+            worker.send(utcnow())
+            assert [(r["path"].rsplit("/", 1)[-1], r["form"]["Url"]) for r in
+                    fake.handled("redirect")] == [
+                ("CA-desk-leg.json", f"{BASE}/twilio/acd/room/{entry_id}?side=agent")]
+            for seq, sid in ((1, "CA-desk-leg"), (2, "CA-desk")):
+                assert twilio_says(base, events, {
+                    "ConferenceSid": conf, "FriendlyName": f"civic311-{entry_id}",
+                    "StatusCallbackEvent": "participant-join", "CallSid": sid,
+                    "SequenceNumber": str(seq)}) == 204
+            worker.send(utcnow())
+            click("Resume", "resuming")
+            worker.send(utcnow())
+            page.close()
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    prefix = f"/2010-04-01/Accounts/{AC}/Conferences/{conf}/Participants"
+    sent = [(r["path"].removeprefix(prefix), r["form"].get("Hold")) for r in fake.requests
+            if r["kind"] == "participant"]
+    assert sent == [("/CA-desk.json", "true"), ("/CA-desk.json", "false")]

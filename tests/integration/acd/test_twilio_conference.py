@@ -23,7 +23,8 @@ from tests.integration.acd.test_twilio_sim import records, truth
 
 SCENARIOS = Path(__file__).parent / "twilio_scenarios"
 NAMED = {"referral:+12125550177": "ref-12125550177", "referral:+12125550188": "ref-12125550188",
-         "referral:+12125550199": "ref-12125550199"}  # as acd/transfer.py names them
+         "referral:+12125550199": "ref-12125550199",
+         "agent:102": "agent-102"}  # as acd/transfer.py names them
 
 
 def with_hold(db: Database) -> dict[tuple[str, int], dict[str, Any]]:
