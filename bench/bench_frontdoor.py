@@ -13,24 +13,32 @@ call passes:
 The call flow is the 311 express line (3111) as the nodes run it: Answer, the FastAGI IVR
 (the daemon's keypad pick: 1 s of ``silence/1`` played, 2 s waiting for a key that never
 comes), ``UserEvent``, ``Queue(citywide)``, an agent rung and answering, the call recorded
-(MixMonitor, the default policy), the agent hanging up: about 3.5 s a call. A rate passes when
-SIPp counts zero failed calls and every call of the step is answered by an agent in its
-node's queue_log (no abandon, no queue timeout; callers hang up themselves 10 s after
-being answered, which fails the step). The two searches alternate in order between
-repeats, so the drift of a shared machine falls on both sides; the ratio two/one is per
-repeat, reported with its spread. The peak of Asterisk's ``active calls`` per node during
-the highest passing step is the concurrency at that rate with these short calls, not the
-most concurrent calls a node could hold with long ones.
+(MixMonitor, the default policy), the agent hanging up: about 4 s a call. A rate passes
+when SIPp counts zero failed calls and every call of the step is answered by an agent in
+its node's queue_log (no abandon, no queue timeout; callers hang up themselves 10 s after
+being answered, which fails the step). A step lasts ``--seconds`` (15): several call
+lifetimes, so the rate is one the nodes sustain; 5-s steps, shorter than the calls' CPU
+tail, let about twice the rate pass as a burst (bench/RESULTS.md). The two searches
+alternate in order between repeats, so the drift of a shared machine falls on both sides;
+the ratio two/one is per repeat, reported with its spread. The peak of Asterisk's ``active
+calls`` per node during the highest passing step is the concurrency at that rate with these
+short calls, not the most concurrent calls a node could hold with long ones.
 
 On a machine whose cores are shared by Kamailio, both Asterisks, both daemons, PostgreSQL
 and SIPp (this 2-core one), a second node adds no CPU: the ratio then measures what the
 front door and a second node cost (about 1 = no overhead), not what a second server gains.
+Each step also reads from /proc the CPU seconds of every process under test
+(``bench.cpu_use``) and of the rest of the machine (PostgreSQL, other people's work), and
+the run ends with the CPU per call at the highest passing rates: Kamailio's share of a
+call's CPU is the front door's overhead, whatever the other load on the machine did to
+the rates.
 
 Ports: the test ports of the front-door tests at ``CIVIC311_TEST_PORT_OFFSET`` (``node3_*``
 east, ``node2_*`` west, ``frontdoor_port``; do not run it beside those tests at the same
 offset) and agent phones on ``20000 + offset`` (east) and ``+ 50`` (west).
 
-Run as root: ``nice -n 10 .venv/bin/python -m bench.bench_frontdoor [--repeat 3]``.
+Run as root: ``nice -n 10 .venv/bin/python -m bench.bench_frontdoor [--repeat 2]``
+(about 10 minutes).
 """
 
 from __future__ import annotations
@@ -42,18 +50,19 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import cpu_use
 from bench.rate_search import Trial, highest_passing
 from foundation.settings import default_cache_dir
 from telephony import frontdoor, runtime, sipp
 from tests.conftest import make_database
 from tests.support import ports
-from tests.support.pbx import EXPRESS_LINE, Pbx, make_pbx, running_daemons, wait_until
+from tests.support.pbx import EXPRESS_LINE, DaemonProc, Pbx, make_pbx, running_daemons, wait_until
 from tests.support.truth import truth
 
 EAST, WEST = "east", "west"
@@ -73,10 +82,24 @@ class Cluster:
     nodes: dict[str, Pbx]
     door: frontdoor.FrontDoor
     door_proc: subprocess.Popen[bytes]
+    daemons: dict[str, DaemonProc] = field(default_factory=dict)
 
     @property
     def target(self) -> str:
         return f"127.0.0.1:{ports.port('frontdoor_port')}"
+
+    def cpu_roots(self) -> dict[str, list[int]]:
+        """The processes under test, by what they are (each with its descendants)."""
+        roots = {f"asterisk {n}": [p.proc.pid] for n, p in self.nodes.items() if p.proc}
+        roots |= {f"daemon {n}": [d.proc.pid] for n, d in self.daemons.items()}
+        roots["kamailio"] = [self.door_proc.pid]
+        roots["agent phones"] = [ph.proc.pid for p in self.nodes.values() for ph in p.phones]
+        return roots
+
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds so far of each process under test, and ``machine``: all cores."""
+        return {**cpu_use.tree_cpu_s(self.cpu_roots()), **cpu_use.own_cpu_s(),
+                "machine": cpu_use.machine_busy_s()}
 
     def use(self, names: list[str]) -> None:
         """Dispatch to ``names`` only (the list rewritten and reloaded), once all answer."""
@@ -112,6 +135,8 @@ class Step:
     peak_calls: dict[str, int]
     max_wait_s: int
     elapsed_s: float
+    cpu_s: dict[str, float]  # by process; "rest": the machine's other busy time (PostgreSQL,
+    # other people's work)
     passed: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -160,7 +185,8 @@ def cluster(tmp: Path, agents: int, talk_ms: int) -> Iterator[Cluster]:
                 for started in [pool.submit(n.start) for n in nodes.values()]:
                     started.result()
             with running_daemons([(n, tmp / f"{name}.log") for name, n in nodes.items()],
-                                 db.url), front_door(nodes, tmp) as door:
+                                 db.url) as daemons, front_door(nodes, tmp) as door:
+                door.daemons = dict(zip(nodes, daemons, strict=True))
                 with ThreadPoolExecutor(2) as pool:
                     for done in [pool.submit(log_in, n, talk_ms) for n in nodes.values()]:
                         done.result()
@@ -215,6 +241,7 @@ def trial(cluster: Cluster, mode: str, rate: int, seconds: int) -> Step:
         node.queue_log.write_text("")
     calls = rate * seconds
     stop = threading.Event()
+    cpu_before = cluster.cpu_s()
     t0 = time.monotonic()
     with ThreadPoolExecutor(1) as pool:
         peaks = pool.submit(sample_peaks, nodes, stop)
@@ -226,6 +253,9 @@ def trial(cluster: Cluster, mode: str, rate: int, seconds: int) -> Step:
             run.stop()
             stop.set()
     elapsed = time.monotonic() - t0
+    cpu_after = cluster.cpu_s()
+    cpu = {k: round(cpu_after[k] - cpu_before.get(k, 0), 2) for k in cpu_after}
+    cpu["rest"] = round(cpu.pop("machine") - sum(cpu.values()), 2)
     sipp_ok = result.failed == 0 and result.successful == calls
     if not sipp_ok:  # no need to wait for the rest: the step has failed
         drained(nodes, hang_up=True)
@@ -234,7 +264,7 @@ def trial(cluster: Cluster, mode: str, rate: int, seconds: int) -> Step:
     answered = {n: sum(c["outcome"] == "answered" for c in v.values()) for n, v in logged.items()}
     waits = [int(str(c["wait_s"] or 0)) for v in logged.values() for c in v.values()]
     step = Step(mode, rate, calls, result.successful, result.failed, answered, peaks.result(),
-                max(waits, default=0), round(elapsed, 1))
+                max(waits, default=0), round(elapsed, 1), cpu)
     print(json.dumps(step.__dict__), flush=True)
     return step
 
@@ -260,22 +290,27 @@ def spread(values: list[float]) -> str:
 @dataclass(frozen=True)
 class Repeat:
     """One repeat: the highest passing rate (calls/s) through the front door to one node
-    and to two, and each node's peak active calls at that rate."""
+    and to two, with the step that passed at each (None: no rate passed)."""
 
     number: int
     one: int
     two: int
-    one_peaks: dict[str, int]
-    two_peaks: dict[str, int]
+    one_step: Step | None
+    two_step: Step | None
 
     @property
     def ratio(self) -> float | None:
         return self.two / self.one if self.one else None
 
 
-def peaks_at(steps: list[Step], mode: str, rate: int) -> dict[str, int]:
-    return next((s.peak_calls for s in reversed(steps) if s.mode == mode and s.rate == rate
-                 and s.passed), {})
+def passed_at(steps: list[Step], mode: str, rate: int) -> Step | None:
+    """The newest step of ``mode`` that passed at ``rate``."""
+    return next((s for s in reversed(steps) if s.mode == mode and s.rate == rate
+                 and s.passed), None)
+
+
+def peaks(step: Step | None) -> dict[str, int]:
+    return step.peak_calls if step else {}
 
 
 def table(rows: list[Repeat]) -> str:
@@ -285,9 +320,9 @@ def table(rows: list[Repeat]) -> str:
            "|---|---|---|---|---|---|"]
     for r in rows:
         ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
-        out.append(f"| {r.number} | {r.one} | {r.two} | {ratio} | "
-                   f"{r.one_peaks.get(EAST, '-')} | {r.two_peaks.get(EAST, '-')} / "
-                   f"{r.two_peaks.get(WEST, '-')} |")
+        one, two = peaks(r.one_step), peaks(r.two_step)
+        out.append(f"| {r.number} | {r.one} | {r.two} | {ratio} | {one.get(EAST, '-')} | "
+                   f"{two.get(EAST, '-')} / {two.get(WEST, '-')} |")
     ratios = [r.ratio for r in rows if r.ratio is not None]
     out.append(f"\nratio two/one, median (min-max) over {len(ratios)} repeats: "
                f"{spread(ratios)}; one node {spread([float(r.one) for r in rows])} cps, "
@@ -295,10 +330,33 @@ def table(rows: list[Repeat]) -> str:
     return "\n".join(out)
 
 
+def cpu_table(rows: list[Repeat]) -> str:
+    """Where a call's CPU went at each repeat's highest passing rate (ms per call, median
+    over the repeats), and how many of the machine's cores were busy meanwhile."""
+    at = {"one": [r.one_step for r in rows if r.one_step],
+          "two": [r.two_step for r in rows if r.two_step]}
+    names = list(dict.fromkeys(k for v in at.values() for s in v for k in s.cpu_s))
+
+    def median(mode: str, value: Callable[[Step], float], digits: int) -> str:
+        got = [value(s) for s in at[mode]]
+        return f"{statistics.median(got):.{digits}f}" if got else "-"
+
+    out = ["| CPU at the highest passing rate | one node | two nodes |", "|---|---|---|"]
+    for name in names:
+        def per_call(s: Step, name: str = name) -> float:
+            return 1000 * s.cpu_s.get(name, 0) / s.calls
+
+        out.append(f"| {name}, ms per call | " + " | ".join(
+            median(m, per_call, 1) for m in at) + " |")
+    out.append("| cores busy, whole machine (2 cores) | " + " | ".join(
+        median(m, lambda s: sum(s.cpu_s.values()) / s.elapsed_s, 2) for m in at) + " |")
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--seconds", type=int, default=5, help="of calls per step")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--seconds", type=int, default=15, help="of calls per step")
     ap.add_argument("--first", type=int, default=20, help="calls/s of the first step")
     ap.add_argument("--cap", type=int, default=320, help="calls/s never tried above")
     ap.add_argument("--agents", type=int, default=40, help="per node")
@@ -315,11 +373,13 @@ def main() -> None:
             best = {m: search(door, m, args.first, args.cap, args.seconds, steps)[0]
                     for m in order}
             rows.append(Repeat(i + 1, best["one"], best["two"],
-                               peaks_at(steps, "one", best["one"]),
-                               peaks_at(steps, "two", best["two"])))
-            print(json.dumps({**rows[-1].__dict__, "ratio": rows[-1].ratio}), flush=True)
-    print(f"\n{table(rows)}\n\n{args.seconds} s of calls per step, {args.agents} agents per "
-          f"node talking {args.talk_ms} ms; run took {time.monotonic() - started:.0f} s")
+                               passed_at(steps, "one", best["one"]),
+                               passed_at(steps, "two", best["two"])))
+            print(json.dumps({"repeat": i + 1, **best, "ratio": rows[-1].ratio}), flush=True)
+    print(f"\n{table(rows)}\n\n{cpu_table(rows)}\n\n{args.seconds} s of calls per step, "
+          f"{args.agents} agents per node talking {args.talk_ms} ms; run took "
+          f"{time.monotonic() - started:.0f} s")
+
 
 if __name__ == "__main__":
     main()
