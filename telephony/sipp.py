@@ -214,7 +214,10 @@ def answering(workdir: Path, ring_ms: int, talk_ms: int,
         block = play(speech) + "\n" + block
     # SIPp refuses an optional message right before a pause: the ACK is awaited when holding
     # (or talking: the audio starts once the call is set up)
-    scenario = render("agent.xml", workdir, ring_ms=ring_ms, talk_ms=talk_ms, hold_block=block,
+    # SIPp reads a recv timeout of 0 as none: a phone told to ring 0 ms would wait for a
+    # CANCEL for ever and never answer
+    scenario = render("agent.xml", workdir, ring_ms=max(1, ring_ms), talk_ms=talk_ms,
+                      hold_block=block,
                       ack_optional="true" if not block else "false")
     return speaking_alaw(scenario) if speech else scenario
 
