@@ -41,6 +41,7 @@ from foundation.db import Database, utcnow
 log = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=10)
+BATCH_DAYS = 31
 Range = tuple[datetime, datetime]
 
 
@@ -67,18 +68,28 @@ def whole_days(s: Session, start: datetime, end: datetime
 
 
 def refresh(db: Database, zone: str, now: datetime | None = None) -> int:
-    """Bring the tallies up to date; returns how many days were rewritten."""
+    """Bring the tallies up to date; returns how many days were rewritten. Days are written
+    a month at a time, each month in its own transaction (a first run never holds the
+    database's write lock for long), and the run is noted last: until then the reports go
+    on as before the run (a first run: from the tickets alone)."""
     now = now or utcnow()
     with db.session() as s:
         state = s.get(TallyState, 1)
         if state is None or state.zone != zone:
-            days = _every_day(s, zone, now)
+            s.execute(delete(TallyState))
             s.execute(delete(TicketDayTally))
             s.execute(delete(TicketDistrictTally))
+            s.commit()
+            days = sorted(_every_day(s, zone, now))
         else:
-            days = _touched_days(s, zone, state.ran_at - OVERLAP)
-        for day in sorted(days):
-            _rewrite(s, day, zone)
+            days = sorted(_touched_days(s, zone, state.ran_at - OVERLAP))
+    for i in range(0, len(days), BATCH_DAYS):
+        with db.session() as s:
+            for day in days[i:i + BATCH_DAYS]:
+                _rewrite(s, day, zone)
+            s.commit()
+    with db.session() as s:
+        state = s.get(TallyState, 1)
         if state is None:
             s.add(TallyState(id=1, zone=zone, ran_at=now))
         else:

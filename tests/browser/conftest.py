@@ -77,7 +77,7 @@ def start_web(pbx: Pbx | None, db: Database, log: Path,
 def stop_web(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:
-        proc.wait(10)
+        proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()

@@ -71,7 +71,7 @@ def center(clean_pbx: Pbx, pg_db: Database, tmp_path: Path) -> Iterator[tuple[st
             yield base, earlier
         finally:
             proc.terminate()
-            proc.wait(10)
+            proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine
 
 
 def logged_in(browser: Any, base: str, user: str, path: str) -> Any:

@@ -125,4 +125,4 @@ def test_a_resident_files_checks_and_reopens_on_a_phone(city: Database, tmp_path
         ctx.close()
     finally:
         proc.terminate()
-        proc.wait(10)
+        proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine

@@ -105,4 +105,4 @@ def test_report_pages_by_role_and_the_public_page(center: tuple[Database, Path],
             public.screenshot(path=str(Path(shots) / "performance.png"), full_page=True)
     finally:
         proc.terminate()
-        proc.wait(10)
+        proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine

@@ -95,7 +95,7 @@ def test_the_desktop_answers_and_transfers_a_twilio_call(db: Database, tmp_path:
             page.close()
         finally:
             proc.terminate()
-            proc.wait(10)
+            proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine
         settings = Settings(twilio_account_sid=AC, twilio_auth_token=TOKEN,
                             public_base_url=BASE, twilio_api_base=api,
                             telephony_backend="twilio", data_dir=tmp_path / "data")
@@ -179,7 +179,7 @@ def test_the_consoles_hold_and_consult_buttons_reach_twilio_as_participant_reque
             page.close()
         finally:
             proc.terminate()
-            proc.wait(10)
+            proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine
     prefix = f"/2010-04-01/Accounts/{AC}/Conferences/{conf}/Participants"
     sent = [(r["kind"], r["path"].removeprefix(prefix), r["form"]) for r in fake.requests
             if r["kind"].startswith("participant")]
@@ -256,7 +256,7 @@ def test_the_crm_desktops_hold_button_reaches_twilio_on_a_twilio_center(
             page.close()
         finally:
             proc.terminate()
-            proc.wait(10)
+            proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine
     prefix = f"/2010-04-01/Accounts/{AC}/Conferences/{conf}/Participants"
     sent = [(r["path"].removeprefix(prefix), r["form"].get("Hold")) for r in fake.requests
             if r["kind"] == "participant"]
