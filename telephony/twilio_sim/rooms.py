@@ -80,8 +80,9 @@ class Rooms(Verbs):
         self.double_booked: list[tuple[float, str, str]] = []  # (at, agent, leg or call)
 
     def _ring(self, agent: AgentPlan | None, sid: str) -> None:
-        if agent is not None and devices.busy(agent.agent, self.calls.values(),
-                                              self.rooms.values(), self.target_rings):
+        in_rooms = (p.leg for r in self.rooms.values() if not r.over for p in r.parts.values())
+        if agent is not None and devices.busy(agent.agent, self.calls.values(), in_rooms,
+                                              self.target_rings):
             self.double_booked.append((self.now, agent.agent, sid))
 
     def _room(self, key: str) -> Room | None:
