@@ -61,7 +61,7 @@ from bench.rate_search import Trial, highest_passing
 from foundation.settings import default_cache_dir
 from telephony import frontdoor, runtime, sipp
 from tests.conftest import make_database
-from tests.support import ports
+from tests.support import ports, processes
 from tests.support.pbx import EXPRESS_LINE, DaemonProc, Pbx, make_pbx, running_daemons, wait_until
 from tests.support.truth import truth
 
@@ -167,12 +167,7 @@ def front_door(nodes: dict[str, Pbx], tmp: Path) -> Iterator[Cluster]:
         cluster.wait_dispatching(list(nodes))
         yield cluster
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        processes.stop(proc, 10)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ import requests
 from foundation.db import Database
 from foundation.users import create_user
 from tests.conftest import TEST_PASSWORD, make_database
+from tests.support import processes
 from tests.support.pbx import Pbx, wait_until
 
 
@@ -75,12 +76,7 @@ def start_web(pbx: Pbx | None, db: Database, log: Path,
 
 
 def stop_web(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    processes.stop(proc, 30)  # gunicorn: 5 s graceful stop, slower on a loaded machine
 
 
 @pytest.fixture

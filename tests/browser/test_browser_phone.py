@@ -27,7 +27,7 @@ from crm_bridge.tickets import service
 from crm_bridge.tickets.draft import TicketDraft
 from foundation.db import Database
 from foundation.users import create_user
-from tests.browser.conftest import start_web
+from tests.browser.conftest import start_web, stop_web
 from tests.conftest import TEST_PASSWORD
 from tests.support.pbx import Pbx, running_daemon, wait_until
 from tests.support.truth import truth
@@ -70,8 +70,7 @@ def center(clean_pbx: Pbx, pg_db: Database, tmp_path: Path) -> Iterator[tuple[st
         try:
             yield base, earlier
         finally:
-            proc.terminate()
-            proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine
+            stop_web(proc)
 
 
 def logged_in(browser: Any, base: str, user: str, path: str) -> Any:

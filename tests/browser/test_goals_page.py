@@ -15,7 +15,7 @@ from acd import live_store
 from acd.models import CallRecord
 from foundation.db import Database, utcnow
 from foundation.users import create_user
-from tests.browser.conftest import start_web
+from tests.browser.conftest import start_web, stop_web
 from tests.conftest import TEST_PASSWORD, make_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -67,5 +67,4 @@ def test_wallboard_marks_the_missed_goals(seeded: Database, tmp_path: Path,
         assert "Service level (entered queue)" in page.text_content("#definitions")
         page.close()
     finally:
-        proc.terminate()
-        proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine
+        stop_web(proc)

@@ -17,7 +17,7 @@ from crm_bridge.seed import seed_catalog
 from crm_bridge.tickets import service
 from foundation.db import Database
 from places.seed import seed_places
-from tests.browser.conftest import free_port, start_web
+from tests.browser.conftest import free_port, start_web, stop_web
 from tests.conftest import make_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -124,5 +124,4 @@ def test_a_resident_files_checks_and_reopens_on_a_phone(city: Database, tmp_path
             assert spanish[0].attributes == {"size": "small"}  # the key, as in English
         ctx.close()
     finally:
-        proc.terminate()
-        proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine
+        stop_web(proc)

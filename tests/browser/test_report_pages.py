@@ -20,7 +20,7 @@ from center.seed import seed_demo
 from foundation.db import Database
 from foundation.settings import load_settings
 from foundation.users import Role, create_user
-from tests.browser.conftest import start_web
+from tests.browser.conftest import start_web, stop_web
 from tests.conftest import TEST_PASSWORD, make_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -104,5 +104,4 @@ def test_report_pages_by_role_and_the_public_page(center: tuple[Database, Path],
         if shots:
             public.screenshot(path=str(Path(shots) / "performance.png"), full_page=True)
     finally:
-        proc.terminate()
-        proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine
+        stop_web(proc)

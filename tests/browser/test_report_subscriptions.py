@@ -14,7 +14,7 @@ from crm_bridge.scheduled.models import ReportSubscription
 from crm_bridge.seed import seed_catalog
 from foundation.db import Database
 from foundation.users import create_user
-from tests.browser.conftest import start_web
+from tests.browser.conftest import start_web, stop_web
 from tests.conftest import TEST_PASSWORD, make_database
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -71,5 +71,4 @@ def test_manager_subscribes_and_removes_agent_is_refused(db: Database, tmp_path:
         assert "Scheduled reports" not in agent.text_content("body")
         agent.close()
     finally:
-        proc.terminate()
-        proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine
+        stop_web(proc)

@@ -19,7 +19,7 @@ from acd.twilio_acd.models import TwilioAgent, TwilioEntry
 from foundation.db import Database, utcnow
 from foundation.settings import Settings
 from foundation.users import create_user
-from tests.browser.conftest import start_web
+from tests.browser.conftest import start_web, stop_web
 from tests.conftest import TEST_PASSWORD, make_database
 from tests.support.fake_twilio import fake_twilio_rest
 
@@ -48,30 +48,56 @@ def db(tmp_path: Path) -> Iterator[Database]:
     yield from make_database("postgres", tmp_path)
 
 
-def test_the_desktop_answers_and_transfers_a_twilio_call(db: Database, tmp_path: Path,
-                                                         chromium: Any) -> None:
+def connected_call(db: Database, uniqueid: str, device: str = "",
+                   agent_leg: str | None = None) -> int:
+    """Agent 100 (user agent1) talking on the queue call ``uniqueid``; its entry's id."""
     now = utcnow()
     with db.session() as s:
         create_user(s, "agent1", TEST_PASSWORD, "agent", agent_ext="100")
-        s.add(TwilioAgent(agent="100", device="", queues='{"citywide": [false, ""]}',
-                          state="on_call", reason="", on_call="CA-browser"))
-        s.add(TwilioEntry(uniqueid="CA-browser", queue="citywide", entered_at=now,
-                          state="connected", agent="100", offered_at=now, answered_at=now,
-                          offers=1, tried="", position=1))
+        s.add(TwilioAgent(agent="100", device=device, queues='{"citywide": [false, ""]}',
+                          state="on_call", reason="", on_call=uniqueid))
+        entry = TwilioEntry(uniqueid=uniqueid, queue="citywide", entered_at=now,
+                            state="connected", agent="100", offered_at=now, answered_at=now,
+                            offers=1, tried="", position=1, agent_leg=agent_leg)
+        s.add(entry)
+        s.flush()
+        return entry.id
+
+
+def twilio_env(tmp_path: Path, api: str) -> dict[str, str]:
+    """The web process's environment for a Twilio center on the fake REST server ``api``."""
+    return {"CIVIC311_DATA_DIR": str(tmp_path / "data"), "CIVIC311_TELEPHONY_BACKEND": "twilio",
+            "TWILIO_ACCOUNT_SID": AC, "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": BASE,
+            "CIVIC311_TWILIO_API_BASE": api}
+
+
+def twilio_settings(tmp_path: Path, api: str, **more: Any) -> Settings:
+    """The worker's settings for the same center."""
+    return Settings(twilio_account_sid=AC, twilio_auth_token=TOKEN, public_base_url=BASE,
+                    twilio_api_base=api, telephony_backend="twilio", data_dir=tmp_path / "data",
+                    **more)
+
+
+def agent_page(chromium: Any, base: str, path: str) -> Any:
+    """A page logged in as agent1, on ``path``."""
+    page = chromium.new_page()
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", "agent1")
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{base}{path}")
+    return page
+
+
+def test_the_desktop_answers_and_transfers_a_twilio_call(db: Database, tmp_path: Path,
+                                                         chromium: Any) -> None:
+    connected_call(db, "CA-browser")
     with fake_twilio_rest(AC, TOKEN) as (api, fake):
-        env = {"CIVIC311_DATA_DIR": str(tmp_path / "data"), "CIVIC311_TELEPHONY_BACKEND":
-               "twilio", "TWILIO_ACCOUNT_SID": AC, "TWILIO_AUTH_TOKEN": TOKEN,
-               "PUBLIC_BASE_URL": BASE, "CIVIC311_TWILIO_API_BASE": api,
-               "TWILIO_API_KEY_SID": "SK" + "5" * 32,
+        env = {**twilio_env(tmp_path, api), "TWILIO_API_KEY_SID": "SK" + "5" * 32,
                "TWILIO_API_KEY_SECRET": "an-api-key-secret-long-enough-for-hs256"}
         proc, base = start_web(None, db, tmp_path / "web.log", env)
         try:
-            page = chromium.new_page()
-            page.goto(f"{base}/login")
-            page.fill("input[name=username]", "agent1")
-            page.fill("input[name=password]", TEST_PASSWORD)
-            page.click("button[type=submit]")
-            page.goto(f"{base}/agent/console")
+            page = agent_page(chromium, base, "/agent/console")
             page.wait_for_selector("#twilio-phone")
             # the real SDK, from /static/vendor/ (npm), is loaded and offers its Device
             assert page.evaluate("typeof Twilio.Device") == "function"
@@ -94,12 +120,8 @@ def test_the_desktop_answers_and_transfers_a_twilio_call(db: Database, tmp_path:
             assert result["moved"]["transfer_to"] == "+12125550177"
             page.close()
         finally:
-            proc.terminate()
-            proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine
-        settings = Settings(twilio_account_sid=AC, twilio_auth_token=TOKEN,
-                            public_base_url=BASE, twilio_api_base=api,
-                            telephony_backend="twilio", data_dir=tmp_path / "data")
-        Dispatcher(settings, db).send(utcnow())
+            stop_web(proc)
+        Dispatcher(twilio_settings(tmp_path, api), db).send(utcnow())
         redirect = fake.handled("redirect")
         assert [r["path"].rsplit("/", 1)[-1] for r in redirect] == ["CA-browser.json"]
         assert redirect[0]["form"]["Url"].startswith(
@@ -119,35 +141,14 @@ def twilio_says(base: str, path: str, form: dict[str, str]) -> int:
 
 def test_the_consoles_hold_and_consult_buttons_reach_twilio_as_participant_requests(
         db: Database, tmp_path: Path, chromium: Any) -> None:
-    now = utcnow()
-    with db.session() as s:
-        create_user(s, "agent1", TEST_PASSWORD, "agent", agent_ext="100")
-        s.add(TwilioAgent(agent="100", device="", queues='{"citywide": [false, ""]}',
-                          state="on_call", reason="", on_call="CA-browser"))
-        entry = TwilioEntry(uniqueid="CA-browser", queue="citywide", entered_at=now,
-                            state="connected", agent="100", offered_at=now, answered_at=now,
-                            offers=1, tried="", position=1, agent_leg="CA-agent-leg")
-        s.add(entry)
-        s.flush()
-        entry_id = entry.id
+    entry_id = connected_call(db, "CA-browser", agent_leg="CA-agent-leg")
     conf, events = "CF" + "6" * 32, f"/twilio/acd/conference/{entry_id}"
     with fake_twilio_rest(AC, TOKEN) as (api, fake):
-        env = {"CIVIC311_DATA_DIR": str(tmp_path / "data"), "CIVIC311_TELEPHONY_BACKEND":
-               "twilio", "TWILIO_ACCOUNT_SID": AC, "TWILIO_AUTH_TOKEN": TOKEN,
-               "PUBLIC_BASE_URL": BASE, "CIVIC311_TWILIO_API_BASE": api}
-        settings = Settings(twilio_account_sid=AC, twilio_auth_token=TOKEN,
-                            public_base_url=BASE, twilio_api_base=api,
-                            twilio_from_number="+13115550311",
-                            telephony_backend="twilio", data_dir=tmp_path / "data")
-        worker = Dispatcher(settings, db)
-        proc, base = start_web(None, db, tmp_path / "web.log", env)
+        worker = Dispatcher(twilio_settings(tmp_path, api, twilio_from_number="+13115550311"),
+                            db)
+        proc, base = start_web(None, db, tmp_path / "web.log", twilio_env(tmp_path, api))
         try:
-            page = chromium.new_page()
-            page.goto(f"{base}/login")
-            page.fill("input[name=username]", "agent1")
-            page.fill("input[name=password]", TEST_PASSWORD)
-            page.click("button[type=submit]")
-            page.goto(f"{base}/agent/console")
+            page = agent_page(chromium, base, "/agent/console")
 
             def click(button: str, says: str) -> None:
                 page.evaluate("document.getElementById('phone-result').textContent = ''")
@@ -178,8 +179,7 @@ def test_the_consoles_hold_and_consult_buttons_reach_twilio_as_participant_reque
             worker.send(utcnow())
             page.close()
         finally:
-            proc.terminate()
-            proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine
+            stop_web(proc)
     prefix = f"/2010-04-01/Accounts/{AC}/Conferences/{conf}/Participants"
     sent = [(r["kind"], r["path"].removeprefix(prefix), r["form"]) for r in fake.requests
             if r["kind"].startswith("participant")]
@@ -204,34 +204,13 @@ def test_the_crm_desktops_hold_button_reaches_twilio_on_a_twilio_center(
     """The CRM desktop's phone panel on Twilio: Hold and Resume (no SIP hold there: Twilio
     holds in a Conference, by REST), the first moving the call into its room, then the
     caller's participant held and resumed, as on the ACD console."""
-    now = utcnow()
-    with db.session() as s:
-        create_user(s, "agent1", TEST_PASSWORD, "agent", agent_ext="100")
-        s.add(TwilioAgent(agent="100", device="+12125550100", queues='{"citywide": [false, ""]}',
-                          state="on_call", reason="", on_call="CA-desk"))
-        entry = TwilioEntry(uniqueid="CA-desk", queue="citywide", entered_at=now,
-                            state="connected", agent="100", offered_at=now, answered_at=now,
-                            offers=1, tried="", position=1, agent_leg="CA-desk-leg")
-        s.add(entry)
-        s.flush()
-        entry_id = entry.id
+    entry_id = connected_call(db, "CA-desk", device="+12125550100", agent_leg="CA-desk-leg")
     conf, events = "CF" + "5" * 32, f"/twilio/acd/conference/{entry_id}"
     with fake_twilio_rest(AC, TOKEN) as (api, fake):
-        env = {"CIVIC311_DATA_DIR": str(tmp_path / "data"), "CIVIC311_TELEPHONY_BACKEND":
-               "twilio", "TWILIO_ACCOUNT_SID": AC, "TWILIO_AUTH_TOKEN": TOKEN,
-               "PUBLIC_BASE_URL": BASE, "CIVIC311_TWILIO_API_BASE": api}
-        settings = Settings(twilio_account_sid=AC, twilio_auth_token=TOKEN,
-                            public_base_url=BASE, twilio_api_base=api,
-                            telephony_backend="twilio", data_dir=tmp_path / "data")
-        worker = Dispatcher(settings, db)
-        proc, base = start_web(None, db, tmp_path / "web.log", env)
+        worker = Dispatcher(twilio_settings(tmp_path, api), db)
+        proc, base = start_web(None, db, tmp_path / "web.log", twilio_env(tmp_path, api))
         try:
-            page = chromium.new_page()
-            page.goto(f"{base}/login")
-            page.fill("input[name=username]", "agent1")
-            page.fill("input[name=password]", TEST_PASSWORD)
-            page.click("button[type=submit]")
-            page.goto(f"{base}/agent/desktop")
+            page = agent_page(chromium, base, "/agent/desktop")
             panel = page.locator("#phone")
             assert panel.locator("[data-phone=hold]").count() == 0  # the SIP phone's hold
 
@@ -255,8 +234,7 @@ def test_the_crm_desktops_hold_button_reaches_twilio_on_a_twilio_center(
             worker.send(utcnow())
             page.close()
         finally:
-            proc.terminate()
-            proc.wait(30)  # gunicorn: 5 s graceful stop, slower on a loaded machine
+            stop_web(proc)
     prefix = f"/2010-04-01/Accounts/{AC}/Conferences/{conf}/Participants"
     sent = [(r["path"].removeprefix(prefix), r["form"].get("Hold")) for r in fake.requests
             if r["kind"] == "participant"]

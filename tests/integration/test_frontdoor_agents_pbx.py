@@ -34,7 +34,7 @@ from foundation.db import Database
 from foundation.settings import default_cache_dir
 from telephony import frontdoor, runtime, sipp
 from tests.conftest import make_database
-from tests.support import ports
+from tests.support import ports, processes
 from tests.support.pbx import EXPRESS_LINE, Pbx, make_pbx, running_daemons, wait_until
 from tests.support.records import assert_records_equal_logs
 
@@ -108,12 +108,7 @@ def door(nodes: dict[str, Pbx], tmp_path: Path) -> Iterator[frontdoor.FrontDoor]
     finally:
         for node in nodes.values():  # the phones log off at the front door while it is up
             node.stop_phones()
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        processes.stop(proc, 10)
 
 
 def door_target() -> str:

@@ -27,7 +27,7 @@ from foundation.db import Database, utcnow
 from foundation.settings import DEFAULT_NODE
 from telephony import frontdoor, sipp
 from tests.conftest import make_database
-from tests.support import ports
+from tests.support import ports, processes
 from tests.support.pbx import EXPRESS_LINE, Pbx, make_pbx, running_daemons, wait_until
 from tests.support.records import assert_records_equal_logs
 from tests.support.truth import truth
@@ -80,12 +80,7 @@ def door(clean_pbx: Pbx, west: Pbx, tmp_path: Path) -> Iterator[frontdoor.FrontD
         wait_until(both_active, 10, what="the front door to see both nodes answer OPTIONS")
         yield door
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        processes.stop(proc, 10)
 
 
 def open_calls(db: Database) -> dict[str, int]:
