@@ -47,12 +47,12 @@ def names(s: Session) -> tuple[dict[int, tuple[str, str]], dict[int, tuple[str, 
                                                        ServiceType.name))})
 
 
-def _scoped(stmt: Any, agency: str | None) -> Any:
-    """Only that agency's tickets (an unknown code: none)."""
+def agency_id(s: Session, agency: str | None) -> int | None:
+    """The id of an agency code (None: every agency; an unknown code: 0, which no agency has,
+    so its reports count nothing)."""
     if agency is None:
-        return stmt
-    return stmt.where(Ticket.agency_id == select(Agency.id).where(Agency.code == agency)
-                      .scalar_subquery())
+        return None
+    return s.scalar(select(Agency.id).where(Agency.code == agency)) or 0
 
 
 def _band_of(now: datetime) -> Any:
@@ -67,25 +67,18 @@ def _band_of(now: datetime) -> Any:
 def backlog(s: Session, now: datetime, agency: str | None) -> list[dict[str, Any]]:
     """Open tickets per agency and type, counted in each ageing band."""
     b = _band_of(now)
-    rows = s.execute(_scoped(select(Ticket.agency_id, Ticket.service_type_id, b, func.count())
-                             .where(OPEN_NUMBERED)
-                             .group_by(Ticket.agency_id, Ticket.service_type_id, b), agency))
+    stmt = (select(Ticket.agency_id, Ticket.service_type_id, b, func.count())
+            .where(OPEN_NUMBERED).group_by(Ticket.agency_id, Ticket.service_type_id, b))
+    aid = agency_id(s, agency)
+    rows = s.execute(stmt if aid is None else stmt.where(Ticket.agency_id == aid))
     agencies, types = names(s)
     counts: dict[tuple[str, str, str], Counter[str]] = {}
-    for agency_id, type_id, i, n in rows:
-        key = (*agencies[agency_id], types[type_id][1])
+    for a, type_id, i, n in rows:
+        key = (*agencies[a], types[type_id][1])
         counts.setdefault(key, Counter())[BANDS[i]] += int(n)
     return [{"agency": code, "agency_name": name, "service_name": t,
              "open": sum(c.values()), **{b: c[b] for b in BANDS}}
             for (code, name, t), c in sorted(counts.items())]
-
-
-def agency_id(s: Session, agency: str | None) -> int | None:
-    """The id of an agency code (None: every agency; an unknown code: 0, which no agency has,
-    so its reports count nothing)."""
-    if agency is None:
-        return None
-    return s.scalar(select(Agency.id).where(Agency.code == agency)) or 0
 
 
 def received(s: Session, start: datetime, end: datetime, agency: str | None,
@@ -118,13 +111,15 @@ def received(s: Session, start: datetime, end: datetime, agency: str | None,
 
 def outcomes(s: Session, start: datetime, end: datetime, agency: str | None) -> dict[str, Any]:
     """Closed in [start, end) and how many on time; reopened and escalated in the period."""
-    counts = tallies.closed(s, start, end, agency_id(s, agency)).values()
+    aid = agency_id(s, agency)
+    counts = tallies.closed(s, start, end, aid).values()
     closed, on_time = sum(n for n, _ in counts), sum(ok for _, ok in counts)
     events = select(TicketEvent.kind, func.count(func.distinct(TicketEvent.ticket_id))).where(
         TicketEvent.at >= start, TicketEvent.at < end,
         TicketEvent.kind.in_(("reopened", "escalated"))).group_by(TicketEvent.kind)
-    if agency is not None:
-        events = _scoped(events.join(Ticket, Ticket.id == TicketEvent.ticket_id), agency)
+    if aid is not None:
+        events = events.join(Ticket, Ticket.id == TicketEvent.ticket_id).where(
+            Ticket.agency_id == aid)
     kinds = dict(s.execute(events).all())
     reopened = int(kinds.get("reopened", 0))
     return {"closed": closed, "on_time": on_time,
