@@ -4,7 +4,9 @@ channel and district, closures on time, reopens and escalations: ``crm_bridge.ti
 reports``) for every agency and for one, and the on-time closure table per agency and type
 (``crm_bridge.tickets.sla.on_time_report``), each over the last 30 city days and today,
 after the day tallies are built (``crm_bridge.tickets.tallies``; the build and the next
-run, which finds nothing changed, are timed too).
+run, which finds nothing changed, are timed too) and the backlog counted
+(``crm_bridge.tickets.backlog``; read a minute after its count, with the last minutes'
+ticket writes of a city that size to correct for).
 
 The tickets are ``bench_open311``'s (COPY, spread over 365 days, older ones mostly closed),
 given here what a city's tickets also have and the reports count: channels (phone, web, app,
@@ -30,8 +32,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from bench.bench_open311 import create_db, drop_db, load
-from crm_bridge.models import TallyState
-from crm_bridge.tickets import reports, tallies
+from crm_bridge.models import BacklogState, TallyState
+from crm_bridge.tickets import backlog, reports, tallies
 from crm_bridge.tickets.sla import on_time_report
 from foundation.db import Database
 
@@ -65,6 +67,27 @@ def enrich(db: Database) -> None:
 
 
 ZONE = "America/New_York"
+
+
+def count_backlog(db: Database, n: int) -> str:
+    """The worker's backlog count (from nothing, then again with nothing changed), then the
+    writes of the last minutes a city of this size makes: each ticket is written about three
+    times, so ``n`` tickets over 365 days write ``3 n / 365`` a day, of which the read's
+    look-back (``backlog.OVERLAP`` and a minute) sees 11 minutes' worth."""
+    with db.engine.begin() as c:
+        c.execute(sa.delete(BacklogState))
+    started = time.perf_counter()
+    counted = backlog.refresh(db)
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    backlog.refresh(db)
+    again = time.perf_counter() - started
+    writes = max(1, round(3 * n / 365 * 11 / 1440))
+    with db.engine.begin() as c:
+        c.execute(sa.text("UPDATE crm_tickets SET updated_at = now() WHERE id IN (SELECT id "
+                          "FROM crm_tickets ORDER BY random() LIMIT :k)"), {"k": writes})
+    return (f"{counted:,} open tickets counted in {first:.2f} s, again (nothing changed) in "
+            f"{again:.3f} s; then {writes} tickets written")
 
 
 def timed(db: Database, fn: Callable[[Any], Any], repeat: int) -> list[float]:
@@ -102,12 +125,15 @@ def main() -> None:
         tallies.refresh(db, ZONE)
         print(f"{'':>9}  tallies: {days} days counted in {built:.1f} s; the next run "
               f"(nothing changed) {time.perf_counter() - started:.3f} s")
+        print(f"{'':>9}  backlog: {count_backlog(db, n)}")
         dbs[n] = db
     with dbs[args.small].engine.connect() as c:
         agency = c.scalar(sa.text("SELECT code FROM crm_agencies ORDER BY code LIMIT 1"))
+    # a read the most a minute's job leaves between counts: a minute after the count
+    later = datetime.now(UTC) + timedelta(minutes=1)
     cases: list[tuple[str, Callable[[Any], Any]]] = [
-        ("backlog, every agency", lambda s: reports.backlog(s, now, None)),
-        (f"backlog, {agency}", lambda s: reports.backlog(s, now, agency)),
+        ("backlog, every agency", lambda s: reports.backlog(s, later, None)),
+        (f"backlog, {agency}", lambda s: reports.backlog(s, later, agency)),
         ("received (30 days), every agency", lambda s: reports.received(s, t0, t1, None)),
         ("outcomes (30 days), every agency", lambda s: reports.outcomes(s, t0, t1, None)),
         ("on-time closure per agency and type (30 days)", lambda s: on_time_report(s, t0, t1)),

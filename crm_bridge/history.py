@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from crm_bridge.config import CrmConfig
 from crm_bridge.models import Notification, ServiceType, TallyState, Ticket
-from crm_bridge.tickets import routing, service, sla
+from crm_bridge.tickets import backlog, routing, service, sla
 from crm_bridge.tickets.draft import TicketDraft
 from crm_bridge.tickets.lifecycle import Action, ClosureReason, State
 from places.public import Match, addresses
@@ -173,9 +173,10 @@ def generate(session: Session, cfg: CrmConfig, start: datetime, end: datetime,
             _fate(rng, end - at, t.due_at - at)
         _work(session, t, fate, at, end, rng, cfg)
     _settle(session, max(end, now or end), cfg)
-    # these tickets were written with their own past times, which the tallies' look-back
-    # would not see: they count every day again at their next run
+    # these tickets were written with their own past times, which the look-back of the
+    # tallies and of the backlog's count would not see: both count again at their next run
     session.execute(delete(TallyState))
+    backlog.reset(session)
     return linked
 
 

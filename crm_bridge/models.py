@@ -241,6 +241,40 @@ class TallyState(Base):
     ran_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class BacklogMember(Base):
+    """An open ticket as the backlog's last count saw it (crm_bridge/tickets/backlog.py):
+    the read takes off what a ticket that changed since then was, and adds what it is."""
+
+    __tablename__ = "crm_backlog_members"
+    __table_args__ = (Index("ix_crm_backlog_members_due", "due_at"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("crm_tickets.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    agency_id: Mapped[int] = mapped_column()
+    service_type_id: Mapped[int] = mapped_column()
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class BacklogCount(Base):
+    """Open tickets per agency, type and ageing band at the backlog's last count."""
+
+    __tablename__ = "crm_backlog_counts"
+
+    agency_id: Mapped[int] = mapped_column(primary_key=True)
+    service_type_id: Mapped[int] = mapped_column(primary_key=True)
+    band: Mapped[int] = mapped_column(primary_key=True)  # index in backlog.BANDS
+    n: Mapped[int] = mapped_column()
+
+
+class BacklogState(Base):
+    """The instant of the backlog's last count (its members and counts are as of then)."""
+
+    __tablename__ = "crm_backlog_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Notification(Base):
     """One message to a resident or an escalation contact; sent by the worker, retried."""
 

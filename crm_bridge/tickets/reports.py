@@ -1,6 +1,6 @@
-"""Service-request reports: the open backlog aged past its due date, the top request types,
-requests by channel and by district (each layer ``civic311 gis import`` loaded), on-time
-closure, reopen and escalation counts (queries, no web).
+"""Service-request reports: the open backlog aged past its due date (``backlog``), the top
+request types, requests by channel and by district (each layer ``civic311 gis import``
+loaded), on-time closure, reopen and escalation counts (queries, no web).
 
 Each function takes an agency code (an agency worker's scope) or None for every agency.
 """
@@ -8,35 +8,20 @@ Each function takes an agency code (an agency worker's scope) or None for every 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_bridge.models import (
-    OPEN_NUMBERED,
     Agency,
     ServiceType,
     Ticket,
     TicketEvent,
 )
+from crm_bridge.tickets import backlog as open_backlog
 from crm_bridge.tickets import tallies
-
-# days past due: (label, lowest day, highest day or None); "not yet due" comes first
-AGE_BANDS = (("0-1", 0, 1), ("2-7", 2, 7), ("8-30", 8, 30), ("30+", 31, None))
-BANDS = ("not due", *(b[0] for b in AGE_BANDS))
-
-
-def band(due_at: datetime | None, now: datetime) -> str:
-    """Which ageing band an open ticket is in: whole days past its due date."""
-    if due_at is None or due_at > now:
-        return "not due"
-    days = (now - due_at) // timedelta(days=1)
-    for label, low, high in AGE_BANDS:
-        if days >= low and (high is None or days <= high):
-            return label
-    return AGE_BANDS[-1][0]
 
 
 def names(s: Session) -> tuple[dict[int, tuple[str, str]], dict[int, tuple[str, str]]]:
@@ -55,30 +40,14 @@ def agency_id(s: Session, agency: str | None) -> int | None:
     return s.scalar(select(Agency.id).where(Agency.code == agency)) or 0
 
 
-def _band_of(now: datetime) -> Any:
-    """The ageing band's index in BANDS, computed by the database: a ticket is at least d
-    whole days past due exactly when due_at <= now - d days."""
-    due = Ticket.due_at
-    bounded = [(due > now - timedelta(days=high + 1), i + 1)
-               for i, (_, _, high) in enumerate(AGE_BANDS) if high is not None]
-    return case((due.is_(None) | (due > now), 0), *bounded, else_=len(BANDS) - 1)
-
-
 def backlog(s: Session, now: datetime, agency: str | None) -> list[dict[str, Any]]:
-    """Open tickets per agency and type, counted in each ageing band."""
-    b = _band_of(now)
-    stmt = (select(Ticket.agency_id, Ticket.service_type_id, b, func.count())
-            .where(OPEN_NUMBERED).group_by(Ticket.agency_id, Ticket.service_type_id, b))
-    aid = agency_id(s, agency)
-    rows = s.execute(stmt if aid is None else stmt.where(Ticket.agency_id == aid))
+    """Open tickets per agency and type, counted in each ageing band (``backlog.BANDS``)."""
+    counts = open_backlog.counts(s, now, agency_id(s, agency))
     agencies, types = names(s)
-    counts: dict[tuple[str, str, str], Counter[str]] = {}
-    for a, type_id, i, n in rows:
-        key = (*agencies[a], types[type_id][1])
-        counts.setdefault(key, Counter())[BANDS[i]] += int(n)
+    rows = sorted(((*agencies[a], types[t][1]), c) for (a, t), c in counts.items())
     return [{"agency": code, "agency_name": name, "service_name": t,
-             "open": sum(c.values()), **{b: c[b] for b in BANDS}}
-            for (code, name, t), c in sorted(counts.items())]
+             "open": sum(c.values()), **{b: c[i] for i, b in enumerate(open_backlog.BANDS)}}
+            for (code, name, t), c in rows]
 
 
 def received(s: Session, start: datetime, end: datetime, agency: str | None,

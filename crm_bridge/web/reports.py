@@ -13,7 +13,7 @@ from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy import select
 
 from crm_bridge.models import ServiceType
-from crm_bridge.tickets import hotspots, reports
+from crm_bridge.tickets import backlog, hotspots, reports
 from crm_bridge.web.context import CrmWeb, agency_scope, user
 from crm_bridge.web.desktop import map_settings
 from foundation.auth import roles
@@ -58,7 +58,7 @@ def register(bp: Blueprint, web: CrmWeb) -> None:
                    "outcomes": reports.outcomes(s, t0, t1, scope)}
         if request.args.get("format") == "json":
             return jsonify(doc)
-        return render_template("crm/requests_report.html", doc=doc, bands=reports.BANDS,
+        return render_template("crm/requests_report.html", doc=doc, bands=backlog.BANDS,
                                start=start, end=end)
 
     @bp.route("/crm/reports/hotspots")

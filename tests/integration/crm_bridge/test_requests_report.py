@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from center.history import HistoryOptions, seed_history
 from center.seed import seed_demo
 from crm_bridge.models import Ticket, TicketEvent
-from crm_bridge.tickets.reports import band
+from crm_bridge.tickets.backlog import band
 from foundation.db import utcnow
 from tests.conftest import login
 
