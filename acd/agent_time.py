@@ -12,13 +12,14 @@ whole days (``acd.day_blocks``: ``minutes`` = ``DAY_MINUTES`` x the block's days
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
-from acd import day_blocks
+from acd import day_blocks, span_merge
 from acd.models import AgentStateSpan, AgentStateTime, table
 from acd.slices import (
     BASE_MINUTES,
@@ -59,17 +60,23 @@ def _overlapping(start: datetime, end: datetime) -> tuple[list[Any], list[Any]]:
             [SPAN.ended_at > start, SPAN.started_at < end])
 
 
-def span_rows(s: Session, start: datetime, end: datetime) -> list[SpanRow]:
-    cols = (SPAN.agent, SPAN.state, SPAN.reason, SPAN.started_at, SPAN.ended_at)
-    return [(a, st, r, t0, t1) for where in _overlapping(start, end)
-            for a, st, r, t0, t1 in s.execute(select(*cols).where(*where))]
+def span_rows(s: Session, start: datetime, end: datetime,
+              agents: Collection[str] | None = None) -> list[SpanRow]:
+    """The spans overlapping [start, end) (of ``agents`` only, if given), every node's
+    merged into one timeline per agent (``span_merge``: no second counted twice)."""
+    cols = (SPAN.agent, SPAN.state, SPAN.reason, SPAN.started_at, SPAN.ended_at, SPAN.node)
+    only = [] if agents is None else [SPAN.agent.in_(sorted(agents))]
+    return span_merge.merge((a, st, r, t0, t1, node) for where in _overlapping(start, end)
+                            for a, st, r, t0, t1, node in s.execute(
+                                select(*cols).where(*where, *only)))
 
 
 def from_spans(s: Session, start: datetime, end: datetime) -> Seconds:
     """The seconds of the spans clipped to [start, end) (an open one runs to ``end``). On
-    PostgreSQL summed in SQL, one row per agent, state and reason instead of one per span;
-    SQLite sums in Python, as its timestamps are text and its date arithmetic is not exact
-    to the microsecond."""
+    PostgreSQL summed in SQL, one row per agent, node, state and reason instead of one per
+    span, and an agent found on several nodes summed again from its merged spans; SQLite
+    sums in Python, as its timestamps are text and its date arithmetic is not exact to the
+    microsecond."""
     out: Seconds = {}
     if start >= end:
         return out
@@ -78,12 +85,19 @@ def from_spans(s: Session, start: datetime, end: datetime) -> Seconds:
     t0, t1 = literal(start, UTCDateTime()), literal(end, UTCDateTime())
     lo = func.greatest(SPAN.started_at, t0)
     hi = func.least(func.coalesce(SPAN.ended_at, t1), t1)
+    nodes: dict[str, set[str]] = {}
     for where in _overlapping(start, end):
-        for a, st, r, total in s.execute(
-                select(SPAN.agent, SPAN.state, SPAN.reason,
+        for a, node, st, r, total in s.execute(
+                select(SPAN.agent, SPAN.node, SPAN.state, SPAN.reason,
                        func.sum(func.extract("epoch", hi - lo)))
-                .where(*where, hi > lo).group_by(SPAN.agent, SPAN.state, SPAN.reason)):
+                .where(*where, hi > lo)
+                .group_by(SPAN.agent, SPAN.node, SPAN.state, SPAN.reason)):
             out[(a, st, r)] = out.get((a, st, r), 0.0) + float(total)
+            nodes.setdefault(a, set()).add(node)
+    shared = {a for a, on in nodes.items() if len(on) > 1}
+    if shared:
+        out = {k: v for k, v in out.items() if k[0] not in shared}
+        out.update(totals(span_rows(s, start, end, shared), start, end))
     return out
 
 

@@ -102,7 +102,8 @@ class Daemon:
             self._reset_spans(s)
 
     def _reset_spans(self, s: Session) -> None:
-        live_store.close_all_spans(s, datetime.now(UTC))
+        # only this node's: another node's daemon keeps the spans of the agents it shares
+        live_store.close_node_spans(s, self.settings.node, datetime.now(UTC))
         self.spans_reset = True
 
     async def _in_writer(self, fn: Any, *args: Any) -> Any:
@@ -222,7 +223,7 @@ class Daemon:
             self.recorder.apply_in(s, domain)
             if not self.spans_reset:
                 self._reset_spans(s)
-            live_store.record_moves(s, moves)
+            live_store.record_moves(s, moves, self.settings.node)
             if board is not None:
                 live_store.publish(s, board[1], self.settings.node)
         if board is not None:

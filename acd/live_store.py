@@ -21,7 +21,7 @@ from foundation.db import utcnow
 from foundation.settings import DEFAULT_NODE
 
 BOARD = "wallboard"
-SPAN_FIELDS = ("agent", "state", "reason", "started_at", "ended_at")
+SPAN_FIELDS = ("agent", "state", "reason", "started_at", "ended_at", "node")
 
 
 def board_name(node: str = DEFAULT_NODE) -> str:
@@ -102,8 +102,11 @@ def daemon_node(component: str) -> str | None:
     return node if prefix == "daemon" and at and node else None
 
 
-def record_moves(s: Session, moves: Sequence[Transition | WrapupEnded]) -> None:
-    """Close and open state spans for transitions; store after-call work on its call.
+def record_moves(s: Session, moves: Sequence[Transition | WrapupEnded],
+                 node: str = DEFAULT_NODE) -> None:
+    """Close and open ``node``'s state spans for transitions; store after-call work on its
+    call. Only ``node``'s spans are touched: an agent shared with another node keeps that
+    node's spans as its daemon wrote them (the readers merge them, ``acd.span_merge``).
 
     A batch is written in three statements whatever its size: one executemany closing
     each moved agent's open span, one inserting the new spans (those superseded within the
@@ -119,11 +122,12 @@ def record_moves(s: Session, moves: Sequence[Transition | WrapupEnded]) -> None:
     spans = table(AgentStateSpan)
     if by_agent:
         conn.execute(update(spans).where(spans.c.agent == bindparam("a"),
+                                         spans.c.node == node,
                                          spans.c.ended_at.is_(None))
                      .values(ended_at=bindparam("t")),
                      [{"a": a, "t": ts[0].at} for a, ts in by_agent.items()])
         rows = [{"agent": t.agent, "state": t.state, "reason": t.reason, "started_at": t.at,
-                 "ended_at": ts[i + 1].at if i + 1 < len(ts) else None}
+                 "ended_at": ts[i + 1].at if i + 1 < len(ts) else None, "node": node}
                 for ts in by_agent.values() for i, t in enumerate(ts)
                 if t.state != AgentState.LOGGED_OUT]
         bulk.insert_rows(conn, spans, SPAN_FIELDS, rows)
@@ -134,10 +138,17 @@ def record_moves(s: Session, moves: Sequence[Transition | WrapupEnded]) -> None:
                      .values(acw_s=bindparam("acw")), acw)
 
 
-def close_all_spans(s: Session, at: datetime) -> None:
-    """The daemon starts blind: whatever was open ends now; the snapshot reopens the truth."""
-    s.execute(update(AgentStateSpan).where(AgentStateSpan.ended_at.is_(None))
-              .values(ended_at=at))
+def close_node_spans(s: Session, node: str, at: datetime) -> int:
+    """End ``node``'s open spans at ``at`` (one that began later ends where it began);
+    returns how many. A daemon starts blind: what its node had open ends now and its
+    snapshot reopens the truth; the node-lost rule ends a lost node's at its loss. Other
+    nodes' spans, of the same agents too, are theirs to close."""
+    spans = list(s.scalars(select(AgentStateSpan).where(AgentStateSpan.ended_at.is_(None),
+                                                        AgentStateSpan.node == node)))
+    for span in spans:
+        span.ended_at = max(at, span.started_at)
+    s.flush()
+    return len(spans)
 
 
 class CommandError(ValueError):

@@ -104,7 +104,8 @@ class LogCursor(Base):
 
 
 class AgentStateSpan(Base):
-    """One stretch of an agent in one state; ``ended_at`` is NULL for the current one."""
+    """One stretch of an agent in one state on one node; ``ended_at`` is NULL for the
+    current one (at most one open per agent and node)."""
 
     __tablename__ = "agent_state_spans"
     __table_args__ = (Index("ix_agent_state_spans_agent_started", "agent", "started_at"),
@@ -121,6 +122,10 @@ class AgentStateSpan(Base):
     reason: Mapped[str] = mapped_column(String(64), default="")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # the node whose daemon saw this state (Settings.node): with agents shared by several
+    # nodes each keeps its own spans, the readers merge them (``acd.span_merge``)
+    node: Mapped[str] = mapped_column(String(16), default=DEFAULT_NODE,
+                                      server_default=DEFAULT_NODE)
 
 
 COMMAND_ACTIONS = tuple(CommandKind)

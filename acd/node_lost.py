@@ -10,7 +10,7 @@ written (the node's machine or its daemon is gone), or the daemon still beats bu
 reached its Asterisk (``ami_down_since`` in the heartbeat: the Asterisk is gone). The worker
 then closes its open calls by the rule for every call the system lost
 (``recorder.cut_off``) at that moment (the last beat, or the loss of the Asterisk): the last
-moment the node was known to carry them.
+moment the node was known to carry them; its agents' open state spans end then too.
 
 If the node does come back, its daemon reads the queue_log lines of the silence and the log
 wins (``reconcile.LogRecorder._ends``): a caller the log shows answered or abandoned gets the
@@ -103,8 +103,9 @@ def ami_down_since(row: Heartbeat) -> datetime | None:
 
 def close_lost_calls(db: Database, now: datetime, after_s: float) -> dict[str, int]:
     """Close the open calls of every node lost for more than ``after_s`` seconds, at the
-    moment it was lost; returns node -> calls closed (only nodes that had some). Running it
-    again finds nothing open: idempotent."""
+    moment it was lost, and end its agents' open state spans at that same moment (other
+    nodes' spans of the same agents stand); returns node -> calls closed (only nodes that
+    had some). Running it again finds nothing open: idempotent."""
     closed: dict[str, int] = {}
     with db.session() as s:
         for lost in lost_nodes(s, now, after_s):
@@ -114,13 +115,16 @@ def close_lost_calls(db: Database, now: datetime, after_s: float) -> dict[str, i
             note = lost_note(lost.node, lost.since, lost.how)
             for rec in calls:
                 cut_off(rec, lost.since, note)
+            spans = live_store.close_node_spans(s, lost.node, lost.since)
             if calls:
                 closed[lost.node] = len(calls)
+            if calls or spans:
                 log.warning("node %s %s since %s (more than %d s): %d open calls closed as "
-                            "cut off (%d answered, %d dropped)", lost.node, lost.how.value,
+                            "cut off (%d answered, %d dropped), %d agent state spans ended",
+                            lost.node, lost.how.value,
                             lost.since.isoformat(timespec="seconds"), after_s, len(calls),
                             sum(r.answered_at is not None for r in calls),
-                            sum(r.answered_at is None for r in calls))
+                            sum(r.answered_at is None for r in calls), spans)
     return closed
 
 

@@ -10,11 +10,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, render_template, request
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from acd import definitions, goals, queries, rollup
+from acd import agent_time, definitions, goals, queries, rollup
 from acd.metrics import Span, Summary, agent_stats, combine
-from acd.models import AgentStateSpan, CallRecord
+from acd.models import CallRecord
 from acd.states import AgentState
 from foundation.auth import current_user, roles
 from foundation.db import Database, utcnow
@@ -124,10 +124,10 @@ def create_blueprints(settings: Settings, db: Database) -> list[Mount]:
             calls = [queries.facts(r) for r in s.scalars(select(CallRecord).where(
                 CallRecord.entered_at >= start, CallRecord.entered_at < end,
                 CallRecord.agent.is_not(None)))]
-            spans = [Span(sp.agent, sp.state, sp.started_at, sp.ended_at) for sp in s.scalars(
-                select(AgentStateSpan).where(
-                    AgentStateSpan.started_at < end,
-                    or_(AgentStateSpan.ended_at.is_(None), AgentStateSpan.ended_at > start)))]
+            # every node's spans as one timeline per agent (an agent shared by two nodes
+            # counted once: ``span_merge``)
+            spans = [Span(a, st, t0, t1)
+                     for a, st, _, t0, t1 in agent_time.span_rows(s, start, end)]
         stats = agent_stats(calls, spans, start, until) if until > start else []
         return render_template("acd/agents.html", settings=settings, user=current_user(), day=day,
                                stats=stats, states=STATES, pct=_pct, num=_num)

@@ -27,10 +27,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from acd import live_store
-from acd.models import AgentCommand
-from foundation.db import Database
+from acd import live_store, queries
+from acd.models import AgentCommand, AgentStateSpan, CallRecord
+from acd.states import AgentState, CallOutcome
+from foundation.db import Database, utcnow
 from foundation.settings import default_cache_dir
 from telephony import frontdoor, runtime, sipp
 from tests.conftest import make_database
@@ -200,6 +202,26 @@ def connects(queue_log: Path) -> dict[str, list[tuple[int, int, str]]]:
     return out
 
 
+def assert_one_timeline(db: Database, ext: str) -> None:
+    """Agent ``ext``, logged in on both nodes, has each node's spans (each daemon writes its
+    own), and the agent time read from them counts each second once: no more than the wall
+    time since the first span began, on a call exactly as long as its calls' talk."""
+    now = utcnow()
+    with db.session() as s:
+        rows = s.execute(select(AgentStateSpan.node, AgentStateSpan.started_at,
+                                AgentStateSpan.ended_at).where(AgentStateSpan.agent == ext)).all()
+        since = min(t0 for _, t0, _ in rows)
+        seconds = {st: sec for (a, st, _), sec in queries.state_seconds(s, since, now).items()
+                   if a == ext}
+        talk = sum(r.talk_s or 0.0 for r in s.scalars(select(CallRecord).where(
+            CallRecord.agent == ext, CallRecord.outcome == CallOutcome.ANSWERED)))
+    assert {node for node, _, _ in rows} == {EAST, WEST}
+    stored = sum(((t1 or now) - t0).total_seconds() for _, t0, t1 in rows)
+    merged = sum(seconds.values())
+    assert merged <= (now - since).total_seconds() + 1e-3 < stored, (seconds, stored)
+    assert abs(seconds.get(AgentState.ON_CALL, 0.0) - talk) < 1.0, (seconds, talk)
+
+
 def test_a_phone_with_a_wrong_password_is_refused_at_the_front_door(
         nodes: dict[str, Pbx], door: frontdoor.FrontDoor) -> None:
     east = nodes[EAST]
@@ -242,6 +264,7 @@ def test_an_agent_talking_on_one_node_is_in_use_on_the_other_and_not_rung(
         assert west_call[0] >= east_call[1]
         assert (phone.events().count("rung"), refused_busy(door)) == (2, 0)
         assert_records_equal_logs(pg, logs, 2)
+        assert_one_timeline(pg, "107")
 
     # the front door's own rule holds where the device state has not arrived yet: a second
     # call to an agent who has one is refused. An origination rings a device whatever its
