@@ -25,10 +25,12 @@ from typing import Any
 from sqlalchemy.orm import Session, configure_mappers
 
 from acd import events as ev
-from acd import live_store, node_commands
-from acd.agent_actions import Command, Consults, action_for
+from acd import live_store
+from acd.agent_actions import Command, Consults, action_for, agent_channel
 from acd.agents import Transition, WrapupEnded
+from acd.command_loop import CommandLoop
 from acd.live import LiveBoard
+from acd.models import AgentCommand
 from acd.normalizer import DISPATCH, AgentCalls, normalize
 from acd.reconcile import reconcile
 from acd.recorder import Recorder, close_cut_calls, open_uniqueids
@@ -59,6 +61,8 @@ class Daemon:
         self.install = install
         self.recorder = Recorder(db, settings.node)
         self.consults = Consults()  # the desktop's attended transfers, by agent channel
+        self.commands = CommandLoop(db, settings.node, settings.frontdoor_agents,
+                                    self._in_writer, self._carry_out, self._has_call)
         self.agent_calls = AgentCalls()  # each agent's caller, for an end that names none
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="civic311-db")
         self.bridge = AmiBridge(settings.ami_host, settings.ami_port, settings.ami_user,
@@ -249,34 +253,20 @@ class Daemon:
                 log.exception("tick failed; retrying")
 
     async def run_commands(self) -> None:
-        for c in await self._in_writer(self._pending):
-            try:
-                detail = await self._carry_out(c.action, c.agent, c.queue, c.reason, c.target)
-                ok = True
-            except AmiError as exc:
-                ok, detail = False, str(exc)
-            log.info("agent command %d %s %s %s: %s", c.id, c.action, c.agent, c.queue or "*",
-                     detail)
-            await self._in_writer(self._finish, c.id, ok, detail)
+        await self.commands.run_once()
 
-    def _pending(self) -> list[Any]:
-        with self.db.session() as s:
-            if self.settings.frontdoor_agents:  # every node carries out log-ins and pauses
-                return node_commands.commands_for(s, self.settings.node)
-            return live_store.pending_commands(s)
+    async def _carry_out(self, c: AgentCommand) -> str:
+        targets = [c.queue] if c.queue else self.settings.queue_names()
+        return await action_for(c.action, self.bridge, self.consults).run(
+            Command(c.agent, c.queue, targets, c.reason, c.target))
 
-    def _finish(self, command_id: int, ok: bool, detail: str) -> None:
-        with self.db.session() as s:
-            if self.settings.frontdoor_agents:
-                node_commands.finish(s, self.settings.node, command_id, ok, detail)
-            else:
-                live_store.finish_command(s, command_id, ok, detail)
-
-    async def _carry_out(self, action: str, agent: str, queue: str | None, reason: str,
-                         target: str = "") -> str:
-        targets = [queue] if queue else self.settings.queue_names()
-        return await action_for(action, self.bridge, self.consults).run(
-            Command(agent, queue, targets, reason, target))
+    async def _has_call(self, agent: str) -> bool:
+        """Whether this node's Asterisk has ``agent`` on a call (its bridged channel)."""
+        try:
+            await agent_channel(self.bridge, agent)
+        except AmiError:
+            return False
+        return True
 
     async def periodic(self) -> None:
         """Reconcile on a timer, and at once when the live path lost events (``repair``);

@@ -224,12 +224,22 @@ def answering(workdir: Path, ring_ms: int, talk_ms: int,
 
 def routed(scenario: Path) -> Path:
     """The phone's own BYE follows the call's Record-Route (a proxy between the phone and
-    Asterisk, such as the front door, must see it), as RFC 3261 12.2.1.1 has every phone do."""
+    Asterisk, such as the front door, must see it), as RFC 3261 12.2.1.1 has every phone do;
+    and its 180 and 200 to the INVITE copy the Record-Route (12.1.1), so that Asterisk's BYE
+    (the caller hung up, the desktop transferred the call) goes through the proxy too."""
     text = scenario.read_text()
     bye = "      CSeq: 9 BYE\n"
     if bye not in text:
         raise ValueError(f"{scenario}: no phone BYE to route")
-    scenario.write_text(text.replace(bye, bye + "      [routes]\n"))
+    text = text.replace(bye, bye + "      [routes]\n")
+    cseq, label = "      [last_CSeq:]\n", '<label id="answer"/>'
+    ringing, answer = text.find(cseq), text.find(cseq, text.find(label))
+    if not 0 <= ringing < text.find(label) < answer:
+        raise ValueError(f"{scenario}: no 180 and answer to the INVITE")
+    for at in (answer, ringing):  # the later first: the earlier offset stays right
+        at += len(cseq)
+        text = text[:at] + "      [last_Record-Route:]\n" + text[at:]
+    scenario.write_text(text)
     return scenario
 
 

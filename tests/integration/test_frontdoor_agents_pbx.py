@@ -9,6 +9,7 @@ one ringing or up through it.
 
 - Device state: an agent talking on east shows in use on west, whose caller waits without
   the agent being rung at all (the front door refused nothing), then gets that agent.
+- A desktop transfer of a call on west is carried out by west's daemon, never east's.
 - Under load: residents call the front door; calls land on both nodes, agents answer calls
   of both nodes, no agent ever has two calls at once (CONNECT..COMPLETE per agent in both
   queue_logs never overlap), and the records equal both queue_logs call for call.
@@ -31,7 +32,8 @@ from sqlalchemy import select
 
 from acd import live_store, queries
 from acd.models import AgentCommand, AgentStateSpan, CallRecord
-from acd.states import AgentState, CallOutcome
+from acd.states import AgentState, CallOutcome, CommandKind
+from acd.transfer import TargetKind
 from foundation.db import Database, utcnow
 from foundation.settings import default_cache_dir
 from telephony import frontdoor, runtime, sipp
@@ -130,10 +132,12 @@ def door_errors(door: frontdoor.FrontDoor) -> list[str]:
 
 
 def agent_at_door(door: frontdoor.FrontDoor, nodes: dict[str, Pbx], ext: str, *,
-                  ring_ms: int, talk_ms: int, db: Database | None = None) -> sipp.SippProcess:
+                  ring_ms: int, talk_ms: int, db: Database | None = None,
+                  member: bool = True) -> sipp.SippProcess:
     """Agent ``ext``'s phone registered with the front door, reachable from every node
-    through it, and a member of the queue on every node: logged in as the desktop does (a
-    command every node's daemon carries out) with ``db``, else by each node's CLI."""
+    through it, and (``member``) a member of the queue on every node: logged in as the
+    desktop does (a command every node's daemon carries out) with ``db``, else by each
+    node's CLI."""
     east = nodes[EAST]
     phone = sipp.agent_phone(east.settings.agent_phone_port(ext), door_target(), f"agent{ext}",
                              east.settings.agent_sip_passwords[ext], ring_ms=ring_ms,
@@ -157,9 +161,11 @@ def agent_at_door(door: frontdoor.FrontDoor, nodes: dict[str, Pbx], ext: str, *,
 
         wait_until(reachable, 10, interval=0.5,
                    what=f"{node.settings.node} to reach {aor} through the front door")
+        if not member:
+            continue
         if db is None:
             node.rx(f"queue add member PJSIP/{aor} to {QUEUE} penalty 0 as {ext}")
-    if db is not None:
+    if db is not None and member:
         with db.session() as s:
             login = live_store.request_command(s, "test", "login", ext, QUEUE, "", [QUEUE]).id
         for node in nodes.values():
@@ -276,6 +282,73 @@ def test_an_agent_talking_on_one_node_is_in_use_on_the_other_and_not_rung(
     west.rx("channel originate PJSIP/agent107 application Wait 5")
     wait_until(lambda: refused_busy(door) == 1, 10, what="the front door to refuse west's call")
     assert phone.events().count("rung") == 3
+    assert door_errors(door) == []
+
+
+def answered_by(db: Database, agent: str, n: int) -> CallRecord | None:
+    """The ``n``th call (from 1) agent ``agent`` answered, once its record says so."""
+    with db.session() as s:
+        got = list(s.scalars(select(CallRecord).where(
+            CallRecord.agent == agent, CallRecord.answered_at.is_not(None))
+            .order_by(CallRecord.answered_at)))
+    return got[n - 1] if len(got) >= n else None
+
+
+def desktop_transfer(db: Database, node: Pbx, agent: str, to: str) -> AgentCommand:
+    """What the desktop's transfer button does; the command once a node has said."""
+    with db.session() as s:
+        cid = live_store.request_transfer(
+            s, f"agent{agent}", agent, CommandKind.BLIND_TRANSFER, TargetKind.AGENT, to,
+            node.settings.queue_names(), node.settings.agent_extensions).id
+
+    def done() -> AgentCommand | None:
+        with db.session() as s:
+            c = s.get(AgentCommand, cid)
+            return c if c is not None and c.status != "pending" else None
+
+    return wait_until(done, 20, what="a node to say what it made of the transfer")
+
+
+def test_a_desktop_transfer_is_carried_out_by_the_node_with_the_call(
+        nodes: dict[str, Pbx], door: frontdoor.FrontDoor, pg: Database,
+        tmp_path: Path) -> None:
+    """Agent 107 (a member on both nodes) takes a caller on west; the desktop's blind
+    transfer to agent 106 (registered at the front door, in no queue) is taken by west, the
+    node with the call, once: west's Asterisk transfers it and rings 106 through the door;
+    east, reading the same command, leaves it alone. Then, west's daemon stopped with 107 on
+    a second west call, the next transfer fails with a word once its bound has passed."""
+    east, west = nodes[EAST], nodes[WEST]
+    logs = {EAST: tmp_path / "east.log", WEST: tmp_path / "west.log"}
+    with running_daemons([(east, logs[EAST]), (west, logs[WEST])], pg.url) as daemons:
+        phone = agent_at_door(door, nodes, "107", ring_ms=200, talk_ms=30000, db=pg)
+        other = agent_at_door(door, nodes, "106", ring_ms=200, talk_ms=2000, member=False)
+        caller = west.call(hold_ms=60000)
+        first = wait_until(lambda: answered_by(pg, "107", 1), 20,
+                           what="agent 107 to answer the west caller")
+        assert first.node == WEST
+        cmd = desktop_transfer(pg, west, "107", "106")
+        assert (cmd.status, cmd.detail) == ("done", "west: transferred to agent-106")
+        wait_until(lambda: other.events().count("rung") == 1, 10,
+                   what="west to ring agent 106 through the front door")
+        assert caller.wait(60).successful == 1
+        assert "BLINDTRANSFER" in west.queue_log_events()
+        assert "ENTERQUEUE" not in east.queue_log_events()  # east never had a call
+        carried = {n: [ln for ln in p.read_text(errors="replace").splitlines()
+                       if f"agent command {cmd.id} " in ln] for n, p in logs.items()}
+        assert (len(carried[WEST]), carried[EAST]) == (1, []), carried
+
+        second = west.call(hold_ms=40000)
+        wait_until(lambda: answered_by(pg, "107", 2), 20,
+                   what="agent 107 to answer a second west caller")
+        daemons[1].stop()  # west's (started in the order given); its Asterisk keeps the call
+        asked = time.monotonic()
+        cmd = desktop_transfer(pg, west, "107", "106")
+        assert (cmd.status, cmd.detail) == (
+            "failed", "east: not carried out: agent 107's call is on node west, which did "
+            "not take it within 10 s (node west's daemon is down)")
+        assert time.monotonic() - asked < 20
+        assert (phone.events().count("rung"), other.events().count("rung")) == (2, 1)
+        assert second.wait(60).successful == 1
     assert door_errors(door) == []
 
 

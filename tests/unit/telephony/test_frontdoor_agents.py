@@ -149,3 +149,8 @@ def test_a_phone_behind_the_front_door_routes_its_bye(tmp_path: Path) -> None:
     text = sipp.routed(plain).read_text()
     bye = text[text.index("BYE [next_url]"):]
     assert bye.index("[routes]") < bye.index("Content-Length")
+    # its ringing and its answer copy the Record-Route, so Asterisk's BYE goes back that way
+    answers = [m for m in text.split("<send") if "SIP/2.0 180" in m or "a=rtpmap" in m]
+    assert len(answers) == 2
+    assert all(m.index("[last_Record-Route:]") < m.index("Contact:") for m in answers)
+    assert text.count("[last_Record-Route:]") == 2
