@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from acd.live_store import daemon_component
@@ -91,17 +91,16 @@ def take(s: Session, node: str, command_id: int) -> bool:
 
 def finish(s: Session, node: str, command_id: int, ok: bool, detail: str) -> None:
     """Node ``node`` carried out ``command_id``: its word goes into the command's detail;
-    the first word sets the status, a later failure turns it to ``failed``."""
-    cmd = s.get(AgentCommand, command_id, with_for_update=True)
-    if cmd is not None:
-        said = f"{node}: {detail}"
-        if cmd.status == "pending":
-            cmd.status, cmd.detail = ("done" if ok else "failed"), said[:500]
-        else:
-            cmd.detail = f"{cmd.detail}; {said}"[:500]
-            if not ok:
-                cmd.status = "failed"
-        cmd.done_at = utcnow()
+    the first word sets the status, a later failure turns it to ``failed``. One UPDATE, so
+    two nodes finishing at once both keep their word (SQLite has no row lock to read under)."""
+    said = f"{node}: {detail}"[:500]
+    first = AgentCommand.status == "pending"
+    s.execute(update(AgentCommand).where(AgentCommand.id == command_id).values(
+        detail=case((first, said),
+                    else_=func.substr(AgentCommand.detail + "; " + said, 1, 500)),
+        status=case((first, "done" if ok else "failed"),
+                    else_=AgentCommand.status if ok else "failed"),
+        done_at=utcnow()))
     cursor = _cursor(s, node)
     cursor.offset = max(cursor.offset, command_id)
     cursor.updated_at = utcnow()
