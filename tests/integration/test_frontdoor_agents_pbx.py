@@ -343,7 +343,7 @@ def test_a_node_that_dies_with_an_agent_on_a_call_leaves_them_free_on_the_other(
 
     phone = agent_at_door(door, nodes, "106", ring_ms=200, talk_ms=5000)
     ended_before = ended()
-    east.call(hold_ms=60000)
+    cut_off = east.call(hold_ms=60000)  # its node dies under it: stopped here
     wait_until(lambda: connected(east, "106"), 15, what="agent 106 to take the east caller")
     wait_until(lambda: "(In use)" in member_status(west, "106"), 5,
                what=f"west to see agent 106 in use ({member_status(west, '106')!r})")
@@ -368,4 +368,5 @@ def test_a_node_that_dies_with_an_agent_on_a_call_leaves_them_free_on_the_other(
     wait_until(lambda: connected(west, "106"), 15, what="agent 106 to take west's caller")
     assert phone.events().count("rung") >= 2
     assert door_errors(door) == []
-    waiting.stop()
+    for caller in (waiting, cut_off):
+        caller.stop()
