@@ -230,6 +230,11 @@ class Settings(BaseSettings):
     frontdoor_port: int = Field(default=5070, ge=1, le=65535)
     frontdoor_nodes: list[str] = Field(default_factory=list)
     frontdoor_probe_s: int = Field(default=2, ge=1)  # OPTIONS to every node this often
+    # A node the front door has had down (its OPTIONS unanswered) this long (seconds) is dead
+    # to the agents' device state: the front door tells the other nodes, in that node's name,
+    # that its states no longer count (an agent it had on a call is free again), and asks it
+    # to publish them again when it answers again (telephony/frontdoor.py, docs/nodes.md).
+    frontdoor_node_dead_s: int = Field(default=10, ge=1, le=3600)
     # Agent desk phones register with the front door, not with one node: the front door is
     # their registrar (same accounts and passwords) and every node dials an agent there, so
     # any node's queue can ring any agent. Off: phones register straight to this Asterisk.

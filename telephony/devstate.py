@@ -9,8 +9,13 @@ pjsip.conf, asterisk.conf (the node's own ``entityid``) and modules.conf when
 ``devstate_peers`` names the other nodes; nothing is rendered for a single node.
 
 Each node publishes as the endpoint ``civic311-node`` (identified by its From user and
-challenged with a secret derived from the center's ``sip_secret``, which all nodes share),
-to the resource ``devstate-<its own node>`` on the peer.
+challenged in realm ``civic311-node`` with a secret derived from the center's ``sip_secret``,
+which all nodes share), to the resource ``devstate-<its own node>`` on the peer.
+
+A peer's states have no expiry in Asterisk (res_pjsip_publish_asterisk keeps whatever a peer
+last published until it publishes again), so a node that dies with an agent on a call would
+leave that agent in use on every other node: the front door speaks for a dead node instead
+(``named_nodes``; telephony/frontdoor.py, docs/nodes.md).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 from foundation.settings import Settings
 
 PUBLISHER = "civic311-node"  # the endpoint, digest user and From user of every node
+REALM = "civic311-node"  # the digest realm a node challenges publishers in
 # only the agents' desk phones: they ring through the front door, so every node dials the
 # same device; a browser phone registers to one node and its state there is the truth
 DEVICES = r"^PJSIP/agent[0-9]+$"
@@ -55,6 +61,7 @@ class Sharing:
     peers: tuple[Peer, ...]
     devices: str = DEVICES
     publisher: str = PUBLISHER
+    realm: str = REALM
 
 
 def entity_id(node: str) -> str:
@@ -80,3 +87,13 @@ def sharing(settings: Settings) -> Sharing | None:
     if not settings.sip_secret:
         raise ValueError("sharing device state between nodes needs sip_secret (secrets.toml)")
     return Sharing(settings.node, entity_id(settings.node), secret(settings), peers)
+
+
+def named_nodes(settings: Settings) -> dict[str, str]:
+    """Every node sharing device state by the ``host:port`` of its SIP transport: this node
+    and its ``devstate_peers`` ({} when it names none). What the front door knows of which
+    node a dispatcher destination is, and so under which entity id it speaks for it."""
+    peers = {t: n for n, t in settings.devstate_peers.items() if n != settings.node}
+    if not peers:
+        return {}
+    return {f"{settings.sip_host}:{settings.sip_port}": settings.node, **peers}

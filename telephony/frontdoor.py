@@ -8,6 +8,10 @@ With ``frontdoor_agents`` it is also the agents' registrar: each desk phone regi
 with its own account (``telephony.phones``), checked against the account's digest secret
 (HA1, so the config holds no password), and every node dials ``agentEXT@<front door>``,
 which rings the phone wherever it registered — at most one call at a time per agent.
+
+With the nodes' device state shared as well (``devstate_peers``), it speaks for a dead node
+(``DeadNodes``): res_pjsip_publish_asterisk keeps a peer's last states with no expiry, so a
+node that dies with an agent on a call would leave that agent in use on every other node.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from foundation.settings import Settings
-from telephony import phones
+from telephony import devstate, phones
 from telephony.install import write_atomic
 
 TEMPLATES = Path(str(resources.files("asterisk_conf") / "templates" / "kamailio"))
@@ -93,6 +97,45 @@ def agent_digests(settings: Settings) -> list[tuple[str, str]]:
     return [(a.user, digest_ha1(a.user, a.password)) for a in phones.accounts(settings)]
 
 
+@dataclass(frozen=True)
+class Node:
+    """A node the front door dispatches to, by the name it shares device state under."""
+
+    name: str
+    target: str  # host:port of its SIP transport, as in the dispatcher's list
+    entity_id: str
+
+
+@dataclass(frozen=True)
+class DeadNodes:
+    """What the front door needs to speak for a node down ``after_s`` seconds: once, it
+    PUBLISHes to every other node, in the dead node's name (its entity id, in the body, is
+    what Asterisk files a state under), state UNKNOWN for every agent's device. UNKNOWN
+    ranks below every state a node gives a device itself, so each node's own view of the
+    agent stands. When the node answers again, the front door asks it to publish all its
+    states again (the module's own "refresh" request), which undoes all of that if the node
+    had never died (a frozen process, a network cut)."""
+
+    nodes: tuple[Node, ...]
+    after_s: int
+    publisher: str
+    ha1: str  # the publisher's digest hash in the nodes' realm, never its password
+
+    def others(self, node: Node) -> tuple[Node, ...]:
+        return tuple(n for n in self.nodes if n != node)
+
+
+def dead_nodes(settings: Settings, nodes: list[str]) -> DeadNodes | None:
+    """None unless agents are at the front door and two of its nodes share device state
+    (a destination that is no named node, per ``devstate.named_nodes``, is not spoken for)."""
+    names = devstate.named_nodes(settings)
+    named = tuple(Node(names[t], t, devstate.entity_id(names[t])) for t in nodes if t in names)
+    if not settings.frontdoor_agents or len(named) < 2:
+        return None
+    ha1 = digest_ha1(devstate.PUBLISHER, devstate.secret(settings), devstate.REALM)
+    return DeadNodes(named, settings.frontdoor_node_dead_s, devstate.PUBLISHER, ha1)
+
+
 def render(settings: Settings, run_dir: Path, nodes: list[str]) -> dict[str, str]:
     """Every file of the front door, by name."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
@@ -102,7 +145,7 @@ def render(settings: Settings, run_dir: Path, nodes: list[str]) -> dict[str, str
         debug=1, children=2, host=settings.frontdoor_host, port=settings.frontdoor_port,
         modules_dir=modules_dir(), run_dir=run_dir, list_file=door.list_file,
         probe_s=settings.frontdoor_probe_s, fr_timer_ms=2000, agents=agent_digests(settings),
-        realm=REALM)
+        realm=REALM, dead=dead_nodes(settings, nodes))
     return {door.config.name: cfg, door.list_file.name: dispatcher_list(nodes)}
 
 

@@ -13,6 +13,10 @@ one ringing or up through it.
 - Under load: residents call the front door; calls land on both nodes, agents answer calls
   of both nodes, no agent ever has two calls at once (CONNECT..COMPLETE per agent in both
   queue_logs never overlap), and the records equal both queue_logs call for call.
+- A dead node: east, SIGKILLed with an agent on a call, would leave that agent in use on
+  west for good (Asterisk keeps a peer's states with no expiry); the front door speaks for
+  east once it has been down ``frontdoor_node_dead_s``, and west's caller gets the agent.
+  Frozen instead of dead, east gets its states back to west when it answers again.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import signal
 import subprocess
 import time
 from collections import defaultdict
@@ -49,6 +54,8 @@ PORT_NAMES = ("sip_port", "ami_port", "agi_port", "agent_phone_base_port", "http
               "https_port")
 NODES = {EAST: ("node3", 25000), WEST: ("node2", 24000)}  # ports' prefix, first RTP port
 QUEUE = "citywide"
+DEAD_S = 3  # the front door's frontdoor_node_dead_s here
+PROBE_S = 1  # its frontdoor_probe_s
 
 
 @pytest.fixture
@@ -92,7 +99,8 @@ def nodes(tmp_path: Path) -> Iterator[dict[str, Pbx]]:
 @pytest.fixture
 def door(nodes: dict[str, Pbx], tmp_path: Path) -> Iterator[frontdoor.FrontDoor]:
     """Kamailio on the front-door port: the agents' registrar, dispatching to both nodes."""
-    settings = nodes[EAST].settings.model_copy(update={"frontdoor_probe_s": 1})
+    settings = nodes[EAST].settings.model_copy(
+        update={"frontdoor_probe_s": PROBE_S, "frontdoor_node_dead_s": DEAD_S})
     door = frontdoor.write(settings, tmp_path / "frontdoor",
                            [nodes[EAST].sip_target, nodes[WEST].sip_target])
     log = (tmp_path / "kamailio.log").open("wb")
@@ -189,6 +197,18 @@ def member_status(node: Pbx, ext: str) -> str:
     line = next((ln for ln in node.rx(f"queue show {QUEUE}").splitlines()
                  if f"(PJSIP/agent{ext}" in ln), "")
     return line
+
+
+def connected(node: Pbx, ext: str) -> bool:
+    """Whether agent ``ext`` took a call on ``node`` (a CONNECT of theirs in its queue_log)."""
+    return any(f[4] == "CONNECT" and f[3] == ext for f in (
+        line.split("|") for line in node.queue_log.read_text().splitlines()) if len(f) > 4)
+
+
+def door_says(door: frontdoor.FrontDoor, what: str) -> int:
+    """How many lines of the front door's log say ``what``."""
+    log = door.run_dir.parent / "kamailio.log"
+    return log.read_text(errors="replace").count(what)
 
 
 def connects(queue_log: Path) -> dict[str, list[tuple[int, int, str]]]:
@@ -381,3 +401,68 @@ def test_agents_at_the_front_door_take_calls_of_both_nodes_one_at_a_time(
         for (_, end, uid), (nstart, _, nuid) in zip(spans, spans[1:], strict=False):
             assert nstart >= end, f"agent {agent} had {uid} and {nuid} at once"
     assert door_errors(door) == []
+
+
+def test_a_node_that_dies_with_an_agent_on_a_call_leaves_them_free_on_the_other(
+        nodes: dict[str, Pbx], door: frontdoor.FrontDoor) -> None:
+    east, west = nodes[EAST], nodes[WEST]
+    assert east.proc is not None
+    spoken = f"node {EAST} down for {DEAD_S} s: told the other nodes"
+    # frozen, not dead: the front door speaks for east, which puts its states back when it
+    # answers again (the agent is still talking on east all along)
+    agent_at_door(door, nodes, "107", ring_ms=200, talk_ms=60000)
+    east.call(hold_ms=60000)
+    wait_until(lambda: connected(east, "107"), 15, what="agent 107 to take the east caller")
+    wait_until(lambda: "(In use)" in member_status(west, "107"), 5,
+               what=f"west to see agent 107 in use ({member_status(west, '107')!r})")
+    east.proc.send_signal(signal.SIGSTOP)
+    try:
+        wait_until(lambda: "(Not in use)" in member_status(west, "107"), 10,
+                   what="the front door to speak for the frozen east")
+        assert door_says(door, spoken) == 1
+    finally:
+        east.proc.send_signal(signal.SIGCONT)
+    wait_until(lambda: "(In use)" in member_status(west, "107"), 10,
+               what="east, answering again, to publish agent 107 in use again")
+    assert door_says(door, f"node {EAST} answers again") == 1
+    east.rx("channel request hangup all")
+    wait_until(lambda: "(Not in use)" in member_status(west, "107"), 10,
+               what="east to publish agent 107 free")
+    for node in nodes.values():
+        node.rx(f"queue remove member PJSIP/agent107 from {QUEUE}")
+
+    # dead: agent 106 talks on east, east is SIGKILLed, the phone hangs up (its BYE finds
+    # no node behind the front door); west, which has no channel of the agent, sees them
+    # in use until the front door speaks for east, and its caller then gets them
+    def ended() -> int:
+        return sum(e.startswith("COMPLETE") for e in east.queue_log_events())
+
+    phone = agent_at_door(door, nodes, "106", ring_ms=200, talk_ms=5000)
+    ended_before = ended()
+    cut_off = east.call(hold_ms=60000)  # its node dies under it: stopped here
+    wait_until(lambda: connected(east, "106"), 15, what="agent 106 to take the east caller")
+    wait_until(lambda: "(In use)" in member_status(west, "106"), 5,
+               what=f"west to see agent 106 in use ({member_status(west, '106')!r})")
+    assert ended() == ended_before, \
+        "agent 106's call ended before east was killed: the test proves nothing"
+    killed = time.monotonic()
+    east.proc.send_signal(signal.SIGKILL)
+    east.proc.wait(10)
+    waiting = west.call(hold_ms=60000)
+    wait_until(lambda: "ENTERQUEUE" in west.queue_log_events(), 15,
+               what="a caller waiting on west")
+    wait_until(lambda: "(Not in use)" in member_status(west, "106"), 15,
+               what="the front door to speak for the dead east")
+    freed_s = time.monotonic() - killed
+    # the front door sees east down within a probe and its 2 s timeout, waits DEAD_S, and
+    # speaks at the next second's check (about 5.5 s here); never before DEAD_S. The margin
+    # above is west's own work on a loaded 2-core machine (once 5 s more)
+    bound_s = PROBE_S + 2 + DEAD_S + 1
+    assert DEAD_S - 1 <= freed_s <= 3 * bound_s, f"agent 106 free on west {freed_s:.1f} s " \
+        f"after east died (documented: within {bound_s} s)"
+    assert door_says(door, spoken) == 2
+    wait_until(lambda: connected(west, "106"), 15, what="agent 106 to take west's caller")
+    assert phone.events().count("rung") >= 2
+    assert door_errors(door) == []
+    for caller in (waiting, cut_off):
+        caller.stop()

@@ -154,3 +154,28 @@ def test_a_phone_behind_the_front_door_routes_its_bye(tmp_path: Path) -> None:
     assert len(answers) == 2
     assert all(m.index("[last_Record-Route:]") < m.index("Contact:") for m in answers)
     assert text.count("[last_Record-Route:]") == 2
+
+
+@needs_kamailio
+def test_the_front_door_speaks_for_a_dead_node_as_the_others_accept(tmp_path: Path) -> None:
+    peers = {"east": "127.0.0.1:5160", "west": "127.0.0.1:5260"}
+    east, west = (node(tmp_path, n, int(t.split(":")[1]), devstate_peers=peers,
+                       frontdoor_agents=True) for n, t in peers.items())
+    cfg = frontdoor.render(east, tmp_path / "fd", list(peers.values()))["kamailio.cfg"]
+    pjsip = render_all(west, locate(west))["pjsip.conf"]
+    # west files a state under the eid in the body, on the resource east publishes to
+    accepted = of_type(pjsip, "inbound-publication")["devstate-east"]
+    assert accepted["event_asterisk-devicestate"] == "devstate-east"
+    assert f'$var(eid) = "{devstate.entity_id("east")}";' in cfg
+    assert '$var(resource) = "devstate-east";' in cfg and '"state":"UNKNOWN"' in cfg
+    # with west's publisher credentials, as a digest hash in the realm west challenges in
+    auth = of_type(pjsip, "auth")[of_type(pjsip, "endpoint")[accepted["endpoint"]]["auth"]]
+    ha1 = hashlib.md5(f"{auth['username']}:{auth['realm']}:{auth['password']}".encode())
+    assert f'$uac_req(apasswd) = "{ha1.hexdigest()}";' in cfg
+    assert auth["password"] not in cfg and f'$uac_req(auser) = "{auth["username"]}";' in cfg
+    assert "uac_req_send()" in cfg and "evroute" not in cfg.split("route[PUBLISH]")[1]
+    assert "$Ts - $sht(nodes=>east::down) >= 10" in cfg  # frontdoor_node_dead_s
+    # one node, or no shared device state: nothing of it
+    solo = frontdoor.render(node(tmp_path, "solo", 5160, frontdoor_agents=True),
+                            tmp_path / "fd2", ["127.0.0.1:5160"])["kamailio.cfg"]
+    assert "uac.so" not in solo and "route[NODES]" not in solo
