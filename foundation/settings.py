@@ -239,6 +239,14 @@ class Settings(BaseSettings):
     # their registrar (same accounts and passwords) and every node dials an agent there, so
     # any node's queue can ring any agent. Off: phones register straight to this Asterisk.
     frontdoor_agents: bool = False
+    # The carrier trunk reaches the front door, not one node (on every node and where the
+    # front door is rendered): the carrier's calls come in at frontdoor_port and go out to a
+    # healthy node from the front door's trunk socket (frontdoor_trunk_port), the one
+    # address each node takes as the carrier; the nodes' calls out to the carrier go to
+    # that socket and leave from frontdoor_port, so the carrier sees one address. Needs
+    # trunk auth = "ip" and the carrier's addresses as IPs (trunk match, or host).
+    frontdoor_trunk: bool = False
+    frontdoor_trunk_port: int = Field(default=5071, ge=1, le=65535)
     # The other nodes this node shares device state with (Asterisk's PJSIP PUBLISH,
     # res_pjsip_publish_asterisk): node name -> "host:port" of its SIP transport. An agent
     # on a call on one node then shows in use on every node, whose queues do not ring it.
@@ -482,9 +490,31 @@ class Settings(BaseSettings):
                 if line not in lines:
                     raise ValueError(f"trunk DID {did} goes to {line!r}: a line is 311, "
                                      f"express or a queue ({', '.join(self.queue_names())})")
+        if self.frontdoor_trunk:
+            self._check_frontdoor_trunk()
         if self.metrics_token is not None and len(self.metrics_token) < 16:
             raise ValueError("metrics_token: use at least 16 characters (or leave it unset)")
         return self
+
+    def _check_frontdoor_trunk(self) -> None:
+        """The trunk through the front door: the carrier knows the front door by address
+        (a registration from each node would hand the carrier the nodes' own addresses),
+        and the front door tells the carrier's requests by source IP."""
+        if self.trunk is None:
+            raise ValueError("frontdoor_trunk: there is no trunk to put behind the front door")
+        if self.trunk.auth != "ip":
+            raise ValueError("frontdoor_trunk needs trunk auth = \"ip\": a registration "
+                             "would give the carrier each node's address, not the front "
+                             "door's")
+        if self.frontdoor_trunk_port == self.frontdoor_port:
+            raise ValueError("frontdoor_trunk_port must differ from frontdoor_port: the nodes "
+                             "tell the carrier's calls by the port they come from")
+        for addr in self.trunk.match or [self.trunk.host]:
+            try:
+                ipaddress.ip_network(addr, strict=False)
+            except ValueError:
+                raise ValueError(f"frontdoor_trunk: the carrier's address {addr!r} is not an "
+                                 "IP or network; list them in trunk match") from None
 
     def queue(self, name: str) -> QueueDef | None:
         return next((q for q in self.queues if q.name == name), None)

@@ -12,6 +12,11 @@ which rings the phone wherever it registered — at most one call at a time per 
 With the nodes' device state shared as well (``devstate_peers``), it speaks for a dead node
 (``DeadNodes``): res_pjsip_publish_asterisk keeps a peer's last states with no expiry, so a
 node that dies with an agent on a call would leave that agent in use on every other node.
+
+With ``frontdoor_trunk`` the carrier trunk comes here too: the carrier's calls (told by its
+source addresses) go to a healthy node from a socket of their own, which each node's
+identify takes as the carrier; the nodes' calls out arrive at that socket and leave for the
+carrier from the front door's main one, the one address the carrier knows.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from foundation.settings import Settings
 from telephony import devstate, phones
 from telephony.install import write_atomic
+from telephony.trunk import config as trunk_config
 
 TEMPLATES = Path(str(resources.files("asterisk_conf") / "templates" / "kamailio"))
 MODULE_DIRS = ("/usr/lib/x86_64-linux-gnu/kamailio/modules", "/usr/lib/kamailio/modules",
@@ -136,6 +142,25 @@ def dead_nodes(settings: Settings, nodes: list[str]) -> DeadNodes | None:
     return DeadNodes(named, settings.frontdoor_node_dead_s, devstate.PUBLISHER, ha1)
 
 
+@dataclass(frozen=True)
+class Trunk:
+    """The carrier as the front door knows it (``frontdoor_trunk``)."""
+
+    port: int  # the front door's trunk socket: carrier calls leave from it, nodes' arrive
+    networks: list[str]  # the carrier's addresses (CIDRs): its requests come from these
+    host: str  # where the nodes' calls out go
+    carrier_port: int
+
+
+def trunk(settings: Settings) -> Trunk | None:
+    """The trunk through the front door, or None (the carrier reaches a node directly)."""
+    t = settings.trunk
+    if t is None or not settings.frontdoor_trunk:
+        return None
+    return Trunk(settings.frontdoor_trunk_port, trunk_config.carrier_networks(settings),
+                 t.host, t.port)
+
+
 def render(settings: Settings, run_dir: Path, nodes: list[str]) -> dict[str, str]:
     """Every file of the front door, by name."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
@@ -145,7 +170,7 @@ def render(settings: Settings, run_dir: Path, nodes: list[str]) -> dict[str, str
         debug=1, children=2, host=settings.frontdoor_host, port=settings.frontdoor_port,
         modules_dir=modules_dir(), run_dir=run_dir, list_file=door.list_file,
         probe_s=settings.frontdoor_probe_s, fr_timer_ms=2000, agents=agent_digests(settings),
-        realm=REALM, dead=dead_nodes(settings, nodes))
+        realm=REALM, dead=dead_nodes(settings, nodes), trunk=trunk(settings))
     return {door.config.name: cfg, door.list_file.name: dispatcher_list(nodes)}
 
 

@@ -4,6 +4,7 @@ the administrator's allowances applied."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from foundation.phone_numbers import e164
@@ -44,6 +45,14 @@ class TrunkView:
     matches: tuple[str, ...]  # identify match
     dids: tuple[DidRoute, ...]
     rules: tuple[OutboundRule, ...]
+    # "host:port" of the front door's trunk socket when the trunk goes through the front
+    # door (frontdoor_trunk): the one address this node takes as the carrier and calls out to
+    door: str | None = None
+
+    @property
+    def contact(self) -> str:
+        """Where this node sends its calls to the carrier: the carrier, or the front door."""
+        return f"sip:{self.door}" if self.door else self.server_uri
 
     @property
     def registers(self) -> bool:
@@ -77,9 +86,27 @@ def view(settings: Settings) -> TrunkView | None:
         assert number is not None
         dids.append(DidRoute(number, did_forms(number), line))
     allow = Allowances(international=t.allow_international, premium=t.allow_premium)
-    return TrunkView(t=t, caller_id=caller_id, matches=tuple(t.match or [t.host]),
+    door = door_socket(settings) if settings.frontdoor_trunk else None
+    return TrunkView(t=t, caller_id=caller_id,
+                     matches=(door,) if door else tuple(t.match or [t.host]),
                      dids=tuple(dids),
-                     rules=tuple(OutboundRule(r, allowed(r.kind, allow)) for r in RULES))
+                     rules=tuple(OutboundRule(r, allowed(r.kind, allow)) for r in RULES),
+                     door=door)
+
+
+def door_socket(settings: Settings) -> str:
+    """The front door's trunk socket, ``host:port``: only the front door sends from it, and
+    only the carrier's calls, so a node's identify can match it (port included)."""
+    return f"{settings.frontdoor_host}:{settings.frontdoor_trunk_port}"
+
+
+def carrier_networks(settings: Settings) -> list[str]:
+    """The carrier's addresses as CIDRs (the front door tells the carrier's requests by
+    them); [] without a trunk through the front door."""
+    t = settings.trunk
+    if t is None or not settings.frontdoor_trunk:
+        return []
+    return [str(ipaddress.ip_network(a, strict=False)) for a in (t.match or [t.host])]
 
 
 def allowances(settings: Settings) -> Allowances:
