@@ -234,6 +234,13 @@ class Settings(BaseSettings):
     # their registrar (same accounts and passwords) and every node dials an agent there, so
     # any node's queue can ring any agent. Off: phones register straight to this Asterisk.
     frontdoor_agents: bool = False
+    # With frontdoor_agents the front door also takes phones over TCP (on frontdoor_port)
+    # and, once sip_tls_cert_file and sip_tls_key_file are set, over TLS on this port, with
+    # the same certificate as the nodes' own TLS transport.
+    frontdoor_tls_port: int = Field(default=5071, ge=1, le=65535)
+    # A phone registered from behind NAT is sent an OPTIONS this often, keeping its NAT's
+    # binding open so the front door can still reach it there.
+    frontdoor_natping_s: int = Field(default=20, ge=1)
     # The other nodes this node shares device state with (Asterisk's PJSIP PUBLISH,
     # res_pjsip_publish_asterisk): node name -> "host:port" of its SIP transport. An agent
     # on a call on one node then shows in use on every node, whose queues do not ring it.

@@ -8,6 +8,10 @@ With ``frontdoor_agents`` it is also the agents' registrar: each desk phone regi
 with its own account (``telephony.phones``), checked against the account's digest secret
 (HA1, so the config holds no password), and every node dials ``agentEXT@<front door>``,
 which rings the phone wherever it registered — at most one call at a time per agent.
+Phones may register over UDP, TCP or (with the center's SIP TLS certificate) TLS; one
+behind NAT, or on a connection, is rung at the address and connection its REGISTER came
+from (nathelper), whatever its Contact says, and one behind NAT is pinged to keep its
+NAT's binding open.
 """
 
 from __future__ import annotations
@@ -71,6 +75,21 @@ def modules_dir() -> str:
     raise FrontDoorError("Kamailio's dispatcher module is missing: apt-get install kamailio")
 
 
+def tls_files(settings: Settings, modules: str) -> tuple[Path, Path] | None:
+    """The certificate and key the front door's TLS listener uses (the center's SIP TLS
+    ones), or None when it has none: TLS is for agents' phones, so only with agents."""
+    if not (settings.frontdoor_agents and settings.sip_tls):
+        return None
+    if not Path(modules, "tls.so").exists():
+        raise FrontDoorError("Kamailio's tls module is missing: apt-get install "
+                             "kamailio-tls-modules (or unset sip_tls_cert_file)")
+    assert settings.sip_tls_cert_file and settings.sip_tls_key_file
+    for f in (settings.sip_tls_cert_file, settings.sip_tls_key_file):
+        if not f.is_file():
+            raise FrontDoorError(f"the front door's TLS file {f} does not exist")
+    return settings.sip_tls_cert_file, settings.sip_tls_key_file
+
+
 def dispatcher_list(nodes: list[str]) -> str:
     """The dispatcher's list: one line per node (``host:port`` of its SIP transport)."""
     if not nodes:
@@ -98,11 +117,13 @@ def render(settings: Settings, run_dir: Path, nodes: list[str]) -> dict[str, str
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     door = FrontDoor(run_dir)
+    modules = modules_dir()
     cfg = env.get_template("kamailio.cfg.j2").render(
         debug=1, children=2, host=settings.frontdoor_host, port=settings.frontdoor_port,
-        modules_dir=modules_dir(), run_dir=run_dir, list_file=door.list_file,
+        modules_dir=modules, run_dir=run_dir, list_file=door.list_file,
         probe_s=settings.frontdoor_probe_s, fr_timer_ms=2000, agents=agent_digests(settings),
-        realm=REALM)
+        realm=REALM, tls=tls_files(settings, modules), tls_port=settings.frontdoor_tls_port,
+        natping_s=settings.frontdoor_natping_s)
     return {door.config.name: cfg, door.list_file.name: dispatcher_list(nodes)}
 
 

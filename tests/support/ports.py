@@ -41,6 +41,9 @@ FIXED = {
     # tests/integration/test_frontdoor_agents_pbx.py: its other node (node2_* is the first)
     "node3_sip_port": 17034, "node3_ami_port": 17035, "node3_agi_port": 17036,
     "node3_agent_phone_base_port": 17037, "node3_http_port": 17045, "node3_https_port": 17046,
+    # tests/integration/test_frontdoor_nat_tls_pbx.py: the front door's TLS port, and the
+    # local end of the TLS tunnel (socat) a TCP-only SIPp phone registers over TLS through
+    "frontdoor_tls_port": 17047, "tls_tunnel": 17048,
 }
 PHONE_BASES = tuple(name for name in FIXED if name.endswith("agent_phone_base_port"))
 
