@@ -29,11 +29,12 @@ USER civic311
 ENV CIVIC311_DATA_DIR=/var/lib/civic311
 CMD ["civic311", "--help"]
 
-# The SIP front door (`civic311 frontdoor run`): the same application with Debian's Kamailio.
+# The SIP front door (`civic311 frontdoor run`): the same application with Debian's Kamailio
+# and its TLS module (the phones' TLS listener, once sip_tls_cert_file/sip_tls_key_file are set).
 FROM app AS frontdoor
 USER root
 RUN apt-get update \
- && apt-get install -y --no-install-recommends kamailio \
+ && apt-get install -y --no-install-recommends kamailio kamailio-tls-modules \
  && rm -rf /var/lib/apt/lists/*
 USER civic311
 CMD ["civic311", "frontdoor", "run", "--run-dir", "/var/lib/civic311/frontdoor"]

@@ -246,7 +246,14 @@ class Settings(BaseSettings):
     # that socket and leave from frontdoor_port, so the carrier sees one address. Needs
     # trunk auth = "ip" and the carrier's addresses as IPs (trunk match, or host).
     frontdoor_trunk: bool = False
-    frontdoor_trunk_port: int = Field(default=5071, ge=1, le=65535)
+    frontdoor_trunk_port: int = Field(default=5072, ge=1, le=65535)
+    # With frontdoor_agents the front door also takes phones over TCP (on frontdoor_port)
+    # and, once sip_tls_cert_file and sip_tls_key_file are set, over TLS on this port, with
+    # the same certificate as the nodes' own TLS transport.
+    frontdoor_tls_port: int = Field(default=5071, ge=1, le=65535)
+    # A phone registered from behind NAT is sent an OPTIONS this often, keeping its NAT's
+    # binding open so the front door can still reach it there.
+    frontdoor_natping_s: int = Field(default=20, ge=1)
     # The other nodes this node shares device state with (Asterisk's PJSIP PUBLISH,
     # res_pjsip_publish_asterisk): node name -> "host:port" of its SIP transport. An agent
     # on a call on one node then shows in use on every node, whose queues do not ring it.
@@ -509,6 +516,9 @@ class Settings(BaseSettings):
         if self.frontdoor_trunk_port == self.frontdoor_port:
             raise ValueError("frontdoor_trunk_port must differ from frontdoor_port: the nodes "
                              "tell the carrier's calls by the port they come from")
+        if self.frontdoor_agents and self.frontdoor_trunk_port == self.frontdoor_tls_port:
+            raise ValueError("frontdoor_trunk_port must differ from frontdoor_tls_port: the "
+                             "front door listens for phones over TLS there")
         for addr in self.trunk.match or [self.trunk.host]:
             try:
                 ipaddress.ip_network(addr, strict=False)

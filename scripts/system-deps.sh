@@ -5,7 +5,9 @@
 # scheduled reports' PDF), nodejs + npm (the browser phone's SIP.js, from package-lock.json),
 # dovecot-imapd + openssl (the e-mail-in tests run their own IMAP server: the package's
 # system service is switched off again), kamailio (the SIP front door of several Asterisk
-# nodes, docs/nodes.md: civic311 runs its own, so the package's service is switched off too).
+# nodes, docs/nodes.md: civic311 runs its own, so the package's service is switched off too)
+# with kamailio-tls-modules (its TLS listener for phones), socat (the tests' TLS tunnel: SIPp
+# is built without TLS).
 # Installs only what is missing; needs root.
 set -euo pipefail
 need=()
@@ -18,6 +20,9 @@ command -v npm >/dev/null || need+=(nodejs npm)
 command -v openssl >/dev/null || need+=(openssl)
 command -v dovecot >/dev/null || need+=(dovecot-imapd)
 command -v kamailio >/dev/null || [ -x /usr/sbin/kamailio ] || need+=(kamailio)
+[ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so ] || [ -e /usr/lib/kamailio/modules/tls.so ] \
+  || [ -e /usr/lib64/kamailio/modules/tls.so ] || need+=(kamailio-tls-modules)
+command -v socat >/dev/null || need+=(socat)
 if ! command -v asterisk >/dev/null; then command -v debootstrap >/dev/null || need+=(debootstrap); fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

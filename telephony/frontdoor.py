@@ -17,6 +17,11 @@ With ``frontdoor_trunk`` the carrier trunk comes here too: the carrier's calls (
 source addresses) go to a healthy node from a socket of their own, which each node's
 identify takes as the carrier; the nodes' calls out arrive at that socket and leave for the
 carrier from the front door's main one, the one address the carrier knows.
+
+Phones may register over UDP, TCP or (with the center's SIP TLS certificate) TLS; one
+behind NAT, or on a connection, is rung at the address and connection its REGISTER came
+from (nathelper), whatever its Contact says, and one behind NAT is pinged to keep its
+NAT's binding open.
 """
 
 from __future__ import annotations
@@ -79,6 +84,21 @@ def modules_dir() -> str:
         if Path(d, "dispatcher.so").exists():
             return d
     raise FrontDoorError("Kamailio's dispatcher module is missing: apt-get install kamailio")
+
+
+def tls_files(settings: Settings, modules: str) -> tuple[Path, Path] | None:
+    """The certificate and key the front door's TLS listener uses (the center's SIP TLS
+    ones), or None when it has none: TLS is for agents' phones, so only with agents."""
+    if not (settings.frontdoor_agents and settings.sip_tls):
+        return None
+    if not Path(modules, "tls.so").exists():
+        raise FrontDoorError("Kamailio's tls module is missing: apt-get install "
+                             "kamailio-tls-modules (or unset sip_tls_cert_file)")
+    assert settings.sip_tls_cert_file and settings.sip_tls_key_file
+    for f in (settings.sip_tls_cert_file, settings.sip_tls_key_file):
+        if not f.is_file():
+            raise FrontDoorError(f"the front door's TLS file {f} does not exist")
+    return settings.sip_tls_cert_file, settings.sip_tls_key_file
 
 
 def dispatcher_list(nodes: list[str]) -> str:
@@ -166,11 +186,14 @@ def render(settings: Settings, run_dir: Path, nodes: list[str]) -> dict[str, str
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     door = FrontDoor(run_dir)
+    modules = modules_dir()
     cfg = env.get_template("kamailio.cfg.j2").render(
         debug=1, children=2, host=settings.frontdoor_host, port=settings.frontdoor_port,
-        modules_dir=modules_dir(), run_dir=run_dir, list_file=door.list_file,
+        modules_dir=modules, run_dir=run_dir, list_file=door.list_file,
         probe_s=settings.frontdoor_probe_s, fr_timer_ms=2000, agents=agent_digests(settings),
-        realm=REALM, dead=dead_nodes(settings, nodes), trunk=trunk(settings))
+        realm=REALM, dead=dead_nodes(settings, nodes), trunk=trunk(settings),
+        tls=tls_files(settings, modules), tls_port=settings.frontdoor_tls_port,
+        natping_s=settings.frontdoor_natping_s)
     return {door.config.name: cfg, door.list_file.name: dispatcher_list(nodes)}
 
 

@@ -124,15 +124,25 @@ def transports(settings: Settings) -> tuple[Transport, ...]:
     return tuple(out)
 
 
+def frontdoor_transports(settings: Settings) -> tuple[Transport, ...]:
+    """UDP and TCP on ``frontdoor_port``; TLS on ``frontdoor_tls_port`` with the center's
+    SIP TLS certificate and key (the front door's listeners, telephony.frontdoor)."""
+    out = [Transport(Protocol.UDP, settings.frontdoor_port),
+           Transport(Protocol.TCP, settings.frontdoor_port)]
+    if settings.sip_tls:
+        out.append(Transport(Protocol.TLS, settings.frontdoor_tls_port))
+    return tuple(out)
+
+
 def account(settings: Settings, ext: str) -> PhoneAccount:
     if ext not in settings.agent_extensions:
         seats = settings.agent_extensions
         raise UnknownAgent(f"no agent seat {ext!r}; the agents are {seats[0]}..{seats[-1]}"
                            if seats else f"no agent seat {ext!r}; there are no agent seats")
-    if settings.frontdoor_agents:  # the phone registers with the front door (UDP only)
+    if settings.frontdoor_agents:  # the phone registers with the front door
         return PhoneAccount(ext=ext, server=settings.frontdoor_host, user=sip_user(ext),
                             password=settings.agent_sip_passwords[ext],
-                            transports=(Transport(Protocol.UDP, settings.frontdoor_port),))
+                            transports=frontdoor_transports(settings))
     return PhoneAccount(ext=ext, server=settings.sip_server_name, user=sip_user(ext),
                         password=settings.agent_sip_passwords[ext],
                         transports=transports(settings))

@@ -222,6 +222,20 @@ def answering(workdir: Path, ring_ms: int, talk_ms: int,
     return speaking_alaw(scenario) if speech else scenario
 
 
+def natted(scenario: Path, private: str) -> Path:
+    """The phone's Via and Contact name ``private`` (host:port) instead of its own address,
+    as a phone behind NAT writes its private address: only a proxy that answers and rings
+    it at the packets' source reaches it (the Via asks for that: ``rport``)."""
+    text = scenario.read_text()
+    own = "[local_ip]:[local_port]"
+    if own not in text:
+        raise ValueError(f"{scenario}: no address of the phone's own to replace")
+    text = text.replace(f"SIP/2.0/[transport] {own};", f"SIP/2.0/[transport] {private};rport;")
+    scenario.write_text(text.replace(f"<sip:{own}", f"<sip:{private}").replace(
+        f"@{own};", f"@{private};"))
+    return scenario
+
+
 def routed(scenario: Path) -> Path:
     """The phone's own BYE follows the call's Record-Route (a proxy between the phone and
     Asterisk, such as the front door, must see it), as RFC 3261 12.2.1.1 has every phone do;
@@ -247,12 +261,16 @@ def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms:
                 talk_ms: int = 3000, bind_ip: str = "127.0.0.1",
                 hold: tuple[int, int] | None = None, refer: tuple[int, str] | None = None,
                 workdir: Path | None = None, speech: Path | None = None,
-                attended: Attended | None = None, proxied: bool = False) -> SippProcess:
+                attended: Attended | None = None, proxied: bool = False,
+                transport: str = "u1", behind_nat: str | None = None) -> SippProcess:
     """A SIPp agent phone on ``bind_ip:port``: registers as ``user`` at ``registrar``
     (host:port) with digest auth, then for each call rings, answers, talks and hangs up;
     with ``hold`` = (after_ms, for_ms) it also puts each call on hold once (hold.xml), and
     talks ``talk_ms`` after taking it off; ``proxied``: its calls come through a
-    record-routing proxy (the front door), and its BYE follows the route (``routed``).
+    record-routing proxy (the front door), and its BYE follows the route (``routed``);
+    ``transport``: SIPp's ``-t`` (``u1`` UDP, ``t1`` one TCP connection); ``behind_nat``
+    (``host:port``, a private address): its Via and Contact name that address instead of
+    the one it listens on, as a phone behind NAT does (``natted``).
 
     The password goes into the scenario in the private work directory (mkdtemp: mode 700),
     never onto the command line where any local user could read it.
@@ -266,14 +284,18 @@ def agent_phone(port: int, registrar: str, user: str, password: str, *, ring_ms:
     answer = answering(workdir, ring_ms, talk_ms, hold, refer, speech, attended)
     if proxied:  # registered with a proxy (the front door) that record-routes its calls
         routed(answer)
+    if behind_nat:
+        natted(register, behind_nat)
+        natted(answer, behind_nat)
     argv = [registrar, "-sf", str(register), "-oocsf", str(answer), "-m", "1", "-p", str(port),
+            "-t", transport,
             "-i", bind_ip, "-mi", bind_ip, "-mp", str(40000 + 4 * (port % 6000)),
             "-trace_logs", "-log_file", str(workdir / "phone.log"), "-max_recv_loops", "10000"]
     phone = _start(argv, workdir)
     phone.line = line
     off = render("unregister.xml", workdir, user=user, password=password)
-    phone.log_off = [registrar, "-sf", str(off), "-m", "1", "-i", bind_ip, "-timeout", "10s",
-                     "-timeout_error"]
+    phone.log_off = [registrar, "-sf", str(off), "-m", "1", "-i", bind_ip, "-t", transport,
+                     "-timeout", "10s", "-timeout_error"]
     return phone
 
 

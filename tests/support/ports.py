@@ -43,6 +43,9 @@ FIXED = {
     "node3_agent_phone_base_port": 17037, "node3_http_port": 17045, "node3_https_port": 17046,
     # tests/integration/test_frontdoor_trunk_pbx.py: the front door's trunk socket
     "frontdoor_trunk_port": 17047,
+    # tests/integration/test_frontdoor_nat_tls_pbx.py: the front door's TLS port, and the
+    # local end of the TLS tunnel (socat) a TCP-only SIPp phone registers over TLS through
+    "frontdoor_tls_port": 17048, "tls_tunnel": 17049,
 }
 PHONE_BASES = tuple(name for name in FIXED if name.endswith("agent_phone_base_port"))
 

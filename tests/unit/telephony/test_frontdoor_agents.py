@@ -58,7 +58,11 @@ def test_each_node_dials_its_agents_at_the_front_door(tmp_path: Path) -> None:
         assert "contact" not in aors[f"{user}-webrtc"]
     acct = phones.account(east, "100")
     assert (acct.server, [(t.protocol, t.port) for t in acct.transports]) == (
-        "127.0.0.1", [("udp", 5999)])
+        "127.0.0.1", [("udp", 5999), ("tcp", 5999)])
+    tls = east.model_copy(update={"sip_tls_cert_file": Path("/etc/ssl/pbx.pem"),
+                                  "sip_tls_key_file": Path("/etc/ssl/pbx.key")})
+    assert [(t.protocol, t.port) for t in phones.account(tls, "100").transports] == [
+        ("udp", 5999), ("tcp", 5999), ("tls", 5071)]
 
 
 def test_two_nodes_publish_to_each_other_what_the_other_accepts(tmp_path: Path) -> None:
@@ -118,6 +122,63 @@ def test_the_front_door_registers_agents_by_digest_hash_and_refuses_a_second_cal
                              ["127.0.0.1:5160"])["kamailio.cfg"]
     assert "registrar.so" not in alone and "$sht(agents" not in alone
     assert 'sl_send_reply("405"' in alone
+    # a front door of nodes only: UDP, no NAT handling, no TLS, even with a certificate
+    certified = node(tmp_path, "solo", 5160, sip_tls_cert_file="/nonexistent.pem",
+                     sip_tls_key_file="/nonexistent.key")
+    assert frontdoor.render(certified, tmp_path / "fd2", ["127.0.0.1:5160"])[
+        "kamailio.cfg"] == alone
+    assert "listen=tcp" not in alone and "nathelper" not in alone and "tls" not in alone
+
+
+def cert_pair(tmp_path: Path) -> dict[str, object]:
+    cert, key = tmp_path / "sip.pem", tmp_path / "sip.key"
+    cert.write_text("certificate")
+    key.write_text("key")
+    return {"sip_tls_cert_file": str(cert), "sip_tls_key_file": str(key)}
+
+
+@needs_kamailio
+def test_the_front_door_rings_a_phone_behind_nat_where_it_registered_from(
+        tmp_path: Path) -> None:
+    east = node(tmp_path, "east", 5160, frontdoor_agents=True, frontdoor_natping_s=15)
+    cfg = frontdoor.render(east, tmp_path / "fd", ["127.0.0.1:5160"])["kamailio.cfg"]
+    assert 'loadmodule "nathelper.so"' in cfg
+    assert 'nat_uac_test("19")' in cfg and "force_rport();" in cfg
+    # the REGISTER's source is saved as received, pinged on UDP
+    nat = cfg[cfg.index("if (isflagset(5))"):]
+    assert nat.index("fix_nated_register();") < nat.index("setbflag(7)") < nat.index(
+        'save("location"')
+    assert 'modparam("nathelper", "natping_interval", 15)' in cfg
+    assert 'modparam("nathelper", "ping_nated_only", 1)' in cfg
+    assert 'modparam("usrloc", "nat_bflag", 6)' in cfg
+    assert 'modparam("nathelper", "sipping_bflag", 7)' in cfg
+    # the phone's answer is aliased to its source, and in-dialog requests go there
+    assert 't_on_reply("AGENT_REPLY")' in cfg and "set_contact_alias();" in cfg
+    assert "handle_ruri_alias();" in cfg
+    assert "listen=tcp:127.0.0.1:5999" in cfg and "listen=tls" not in cfg
+    assert "tls.so" not in cfg
+
+
+@needs_kamailio
+def test_the_front_door_listens_on_tls_with_the_centers_certificate(tmp_path: Path) -> None:
+    if not Path(frontdoor.MODULE_DIRS[0], "tls.so").exists():
+        pytest.skip("kamailio-tls-modules is not installed (scripts/system-deps.sh)")
+    files = cert_pair(tmp_path)
+    east = node(tmp_path, "east", 5160, frontdoor_agents=True, frontdoor_tls_port=5998,
+                **files)
+    cfg = frontdoor.render(east, tmp_path / "fd", ["127.0.0.1:5160"])["kamailio.cfg"]
+    assert "listen=tls:127.0.0.1:5998" in cfg and "enable_tls=yes" in cfg
+    assert f'modparam("tls", "certificate", "{files["sip_tls_cert_file"]}")' in cfg
+    assert f'modparam("tls", "private_key", "{files["sip_tls_key_file"]}")' in cfg
+    assert cfg.index('loadmodule "tls.so"') < cfg.index('modparam("tls"')
+
+
+def test_a_missing_tls_file_is_a_clear_error(tmp_path: Path) -> None:
+    files = cert_pair(tmp_path)
+    Path(str(files["sip_tls_key_file"])).unlink()
+    east = node(tmp_path, "east", 5160, frontdoor_agents=True, **files)
+    with pytest.raises(frontdoor.FrontDoorError, match="does not exist|tls module"):
+        frontdoor.render(east, tmp_path / "fd", ["127.0.0.1:5160"])
 
 
 # ``kamcmd ul.lookup location agent100`` of Kamailio 5.6 (Debian bookworm), shortened
@@ -146,6 +207,7 @@ def test_the_contacts_registered_at_the_front_door_are_read() -> None:
 def test_a_phone_behind_the_front_door_routes_its_bye(tmp_path: Path) -> None:
     plain = sipp.answering(tmp_path, 200, 1000)
     assert "[routes]" not in plain.read_text()
+    assert "Record-Route" not in plain.read_text()
     text = sipp.routed(plain).read_text()
     bye = text[text.index("BYE [next_url]"):]
     assert bye.index("[routes]") < bye.index("Content-Length")
@@ -179,3 +241,11 @@ def test_the_front_door_speaks_for_a_dead_node_as_the_others_accept(tmp_path: Pa
     solo = frontdoor.render(node(tmp_path, "solo", 5160, frontdoor_agents=True),
                             tmp_path / "fd2", ["127.0.0.1:5160"])["kamailio.cfg"]
     assert "uac.so" not in solo and "route[NODES]" not in solo
+
+
+def test_a_phone_behind_nat_writes_its_private_address(tmp_path: Path) -> None:
+    answer = sipp.natted(sipp.answering(tmp_path, 200, 1000), "192.168.1.23:5060")
+    text = answer.read_text()
+    assert "[local_ip]:[local_port]" not in text
+    assert "Via: SIP/2.0/[transport] 192.168.1.23:5060;rport;" in text
+    assert "Contact: <sip:192.168.1.23:5060;transport=[transport]>" in text
