@@ -4,8 +4,9 @@
 # (IVR prompts), Chromium (browser tests), poppler-utils (pdftoppm: the tests render the
 # scheduled reports' PDF), nodejs + npm (the browser phone's SIP.js, from package-lock.json),
 # dovecot-imapd + openssl (the e-mail-in tests run their own IMAP server: the package's
-# system service is switched off again), kamailio (the SIP front door of several Asterisk
-# nodes, docs/nodes.md: civic311 runs its own, so the package's service is switched off too).
+# system service is switched off again), kamailio with its websocket and tls modules (the
+# SIP front door of several Asterisk nodes and the browser phones' registrar, docs/nodes.md:
+# civic311 runs its own, so the package's service is switched off too).
 # Installs only what is missing; needs root.
 set -euo pipefail
 need=()
@@ -18,6 +19,11 @@ command -v npm >/dev/null || need+=(nodejs npm)
 command -v openssl >/dev/null || need+=(openssl)
 command -v dovecot >/dev/null || need+=(dovecot-imapd)
 command -v kamailio >/dev/null || [ -x /usr/sbin/kamailio ] || need+=(kamailio)
+# the front door's WebSocket (browser phones) and TLS (wss) modules are packaged apart
+kmods=/usr/lib/x86_64-linux-gnu/kamailio/modules
+[ -e "$kmods/websocket.so" ] || [ -e /usr/lib/kamailio/modules/websocket.so ] \
+  || need+=(kamailio-websocket-modules)
+[ -e "$kmods/tls.so" ] || [ -e /usr/lib/kamailio/modules/tls.so ] || need+=(kamailio-tls-modules)
 if ! command -v asterisk >/dev/null; then command -v debootstrap >/dev/null || need+=(debootstrap); fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

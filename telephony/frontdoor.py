@@ -7,7 +7,11 @@ config, the dispatcher's list of Asterisk nodes, its control socket and pid file
 With ``frontdoor_agents`` it is also the agents' registrar: each desk phone registers here
 with its own account (``telephony.phones``), checked against the account's digest secret
 (HA1, so the config holds no password), and every node dials ``agentEXT@<front door>``,
-which rings the phone wherever it registered — at most one call at a time per agent.
+which rings the phone wherever it registered — at most one call at a time per agent. The
+agents' browser phones (``agentEXT-webrtc``) register here as well, over SIP on a WebSocket
+(ws on ``frontdoor_ws_port``; wss on ``frontdoor_wss_port`` with the center's certificate
+when ``sip_tls`` is set): Kamailio relays their signalling, and the media (DTLS-SRTP, ICE)
+flows between the browser and the node as when the browser registered to the node.
 """
 
 from __future__ import annotations
@@ -87,10 +91,31 @@ def digest_ha1(user: str, password: str, realm: str = REALM) -> str:
 
 
 def agent_digests(settings: Settings) -> list[tuple[str, str]]:
-    """(SIP user, HA1) of every agent desk phone account; [] unless ``frontdoor_agents``."""
+    """(SIP user, HA1) of every agent's desk phone and browser phone (the same password);
+    [] unless ``frontdoor_agents``."""
     if not settings.frontdoor_agents:
         return []
-    return [(a.user, digest_ha1(a.user, a.password)) for a in phones.accounts(settings)]
+    out = []
+    for a in phones.accounts(settings):
+        browser = phones.webrtc_user(a.ext)
+        out += [(a.user, digest_ha1(a.user, a.password)),
+                (browser, digest_ha1(browser, a.password))]
+    return out
+
+
+def need_module(mdir: str, name: str, package: str) -> None:
+    if not Path(mdir, f"{name}.so").exists():
+        raise FrontDoorError(f"Kamailio's {name} module is missing (browser phones at the "
+                             f"front door need it): apt-get install {package}")
+
+
+def tls_config(settings: Settings) -> str:
+    """The tls module's file: the center's certificate for the browser phones' wss."""
+    return ("# rendered by civic311: the browser phones' wss (telephony/frontdoor.py)\n"
+            "[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\n"
+            "require_certificate = no\n"
+            f"certificate = {settings.sip_tls_cert_file}\n"
+            f"private_key = {settings.sip_tls_key_file}\n")
 
 
 def render(settings: Settings, run_dir: Path, nodes: list[str]) -> dict[str, str]:
@@ -98,12 +123,23 @@ def render(settings: Settings, run_dir: Path, nodes: list[str]) -> dict[str, str
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     door = FrontDoor(run_dir)
+    mdir = modules_dir()
+    wss = settings.frontdoor_agents and settings.sip_tls
+    if settings.frontdoor_agents:
+        need_module(mdir, "websocket", "kamailio-websocket-modules")
+    if wss:
+        need_module(mdir, "tls", "kamailio-tls-modules")
     cfg = env.get_template("kamailio.cfg.j2").render(
         debug=1, children=2, host=settings.frontdoor_host, port=settings.frontdoor_port,
-        modules_dir=modules_dir(), run_dir=run_dir, list_file=door.list_file,
+        modules_dir=mdir, run_dir=run_dir, list_file=door.list_file,
         probe_s=settings.frontdoor_probe_s, fr_timer_ms=2000, agents=agent_digests(settings),
-        realm=REALM)
-    return {door.config.name: cfg, door.list_file.name: dispatcher_list(nodes)}
+        realm=REALM, ws_port=settings.frontdoor_ws_port,
+        wss_port=settings.frontdoor_wss_port if wss else None,
+        webrtc_suffix=phones.WEBRTC_SUFFIX)
+    files = {door.config.name: cfg, door.list_file.name: dispatcher_list(nodes)}
+    if wss:
+        files["tls.cfg"] = tls_config(settings)
+    return files
 
 
 def write(settings: Settings, run_dir: Path, nodes: list[str]) -> FrontDoor:

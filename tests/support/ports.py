@@ -41,6 +41,8 @@ FIXED = {
     # tests/integration/test_frontdoor_agents_pbx.py: its other node (node2_* is the first)
     "node3_sip_port": 17034, "node3_ami_port": 17035, "node3_agi_port": 17036,
     "node3_agent_phone_base_port": 17037, "node3_http_port": 17045, "node3_https_port": 17046,
+    # the front door's WebSocket for browser phones (tests/browser/test_frontdoor_browser_phone.py)
+    "frontdoor_ws_port": 17047,
 }
 PHONE_BASES = tuple(name for name in FIXED if name.endswith("agent_phone_base_port"))
 
