@@ -34,7 +34,8 @@ CMD ["civic311", "--help"]
 FROM app AS frontdoor
 USER root
 RUN apt-get update \
- && apt-get install -y --no-install-recommends kamailio kamailio-tls-modules \
+ && apt-get install -y --no-install-recommends kamailio kamailio-websocket-modules \
+    kamailio-tls-modules \
  && rm -rf /var/lib/apt/lists/*
 USER civic311
 CMD ["civic311", "frontdoor", "run", "--run-dir", "/var/lib/civic311/frontdoor"]

@@ -254,6 +254,11 @@ class Settings(BaseSettings):
     # A phone registered from behind NAT is sent an OPTIONS this often, keeping its NAT's
     # binding open so the front door can still reach it there.
     frontdoor_natping_s: int = Field(default=20, ge=1)
+    # With frontdoor_agents, the agents' browser phones (WebRTC) register with the front door
+    # too, over SIP on a WebSocket on this port (ws; wss on frontdoor_wss_port once the
+    # center's TLS certificate and key are set); media still flows straight to the node.
+    frontdoor_ws_port: int = Field(default=5076, ge=1, le=65535)
+    frontdoor_wss_port: int = Field(default=5077, ge=1, le=65535)
     # The other nodes this node shares device state with (Asterisk's PJSIP PUBLISH,
     # res_pjsip_publish_asterisk): node name -> "host:port" of its SIP transport. An agent
     # on a call on one node then shows in use on every node, whose queues do not ring it.

@@ -4,10 +4,10 @@
 # (IVR prompts), Chromium (browser tests), poppler-utils (pdftoppm: the tests render the
 # scheduled reports' PDF), nodejs + npm (the browser phone's SIP.js, from package-lock.json),
 # dovecot-imapd + openssl (the e-mail-in tests run their own IMAP server: the package's
-# system service is switched off again), kamailio (the SIP front door of several Asterisk
-# nodes, docs/nodes.md: civic311 runs its own, so the package's service is switched off too)
-# with kamailio-tls-modules (its TLS listener for phones), socat (the tests' TLS tunnel: SIPp
-# is built without TLS).
+# system service is switched off again), kamailio with its websocket and tls modules (the
+# SIP front door of several Asterisk nodes and the agents' phones' registrar, over UDP,
+# TCP, TLS and WebSocket, docs/nodes.md: civic311 runs its own, so the package's service
+# is switched off too), socat (the tests' TLS tunnel: SIPp is built without TLS).
 # Installs only what is missing; needs root.
 set -euo pipefail
 need=()
@@ -20,8 +20,11 @@ command -v npm >/dev/null || need+=(nodejs npm)
 command -v openssl >/dev/null || need+=(openssl)
 command -v dovecot >/dev/null || need+=(dovecot-imapd)
 command -v kamailio >/dev/null || [ -x /usr/sbin/kamailio ] || need+=(kamailio)
-[ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so ] || [ -e /usr/lib/kamailio/modules/tls.so ] \
-  || [ -e /usr/lib64/kamailio/modules/tls.so ] || need+=(kamailio-tls-modules)
+# the front door's WebSocket (browser phones) and TLS (wss) modules are packaged apart
+kmods=/usr/lib/x86_64-linux-gnu/kamailio/modules
+[ -e "$kmods/websocket.so" ] || [ -e /usr/lib/kamailio/modules/websocket.so ] \
+  || need+=(kamailio-websocket-modules)
+[ -e "$kmods/tls.so" ] || [ -e /usr/lib/kamailio/modules/tls.so ] || need+=(kamailio-tls-modules)
 command -v socat >/dev/null || need+=(socat)
 if ! command -v asterisk >/dev/null; then command -v debootstrap >/dev/null || need+=(debootstrap); fi
 [ ${#need[@]} -eq 0 ] && exit 0

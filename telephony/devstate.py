@@ -29,8 +29,10 @@ from foundation.settings import Settings
 PUBLISHER = "civic311-node"  # the endpoint, digest user and From user of every node
 REALM = "civic311-node"  # the digest realm a node challenges publishers in
 # only the agents' desk phones: they ring through the front door, so every node dials the
-# same device; a browser phone registers to one node and its state there is the truth
+# same device; a browser phone registered to one node has its truth there. With
+# frontdoor_agents the browser phones ring through the front door too, and are shared.
 DEVICES = r"^PJSIP/agent[0-9]+$"
+DEVICES_AT_DOOR = r"^PJSIP/agent[0-9]+(-webrtc)?$"
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,8 @@ def sharing(settings: Settings) -> Sharing | None:
         return None
     if not settings.sip_secret:
         raise ValueError("sharing device state between nodes needs sip_secret (secrets.toml)")
-    return Sharing(settings.node, entity_id(settings.node), secret(settings), peers)
+    return Sharing(settings.node, entity_id(settings.node), secret(settings), peers,
+                   DEVICES_AT_DOOR if settings.frontdoor_agents else DEVICES)
 
 
 def named_nodes(settings: Settings) -> dict[str, str]:

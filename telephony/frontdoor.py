@@ -22,6 +22,12 @@ Phones may register over UDP, TCP or (with the center's SIP TLS certificate) TLS
 behind NAT, or on a connection, is rung at the address and connection its REGISTER came
 from (nathelper), whatever its Contact says, and one behind NAT is pinged to keep its
 NAT's binding open.
+
+The agents' browser phones (``agentEXT-webrtc``) register here as well, over SIP on a
+WebSocket (ws on ``frontdoor_ws_port``; wss on ``frontdoor_wss_port`` with the center's
+certificate when ``sip_tls`` is set): Kamailio relays their signalling, and the media
+(DTLS-SRTP, ICE) flows between the browser and the node as when the browser registered to
+the node.
 """
 
 from __future__ import annotations
@@ -117,10 +123,22 @@ def digest_ha1(user: str, password: str, realm: str = REALM) -> str:
 
 
 def agent_digests(settings: Settings) -> list[tuple[str, str]]:
-    """(SIP user, HA1) of every agent desk phone account; [] unless ``frontdoor_agents``."""
+    """(SIP user, HA1) of every agent's desk phone and browser phone (the same password);
+    [] unless ``frontdoor_agents``."""
     if not settings.frontdoor_agents:
         return []
-    return [(a.user, digest_ha1(a.user, a.password)) for a in phones.accounts(settings)]
+    out = []
+    for a in phones.accounts(settings):
+        browser = phones.webrtc_user(a.ext)
+        out += [(a.user, digest_ha1(a.user, a.password)),
+                (browser, digest_ha1(browser, a.password))]
+    return out
+
+
+def need_module(mdir: str, name: str, package: str) -> None:
+    if not Path(mdir, f"{name}.so").exists():
+        raise FrontDoorError(f"Kamailio's {name} module is missing (browser phones at the "
+                             f"front door need it): apt-get install {package}")
 
 
 @dataclass(frozen=True)
@@ -187,13 +205,18 @@ def render(settings: Settings, run_dir: Path, nodes: list[str]) -> dict[str, str
                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     door = FrontDoor(run_dir)
     modules = modules_dir()
+    if settings.frontdoor_agents:
+        need_module(modules, "websocket", "kamailio-websocket-modules")
+    tls = tls_files(settings, modules)
     cfg = env.get_template("kamailio.cfg.j2").render(
         debug=1, children=2, host=settings.frontdoor_host, port=settings.frontdoor_port,
         modules_dir=modules, run_dir=run_dir, list_file=door.list_file,
         probe_s=settings.frontdoor_probe_s, fr_timer_ms=2000, agents=agent_digests(settings),
         realm=REALM, dead=dead_nodes(settings, nodes), trunk=trunk(settings),
-        tls=tls_files(settings, modules), tls_port=settings.frontdoor_tls_port,
-        natping_s=settings.frontdoor_natping_s)
+        tls=tls, tls_port=settings.frontdoor_tls_port, natping_s=settings.frontdoor_natping_s,
+        ws_port=settings.frontdoor_ws_port,
+        wss_port=settings.frontdoor_wss_port if tls else None,
+        webrtc_suffix=phones.WEBRTC_SUFFIX)
     return {door.config.name: cfg, door.list_file.name: dispatcher_list(nodes)}
 
 

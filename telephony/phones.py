@@ -11,8 +11,9 @@ Asterisk's HTTP server. A WebRTC endpoint cannot also serve a plain RTP desk pho
 ICE and AVPF are per endpoint), so each device has its own endpoint and the agent's queue
 membership names whichever device the agent uses (``acd.agent_actions``).
 
-With ``frontdoor_agents`` the desk phone registers with the SIP front door instead
-(``telephony.frontdoor``), with the same account, and every node dials it there.
+With ``frontdoor_agents`` the desk phone and the browser phone register with the SIP front
+door instead (``telephony.frontdoor``; the browser over its WebSocket), with the same
+accounts, and every node dials them there.
 """
 
 from __future__ import annotations
@@ -85,10 +86,23 @@ TRAINING_PHONE_USER = "resident-webrtc"
 
 def websocket_url(settings: Settings) -> str:
     """Where a browser phone connects: wss on ``https_port`` once the TLS certificate and key
-    are set, else ws on ``http_port`` (browsers allow that from 127.0.0.1/localhost only)."""
+    are set, else ws on ``http_port`` (browsers allow that from 127.0.0.1/localhost only).
+    With ``frontdoor_agents`` an agent's browser phone connects to the front door instead
+    (``agent_websocket_url``); the training phone, a resident, stays on this node."""
     if settings.sip_tls:
         return f"wss://{settings.sip_server_name}:{settings.https_port}/ws"
     return f"ws://{settings.sip_server or settings.http_host}:{settings.http_port}/ws"
+
+
+def agent_websocket_url(settings: Settings) -> str:
+    """Where an agent's browser phone connects: the front door's WebSocket with
+    ``frontdoor_agents`` (wss under the center's TLS name once its certificate is set, so
+    that name must lead to the front door), else this node's (``websocket_url``)."""
+    if not settings.frontdoor_agents:
+        return websocket_url(settings)
+    if settings.sip_tls:
+        return f"wss://{settings.sip_server_name}:{settings.frontdoor_wss_port}/ws"
+    return f"ws://{settings.frontdoor_host}:{settings.frontdoor_ws_port}/ws"
 
 
 @dataclass(frozen=True)
@@ -107,7 +121,7 @@ class BrowserPhone:
 def browser_phone(settings: Settings, ext: str) -> BrowserPhone:
     acct = account(settings, ext)
     return BrowserPhone(webrtc_user(ext), acct.password, settings.sip_server_name,
-                        websocket_url(settings))
+                        agent_websocket_url(settings))
 
 
 def training_phone(settings: Settings) -> BrowserPhone:

@@ -73,6 +73,7 @@ def nodes(tmp_path: Path) -> Iterator[dict[str, Pbx]]:
     the center's secret are the same on both, as on nodes sharing the center's settings."""
     shared = {
         "FRONTDOOR_AGENTS": "true", "FRONTDOOR_PORT": str(ports.port("frontdoor_port")),
+        "FRONTDOOR_WS_PORT": str(ports.port("frontdoor_ws_port")),
         "SIP_SECRET": secrets.token_urlsafe(18),
         "AGENT_SIP_PASSWORDS": json.dumps({str(100 + i): secrets.token_urlsafe(18)
                                            for i in range(8)}),

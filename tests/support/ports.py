@@ -46,6 +46,8 @@ FIXED = {
     # tests/integration/test_frontdoor_nat_tls_pbx.py: the front door's TLS port, and the
     # local end of the TLS tunnel (socat) a TCP-only SIPp phone registers over TLS through
     "frontdoor_tls_port": 17048, "tls_tunnel": 17049,
+    # the front door's WebSocket for browser phones (tests/browser/test_frontdoor_browser_phone.py)
+    "frontdoor_ws_port": 17050,
 }
 PHONE_BASES = tuple(name for name in FIXED if name.endswith("agent_phone_base_port"))
 

@@ -6,6 +6,7 @@ resources the other accepts; a single node renders none of it."""
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,11 @@ def test_a_single_node_renders_no_front_door_agents_and_no_shared_state(tmp_path
     assert "publish" not in conf["modules.conf"]
     assert devstate.sharing(settings) is None
     assert phones.account(settings, "100").server == settings.sip_server_name
+    # the browser phone registers with this Asterisk's own WebSocket, as before
+    browser = of_type(conf["pjsip.conf"], "aor")["agent100-webrtc"]
+    assert "contact" not in browser and browser["max_contacts"] == "1"
+    assert phones.browser_phone(settings, "100").websocket == (
+        f"ws://127.0.0.1:{settings.http_port}/ws")
 
 
 def test_each_node_dials_its_agents_at_the_front_door(tmp_path: Path) -> None:
@@ -54,8 +60,11 @@ def test_each_node_dials_its_agents_at_the_front_door(tmp_path: Path) -> None:
         assert aors[user]["max_contacts"] == "0"  # never registered straight to a node
         assert int(aors[user]["qualify_frequency"]) > 0  # unreachable while not at the door
         assert endpoints[user]["rewrite_contact"] == "no"
-        # the browser phone still registers with its node
-        assert "contact" not in aors[f"{user}-webrtc"]
+        # the browser phone too: dialled at the front door, over UDP, still WebRTC media
+        assert aors[f"{user}-webrtc"]["contact"] == f"sip:{user}-webrtc@127.0.0.1:5999"
+        assert aors[f"{user}-webrtc"]["max_contacts"] == "0"
+        assert endpoints[f"{user}-webrtc"]["rewrite_contact"] == "no"
+        assert endpoints[f"{user}-webrtc"]["webrtc"] == "yes"
     acct = phones.account(east, "100")
     assert (acct.server, [(t.protocol, t.port) for t in acct.transports]) == (
         "127.0.0.1", [("udp", 5999), ("tcp", 5999)])
@@ -249,3 +258,95 @@ def test_a_phone_behind_nat_writes_its_private_address(tmp_path: Path) -> None:
     assert "[local_ip]:[local_port]" not in text
     assert "Via: SIP/2.0/[transport] 192.168.1.23:5060;rport;" in text
     assert "Contact: <sip:192.168.1.23:5060;transport=[transport]>" in text
+
+
+def test_the_desktop_phone_gets_the_front_doors_websocket(tmp_path: Path) -> None:
+    east = node(tmp_path, "east", 5160, frontdoor_agents=True, frontdoor_ws_port=5998)
+    phone = phones.browser_phone(east, "100")
+    assert (phone.user, phone.websocket) == ("agent100-webrtc", "ws://127.0.0.1:5998/ws")
+    assert phones.training_phone(east).websocket.endswith(f":{east.http_port}/ws")  # a resident
+    tls = node(tmp_path, "tls", 5160, frontdoor_agents=True, sip_server="pbx.city.example",
+               sip_tls_cert_file=str(tmp_path / "c.pem"), sip_tls_key_file=str(tmp_path / "k.pem"))
+    assert phones.browser_phone(tls, "100").websocket == "wss://pbx.city.example:5077/ws"
+
+
+def test_shared_device_state_takes_in_the_browser_phones_at_the_front_door(
+        tmp_path: Path) -> None:
+    peers = {"west": "127.0.0.1:5260"}
+    alone = devstate.sharing(node(tmp_path, "east", 5160, devstate_peers=peers))
+    at_door = devstate.sharing(node(tmp_path, "east", 5160, devstate_peers=peers,
+                                    frontdoor_agents=True))
+    assert alone is not None and at_door is not None
+    assert alone.devices == r"^PJSIP/agent[0-9]+$"
+    assert at_door.devices == r"^PJSIP/agent[0-9]+(-webrtc)?$"
+
+
+@needs_kamailio
+def test_the_front_door_takes_browser_phones_over_websocket(tmp_path: Path) -> None:
+    east = node(tmp_path, "east", 5160, frontdoor_agents=True, frontdoor_ws_port=5998)
+    files = frontdoor.render(east, tmp_path / "fd", ["127.0.0.1:5160"])
+    cfg = files["kamailio.cfg"]
+    password = east.agent_sip_passwords["100"]
+    ha1 = hashlib.md5(f"agent100-webrtc:civic311:{password}".encode())
+    assert f'$sht(agents=>agent100-webrtc) = "{ha1.hexdigest()}";' in cfg
+    assert "listen=tcp:127.0.0.1:5998" in cfg and "ws_handle_handshake()" in cfg
+    assert "fix_nated_register()" in cfg and "handle_ruri_alias()" in cfg
+    assert "s.striptail,7" in cfg  # agent100-webrtc's calls count as agent100's
+    assert "tls.so" not in cfg
+    assert "websocket.so" not in frontdoor.render(node(tmp_path, "solo", 5160), tmp_path / "f2",
+                                                   ["127.0.0.1:5160"])["kamailio.cfg"]
+    checked = subprocess.run(["/usr/sbin/kamailio", "-c", "-f", str(
+        frontdoor.write(east, tmp_path / "fd", ["127.0.0.1:5160"]).config)],
+        capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr[-2000:]
+
+
+@needs_kamailio
+def test_the_front_door_serves_wss_with_the_centers_certificate(tmp_path: Path) -> None:
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=pbx.city.example", "-keyout", str(key), "-out", str(cert)],
+                   capture_output=True, check=True)
+    tls = node(tmp_path, "east", 5160, frontdoor_agents=True, sip_tls_cert_file=str(cert),
+               sip_tls_key_file=str(key))
+    door = frontdoor.write(tls, tmp_path / "fd", ["127.0.0.1:5160"])
+    assert "listen=tls:127.0.0.1:5077" in door.config.read_text()
+    assert f'modparam("tls", "certificate", "{cert}")' in door.config.read_text()
+    checked = subprocess.run(["/usr/sbin/kamailio", "-c", "-f", str(door.config)],
+                             capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr[-2000:]
+
+
+def test_a_front_door_without_the_websocket_module_is_a_clear_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "mods").mkdir()
+    (tmp_path / "mods" / "dispatcher.so").touch()
+    monkeypatch.setattr(frontdoor, "modules_dir", lambda: str(tmp_path / "mods"))
+    east = node(tmp_path, "east", 5160, frontdoor_agents=True)
+    with pytest.raises(frontdoor.FrontDoorError, match="kamailio-websocket-modules"):
+        frontdoor.render(east, tmp_path / "fd", ["127.0.0.1:5160"])
+    frontdoor.render(node(tmp_path, "solo", 5160), tmp_path / "fd", ["127.0.0.1:5160"])
+
+
+@needs_kamailio
+def test_the_front_door_with_everything_on_is_one_valid_config(tmp_path: Path) -> None:
+    """Agents (UDP, TCP, TLS, NAT, ws and wss), the trunk and the dead-node rule at once:
+    one file Kamailio accepts, each listener once."""
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=pbx.city.example", "-keyout", str(key), "-out", str(cert)],
+                   capture_output=True, check=True)
+    peers = {"east": "127.0.0.1:5160", "west": "127.0.0.1:5260"}
+    trunk = {"host": "192.0.2.10", "port": 5080, "auth": "ip", "match": ["192.0.2.10"],
+             "caller_id": "(410) 555-0300", "dids": {"410-555-0311": "311"}}
+    east = node(tmp_path, "east", 5160, frontdoor_agents=True, devstate_peers=peers,
+                sip_tls_cert_file=str(cert), sip_tls_key_file=str(key), trunk=trunk,
+                frontdoor_trunk=True)
+    door = frontdoor.write(east, tmp_path / "fd", list(peers.values()))
+    cfg = door.config.read_text()
+    listens = [line for line in cfg.splitlines() if line.startswith("listen=")]
+    assert len(listens) == len(set(listens)) == 6  # udp, trunk, tcp, ws, tls, wss
+    assert "route[NODES]" in cfg and "route[TO_CARRIER]" in cfg and "ws_handle_handshake" in cfg
+    checked = subprocess.run(["/usr/sbin/kamailio", "-c", "-f", str(door.config)],
+                             capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr[-2000:]
