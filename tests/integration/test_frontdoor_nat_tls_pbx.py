@@ -37,6 +37,8 @@ pytestmark = [pytest.mark.asterisk,
 
 QUEUE = "citywide"
 PRIVATE = "192.168.1.23:5060"  # what the phone behind NAT writes as its address
+PORT_NAMES = ("sip_port", "ami_port", "agi_port", "agent_phone_base_port", "http_port",
+              "https_port")
 
 
 def door_target() -> str:
@@ -56,9 +58,14 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pbx]:
+    """The node on ports of its own (node2_*): the suite's shared PBX may be up on this
+    worker with its agents' phones on the default ones."""
     tmp = tmp_path_factory.mktemp("node")
+    first, last = ports.rtp_range(first=24000, size=1000)
     pbx = make_pbx(tmp, default_cache_dir(), FRONTDOOR_AGENTS="true",
                    FRONTDOOR_PORT=str(ports.port("frontdoor_port")),
+                   RTP_START=str(first), RTP_END=str(last),
+                   **{k.upper(): str(ports.port(f"node2_{k}")) for k in PORT_NAMES},
                    SIP_SECRET=secrets.token_urlsafe(18),
                    AGENT_SIP_PASSWORDS=json.dumps({str(100 + i): secrets.token_urlsafe(18)
                                                    for i in range(8)}))
