@@ -10,9 +10,13 @@ the run looks back ``OVERLAP`` past its previous run, so a transaction that comm
 is not missed. The first run after the upgrade, and after the city's zone changes, counts
 every day (seconds at a million tickets).
 
-Reports split their period (``whole_days``): the city days before the last run's day come
-from the tallies, the rest (today, and any edge of a period that is not a whole day) from
-the tickets. So today is live, and a change to an old ticket shows within a minute.
+The tallies count what happened before the run's cut, ``OVERLAP`` before the run
+(``cut``): today's tally holds today up to the cut. Reports split their period (``split``):
+the city days up to the cut from the tallies, the rest (the minutes since the cut, and any
+edge of a period that is not a whole day) from the tickets. So today is live at the cost of
+the last minutes' tickets, whatever the hour and however busy the city, a ticket that
+committed up to ``OVERLAP`` late is counted at once, and a change to an older one shows
+within a minute.
 """
 
 from __future__ import annotations
@@ -49,21 +53,31 @@ def midnight(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(), ZoneInfo(zone))
 
 
-def whole_days(s: Session, start: datetime, end: datetime
-               ) -> tuple[tuple[date, date] | None, list[Range]]:
-    """[start, end) as the tallied city days [first, last) it covers whole, and the ranges
-    left over for the tickets themselves (none tallied yet: all of it)."""
+def cut(state: TallyState) -> datetime:
+    """The instant the tallies count up to: ``OVERLAP`` before their run."""
+    return state.ran_at - OVERLAP
+
+
+def split(s: Session, start: datetime, end: datetime
+          ) -> tuple[tuple[date, date] | None, list[Range]]:
+    """[start, end) as the tallied city days [first, last) it covers, and the ranges left
+    over for the tickets themselves (none tallied yet: all of it). The last day is the cut's
+    when the period reaches the cut; its tally ends there, and the period's rest is live."""
     state = s.get(TallyState, 1)
     if state is None:
         return None, [(start, end)]
-    zone = ZoneInfo(state.zone)
+    zone, upto = ZoneInfo(state.zone), cut(state)
     first = start.astimezone(zone).date()
     if midnight(first, state.zone) < start:
         first += timedelta(days=1)
-    last = min(end.astimezone(zone).date(), state.ran_at.astimezone(zone).date())
+    if end >= upto:
+        last, rest = upto.astimezone(zone).date() + timedelta(days=1), upto
+    else:
+        last = end.astimezone(zone).date()
+        rest = midnight(last, state.zone)
     if first >= last:
         return None, [(start, end)]
-    edges = [(start, midnight(first, state.zone)), (midnight(last, state.zone), end)]
+    edges = [(start, midnight(first, state.zone)), (rest, end)]
     return (first, last), [(a, b) for a, b in edges if a < b]
 
 
@@ -81,12 +95,13 @@ def refresh(db: Database, zone: str, now: datetime | None = None) -> int:
             s.execute(delete(TicketDistrictTally))
             s.commit()
             days = sorted(_every_day(s, zone, now))
-        else:
-            days = sorted(_touched_days(s, zone, state.ran_at - OVERLAP))
+        else:  # and the days the cut moves over, whatever changed
+            days = sorted(_touched_days(s, zone, state.ran_at - OVERLAP)
+                          | _days(cut(state), now - OVERLAP, zone))
     for i in range(0, len(days), BATCH_DAYS):
         with db.session() as s:
             for day in days[i:i + BATCH_DAYS]:
-                _rewrite(s, day, zone)
+                _rewrite(s, day, zone, now - OVERLAP)
             s.commit()
     with db.session() as s:
         state = s.get(TallyState, 1)
@@ -102,11 +117,14 @@ def refresh(db: Database, zone: str, now: datetime | None = None) -> int:
 
 def _every_day(s: Session, zone: str, now: datetime) -> set[date]:
     first = s.scalar(select(func.min(Ticket.requested_at)))
-    if first is None:
-        return set()
+    return set() if first is None else _days(first, now, zone)
+
+
+def _days(t0: datetime, t1: datetime, zone: str) -> set[date]:
+    """The city days from t0's to t1's, both included."""
     tz = ZoneInfo(zone)
-    day, today = first.astimezone(tz).date(), now.astimezone(tz).date()
-    return {day + timedelta(days=i) for i in range((today - day).days + 1)}
+    day, last = t0.astimezone(tz).date(), t1.astimezone(tz).date()
+    return {day + timedelta(days=i) for i in range((last - day).days + 1)}
 
 
 def _touched_days(s: Session, zone: str, since: datetime) -> set[date]:
@@ -120,9 +138,10 @@ def _touched_days(s: Session, zone: str, since: datetime) -> set[date]:
     return {t.astimezone(tz).date() for t in stamps if t is not None}
 
 
-def _rewrite(s: Session, day: date, zone: str) -> None:
-    """One city day's tallies, counted again from its tickets."""
-    t0, t1 = midnight(day, zone), midnight(day + timedelta(days=1), zone)
+def _rewrite(s: Session, day: date, zone: str, upto: datetime) -> None:
+    """One city day's tallies, counted again from its tickets, up to the cut ``upto``."""
+    t0, t1 = midnight(day, zone), min(midnight(day + timedelta(days=1), zone), upto)
+    t1 = max(t0, t1)  # a day after the cut: nothing in it yet
     s.execute(delete(TicketDayTally).where(TicketDayTally.day == day))
     s.execute(delete(TicketDistrictTally).where(TicketDistrictTally.day == day))
     rows: dict[tuple[int, int, str], TicketDayTally] = {}
@@ -201,8 +220,8 @@ def district_counts(s: Session, ranges: list[Range], agency_id: int | None
 
 def received(s: Session, start: datetime, end: datetime, agency_id: int | None
              ) -> dict[tuple[int, int, str], int]:
-    """``received_counts`` over [start, end): whole tallied days from the tallies."""
-    days, live = whole_days(s, start, end)
+    """``received_counts`` over [start, end): the tallied days from the tallies."""
+    days, live = split(s, start, end)
     out = received_counts(s, live, agency_id)
     if days is not None:
         stmt = (select(TicketDayTally.agency_id, TicketDayTally.service_type_id,
@@ -217,8 +236,8 @@ def received(s: Session, start: datetime, end: datetime, agency_id: int | None
 
 def closed(s: Session, start: datetime, end: datetime, agency_id: int | None
            ) -> dict[tuple[int, int, str], tuple[int, int]]:
-    """``closed_counts`` over [start, end): whole tallied days from the tallies."""
-    days, live = whole_days(s, start, end)
+    """``closed_counts`` over [start, end): the tallied days from the tallies."""
+    days, live = split(s, start, end)
     out = closed_counts(s, live, agency_id)
     if days is not None:
         stmt = (select(TicketDayTally.agency_id, TicketDayTally.service_type_id,
@@ -235,8 +254,8 @@ def closed(s: Session, start: datetime, end: datetime, agency_id: int | None
 
 def districts(s: Session, start: datetime, end: datetime, agency_id: int | None
               ) -> dict[tuple[int, str, str], tuple[str, int]]:
-    """``district_counts`` over [start, end): whole tallied days from the tallies."""
-    days, live = whole_days(s, start, end)
+    """``district_counts`` over [start, end): the tallied days from the tallies."""
+    days, live = split(s, start, end)
     out = district_counts(s, live, agency_id)
     if days is not None:
         t = TicketDistrictTally

@@ -64,19 +64,34 @@ def test_tallied_reports_equal_the_tickets(settings, database) -> None:  # type:
                   for d in (today - timedelta(days=40), today + timedelta(days=1)))
     ragged = (whole[0] + timedelta(hours=10, minutes=7), utcnow() - timedelta(hours=30))
     with database.session() as s:
-        assert tallies.whole_days(s, *whole) == (None, [whole])  # none yet: all from tickets
+        assert tallies.split(s, *whole) == (None, [whole])  # none yet: all from tickets
     agrees(database, whole, ragged)
 
     assert tallies.refresh(database, zone) > 40  # the first run counts every day
     with database.session() as s:
-        days, live = tallies.whole_days(s, *whole)
-        assert days == (today - timedelta(days=40), today) and live == [
-            (datetime.combine(today, time(), tz), whole[1])]
+        days, live = tallies.split(s, *whole)
+        state = s.get(TallyState, 1)
+        assert state is not None
+        upto = tallies.cut(state)  # today up to the cut from the tallies, since then live
+        assert days == (today - timedelta(days=40), upto.astimezone(tz).date()
+                        + timedelta(days=1)) and live == [(upto, whole[1])]
         assert s.scalar(sa.select(sa.func.sum(TicketDayTally.received))) > 300
     agrees(database, whole, ragged)
     agrees(database, whole, agency="DSNY")
 
     cfg = from_settings(settings)
+    with database.session() as s:  # stamped 5 minutes ago, committed after the run
+        some = s.scalars(sa.select(Ticket).order_by(Ticket.id.desc())).first()
+        assert some is not None
+        late = service.open_ticket(s, service.TicketDraft(
+            service_code=some.service_type.code, channel="phone", actor="agent",
+            description="opened before the run, committed after it",
+            attributes=dict(some.attributes or {})), now=utcnow() - timedelta(minutes=5),
+            config=cfg)
+        assert late.requested_at < utcnow() - timedelta(minutes=4)
+        s.commit()
+    agrees(database, whole, ragged)  # counted at once: the last minutes are live
+
     with database.session() as s:  # change old tickets, and open one today
         closed = s.scalars(sa.select(Ticket).where(Ticket.state == "closed")
                            .order_by(Ticket.closed_at.desc())).all()
