@@ -9,6 +9,8 @@ to the front door only).
   front door's trunk socket refuses whoever is not a node.
 - Each node's call out to the carrier leaves through the front door (the carrier sees the
   front door as its sender).
+- A node that turns the carrier's call away (5xx) is marked down, and the call goes on to
+  the next node, still as the carrier's.
 """
 
 from __future__ import annotations
@@ -211,3 +213,36 @@ def test_the_carrier_reaches_both_nodes_through_the_front_door_and_nobody_else_i
             gateway.stop()
     assert not [ln for ln in door_log(door).splitlines() if " ERROR: " in ln]
 
+
+
+def test_a_carrier_call_a_node_turns_away_is_answered_by_the_next_node(
+        nodes: dict[str, Pbx], door: frontdoor.FrontDoor, pg: Database,
+        tmp_path: Path) -> None:
+    """East answers OPTIONS (the front door's probe finds it healthy) but turns the DID's
+    calls away with 503 (its dialplan hangs them up as congested, cause 34): the front door's
+    failure route marks it down and sends each such call on to west, from the trunk socket
+    again, so west takes it as the carrier's; the carrier sees every call answered."""
+    east, west = nodes[EAST], nodes[WEST]
+    east.rx(f"dialplan add extension {SANITATION_DID},1,Hangup(34) into civic311-carrier "
+            "replace")
+    assert "Hangup(34)" in east.rx(f"dialplan show {SANITATION_DID}@civic311-carrier")
+    with running_daemons([(east, tmp_path / "east.log"), (west, tmp_path / "west.log")],
+                         pg.url):
+        west.add_agent("101", ["sanitation"], ring_ms=200, talk_ms=500)
+        for _ in range(4):  # round robin: the second at the latest is sent to east first
+            call = carrier.carrier_call(DOOR, did=SANITATION_DID, caller=CALLER)
+            result = call.wait(90)
+            assert (result.successful, result.failed) == (1, 0), call.log.read_text()[-2000:]
+        east_sip = re.escape(f"sip:{east.sip_target}")
+        turned = re.findall(rf"node {east_sip} failed \(503\) for \S+: marked down, next node",
+                            door_log(door))
+        assert turned, door_log(door)[-3000:]
+        assert_records_equal_logs(pg, {EAST: east.queue_log, WEST: west.queue_log}, 4)
+        with pg.session() as s:
+            rows = list(s.scalars(select(CallRecord)))
+        assert [r.node for r in rows] == [WEST] * 4
+        for r in rows:  # on west as the trunk's: sent from the trunk socket on the retry too
+            assert (r.queue, r.caller_number, r.outcome) == (
+                "sanitation", f"+1{CALLER}", "answered"), r.__dict__
+            assert (r.channel or "").startswith("PJSIP/carrier-"), r.channel
+    assert not [ln for ln in door_log(door).splitlines() if " ERROR: " in ln]
