@@ -230,6 +230,19 @@ class TicketDistrictTally(Base):
     received: Mapped[int] = mapped_column(default=0)
 
 
+class CityDistrictTally(Base):
+    """Requests received on one city day per district of each layer, every agency's: what a
+    report for the whole city reads (one row where the agencies' tallies have one each)."""
+
+    __tablename__ = "crm_city_district_tallies"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    layer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    received: Mapped[int] = mapped_column(default=0)
+
+
 class TallyState(Base):
     """How far the tallies go: the city zone their days are in, and the run that last
     brought them up to date (its days before that run's day are whole)."""

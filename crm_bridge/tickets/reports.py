@@ -65,11 +65,7 @@ def received(s: Session, start: datetime, end: datetime, agency: str | None,
     total = sum(channels.values())
     ranked = sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
     layers: dict[str, Any] = {}
-    by_code: dict[tuple[str, str], list[Any]] = {}
-    for (_, layer, code), (name, n) in tallies.districts(s, start, end, aid).items():
-        entry = by_code.setdefault((layer, code), [name, 0])
-        entry[0], entry[1] = entry[0] or name, entry[1] + n
-    for (layer, code), (name, n) in sorted(by_code.items()):
+    for (layer, code), (name, n) in sorted(tallies.districts(s, start, end, aid).items()):
         entry = layers.setdefault(layer, {"districts": [], "outside": total})
         entry["districts"].append({"code": code, "name": name or code, "count": n})
         entry["outside"] -= n

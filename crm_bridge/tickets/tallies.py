@@ -1,6 +1,7 @@
 """Tallies of the service-request reports: requests received and closed (and on time) per
-city day, agency, type and channel, and received per district, so a report over months
-reads a few rows per day instead of counting every ticket again.
+city day, agency, type and channel, and received per district (per agency, and for the
+whole city), so a report over months reads a few rows per day instead of counting every
+ticket again.
 
 The worker keeps them (``refresh``, every minute). A day's tallies are rewritten whole from
 its tickets whenever one of them changes: the days a changed ticket was received on, closed
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session
 from crm_bridge.models import (
     CLOSED,
     NUMBERED,
+    CityDistrictTally,
     TallyState,
     Ticket,
     TicketDayTally,
@@ -93,6 +95,7 @@ def refresh(db: Database, zone: str, now: datetime | None = None) -> int:
             s.execute(delete(TallyState))
             s.execute(delete(TicketDayTally))
             s.execute(delete(TicketDistrictTally))
+            s.execute(delete(CityDistrictTally))
             s.commit()
             days = sorted(_every_day(s, zone, now))
         else:  # and the days the cut moves over, whatever changed
@@ -144,6 +147,7 @@ def _rewrite(s: Session, day: date, zone: str, upto: datetime) -> None:
     t1 = max(t0, t1)  # a day after the cut: nothing in it yet
     s.execute(delete(TicketDayTally).where(TicketDayTally.day == day))
     s.execute(delete(TicketDistrictTally).where(TicketDistrictTally.day == day))
+    s.execute(delete(CityDistrictTally).where(CityDistrictTally.day == day))
     rows: dict[tuple[int, int, str], TicketDayTally] = {}
 
     def row(agency_id: int, type_id: int, channel: str) -> TicketDayTally:
@@ -160,10 +164,12 @@ def _rewrite(s: Session, day: date, zone: str, upto: datetime) -> None:
         r = row(agency_id, type_id, channel)
         r.closed, r.on_time = n, on_time
     s.add_all(rows.values())
+    by_agency = district_counts(s, [(t0, t1)], None)
     s.add_all(TicketDistrictTally(day=day, agency_id=agency_id, layer=layer, code=code,
                                   name=name, received=n)
-              for (agency_id, layer, code), (name, n) in district_counts(s, [(t0, t1)],
-                                                                         None).items())
+              for (agency_id, layer, code), (name, n) in by_agency.items())
+    s.add_all(CityDistrictTally(day=day, layer=layer, code=code, name=name, received=n)
+              for (layer, code), (name, n) in _citywide(by_agency).items())
     s.flush()
 
 
@@ -253,18 +259,33 @@ def closed(s: Session, start: datetime, end: datetime, agency_id: int | None
 
 
 def districts(s: Session, start: datetime, end: datetime, agency_id: int | None
-              ) -> dict[tuple[int, str, str], tuple[str, int]]:
-    """``district_counts`` over [start, end): the tallied days from the tallies."""
+              ) -> dict[tuple[str, str], tuple[str, int]]:
+    """(layer, district code) -> (district name, requests received in [start, end)), of one
+    agency or (None) of the whole city: the tallied days from the tallies."""
     days, live = split(s, start, end)
-    out = district_counts(s, live, agency_id)
+    out = _citywide(district_counts(s, live, agency_id))
     if days is not None:
-        t = TicketDistrictTally
-        stmt = (select(t.agency_id, t.layer, t.code, func.max(t.name), func.sum(t.received))
-                .where(*_tallied(t, days, agency_id))
-                .group_by(t.agency_id, t.layer, t.code))
-        for a, layer, code, name, n in s.execute(stmt):
-            was = out.get((a, layer, code), ("", 0))
-            out[(a, layer, code)] = (was[0] or name, was[1] + int(n))
+        t: type[TicketDistrictTally] | type[CityDistrictTally] = TicketDistrictTally
+        if agency_id is None:
+            t = CityDistrictTally
+            where = [t.day >= days[0], t.day < days[1]]
+        else:
+            where = _tallied(TicketDistrictTally, days, agency_id)
+        stmt = (select(t.layer, t.code, func.max(t.name), func.sum(t.received))
+                .where(*where).group_by(t.layer, t.code))
+        for layer, code, name, n in s.execute(stmt):
+            was = out.get((layer, code), ("", 0))
+            out[(layer, code)] = (was[0] or name, was[1] + int(n))
+    return out
+
+
+def _citywide(counts: dict[tuple[int, str, str], tuple[str, int]]
+              ) -> dict[tuple[str, str], tuple[str, int]]:
+    """Agencies' district counts summed per district."""
+    out: dict[tuple[str, str], tuple[str, int]] = {}
+    for (_, layer, code), (name, n) in counts.items():
+        was = out.get((layer, code), ("", 0))
+        out[(layer, code)] = (was[0] or name, was[1] + n)
     return out
 
 
