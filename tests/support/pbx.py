@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -97,6 +98,13 @@ class Pbx:
         return runtime.rx(self.install, command)
 
     def start(self) -> None:
+        taken = [f"{kind} {port}" for kind, port in (("udp", self.settings.sip_port),
+                                                     ("tcp", self.settings.ami_port))
+                 if not free(kind, port)]
+        if taken:  # an Asterisk would start and not answer there: say so now
+            raise AssertionError(f"{', '.join(taken)} already taken (another PBX of this worker "
+                                 "is up there?): give this one ports of its own "
+                                 "(tests/support/ports.py)")
         log = (self.settings.data_dir / "asterisk.out").open("wb")
         self.proc = subprocess.Popen(runtime.foreground_command(self.install), stdout=log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -202,6 +210,19 @@ class Pbx:
                               hold_ms=hold_ms, number=number, **kw)
         self.callers.append(caller)
         return caller
+
+
+def free(kind: str, port: int) -> bool:
+    """Nobody listens on 127.0.0.1's ``kind`` ("udp" or "tcp") ``port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM if kind == "udp"
+                       else socket.SOCK_STREAM) as sock:
+        if kind == "tcp":  # a connection in TIME_WAIT leaves the port free
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def make_pbx(tmp: Path, cache_dir: Path, **overrides: str) -> Pbx:
