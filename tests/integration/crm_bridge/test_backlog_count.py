@@ -80,7 +80,9 @@ def test_counted_backlog_equals_the_tickets(settings, database) -> None:  # type
         moved = next(t for t in waiting if t.agency.code != "DOT")
         routing.transfer(s, moved, "DOT", "supervisor", "theirs", config=cfg)
         service.close(s, waiting[-1], "agent", "resolved", "fixed it", config=cfg)
-        waiting[1].due_at = now - timedelta(days=20)  # an SLA's due date moved
+        # an SLA's due date moved, written as every write of the ticket service is (the
+        # ticket's updated_at moves with it: the column has no onupdate)
+        waiting[1].due_at, waiting[1].updated_at = now - timedelta(days=20), utcnow()
         draft = service.TicketDraft(service_code=moved.service_type.code, channel="web",
                                     actor="resident", description="a new one today",
                                     attributes=dict(moved.attributes or {}))
