@@ -169,7 +169,7 @@ def _rewrite(s: Session, day: date, zone: str, upto: datetime) -> None:
                                   name=name, received=n)
               for (agency_id, layer, code), (name, n) in by_agency.items())
     s.add_all(CityDistrictTally(day=day, layer=layer, code=code, name=name, received=n)
-              for (layer, code), (name, n) in _citywide(by_agency).items())
+              for (layer, code), (name, n) in _per_district(_flat(by_agency)).items())
     s.flush()
 
 
@@ -263,29 +263,29 @@ def districts(s: Session, start: datetime, end: datetime, agency_id: int | None
     """(layer, district code) -> (district name, requests received in [start, end)), of one
     agency or (None) of the whole city: the tallied days from the tallies."""
     days, live = split(s, start, end)
-    out = _citywide(district_counts(s, live, agency_id))
+    rows = list(_flat(district_counts(s, live, agency_id)))
     if days is not None:
         t: type[TicketDistrictTally] | type[CityDistrictTally] = TicketDistrictTally
+        where = _tallied(TicketDistrictTally, days, agency_id)
         if agency_id is None:
             t = CityDistrictTally
             where = [t.day >= days[0], t.day < days[1]]
-        else:
-            where = _tallied(TicketDistrictTally, days, agency_id)
-        stmt = (select(t.layer, t.code, func.max(t.name), func.sum(t.received))
-                .where(*where).group_by(t.layer, t.code))
-        for layer, code, name, n in s.execute(stmt):
-            was = out.get((layer, code), ("", 0))
-            out[(layer, code)] = (was[0] or name, was[1] + int(n))
-    return out
+        rows += s.execute(select(t.layer, t.code, func.max(t.name), func.sum(t.received))
+                          .where(*where).group_by(t.layer, t.code))
+    return _per_district(rows)
 
 
-def _citywide(counts: dict[tuple[int, str, str], tuple[str, int]]
-              ) -> dict[tuple[str, str], tuple[str, int]]:
-    """Agencies' district counts summed per district."""
+def _flat(counts: dict[tuple[int, str, str], tuple[str, int]]) -> Iterable[Any]:
+    """Agencies' district counts as (layer, code, name, count) rows."""
+    return ((layer, code, name, n) for (_, layer, code), (name, n) in counts.items())
+
+
+def _per_district(rows: Iterable[Any]) -> dict[tuple[str, str], tuple[str, int]]:
+    """(layer, code, name, count) rows summed per district (the first name given)."""
     out: dict[tuple[str, str], tuple[str, int]] = {}
-    for (_, layer, code), (name, n) in counts.items():
+    for layer, code, name, n in rows:
         was = out.get((layer, code), ("", 0))
-        out[(layer, code)] = (was[0] or name, was[1] + n)
+        out[(layer, code)] = (was[0] or name, was[1] + int(n))
     return out
 
 
