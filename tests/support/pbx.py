@@ -198,9 +198,12 @@ class Pbx:
         return phone
 
     def stop_phones(self) -> None:
-        """Stop every phone; the agents' phones unregister (``sipp.log_off``)."""
+        """Stop every phone; the agents' phones unregister (``sipp.log_off``), and residents
+        still calling are stopped (a failed test's would call on for minutes)."""
         sipp.log_off(self.phones)
         self.phones.clear()
+        for caller in self.callers:
+            caller.stop()
         self.callers.clear()
 
     def call(self, calls: int = 1, rate: float = 1, digits: str = "", hold_ms: int = 20000,
