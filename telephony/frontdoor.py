@@ -107,12 +107,16 @@ def tls_files(settings: Settings, modules: str) -> tuple[Path, Path] | None:
     return settings.sip_tls_cert_file, settings.sip_tls_key_file
 
 
-def dispatcher_list(nodes: list[str]) -> str:
-    """The dispatcher's list: one line per node (``host:port`` of its SIP transport)."""
+def dispatcher_list(nodes: list[str], names: dict[str, str] | None = None) -> str:
+    """The dispatcher's list: one line per node (``host:port`` of its SIP transport), with
+    the node's name as an attribute when ``names`` (target -> name) knows it."""
     if not nodes:
         raise FrontDoorError("the front door has no node: set frontdoor_nodes or add nodes")
+    names = names or {}
     lines = ["# set destination flags priority attributes (rendered by civic311)"]
-    lines += [f"{DISPATCH_SET} sip:{node} 0 0 name={i}" for i, node in enumerate(nodes, 1)]
+    lines += [f"{DISPATCH_SET} sip:{node} 0 0 name={i}"
+              + (f";node={names[node]}" if node in names else "")
+              for i, node in enumerate(nodes, 1)]
     return "\n".join(lines) + "\n"
 
 
@@ -217,7 +221,8 @@ def render(settings: Settings, run_dir: Path, nodes: list[str]) -> dict[str, str
         ws_port=settings.frontdoor_ws_port,
         wss_port=settings.frontdoor_wss_port if tls else None,
         webrtc_suffix=phones.WEBRTC_SUFFIX)
-    return {door.config.name: cfg, door.list_file.name: dispatcher_list(nodes)}
+    names = devstate.named_nodes(settings)
+    return {door.config.name: cfg, door.list_file.name: dispatcher_list(nodes, names)}
 
 
 def write(settings: Settings, run_dir: Path, nodes: list[str]) -> FrontDoor:

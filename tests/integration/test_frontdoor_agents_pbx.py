@@ -14,9 +14,11 @@ one ringing or up through it.
   of both nodes, no agent ever has two calls at once (CONNECT..COMPLETE per agent in both
   queue_logs never overlap), and the records equal both queue_logs call for call.
 - A dead node: east, SIGKILLed with an agent on a call, would leave that agent in use on
-  west for good (Asterisk keeps a peer's states with no expiry); the front door speaks for
-  east once it has been down ``frontdoor_node_dead_s``, and west's caller gets the agent.
-  Frozen instead of dead, east gets its states back to west when it answers again.
+  west for good (Asterisk keeps a peer's states with no expiry), and a phone that never
+  hangs up busy at the front door; once east has been down ``frontdoor_node_dead_s`` the
+  front door speaks for it and ends its agent's call (a BYE to the phone), and west's
+  caller gets the agent. Frozen instead of dead, east finds that call ended when it answers
+  again.
 """
 
 from __future__ import annotations
@@ -409,9 +411,9 @@ def test_a_node_that_dies_with_an_agent_on_a_call_leaves_them_free_on_the_other(
     east, west = nodes[EAST], nodes[WEST]
     assert east.proc is not None
     spoken = f"node {EAST} down for {DEAD_S} s: told the other nodes"
-    # frozen, not dead: the front door speaks for east, which puts its states back when it
-    # answers again (the agent is still talking on east all along)
-    agent_at_door(door, nodes, "107", ring_ms=200, talk_ms=60000)
+    # frozen, not dead: the front door speaks for east and ends its agent's call (the
+    # phone is hung up on); east, answering again, finds the BYE and ends its half
+    phone = agent_at_door(door, nodes, "107", ring_ms=200, talk_ms=60000)
     east.call(hold_ms=60000)
     wait_until(lambda: connected(east, "107"), 15, what="agent 107 to take the east caller")
     wait_until(lambda: "(In use)" in member_status(west, "107"), 5,
@@ -421,24 +423,27 @@ def test_a_node_that_dies_with_an_agent_on_a_call_leaves_them_free_on_the_other(
         wait_until(lambda: "(Not in use)" in member_status(west, "107"), 10,
                    what="the front door to speak for the frozen east")
         assert door_says(door, spoken) == 1
+        wait_until(lambda: "hung up on" in phone.events(), 10,
+                   what="the front door to end agent 107's call on the frozen east")
     finally:
         east.proc.send_signal(signal.SIGCONT)
-    wait_until(lambda: "(In use)" in member_status(west, "107"), 10,
-               what="east, answering again, to publish agent 107 in use again")
-    assert door_says(door, f"node {EAST} answers again") == 1
-    east.rx("channel request hangup all")
-    wait_until(lambda: "(Not in use)" in member_status(west, "107"), 10,
-               what="east to publish agent 107 free")
+    wait_until(lambda: door_says(door, f"node {EAST} answers again") == 1, 10,
+               what="the front door to see east answer again")
+    wait_until(lambda: not [ln for ln in east.rx("core show channels concise").splitlines()
+                            if "agent107" in ln], 15,
+               what="east to end its half of agent 107's call")
+    assert "(Not in use)" in member_status(west, "107")
     for node in nodes.values():
         node.rx(f"queue remove member PJSIP/agent107 from {QUEUE}")
 
-    # dead: agent 106 talks on east, east is SIGKILLed, the phone hangs up (its BYE finds
-    # no node behind the front door); west, which has no channel of the agent, sees them
-    # in use until the front door speaks for east, and its caller then gets them
+    # dead: agent 106 talks on east, east is SIGKILLed; the phone would talk on for good
+    # (the front door's dialog, and so its 486 to every node, with it), but the front door
+    # ends the call when it speaks for east; west, which has no channel of the agent, sees
+    # them in use until then, and its caller then gets them
     def ended() -> int:
         return sum(e.startswith("COMPLETE") for e in east.queue_log_events())
 
-    phone = agent_at_door(door, nodes, "106", ring_ms=200, talk_ms=5000)
+    phone = agent_at_door(door, nodes, "106", ring_ms=200, talk_ms=600000)
     ended_before = ended()
     cut_off = east.call(hold_ms=60000)  # its node dies under it: stopped here
     wait_until(lambda: connected(east, "106"), 15, what="agent 106 to take the east caller")
@@ -462,6 +467,8 @@ def test_a_node_that_dies_with_an_agent_on_a_call_leaves_them_free_on_the_other(
     assert DEAD_S - 1 <= freed_s <= 3 * bound_s, f"agent 106 free on west {freed_s:.1f} s " \
         f"after east died (documented: within {bound_s} s)"
     assert door_says(door, spoken) == 2
+    wait_until(lambda: "hung up on" in phone.events(), 10,
+               what="the front door to end agent 106's call on the dead east")
     wait_until(lambda: connected(west, "106"), 15, what="agent 106 to take west's caller")
     assert phone.events().count("rung") >= 2
     assert door_errors(door) == []

@@ -232,7 +232,8 @@ def test_the_front_door_speaks_for_a_dead_node_as_the_others_accept(tmp_path: Pa
     peers = {"east": "127.0.0.1:5160", "west": "127.0.0.1:5260"}
     east, west = (node(tmp_path, n, int(t.split(":")[1]), devstate_peers=peers,
                        frontdoor_agents=True) for n, t in peers.items())
-    cfg = frontdoor.render(east, tmp_path / "fd", list(peers.values()))["kamailio.cfg"]
+    files = frontdoor.render(east, tmp_path / "fd", list(peers.values()))
+    cfg = files["kamailio.cfg"]
     pjsip = render_all(west, locate(west))["pjsip.conf"]
     # west files a state under the eid in the body, on the resource east publishes to
     accepted = of_type(pjsip, "inbound-publication")["devstate-east"]
@@ -246,10 +247,16 @@ def test_the_front_door_speaks_for_a_dead_node_as_the_others_accept(tmp_path: Pa
     assert auth["password"] not in cfg and f'$uac_req(auser) = "{auth["username"]}";' in cfg
     assert "uac_req_send()" in cfg and "evroute" not in cfg.split("route[PUBLISH]")[1]
     assert "$Ts - $sht(nodes=>east::down) >= 10" in cfg  # frontdoor_node_dead_s
+    # and its agents' calls end: each is in its node's profile, by the node's name
+    assert files["dispatcher.list"].splitlines()[1:] == [
+        "1 sip:127.0.0.1:5160 0 0 name=1;node=east", "1 sip:127.0.0.1:5260 0 0 name=2;node=west"]
+    assert 'set_dlg_profile("node", "$(var(node_attrs){param.value,node})");' in cfg
+    assert 'dlg_set_timeout_by_profile("node", "east", "1");' in cfg
+    assert 'modparam("dialog", "send_bye", 1)' in cfg
     # one node, or no shared device state: nothing of it
     solo = frontdoor.render(node(tmp_path, "solo", 5160, frontdoor_agents=True),
                             tmp_path / "fd2", ["127.0.0.1:5160"])["kamailio.cfg"]
-    assert "uac.so" not in solo and "route[NODES]" not in solo
+    assert "uac.so" not in solo and "route[NODES]" not in solo and "send_bye" not in solo
 
 
 def test_a_phone_behind_nat_writes_its_private_address(tmp_path: Path) -> None:
