@@ -9,8 +9,9 @@ to the front door only).
   front door's trunk socket refuses whoever is not a node.
 - Each node's call out to the carrier leaves through the front door (the carrier sees the
   front door as its sender).
-- A node that turns the carrier's call away (5xx) is marked down, and the call goes on to
-  the next node, still as the carrier's.
+- A node that turns the carrier's call away (5xx), or sends no reply at all (frozen, before
+  the probe could tell), is marked down, and the call goes on to the next node, still as
+  the carrier's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
 import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -80,9 +82,12 @@ def nodes(tmp_path: Path) -> Iterator[dict[str, Pbx]]:
 
 
 @pytest.fixture
-def door(nodes: dict[str, Pbx], tmp_path: Path) -> Iterator[frontdoor.FrontDoor]:
-    """Kamailio: dispatching to both nodes, with the trunk socket and the carrier's address."""
-    settings = nodes[EAST].settings.model_copy(update={"frontdoor_probe_s": 1})
+def door(nodes: dict[str, Pbx], tmp_path: Path,
+         request: pytest.FixtureRequest) -> Iterator[frontdoor.FrontDoor]:
+    """Kamailio: dispatching to both nodes, with the trunk socket and the carrier's address;
+    probing every second, or every ``request.param`` seconds (indirect parametrization)."""
+    probe_s = getattr(request, "param", 1)
+    settings = nodes[EAST].settings.model_copy(update={"frontdoor_probe_s": probe_s})
     door = frontdoor.write(settings, tmp_path / "frontdoor",
                            [n.sip_target for n in nodes.values()])
     log = (tmp_path / "kamailio.log").open("wb")
@@ -246,3 +251,39 @@ def test_a_carrier_call_a_node_turns_away_is_answered_by_the_next_node(
                 "sanitation", f"+1{CALLER}", "answered"), r.__dict__
             assert (r.channel or "").startswith("PJSIP/carrier-"), r.channel
     assert not [ln for ln in door_log(door).splitlines() if " ERROR: " in ln]
+
+
+@pytest.mark.parametrize("door", [3600], indirect=True)  # no probe: the call finds it out
+def test_a_carrier_call_a_node_does_not_answer_is_answered_by_the_next_node(
+        nodes: dict[str, Pbx], door: frontdoor.FrontDoor, pg: Database,
+        tmp_path: Path) -> None:
+    """East freezes (SIGSTOP) before the front door's probe could tell: of two carrier
+    calls sent at once, round robin gives one to east, which sends no reply; after the
+    front door's 2 s (tm's fr_timer) its failure route marks east down and sends the call
+    on to west, from the trunk socket again, so west takes it as the carrier's. East is
+    killed frozen (it never saw the call), so the records equal the queue_logs."""
+    east, west = nodes[EAST], nodes[WEST]
+    assert east.proc is not None
+    with running_daemons([(east, tmp_path / "east.log"), (west, tmp_path / "west.log")],
+                         pg.url):
+        west.add_agent("101", ["sanitation"], ring_ms=200, talk_ms=500)
+        east.proc.send_signal(signal.SIGSTOP)
+        try:
+            calls = [carrier.carrier_call(DOOR, did=SANITATION_DID, caller=CALLER)
+                     for _ in range(2)]
+            for call in calls:
+                result = call.wait(90)
+                assert (result.successful, result.failed) == (1, 0), \
+                    call.log.read_text()[-2000:]
+        finally:
+            east.proc.send_signal(signal.SIGKILL)
+            east.proc.wait(10)
+        east_sip = re.escape(f"sip:{east.sip_target}")
+        timed_out = re.findall(rf"node {east_sip} failed \(408\) for \S+: marked down, next "
+                               "node", door_log(door))
+        assert len(timed_out) == 1, door_log(door)[-3000:]
+        assert_records_equal_logs(pg, {EAST: east.queue_log, WEST: west.queue_log}, 2)
+        with pg.session() as s:
+            rows = list(s.scalars(select(CallRecord)))
+        assert [(r.node, r.outcome) for r in rows] == [(WEST, "answered")] * 2
+        assert all((r.channel or "").startswith("PJSIP/carrier-") for r in rows), rows
