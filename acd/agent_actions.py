@@ -8,6 +8,7 @@ through the desk phone; pause, unpause and log-out act on whichever device is th
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from telephony.phones import devices
 
 # Asterisk device states of a device that cannot ring (no registered contact)
 UNREACHABLE = {"UNAVAILABLE", "INVALID", "UNKNOWN", ""}
+QUALIFY_S = 1.0  # how long a log-in at the front door waits for a browser phone's qualify
+QUALIFY_POLL_S = 0.1
 
 
 class Ami(Protocol):
@@ -42,26 +45,40 @@ class Command:
         return devices(self.agent)
 
 
-async def phone_in_use(ami: Ami, agent: str) -> str:
+async def phone_in_use(ami: Ami, agent: str, qualify_s: float = 0) -> str:
     """Agent ``agent``'s device to ring: the browser phone when it is registered (the agent
-    is at the desktop), else the desk phone."""
+    is at the desktop), else the desk phone. With ``qualify_s`` (agents at the front door,
+    where a node learns that a browser phone registered only from its own qualify, every
+    ``agent_qualify_s``), a browser phone not reachable yet is qualified at once and waited
+    for that long."""
     desk, browser = devices(agent)
-    reply = await ami.action("Getvar", Variable=f"DEVICE_STATE({browser})")
+    if await reachable(ami, browser):
+        return browser
+    if qualify_s > 0:
+        with contextlib.suppress(AmiError):
+            await ami.action("PJSIPQualify", Endpoint=browser.removeprefix("PJSIP/"))
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + qualify_s
+            while loop.time() < deadline:  # its OPTIONS' answer sets the device's state
+                await asyncio.sleep(QUALIFY_POLL_S)
+                if await reachable(ami, browser):
+                    return browser
+    return desk
+
+
+async def reachable(ami: Ami, device: str) -> bool:
+    reply = await ami.action("Getvar", Variable=f"DEVICE_STATE({device})")
     state = str((reply[0] if isinstance(reply, list) else reply).get("Value") or "")
-    return desk if state.upper() in UNREACHABLE else browser
-
-
-async def device_in_use(ami: Ami, c: Command) -> str:
-    """The device an agent logs in with: the browser phone when it is registered."""
-    return await phone_in_use(ami, c.agent)
+    return state.upper() not in UNREACHABLE
 
 
 @dataclass(frozen=True)
 class LoginAction:
     ami: Ami
+    qualify_s: float = 0  # phone_in_use's
 
     async def run(self, c: Command) -> str:
-        device = await device_in_use(self.ami, c)
+        device = await phone_in_use(self.ami, c.agent, self.qualify_s)
         await self.ami.action("QueueAdd", Queue=c.queue, Interface=device,
                               MemberName=c.agent, Penalty=0, Paused="false")
         return f"logged in to {c.queue}{' (browser phone)' if device != c.interfaces[0] else ''}"
@@ -183,14 +200,15 @@ Action = (LoginAction | LogoutAction | PauseAction | UnpauseAction | BlindTransf
           | AttendedTransferAction)
 
 
-def action_for(kind: str, ami: Ami, consults: Consults) -> Action:
-    """The action carrying out ``kind`` (anything unknown unpauses, as it always did)."""
+def action_for(kind: str, ami: Ami, consults: Consults, qualify_s: float = 0) -> Action:
+    """The action carrying out ``kind`` (anything unknown unpauses, as it always did);
+    ``qualify_s`` is a log-in's (``phone_in_use``)."""
     if kind == CommandKind.BLIND_TRANSFER:
         return BlindTransferAction(ami)
     if kind == CommandKind.ATTENDED_TRANSFER:
         return AttendedTransferAction(ami, consults)
     if kind == CommandKind.LOGIN:
-        return LoginAction(ami)
+        return LoginAction(ami, qualify_s)
     if kind == CommandKind.LOGOUT:
         return LogoutAction(ami)
     if kind == CommandKind.PAUSE:

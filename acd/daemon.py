@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, configure_mappers
 
 from acd import events as ev
 from acd import live_store
-from acd.agent_actions import Command, Consults, action_for, agent_channel
+from acd.agent_actions import QUALIFY_S, Command, Consults, action_for, agent_channel
 from acd.agents import Transition, WrapupEnded
 from acd.command_loop import CommandLoop
 from acd.live import LiveBoard
@@ -257,7 +257,8 @@ class Daemon:
 
     async def _carry_out(self, c: AgentCommand) -> str:
         targets = [c.queue] if c.queue else self.settings.queue_names()
-        return await action_for(c.action, self.bridge, self.consults).run(
+        qualify_s = QUALIFY_S if self.settings.frontdoor_agents else 0
+        return await action_for(c.action, self.bridge, self.consults, qualify_s).run(
             Command(c.agent, c.queue, targets, c.reason, c.target))
 
     async def _has_call(self, agent: str) -> bool:

@@ -9,7 +9,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from acd.agent_actions import phone_in_use
+from acd.agent_actions import QUALIFY_S, phone_in_use
 from foundation.settings import Settings
 from telephony.ami import AmiBridge, AmiError
 from telephony.trunk.config import OUTBOUND_CONTEXT
@@ -24,12 +24,13 @@ class Placed:
 
 
 async def place(bridge: AmiBridge, *, agent: str, dial: str, call_id: int, queue: str,
-                ring_s: int = AGENT_RING_S) -> Placed:
-    """Ring ``agent``'s phone, then dial ``dial`` (digits the dial policy allowed)."""
+                ring_s: int = AGENT_RING_S, qualify_s: float = 0) -> Placed:
+    """Ring ``agent``'s phone, then dial ``dial`` (digits the dial policy allowed);
+    ``qualify_s`` as ``phone_in_use``'s."""
     if not (agent.isdigit() and dial.isdigit() and queue.replace("-", "").replace(
             "_", "").isalnum()):
         raise ValueError("agent, number and queue must be plain values")
-    device = await phone_in_use(bridge, agent)
+    device = await phone_in_use(bridge, agent, qualify_s)
     reply: Any = await bridge.originate(
         wait_s=ring_s + 5, Channel=device, Context=OUTBOUND_CONTEXT,
         Exten=dial, Priority="1", Timeout=str(ring_s * 1000),
@@ -51,6 +52,7 @@ def run(settings: Settings, *, agent: str, dial: str, call_id: int, queue: str) 
                 await asyncio.wait_for(bridge.connected.wait(), 5)
             except TimeoutError as exc:
                 raise AmiError("Asterisk's AMI is not reachable") from exc
-            return await place(bridge, agent=agent, dial=dial, call_id=call_id, queue=queue)
+            return await place(bridge, agent=agent, dial=dial, call_id=call_id, queue=queue,
+                               qualify_s=QUALIFY_S if settings.frontdoor_agents else 0)
 
     return asyncio.run(work())

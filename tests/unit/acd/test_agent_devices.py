@@ -47,6 +47,36 @@ def test_log_in_names_the_device_in_use(browser_state: str, device: str) -> None
     assert ami.members == {("citywide", device)}
 
 
+class QualifyingAmi(FakeAmi):
+    """A node whose agents are at the front door: the browser phone registered there a
+    moment ago is unreachable here until a qualify finds it (its state set a poll later)."""
+
+    async def action(self, name: str, wait_s: float = 5, **fields: Any) -> Any:
+        if name == "PJSIPQualify" and fields["Endpoint"] == "agent100-webrtc":
+            self.states["PJSIP/agent100-webrtc"] = "NOT_INUSE"
+        return await super().action(name, wait_s, **fields)
+
+
+@pytest.mark.parametrize(("qualify_s", "device"), [
+    (1.0, "PJSIP/agent100-webrtc"), (0, "PJSIP/agent100")])
+def test_log_in_at_the_front_door_qualifies_the_browser_phone_first(
+        qualify_s: float, device: str) -> None:
+    ami = QualifyingAmi({}, set())
+    asyncio.run(LoginAction(ami, qualify_s).run(cmd()))
+    assert ami.members == {("citywide", device)}
+    assert [n for n, _ in ami.sent].count("PJSIPQualify") == (1 if qualify_s else 0)
+
+
+def test_log_in_at_the_front_door_waits_no_longer_than_its_bound() -> None:
+    """A browser phone that does not answer the qualify (not registered): the desk phone,
+    after qualify_s."""
+    ami = FakeAmi({}, set())
+    asyncio.run(LoginAction(ami, 0.3).run(cmd()))
+    assert ami.members == {("citywide", "PJSIP/agent100")}
+    polls = [f for n, f in ami.sent if n == "Getvar"]
+    assert 2 <= len(polls) <= 5, polls  # one at once, then every QUALIFY_POLL_S within 0.3 s
+
+
 def test_pause_and_log_out_reach_the_browser_phone() -> None:
     ami = FakeAmi({}, {("citywide", "PJSIP/agent100-webrtc")})
     assert asyncio.run(PauseAction(ami).run(cmd(None))) == "paused (break)"
