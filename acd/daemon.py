@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session, configure_mappers
 
 from acd import events as ev
-from acd import live_store
+from acd import live_store, phone_reach
 from acd.agent_actions import QUALIFY_S, Command, Consults, action_for, agent_channel
 from acd.agents import Transition, WrapupEnded
 from acd.command_loop import CommandLoop
@@ -65,14 +65,18 @@ class Daemon:
                                     self._in_writer, self._carry_out, self._has_call)
         self.agent_calls = AgentCalls()  # each agent's caller, for an end that names none
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="civic311-db")
+        wanted = set(DISPATCH) | ({phone_reach.EVENT} if settings.frontdoor_agents else set())
         self.bridge = AmiBridge(settings.ami_host, settings.ami_port, settings.ami_user,
                                 settings.ami_secret or "", on_login=self.on_login,
-                                wanted=DISPATCH.keys())
+                                wanted=wanted)
+        self.phones = phone_reach.PhoneReach(self.bridge)
         self.agi_metrics = AgiMetrics(settings.node_name)
         self.agi = FastAgiServer(dict(agi_routes or {}), settings.agi_host, settings.agi_port,
                                  observe=self.agi_metrics.observe)
         # run on every tick while AMI is up (the composition root adds callback origination)
         self.tick_hooks: list[Callable[[], Awaitable[None]]] = []
+        if settings.frontdoor_agents:
+            self.tick_hooks.append(self.phones.run)
         self.asterisk_uptime_s: int | None = None
         self.asterisk_booted_at: float | None = None
         self.closed_for_boot: float | None = None  # on_login closed the calls cut before it
@@ -184,7 +188,11 @@ class Daemon:
             markers = 0
             moves: list[Transition | WrapupEnded] = []
             for _, m in items:
-                if m.get("Event") == SNAPSHOT_BEGIN:
+                name = m.get("Event")
+                if name == phone_reach.EVENT:
+                    self.phones.seen(m)
+                    continue
+                if name == SNAPSHOT_BEGIN:
                     # the board takes what came before the snapshot, then starts over
                     moves.extend(self.board.apply(domain[since_marker:]))
                     since_marker = len(domain)

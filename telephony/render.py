@@ -33,6 +33,8 @@ AMI_EVENTS = [
     "OriginateResponse", "CoreShowChannel", "CoreShowChannelsComplete",
     "MusicOnHoldStart", "MusicOnHoldStop",
 ]
+# with agents at the front door: their phones' contacts turning unreachable (acd.phone_reach)
+FRONTDOOR_AGENT_EVENTS = ["ContactStatus"]
 
 
 def tls_files(settings: Settings, install: Install) -> tuple[Path, Path] | None:
@@ -66,7 +68,8 @@ def context(settings: Settings, install: Install) -> dict[str, Any]:
         "accounts": phones.accounts(settings),
         "transports": phones.transports(settings),
         "queues": settings.queues,
-        "ami_events": AMI_EVENTS,
+        "ami_events": AMI_EVENTS + (FRONTDOOR_AGENT_EVENTS if settings.frontdoor_agents
+                                    else []),
         "install": install,
         # a system Asterisk we start ourselves reads our directories; an external one
         # (docker compose) keeps its standard layout and shares the same paths by volume

@@ -70,10 +70,12 @@ def target(prefix: str) -> str:
 
 
 @pytest.fixture
-def nodes(tmp_path: Path) -> Iterator[dict[str, Pbx]]:
+def nodes(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, Pbx]]:
     """Both nodes: agents at the front door, device state shared; the agent accounts and
-    the center's secret are the same on both, as on nodes sharing the center's settings."""
+    the center's secret are the same on both, as on nodes sharing the center's settings
+    (and a test's own settings: indirect parametrization, NAME=value)."""
     shared = {
+        **getattr(request, "param", {}),
         "FRONTDOOR_AGENTS": "true", "FRONTDOOR_PORT": str(ports.port("frontdoor_port")),
         "FRONTDOOR_WS_PORT": str(ports.port("frontdoor_ws_port")),
         "SIP_SECRET": secrets.token_urlsafe(18),
@@ -474,3 +476,39 @@ def test_a_node_that_dies_with_an_agent_on_a_call_leaves_them_free_on_the_other(
     assert door_errors(door) == []
     for caller in (waiting, cut_off):
         caller.stop()
+
+
+@pytest.mark.parametrize("nodes", [{"AGENT_QUALIFY_S": "600"}], indirect=True)
+def test_a_phone_back_at_the_front_door_is_reached_again_without_the_nodes_qualify(
+        nodes: dict[str, Pbx], door: frontdoor.FrontDoor, pg: Database,
+        tmp_path: Path) -> None:
+    """Agent 105's phone goes (switched off: it unregisters at the front door), each node's
+    qualify finds it gone, and it comes back: each node's daemon, told by Asterisk that the
+    contact turned unreachable, qualifies it again within seconds (the nodes' own qualify
+    comes every 600 s here), and both nodes reach it again."""
+    aor = "agent105"
+
+    def status(node: Pbx) -> str:
+        got = runtime.registered_contact(node.install, aor)
+        return got[1] if got else ""
+
+    with running_daemons([(nodes[EAST], tmp_path / "east.log"),
+                          (nodes[WEST], tmp_path / "west.log")], pg.url):
+        phone = agent_at_door(door, nodes, "105", ring_ms=200, talk_ms=1000, member=False)
+        sipp.log_off([phone])
+        nodes[EAST].phones.remove(phone)
+        wait_until(lambda: not frontdoor.registered(door, aor), 10,
+                   what=f"{aor} unregistered at the front door")
+        for node in nodes.values():
+            node.rx(f"pjsip qualify {aor}")
+        wait_until(lambda: all(status(n) == "Unavail" for n in nodes.values()), 15,
+                   what=f"both nodes to find {aor} gone")
+        east = nodes[EAST]
+        back = sipp.agent_phone(east.settings.agent_phone_port("105"), door_target(), aor,
+                                east.settings.agent_sip_passwords["105"], ring_ms=200,
+                                talk_ms=1000, proxied=True)
+        east.phones.append(back)
+        wait_until(lambda: any(back.line in c for c in frontdoor.registered(door, aor)), 10,
+                   what=f"{aor} registered at the front door again")
+        wait_until(lambda: all(status(n) == "Avail" for n in nodes.values()), 20,
+                   what=f"both nodes' daemons to reach {aor} again")
