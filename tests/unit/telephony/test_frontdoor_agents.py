@@ -51,7 +51,12 @@ def test_a_single_node_renders_no_front_door_agents_and_no_shared_state(tmp_path
 
 def test_each_node_dials_its_agents_at_the_front_door(tmp_path: Path) -> None:
     east = node(tmp_path, "east", 5160, frontdoor_agents=True)
-    pjsip = render_all(east, locate(east))["pjsip.conf"]
+    files = render_all(east, locate(east))
+    pjsip = files["pjsip.conf"]
+    # the daemon hears of a phone's contact turning unreachable (acd.phone_reach)
+    assert "eventfilter = Event: ContactStatus[^A-Za-z]" in files["manager.conf"]
+    assert "ContactStatus" not in render_all(
+        node(tmp_path, "solo", 5160), locate(east))["manager.conf"]
     aors = of_type(pjsip, "aor")
     endpoints = of_type(pjsip, "endpoint")
     for ext in east.agent_extensions:
