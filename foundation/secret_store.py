@@ -28,6 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SECRETS = ("ami_secret", "secret_key", "sip_secret")
+
+
+def sip_password() -> str:
+    """A phone's SIP digest password: 24 URL-safe characters, never beginning with "0x"
+    (SIPp, and other stacks that also speak AKA, take a password beginning so for a hex key
+    and answer the challenge wrong: one generated password in 4096 did)."""
+    while True:
+        password = secrets.token_urlsafe(18)
+        if password[:2].lower() != "0x":
+            return password
 AGENTS_TABLE = "agent_sip_passwords"
 
 
@@ -79,7 +89,7 @@ def load_secrets(data_dir: Path, agent_extensions: Iterable[str] = ()) -> Stored
         for key in SECRETS:
             stored.values.setdefault(key, secrets.token_urlsafe(24))
         for ext in wanted:
-            stored.agents.setdefault(ext, secrets.token_urlsafe(18))  # 24 characters
+            stored.agents.setdefault(ext, sip_password())
         _write(path, stored)
         return stored
     finally:

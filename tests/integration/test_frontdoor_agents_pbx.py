@@ -42,6 +42,7 @@ from acd.models import AgentCommand, AgentStateSpan, CallRecord
 from acd.states import AgentState, CallOutcome, CommandKind
 from acd.transfer import TargetKind
 from foundation.db import Database, utcnow
+from foundation.secret_store import sip_password
 from foundation.settings import default_cache_dir
 from telephony import frontdoor, runtime, sipp
 from tests.conftest import make_database
@@ -79,7 +80,7 @@ def nodes(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, 
         "FRONTDOOR_AGENTS": "true", "FRONTDOOR_PORT": str(ports.port("frontdoor_port")),
         "FRONTDOOR_WS_PORT": str(ports.port("frontdoor_ws_port")),
         "SIP_SECRET": secrets.token_urlsafe(18),
-        "AGENT_SIP_PASSWORDS": json.dumps({str(100 + i): secrets.token_urlsafe(18)
+        "AGENT_SIP_PASSWORDS": json.dumps({str(100 + i): sip_password()
                                            for i in range(8)}),
     }
     made: dict[str, Pbx] = {}

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from foundation.secret_store import sip_password
 from foundation.settings import default_cache_dir
 from telephony import frontdoor, runtime, sipp
 from tests.support import baresip, ports, processes
@@ -69,7 +70,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pbx]:
                    RTP_START=str(first), RTP_END=str(last),
                    **{k.upper(): str(ports.port(f"node2_{k}")) for k in PORT_NAMES},
                    SIP_SECRET=secrets.token_urlsafe(18),
-                   AGENT_SIP_PASSWORDS=json.dumps({str(100 + i): secrets.token_urlsafe(18)
+                   AGENT_SIP_PASSWORDS=json.dumps({str(100 + i): sip_password()
                                                    for i in range(8)}))
     try:
         pbx.start()

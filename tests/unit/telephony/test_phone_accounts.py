@@ -64,6 +64,17 @@ def test_every_agent_gets_a_generated_password_kept_private_and_stable(
     assert again.ami_secret == settings.ami_secret
 
 
+def test_a_generated_password_never_begins_with_0x(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIPp (and stacks that speak AKA) read a password beginning with "0x" as a hex key and
+    answer the digest challenge wrong: such a draw is drawn again."""
+    from foundation import secret_store
+
+    draws = iter(["0xAbCdEfGh1234567890abcd", "0XAbCdEfGh1234567890abcd",
+                  "x0AbCdEfGh1234567890abcd"])
+    monkeypatch.setattr(secret_store.secrets, "token_urlsafe", lambda n: next(draws))
+    assert secret_store.sip_password() == "x0AbCdEfGh1234567890abcd"
+
+
 def test_a_configured_password_wins_and_a_bad_one_is_refused(tmp_path: Path) -> None:
     s = load_settings(data_dir=str(tmp_path), agent_count=2,
                       agent_sip_passwords={"100": "chosen-by-the-city-1"})
