@@ -218,8 +218,11 @@ def test_answered_calls_per_agent_read_from_their_day_rollups_equal_the_records(
               (start - day, start + 2 * day), (now - timedelta(hours=2), now)]
     with database.session() as s:
         days = s.scalars(select(AgentCallDay)).all()
-        assert len({d.day for d in days}) == 5 and sum(d.answered for d in days) == len(
-            [c for c in calls if c[3]])
+        # a row per UTC day with an answered call (five, or four in the first minutes of a
+        # UTC day, when today has no call yet)
+        answered_days = {rollup.floor(t, 24 * 60) for _, t, _, a in calls if a}
+        assert len({d.day for d in days}) == len(answered_days) >= 4
+        assert sum(d.answered for d in days) == len([c for c in calls if c[3]])
         assert rollup.settled(s, *ranges[0], rollup.AGENT_COVERAGE) is not None
         for lo, hi in ranges:
             assert queries.answered_by_agent(s, lo, hi) == oracle(lo, hi), (lo, hi)
