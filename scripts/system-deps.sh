@@ -7,8 +7,7 @@
 # system service is switched off again), kamailio with its websocket and tls modules (the
 # SIP front door of several Asterisk nodes and the agents' phones' registrar, over UDP,
 # TCP, TLS and WebSocket, docs/nodes.md: civic311 runs its own, so the package's service
-# is switched off too), socat (the tests' TLS tunnel: SIPp is built without TLS), and
-# baresip-core (a real phone with its own SIP TLS stack, registering at the front door).
+# is switched off too), socat (the tests' TLS tunnel: SIPp is built without TLS).
 # Installs only what is missing; needs root.
 set -euo pipefail
 need=()
@@ -27,7 +26,6 @@ kmods=/usr/lib/x86_64-linux-gnu/kamailio/modules
   || need+=(kamailio-websocket-modules)
 [ -e "$kmods/tls.so" ] || [ -e /usr/lib/kamailio/modules/tls.so ] || need+=(kamailio-tls-modules)
 command -v socat >/dev/null || need+=(socat)
-command -v baresip >/dev/null || need+=(baresip-core)
 if ! command -v asterisk >/dev/null; then command -v debootstrap >/dev/null || need+=(debootstrap); fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then

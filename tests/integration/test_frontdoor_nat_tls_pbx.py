@@ -9,9 +9,7 @@ Asterisk node, SIPp phones).
 - Over TLS: Debian's SIPp is built without TLS, so the phone is a SIPp TCP phone behind a
   TLS tunnel (socat, checking the front door's certificate against the center's); the
   front door keeps the TLS connection, and a queue call reaches the phone over it. A plain
-  TCP phone (SIPp ``-t t1``) answers one too. And a phone with a TLS stack of its own
-  (baresip: its Via and Contact say TLS) registers, checking the front door's
-  certificate, and answers a queue call over that connection.
+  TCP phone (SIPp ``-t t1``) answers one too.
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ import pytest
 from foundation.secret_store import sip_password
 from foundation.settings import default_cache_dir
 from telephony import frontdoor, runtime, sipp
-from tests.support import baresip, ports, processes
+from tests.support import ports, processes
 from tests.support.pbx import Pbx, make_pbx, wait_until
 
 pytestmark = [pytest.mark.asterisk,
@@ -208,48 +206,3 @@ def test_phones_register_over_tls_and_tcp_and_answer_through_the_door(
     over_tcp = at_door(node, door, "103", door_target(), transport="t1")
     assert received(door, "agent103").endswith(";transport=tcp")
     answered(node, over_tcp)
-
-
-@pytest.mark.skipif(not baresip.available(), reason="needs baresip-core (scripts/system-deps.sh)")
-def test_a_phone_with_its_own_tls_stack_registers_and_answers_through_the_door(
-        node: Pbx, door: frontdoor.FrontDoor, tls_files: tuple[Path, Path],
-        tmp_path: Path) -> None:
-    """baresip registers over TLS itself (no tunnel: its Via and Contact say TLS), checking
-    the front door's certificate; a queue call reaches it over that connection, it answers,
-    and the resident's hang-up ends the call at the phone."""
-    ext, aor = "104", "agent104"
-    phone = baresip.tls_phone(tmp_path / "baresip", user=aor,
-                              password=node.settings.agent_sip_passwords[ext],
-                              registrar=f"127.0.0.1:{ports.port('frontdoor_tls_port')}",
-                              cafile=tls_files[0], port=node.settings.agent_phone_port(ext))
-    try:
-        def registered() -> list[str]:
-            if phone.proc.poll() is not None:
-                raise AssertionError(phone.said()[-2000:])
-            return frontdoor.registered(door, aor)
-
-        contacts = wait_until(registered, 15, what=f"{aor} registered at the front door")
-        assert any("transport=tls" in c for c in contacts), contacts
-        assert received(door, aor).endswith(";transport=tls")
-
-        def reachable() -> bool:
-            got = runtime.registered_contact(node.install, aor)
-            if got and got[1] == "Avail":
-                return True
-            node.rx(f"pjsip qualify {aor}")
-            return False
-
-        wait_until(reachable, 10, interval=0.5, what=f"the node to reach {aor} over TLS")
-        for other in re.findall(r"\(PJSIP/(agent\d+)", node.rx(f"queue show {QUEUE}")):
-            node.rx(f"queue remove member PJSIP/{other} from {QUEUE}")
-        node.rx(f"queue add member PJSIP/{aor} to {QUEUE} penalty 0 as {ext}")
-        ended = node.queue_log_events().count("COMPLETECALLER")
-        caller = node.call(hold_ms=3000)  # the resident hangs up 3 s into the call
-        wait_until(lambda: node.queue_log_events().count("COMPLETECALLER") > ended, 20,
-                   what="the phone to answer the queue call and the resident to hang up")
-        assert caller.wait(30).failed == 0
-        said = phone.said()
-        assert "Call established" in said and "terminated" in said.split("Call established")[1], \
-            said[-2000:]
-    finally:
-        phone.stop()
